@@ -1,0 +1,10 @@
+//! The business of orderflow as pure Rust: values parsed at the edge, the order aggregate and its
+//! status machine, subscriptions and their schedules.
+//!
+//! This crate does no I/O and knows nothing of Spin, wasmtime or key-value keys. Every rule lives
+//! here once; the components (orders service, HTTP adapters, subscription runner) parse outside
+//! input into these types, call [`order::apply`] or the subscription functions, and store what
+//! comes back.
+#![deny(missing_docs)]
+
+pub mod values;
