@@ -7,4 +7,6 @@
 //! comes back.
 #![deny(missing_docs)]
 
+#[cfg(feature = "schedules")]
+pub mod subscription;
 pub mod values;

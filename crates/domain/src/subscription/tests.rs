@@ -1,0 +1,1 @@
+//! Tests of the subscription aggregate, its schedules and the due function.
