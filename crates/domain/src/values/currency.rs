@@ -106,6 +106,14 @@ impl From<Currency> for String {
     }
 }
 
+// A derived `Deserialize` would require `'de: 'static` because of the `&'static str` inside.
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Currency::try_from(s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,13 +175,5 @@ mod tests {
         assert!(serde_json::from_str::<Currency>("\"brl\"").is_err());
         assert!(serde_json::from_str::<Currency>("986").is_err());
         Ok(())
-    }
-}
-
-// A derived `Deserialize` would require `'de: 'static` because of the `&'static str` inside.
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Currency::try_from(s).map_err(serde::de::Error::custom)
     }
 }

@@ -343,6 +343,14 @@ impl Uf {
 
 string_conversions!(Uf);
 
+// A derived `Deserialize` would require `'de: 'static` because of the `&'static str` inside.
+impl<'de> Deserialize<'de> for Country {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Country::try_from(s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,13 +559,5 @@ mod tests {
         assert_eq!(serde_json::from_str::<Uf>("\"RJ\"")?, Uf::parse("RJ")?);
         assert!(serde_json::from_str::<Uf>("\"rj\"").is_err());
         Ok(())
-    }
-}
-
-// A derived `Deserialize` would require `'de: 'static` because of the `&'static str` inside.
-impl<'de> Deserialize<'de> for Country {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Country::try_from(s).map_err(serde::de::Error::custom)
     }
 }
