@@ -7,6 +7,7 @@
 //! comes back.
 #![deny(missing_docs)]
 
+pub mod order;
 #[cfg(feature = "schedules")]
 pub mod subscription;
 pub mod values;
