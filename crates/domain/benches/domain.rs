@@ -1,14 +1,166 @@
-//! Benchmarks of the domain: applying commands to a 50-item order and computing the next 100
-//! cycles of a subscription. Run with `cargo bench -p orderflow-domain`.
+//! Benchmarks of the domain: placing and applying commands to a 50-item order, and computing the
+//! next 100 cycles of a subscription. Run with `cargo bench -p orderflow-domain --bench domain`.
+#![expect(clippy::unwrap_used, reason = "benchmark fixtures")]
+
+use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use orderflow_domain::order::{
+    Actor, Address, Command, Context, Customer, InvoiceKind, NewInvoice, NewItem, NewPayment,
+    NewShipment, Order, OrderChange, PaymentMethod, PaymentNotification, PaymentOutcome,
+    PaymentWindows, PlaceOrder, Shipping, apply, place,
+};
+use orderflow_domain::values::{
+    Channel, Country, Currency, Email, Money, OrderId, PaymentId, PostalCode, Quantity, RequestId,
+    Sku, Text, Timestamp,
+};
 
-fn money(c: &mut Criterion) {
-    use orderflow_domain::values::Money;
-    c.bench_function("money/sum-1000", |b| {
-        b.iter(|| Money::sum((0..1000).map(Money::from_minor)))
-    });
+fn text(s: &str) -> Text {
+    Text::parse(s, 200).unwrap()
 }
 
-criterion_group!(benches, money);
+fn placement() -> PlaceOrder {
+    let items = (0..50)
+        .map(|i| NewItem {
+            sku: Sku::parse(&format!("SKU-{i:03}")).unwrap(),
+            name: text(&format!("Product {i}")),
+            quantity: Quantity::new(1 + i % 5).unwrap(),
+            unit_price: Money::from_minor(1990 + i * 37),
+            discount: Money::from_minor(i * 3),
+        })
+        .collect();
+    PlaceOrder {
+        channel: Channel::parse("storefront").unwrap(),
+        external_id: None,
+        currency: Currency::BRL,
+        customer: Customer {
+            id: None,
+            name: text("Ana Souza"),
+            email: Email::parse("ana@example.com").unwrap(),
+            document: None,
+            phone: None,
+        },
+        shipping_address: Address {
+            street: text("Rua A"),
+            number: text("10"),
+            complement: None,
+            neighborhood: None,
+            city: text("São Paulo"),
+            state: text("SP"),
+            postal_code: PostalCode::parse("01001000", true).unwrap(),
+            country: Country::BRA,
+        },
+        billing_address: None,
+        items,
+        shipping: Shipping {
+            method: text("PAC"),
+            carrier: None,
+            price: Money::from_minor(1500),
+        },
+        payment: NewPayment {
+            method: PaymentMethod::Pix,
+            due_at: None,
+        },
+        subscription: None,
+        expected_total: None,
+    }
+}
+
+fn ctx() -> Context {
+    Context::new(
+        Timestamp::parse("2026-11-01T12:00:00Z").unwrap(),
+        Actor::Admin,
+    )
+}
+
+fn placed() -> Order {
+    let id = OrderId::parse("o-1").unwrap();
+    place(placement(), id, 1, &PaymentWindows::default(), &ctx())
+        .unwrap()
+        .order
+}
+
+fn approve(total: Money) -> Command {
+    Command::PaymentNotification(PaymentNotification {
+        payment_id: PaymentId::parse("pay-1").unwrap(),
+        outcome: PaymentOutcome::Approved,
+        amount: total,
+        method: PaymentMethod::Pix,
+        occurred_at: ctx().now,
+    })
+}
+
+fn orders(c: &mut Criterion) {
+    let pending = placed();
+    let total = pending.totals().total;
+    let approved = apply(&pending, &approve(total), &ctx()).unwrap().order;
+    let invoice = Command::AddInvoice(NewInvoice {
+        kind: InvoiceKind::Output,
+        number: text("NF-1"),
+        series: None,
+        key: None,
+        value: total,
+        issued_at: ctx().now,
+        url: None,
+        items: None,
+        tracking: None,
+    });
+    let invoiced = apply(&approved, &invoice, &ctx()).unwrap().order;
+    let shipment = Command::AddShipment(NewShipment {
+        invoice_number: text("NF-1"),
+        carrier: text("Correios"),
+        title: None,
+        number: text("TRK-1"),
+        url: None,
+        notify_customer: true,
+    });
+    let change = Command::Change(OrderChange {
+        request_id: RequestId::parse("chg-1").unwrap(),
+        reason: text("customer asked"),
+        add: Vec::new(),
+        remove: Vec::new(),
+        prices: Vec::new(),
+        discount: Money::from_minor(500),
+        increment: Money::ZERO,
+    });
+
+    let mut group = c.benchmark_group("order-50-items");
+    group.bench_function("place", |b| {
+        b.iter(|| {
+            let id = OrderId::parse("o-1").unwrap();
+            place(
+                black_box(placement()),
+                id,
+                1,
+                &PaymentWindows::default(),
+                &ctx(),
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("approve-payment", |b| {
+        b.iter(|| apply(black_box(&pending), &approve(total), &ctx()).unwrap())
+    });
+    group.bench_function("invoice-everything", |b| {
+        b.iter(|| apply(black_box(&approved), &invoice, &ctx()).unwrap())
+    });
+    group.bench_function("add-shipment", |b| {
+        b.iter(|| apply(black_box(&invoiced), &shipment, &ctx()).unwrap())
+    });
+    group.bench_function("change-discount", |b| {
+        b.iter(|| apply(black_box(&approved), &change, &ctx()).unwrap())
+    });
+    group.bench_function("replayed-payment", |b| {
+        b.iter(|| apply(black_box(&approved), &approve(total), &ctx()).unwrap())
+    });
+    group.bench_function("json-round-trip", |b| {
+        b.iter(|| {
+            let text = serde_json::to_vec(black_box(&invoiced)).unwrap();
+            serde_json::from_slice::<Order>(&text).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, orders);
 criterion_main!(benches);
