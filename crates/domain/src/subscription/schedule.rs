@@ -836,3 +836,6 @@ impl Iterator for Occurrences<'_> {
         Some(current)
     }
 }
+
+#[cfg(test)]
+mod tests;
