@@ -245,8 +245,6 @@ pub struct ScheduleEdit {
 /// Something that happened to a subscription, for its log and the cycle records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// The subscription was created.
-    Created,
     /// It was paused.
     Paused {
         /// Why.
@@ -706,8 +704,7 @@ impl Subscription {
                     events.sort_by_key(|e| match e {
                         Event::CyclesMissed(r) => r.first(),
                         Event::CycleRecorded(c) => c.number,
-                        Event::Created
-                        | Event::Paused { .. }
+                        Event::Paused { .. }
                         | Event::Resumed { .. }
                         | Event::Canceled { .. }
                         | Event::CycleSkipMarked(_)
