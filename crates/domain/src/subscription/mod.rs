@@ -4,7 +4,7 @@
 //! [`schedule`] for how occurrences are computed, purchase days and daylight saving). Its cycles
 //! are numbered from 1 and each ends `created`, `skipped`, `failed` (retried) or `missed`
 //! ([`Cycle`]). [`Subscription::apply`] is the one transition function: (state, [`Command`], now)
-//! → new state + [`Event`]s, or a [`SubscriptionError`]. [`due`] tells the runner what one pass
+//! → new state + [`Event`]s, or a [`SubscriptionError`]. [`due()`] tells the runner what one pass
 //! must do (see [`mod@due`] for the catch-up policy: at most one order per subscription per pass,
 //! oldest first; cycles older than the limit become missed).
 //!
@@ -180,7 +180,7 @@ pub enum Command {
     SkipNext,
     /// Replace the schedule from the next unsettled cycle on. Active or paused.
     EditSchedule(ScheduleEdit),
-    /// Settle what a runner pass finds missed or skipped (exactly what [`due`] reports), leaving
+    /// Settle what a runner pass finds missed or skipped (exactly what [`due()`] reports), leaving
     /// the cycle to charge pending. Active only.
     CatchUp {
         /// The policy the pass runs under.
