@@ -123,16 +123,8 @@ pub fn place(
     windows: &PaymentWindows,
     ctx: &Context,
 ) -> Result<Applied, OrderError> {
-    if input.items.is_empty() {
-        return Err(OrderError::NoItems);
-    }
-    let mut items: Vec<Item> = Vec::with_capacity(input.items.len());
-    for new in input.items {
-        if items.iter().any(|item| item.sku == new.sku) {
-            return Err(OrderError::DuplicateSku { sku: new.sku });
-        }
-        items.push(new_line(new)?);
-    }
+    check_items(&input.items)?;
+    let items: Vec<Item> = input.items.into_iter().map(new_line).collect();
     let due_at = match (input.payment.due_at, input.payment.method) {
         (Some(due), _) => Some(due),
         (None, PaymentMethod::Pix) => ctx.now.checked_add(windows.pix),
@@ -202,13 +194,28 @@ pub fn place(
     })
 }
 
-/// A new line, with its discount checked against its gross value.
-fn new_line(new: NewItem) -> Result<Item, OrderError> {
-    let gross = new.unit_price.checked_mul(new.quantity.get())?;
-    if new.discount > gross {
-        return Err(OrderError::DiscountTooLarge);
+/// The item rules of a placement (and of a subscription's template): at least one item, each SKU
+/// once, each line discount within the line's gross value.
+pub fn check_items(items: &[NewItem]) -> Result<(), OrderError> {
+    if items.is_empty() {
+        return Err(OrderError::NoItems);
     }
-    Ok(Item {
+    for (index, new) in items.iter().enumerate() {
+        if items[..index].iter().any(|other| other.sku == new.sku) {
+            return Err(OrderError::DuplicateSku {
+                sku: new.sku.clone(),
+            });
+        }
+        if new.discount > new.unit_price.checked_mul(new.quantity.get())? {
+            return Err(OrderError::DiscountTooLarge);
+        }
+    }
+    Ok(())
+}
+
+/// A new line, nothing invoiced or returned yet.
+fn new_line(new: NewItem) -> Item {
+    Item {
         sku: new.sku,
         name: new.name,
         quantity: new.quantity,
@@ -216,7 +223,7 @@ fn new_line(new: NewItem) -> Result<Item, OrderError> {
         discount: new.discount,
         invoiced: 0,
         returned: 0,
-    })
+    }
 }
 
 /// Applies one command to an order.
@@ -853,7 +860,7 @@ impl Step<'_> {
                         sku: new.sku.clone(),
                     });
                 }
-                None => self.order.items.push(new_line(new.clone())?),
+                None => self.order.items.push(new_line(new.clone())),
             }
         }
         for price in &change.prices {

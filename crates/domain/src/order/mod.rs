@@ -15,7 +15,9 @@ mod rules;
 mod status;
 mod totals;
 
-pub use apply::{Applied, Context, NewPayment, PaymentWindows, PlaceOrder, apply, place};
+pub use apply::{
+    Applied, Context, NewPayment, PaymentWindows, PlaceOrder, apply, check_items, place,
+};
 pub use command::{
     Command, CommandKind, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice,
     NewRefund, NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification,

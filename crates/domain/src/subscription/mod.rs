@@ -33,6 +33,24 @@
 //!     due, CatchUpPolicy, NewSubscription, Schedule, Subscription, TimeZone, Unit,
 //! };
 //! use orderflow_domain::values::{SubscriptionId, Timestamp};
+//! # use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, Shipping};
+//! # use orderflow_domain::subscription::{NewOrderTemplate, OrderTemplate, SubscriptionPayment};
+//! # use orderflow_domain::values::*;
+//! # let text = |s: &str| Text::parse(s, 200);
+//! # let order = OrderTemplate::new(NewOrderTemplate {
+//! #     channel: Channel::parse("subscriptions")?,
+//! #     currency: Currency::BRL,
+//! #     customer: Customer { id: None, name: text("Ana")?, email: Email::parse("ana@example.com")?,
+//! #         document: None, phone: None },
+//! #     shipping_address: Address { street: text("Rua A")?, number: text("10")?, complement: None,
+//! #         neighborhood: None, city: text("São Paulo")?, state: text("SP")?,
+//! #         postal_code: PostalCode::parse("01001000", true)?, country: Country::BRA },
+//! #     billing_address: None,
+//! #     items: vec![NewItem { sku: Sku::parse("CAFE")?, name: text("Café")?, quantity: Quantity::ONE,
+//! #         unit_price: Money::from_minor(3990), discount: Money::ZERO }],
+//! #     shipping: Shipping { method: text("PAC")?, carrier: None, price: Money::ZERO },
+//! #     payment: SubscriptionPayment { method: PaymentMethod::Pix },
+//! # })?;
 //!
 //! let start = Timestamp::parse("2025-01-31T12:00:00Z")?;
 //! let sub = Subscription::new(NewSubscription {
@@ -44,6 +62,7 @@
 //!     start_at: start,
 //!     end_at: None,
 //!     max_cycles: None,
+//!     order,
 //!     now: start,
 //! })?;
 //! let pass = due(&sub, Timestamp::parse("2025-02-28T15:00:00Z")?, &CatchUpPolicy::default());
@@ -57,6 +76,7 @@
 pub mod cycle;
 pub mod due;
 pub mod schedule;
+pub mod template;
 
 #[cfg(test)]
 mod tests;
@@ -72,7 +92,9 @@ pub use schedule::{
     CronExpr, Interval, Occurrence, Occurrences, PurchaseDay, Recurrence, Schedule, ScheduleError,
     TimeZone, Unit,
 };
+pub use template::{NewOrderTemplate, OrderTemplate, OrderTemplateEdit, SubscriptionPayment};
 
+use crate::order::{OrderError, PlaceOrder};
 use crate::values::{PlanId, SubscriptionId, Text, Timestamp};
 
 /// Where a subscription stands.
@@ -126,12 +148,13 @@ pub struct NewSubscription {
     pub end_at: Option<Timestamp>,
     /// No cycle is numbered above this.
     pub max_cycles: Option<u32>,
+    /// What each cycle's order is made of.
+    pub order: OrderTemplate,
     /// The creation instant.
     pub now: Timestamp,
 }
 
-/// A subscription: its schedule, status and cycle cursor. The order template (customer, items,
-/// address, payment, shipping) is owned by the order module and added beside these fields.
+/// A subscription: its schedule, status, cycle cursor and the template of its orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
@@ -155,6 +178,8 @@ pub struct Subscription {
     last_error: Option<Text>,
     cycle_count: u32,
     skip: BTreeSet<u32>,
+    #[serde(flatten)]
+    order: OrderTemplate,
     version: u64,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -162,6 +187,10 @@ pub struct Subscription {
 
 /// A change asked of a subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a command is built once per request and moved; boxing buys nothing"
+)]
 pub enum Command {
     /// Stop charging until resumed. Active only.
     Pause {
@@ -180,6 +209,9 @@ pub enum Command {
     SkipNext,
     /// Replace the schedule from the next unsettled cycle on. Active or paused.
     EditSchedule(ScheduleEdit),
+    /// Change the items, addresses, shipping or payment of the next cycles' orders. Active or
+    /// paused.
+    EditOrder(OrderTemplateEdit),
     /// Settle what a runner pass finds missed or skipped (exactly what [`due()`] reports), leaving
     /// the cycle to charge pending. Active only.
     CatchUp {
@@ -204,6 +236,7 @@ impl Command {
             Command::Cancel { .. } => "cancel",
             Command::SkipNext => "skip-next",
             Command::EditSchedule(_) => "edit-schedule",
+            Command::EditOrder(_) => "edit-order",
             Command::CatchUp { .. } => "catch-up",
             Command::RecordCycle { .. } => "record-cycle",
         }
@@ -217,6 +250,7 @@ impl Command {
             Command::Cancel { .. } => Some(SubscriptionStatus::Canceled),
             Command::SkipNext
             | Command::EditSchedule(_)
+            | Command::EditOrder(_)
             | Command::CatchUp { .. }
             | Command::RecordCycle { .. } => None,
         }
@@ -271,6 +305,8 @@ pub enum Event {
     },
     /// A cycle was settled (created, skipped, missed) or failed an attempt.
     CycleRecorded(Cycle),
+    /// The order template was changed.
+    OrderEdited,
     /// A range of cycles was missed (too late to charge).
     CyclesMissed(CycleRange),
     /// No cycle remains.
@@ -331,6 +367,9 @@ pub enum SubscriptionError {
     /// The schedule, time zone or purchase day was refused.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// The order template was refused by the order rules.
+    #[error(transparent)]
+    Order(#[from] OrderError),
 }
 
 impl SubscriptionError {
@@ -344,6 +383,7 @@ impl SubscriptionError {
             SubscriptionError::NoCycles => "no-cycles",
             SubscriptionError::AnchorInThePast { .. } => "anchor-in-the-past",
             SubscriptionError::Schedule(e) => e.code(),
+            SubscriptionError::Order(e) => e.code(),
         }
     }
 }
@@ -374,6 +414,7 @@ impl Subscription {
             last_error: None,
             cycle_count: 0,
             skip: BTreeSet::new(),
+            order: new.order,
             version: 1,
             created_at: new.now,
             updated_at: new.now,
@@ -482,6 +523,16 @@ impl Subscription {
     /// Cycle numbers marked to be skipped.
     pub fn skipped_cycles(&self) -> &BTreeSet<u32> {
         &self.skip
+    }
+
+    /// What each cycle's order is made of.
+    pub fn order(&self) -> &OrderTemplate {
+        &self.order
+    }
+
+    /// The placement for cycle `cycle`: the template, tagged with this subscription and cycle.
+    pub fn order_for(&self, cycle: u32) -> PlaceOrder {
+        self.order.order_for(&self.id, cycle)
     }
 
     /// Incremented by every change.
@@ -683,6 +734,15 @@ impl Subscription {
                     return Err(self.refuse(&command));
                 }
             },
+            Command::EditOrder(edit) => match self.status {
+                SubscriptionStatus::Active | SubscriptionStatus::Paused => {
+                    next.order = self.order.edited(edit)?;
+                    events.push(Event::OrderEdited);
+                }
+                SubscriptionStatus::Canceled | SubscriptionStatus::Finished => {
+                    return Err(self.refuse(&command));
+                }
+            },
             Command::CatchUp { policy } => match self.status {
                 SubscriptionStatus::Active => {
                     let pass = due(self, now, policy);
@@ -709,6 +769,7 @@ impl Subscription {
                         | Event::Canceled { .. }
                         | Event::CycleSkipMarked(_)
                         | Event::ScheduleEdited { .. }
+                        | Event::OrderEdited
                         | Event::Finished => 0,
                     });
                     if self.cursor() != pass.settled_to {

@@ -31,6 +31,7 @@ fn new(
         start_at: at(start),
         end_at: end.map(at),
         max_cycles,
+        order: template::sample(),
         now: at(start),
     })?)
 }
@@ -747,6 +748,7 @@ proptest! {
             start_at: start,
             end_at,
             max_cycles,
+            order: template::sample(),
             now: start,
         });
         let Ok(mut sub) = made else { return Ok(()); };
@@ -789,4 +791,67 @@ proptest! {
         prop_assert_eq!(after.next_run_at(), pass.next_run_at);
         prop_assert_eq!(after.status() == SubscriptionStatus::Finished, pass.finishes);
     }
+}
+
+#[test]
+fn a_cycle_order_is_the_template_tagged_with_the_subscription_and_cycle() -> TestResult {
+    let sub = monthly("2025-01-31T12:00:00Z")?;
+    let placement = sub.order_for(3);
+    let tag = placement
+        .subscription
+        .as_ref()
+        .ok_or("no subscription tag")?;
+    assert_eq!((tag.id.as_str(), tag.cycle), ("s-1", 3));
+    assert_eq!(placement.items, sub.order().items());
+    Ok(())
+}
+
+#[test]
+fn editing_the_order_applies_the_order_rules_and_counts_as_a_change() -> TestResult {
+    let sub = monthly("2025-01-31T12:00:00Z")?;
+    let now = at("2025-02-01T00:00:00Z");
+    let empty = OrderTemplateEdit {
+        items: Some(Vec::new()),
+        ..OrderTemplateEdit::default()
+    };
+    assert_eq!(
+        sub.apply(Command::EditOrder(empty), now)
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err("no-items")
+    );
+    let mut items = sub.order().items().to_vec();
+    items[0].quantity = crate::values::Quantity::new(3)?;
+    let edit = OrderTemplateEdit {
+        items: Some(items.clone()),
+        ..OrderTemplateEdit::default()
+    };
+    let edited = sub.apply(Command::EditOrder(edit), now)?;
+    assert_eq!(edited.events, vec![Event::OrderEdited]);
+    assert_eq!(edited.subscription.order().items(), items.as_slice());
+    assert_eq!(edited.subscription.version(), sub.version() + 1);
+    Ok(())
+}
+
+#[test]
+fn a_subscription_round_trips_through_json_with_the_api_field_names() -> TestResult {
+    let sub = monthly("2025-01-31T12:00:00Z")?;
+    let json = serde_json::to_value(&sub)?;
+    for key in [
+        "id",
+        "status",
+        "customer",
+        "shippingAddress",
+        "items",
+        "payment",
+        "shipping",
+        "timezone",
+        "startAt",
+        "cycleCount",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}: {json}");
+    }
+    let back: Subscription = serde_json::from_value(json)?;
+    assert_eq!(back, sub);
+    Ok(())
 }
