@@ -162,5 +162,80 @@ fn orders(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, orders);
+fn subscriptions(c: &mut Criterion) {
+    use chrono::TimeDelta;
+    use orderflow_domain::subscription::{
+        CatchUpPolicy, NewOrderTemplate, NewSubscription, OrderTemplate, PurchaseDay, Recurrence,
+        Schedule, Subscription, SubscriptionPayment, TimeZone, Unit, due,
+    };
+    use orderflow_domain::values::SubscriptionId;
+
+    let start = Timestamp::parse("2025-01-31T12:00:00Z").unwrap();
+    let sao_paulo = TimeZone::parse("America/Sao_Paulo").unwrap();
+    let recurrence = |schedule: Schedule, day: Option<u8>| {
+        let day = day.map(|d| PurchaseDay::new(d).unwrap());
+        Recurrence::new(schedule, day, sao_paulo, start).unwrap()
+    };
+    let monthly = recurrence(Schedule::every(1, Unit::Month).unwrap(), None);
+    let fortnightly = recurrence(Schedule::every(2, Unit::Week).unwrap(), Some(3));
+    let cron = recurrence(Schedule::cron("0 0 9 * * MON,THU").unwrap(), None);
+
+    let mut group = c.benchmark_group("subscription");
+    for (name, recurrence) in [
+        ("next-100-cycles/monthly", &monthly),
+        ("next-100-cycles/fortnightly-purchase-day", &fortnightly),
+        ("next-100-cycles/cron", &cron),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(recurrence).occurrences().take(100).count())
+        });
+    }
+
+    let p = placement();
+    let order = OrderTemplate::new(NewOrderTemplate {
+        channel: p.channel,
+        currency: p.currency,
+        customer: p.customer,
+        shipping_address: p.shipping_address,
+        billing_address: None,
+        items: p.items,
+        shipping: p.shipping,
+        payment: SubscriptionPayment {
+            method: PaymentMethod::Boleto,
+        },
+    })
+    .unwrap();
+    let subscription = Subscription::new(NewSubscription {
+        id: SubscriptionId::parse("s-1").unwrap(),
+        plan_id: None,
+        schedule: Schedule::every(1, Unit::Month).unwrap(),
+        purchase_day: None,
+        timezone: sao_paulo,
+        start_at: start,
+        end_at: None,
+        max_cycles: None,
+        order,
+        now: start,
+    })
+    .unwrap();
+    let policy = CatchUpPolicy::default();
+    let on_time = Timestamp::parse("2025-01-31T12:00:01Z").unwrap();
+    let ten_years_later = start.checked_add(TimeDelta::days(3653)).unwrap();
+    group.bench_function("due/on-time", |b| {
+        b.iter(|| due(black_box(&subscription), on_time, &policy))
+    });
+    group.bench_function("due/after-ten-years-down", |b| {
+        b.iter(|| due(black_box(&subscription), ten_years_later, &policy))
+    });
+    group.bench_function("cycle-order/place", |b| {
+        b.iter(|| {
+            let id = OrderId::parse("o-1").unwrap();
+            let input = black_box(&subscription).order_for(1);
+            place(input, id, 1, &PaymentWindows::default(), &ctx()).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, orders, subscriptions);
 criterion_main!(benches);
