@@ -1,0 +1,151 @@
+//! The documents the service stores, as JSON: the order envelope and the small documents that
+//! its pending effects write (index entries, feed entries, idempotency records, external-id
+//! pointers).
+
+use std::collections::BTreeMap;
+
+use orderflow_domain::order::{Event, Order};
+use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{IdempotencyHash, IndexName};
+
+/// How many earlier write ids an order document remembers: enough for a writer whose swap was
+/// reported failed (Redis) to recognise its own write even after a few later writes.
+pub(crate) const RECENT_WRITES: usize = 32;
+
+/// The order document: the truth about one order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Stored {
+    /// Unique per write, so a writer can tell whether a swap reported as failed happened.
+    pub(crate) write_id: String,
+    /// Write ids of the writes before this one, newest last.
+    #[serde(default)]
+    pub(crate) recent_writes: Vec<String>,
+    /// The order.
+    pub(crate) order: Order,
+    /// The slot the order holds in each index it belongs to.
+    #[serde(default)]
+    pub(crate) slots: BTreeMap<IndexName, u64>,
+    /// Derived writes committed with this version and not yet known to be applied.
+    #[serde(default)]
+    pub(crate) pending: Vec<Effect>,
+}
+
+impl Stored {
+    /// Whether the write `write_id` is this one or one of the recent ones before it.
+    pub(crate) fn carries(&self, write_id: &str) -> bool {
+        self.write_id == write_id || self.recent_writes.iter().any(|w| w == write_id)
+    }
+
+    /// The next document: `write_id` replaces the current one, which joins the recent ones.
+    pub(crate) fn succeeded_by(&self, write_id: String) -> Stored {
+        let mut recent = self.recent_writes.clone();
+        recent.push(self.write_id.clone());
+        let excess = recent.len().saturating_sub(RECENT_WRITES);
+        recent.drain(..excess);
+        Stored {
+            write_id,
+            recent_writes: recent,
+            order: self.order.clone(),
+            slots: self.slots.clone(),
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// A derived write, idempotent: applying it twice is applying it once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "kebab-case")]
+pub(crate) enum Effect {
+    /// Write the order's id in its slot of an index.
+    IndexAdd {
+        /// The index.
+        index: IndexName,
+        /// The slot.
+        slot: u64,
+    },
+    /// Remove the order's old slot from an index it left.
+    IndexRemove {
+        /// The index.
+        index: IndexName,
+        /// The slot.
+        slot: u64,
+    },
+    /// Write a feed entry at its position.
+    Feed {
+        /// The position.
+        position: u64,
+        /// The entry.
+        entry: FeedEntry,
+    },
+    /// Point the channel's own id at the order.
+    External {
+        /// The channel.
+        channel: Channel,
+        /// The channel's id.
+        external_id: ExternalId,
+    },
+    /// Record an Idempotency-Key's outcome.
+    Idempotency {
+        /// The key's hash.
+        hash: IdempotencyHash,
+        /// The record.
+        record: Box<IdempotencyRecord>,
+    },
+}
+
+/// An entry of an index or an external-id pointer: the order it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Pointer {
+    /// The order.
+    pub(crate) id: OrderId,
+}
+
+/// One entry of the global event feed: what one write did to one order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FeedEntry {
+    /// The order.
+    pub(crate) order_id: OrderId,
+    /// Its number.
+    pub(crate) number: u64,
+    /// The version the events produced.
+    pub(crate) version: u64,
+    /// When.
+    pub(crate) at: Timestamp,
+    /// What happened.
+    pub(crate) events: Vec<Event>,
+}
+
+/// What an Idempotency-Key produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IdempotencyRecord {
+    /// The route.
+    pub(crate) scope: String,
+    /// The key as sent.
+    pub(crate) key: String,
+    /// The request body's digest.
+    pub(crate) fingerprint: String,
+    /// The 24-hour generation of the key (a key used again after 24 h starts a new one).
+    pub(crate) generation: u64,
+    /// When the request was answered.
+    pub(crate) at: Timestamp,
+    /// Whether that answer changed the order.
+    pub(crate) changed: bool,
+    /// The order as answered.
+    pub(crate) snapshot: Order,
+}
+
+/// Encodes a document.
+pub(crate) fn encode<T: Serialize>(doc: &T) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(doc).map_err(|e| format!("encoding a document: {e}"))
+}
+
+/// Decodes a document read from `key`.
+pub(crate) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{key} does not parse: {e}"))
+}

@@ -1,0 +1,262 @@
+//! Every key-value key the orders service reads or writes, built here and nowhere else.
+//!
+//! The layout (all under `ord/`, since Spin's Redis backend does not namespace keys by store):
+//!
+//! | key | holds | written by |
+//! |---|---|---|
+//! | `ord/n/seq` | the last order number | `increment` |
+//! | `ord/o/{orderId}` | the order document (order + write id + index slots + pending effects) | compare-and-swap |
+//! | `ord/n/ext/{channel}/{externalId}` | placement claims for a channel's order id | `increment` (the caller that gets 1 places) |
+//! | `ord/ext/{channel}/{externalId}` | `{id}` of the order placed with that channel id | `set` by the claim holder (or repair) |
+//! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` |
+//! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the slot's holder |
+//! | `ord/n/feed` | the last position of the event feed | `increment` |
+//! | `ord/feed/{position}` | one feed entry (an order's events of one version) | `set` by the position's holder |
+//! | `ord/n/idem/{hash}/{generation}` | claims of an Idempotency-Key | `increment` |
+//! | `ord/idem/{hash}` | the key's fingerprint and the order snapshot it produced | `set` by the claim holder |
+//!
+//! Counters live under `ord/n/` and nothing else does, so no key written by `set` is ever
+//! incremented (Spin's host panics on that). Indexes are `status/{status}`, `day/{yyyy-mm-dd}`,
+//! `channel/{channel}` and `customer/{value}` (one per customer id, email and document); free
+//! text in a key is escaped by [`escape`] so that `/` always separates parts.
+
+use std::fmt::Write as _;
+
+use orderflow_domain::order::{Order, Status};
+use orderflow_domain::values::{Channel, Document, Email, ExternalId, OrderId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// The order-number counter.
+pub(crate) const ORDER_SEQ: &str = "ord/n/seq";
+
+/// The event-feed position counter.
+pub(crate) const FEED_SEQ: &str = "ord/n/feed";
+
+/// The order id derived from its number: numbers are unique (from `increment`), so ids are, and
+/// the consistency check can walk every order from 1 to the counter without listing keys.
+pub(crate) fn order_id(number: u64) -> Option<OrderId> {
+    OrderId::parse(&format!("o-{number}")).ok()
+}
+
+/// The order document.
+pub(crate) fn order(id: &OrderId) -> String {
+    format!("ord/o/{}", id.as_str())
+}
+
+/// The pointer from a channel's own order id to the order.
+pub(crate) fn external(channel: &Channel, external_id: &ExternalId) -> String {
+    format!("ord/ext/{}/{}", channel.as_str(), external_id.as_str())
+}
+
+/// The claim counter for placing an order with a channel's own order id.
+pub(crate) fn external_claim(channel: &Channel, external_id: &ExternalId) -> String {
+    format!("ord/n/ext/{}/{}", channel.as_str(), external_id.as_str())
+}
+
+/// The slot counter of an index.
+pub(crate) fn index_counter(index: &IndexName) -> String {
+    format!("ord/n/ix/{}", index.0)
+}
+
+/// One entry of an index.
+pub(crate) fn index_entry(index: &IndexName, slot: u64) -> String {
+    format!("ord/ix/{}/{slot}", index.0)
+}
+
+/// One entry of the global event feed.
+pub(crate) fn feed_entry(position: u64) -> String {
+    format!("ord/feed/{position}")
+}
+
+/// The record of an Idempotency-Key.
+pub(crate) fn idempotency(hash: &IdempotencyHash) -> String {
+    format!("ord/idem/{}", hash.0)
+}
+
+/// The claim counter of an Idempotency-Key in one 24-hour generation.
+pub(crate) fn idempotency_claim(hash: &IdempotencyHash, generation: u64) -> String {
+    format!("ord/n/idem/{}/{generation}", hash.0)
+}
+
+/// The name of a secondary index, e.g. `status/payment-pending`. Built only here.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct IndexName(String);
+
+impl IndexName {
+    /// Orders in a status.
+    pub(crate) fn status(status: Status) -> Self {
+        IndexName(format!("status/{}", status.as_str()))
+    }
+
+    /// Orders created on a UTC day (`yyyy-mm-dd`).
+    pub(crate) fn day(day: &Day) -> Self {
+        IndexName(format!("day/{}", day.0))
+    }
+
+    /// Orders of a channel.
+    pub(crate) fn channel(channel: &Channel) -> Self {
+        IndexName(format!("channel/{}", channel.as_str()))
+    }
+
+    /// Orders of a customer, by one of its id, email or document as stored (see
+    /// [`customer_value`]).
+    pub(crate) fn customer(value: &str) -> Self {
+        IndexName(format!("customer/{}", escape(value)))
+    }
+
+    /// The name as written in keys and in the order document.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Every index an order belongs to.
+pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
+    let mut names = vec![
+        IndexName::status(order.status()),
+        IndexName::day(&Day::of(*order.created_at())),
+        IndexName::channel(order.channel()),
+    ];
+    let customer = order.customer();
+    let values = [
+        customer.id.as_ref().map(|id| id.as_str().to_owned()),
+        Some(customer.email.as_str().to_owned()),
+        customer.document.as_ref().map(|d| d.as_str().to_owned()),
+    ];
+    for value in values.into_iter().flatten() {
+        names.push(IndexName::customer(&value));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The form a `customer` query value is indexed under: an email with its domain lowercased, a
+/// CPF or CNPJ as bare digits, anything else (a customer id) as given.
+pub(crate) fn customer_value(query: &str) -> String {
+    let query = query.trim();
+    if query.contains('@') {
+        if let Ok(email) = Email::parse(query) {
+            return email.as_str().to_owned();
+        }
+    } else if let Ok(document) = Document::parse(query) {
+        return document.as_str().to_owned();
+    }
+    query.to_owned()
+}
+
+/// A UTC calendar day, `yyyy-mm-dd`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Day(String);
+
+impl Day {
+    /// The day an instant falls on, in UTC.
+    pub(crate) fn of(at: Timestamp) -> Self {
+        Day(at.as_datetime().format("%Y-%m-%d").to_string())
+    }
+
+    /// The day as `yyyy-mm-dd`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses `yyyy-mm-dd` (from a cursor).
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        let at = Timestamp::parse(&format!("{s}T00:00:00Z")).ok()?;
+        let day = Day::of(at);
+        (day.0 == s).then_some(day)
+    }
+
+    /// The next or previous day.
+    pub(crate) fn step(&self, forward: bool) -> Option<Self> {
+        let at = Timestamp::parse(&format!("{}T12:00:00Z", self.0)).ok()?;
+        let delta = chrono::TimeDelta::days(1);
+        let next = if forward {
+            at.checked_add(delta)
+        } else {
+            at.checked_sub(delta)
+        }?;
+        Some(Day::of(next))
+    }
+}
+
+/// An Idempotency-Key's scope and value, hashed to a fixed-size key part (the value may be 255
+/// characters of anything printable). The record stores both in full, so a collision is seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct IdempotencyHash(String);
+
+impl IdempotencyHash {
+    /// FNV-1a, 128 bits, over `scope`, a separator byte no header value has, and `key`.
+    pub(crate) fn of(scope: &str, key: &str) -> Self {
+        const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+        const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+        let mut hash = OFFSET;
+        for byte in scope.bytes().chain([0u8]).chain(key.bytes()) {
+            hash ^= u128::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+        IdempotencyHash(format!("{hash:032x}"))
+    }
+}
+
+/// Escapes free text for a key: letters, digits and `.`, `_`, `-`, `@`, `+` stay; every other
+/// byte becomes `%XX`, so `/` never appears inside a part.
+pub(crate) fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'@' | b'+') {
+            out.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_in_keys_never_contains_a_separator() {
+        assert_eq!(escape("ana@example.com"), "ana@example.com");
+        assert_eq!(escape("a/b c:d%"), "a%2Fb%20c%3Ad%25");
+        assert_eq!(escape("ção"), "%C3%A7%C3%A3o");
+    }
+
+    #[test]
+    fn counters_and_documents_never_share_a_prefix() {
+        let index = IndexName::status(Status::PaymentPending);
+        assert!(index_counter(&index).starts_with("ord/n/"));
+        assert!(!index_entry(&index, 3).starts_with("ord/n/"));
+        assert!(ORDER_SEQ.starts_with("ord/n/") && FEED_SEQ.starts_with("ord/n/"));
+        let hash = IdempotencyHash::of("POST /x", "k");
+        assert!(idempotency_claim(&hash, 0).starts_with("ord/n/"));
+        assert!(!idempotency(&hash).starts_with("ord/n/"));
+    }
+
+    #[test]
+    fn idempotency_hashes_separate_scope_from_key() {
+        assert_ne!(IdempotencyHash::of("ab", "c"), IdempotencyHash::of("a", "bc"));
+        assert_eq!(IdempotencyHash::of("a", "b"), IdempotencyHash::of("a", "b"));
+    }
+
+    #[test]
+    fn days_parse_and_step() {
+        let day = Day::parse("2026-02-28").expect("a day");
+        assert_eq!(day.step(true).expect("next").as_str(), "2026-03-01");
+        assert_eq!(day.step(false).expect("previous").as_str(), "2026-02-27");
+        assert!(Day::parse("2026-02-30").is_none());
+        assert!(Day::parse("x").is_none());
+    }
+
+    #[test]
+    fn a_customer_query_is_normalised_like_the_index() {
+        assert_eq!(customer_value("Ana@Example.COM"), "Ana@example.com");
+        assert_eq!(customer_value("390.533.447-05"), "39053344705");
+        assert_eq!(customer_value("c-17"), "c-17");
+    }
+}

@@ -1,0 +1,516 @@
+//! Domain values into WIT records: the order document, the write result and the errors.
+
+use orderflow_domain::order::{
+    Actor, Address, CancelCause, Customer, EventKind, InvoiceKind, ItemQuantity, NewItem, Order,
+    OrderError, PaymentMethod, PaymentStatus, ProblemKind, RefundSource, Shipping, Status,
+    TrackingInfo, TrackingStatus, TransactionKind,
+};
+use orderflow_domain::values::{FieldError, Money, Text, Timestamp};
+
+use crate::bindings::exports::orderflow::core::orders as wo;
+use crate::bindings::orderflow::core::types as wit;
+use crate::service::{Failure, Page, Report, Written};
+
+fn money(m: Money) -> i64 {
+    m.minor()
+}
+
+fn ts(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+fn s(t: &Text) -> String {
+    t.as_str().to_owned()
+}
+
+fn opt(t: Option<&Text>) -> Option<String> {
+    t.map(s)
+}
+
+/// A status.
+pub(crate) fn status(status: Status) -> wit::OrderStatus {
+    match status {
+        Status::PaymentPending => wit::OrderStatus::PaymentPending,
+        Status::PaymentApproved => wit::OrderStatus::PaymentApproved,
+        Status::Handling => wit::OrderStatus::Handling,
+        Status::Invoiced => wit::OrderStatus::Invoiced,
+        Status::Shipped => wit::OrderStatus::Shipped,
+        Status::InTransit => wit::OrderStatus::InTransit,
+        Status::DeliveryDifficulty => wit::OrderStatus::DeliveryDifficulty,
+        Status::Delivered => wit::OrderStatus::Delivered,
+        Status::Closed => wit::OrderStatus::Closed,
+        Status::Canceled => wit::OrderStatus::Canceled,
+        Status::OnHold => wit::OrderStatus::OnHold,
+    }
+}
+
+fn actor(actor: Actor) -> wit::Actor {
+    match actor {
+        Actor::Checkout => wit::Actor::Checkout,
+        Actor::PaymentProvider => wit::Actor::PaymentProvider,
+        Actor::Erp => wit::Actor::Erp,
+        Actor::Logistics => wit::Actor::Logistics,
+        Actor::Admin => wit::Actor::Admin,
+        Actor::System => wit::Actor::System,
+    }
+}
+
+fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
+    match method {
+        PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
+        PaymentMethod::Pix => wit::PaymentMethod::Pix,
+        PaymentMethod::Boleto => wit::PaymentMethod::Boleto,
+        PaymentMethod::Deposit => wit::PaymentMethod::Deposit,
+        PaymentMethod::BankTransfer => wit::PaymentMethod::BankTransfer,
+    }
+}
+
+fn payment_status(status: PaymentStatus) -> wit::PaymentStatus {
+    match status {
+        PaymentStatus::Pending => wit::PaymentStatus::Pending,
+        PaymentStatus::Denied => wit::PaymentStatus::Denied,
+        PaymentStatus::Approved => wit::PaymentStatus::Approved,
+        PaymentStatus::Refunded => wit::PaymentStatus::Refunded,
+    }
+}
+
+fn outcome(kind: TransactionKind) -> wit::PaymentOutcome {
+    match kind {
+        TransactionKind::Approved => wit::PaymentOutcome::Approved,
+        TransactionKind::Denied => wit::PaymentOutcome::Denied,
+        TransactionKind::Refunded => wit::PaymentOutcome::Refunded,
+    }
+}
+
+fn tracking_status(status: TrackingStatus) -> wit::TrackingStatus {
+    match status {
+        TrackingStatus::InTransit => wit::TrackingStatus::InTransit,
+        TrackingStatus::DeliveryDifficulty => wit::TrackingStatus::DeliveryDifficulty,
+        TrackingStatus::Delivered => wit::TrackingStatus::Delivered,
+    }
+}
+
+fn event_kind(kind: EventKind) -> wit::EventKind {
+    match kind {
+        EventKind::OrderPlaced => wit::EventKind::OrderPlaced,
+        EventKind::PaymentApproved => wit::EventKind::PaymentApproved,
+        EventKind::PaymentDenied => wit::EventKind::PaymentDenied,
+        EventKind::PaymentRefunded => wit::EventKind::PaymentRefunded,
+        EventKind::PaymentExpired => wit::EventKind::PaymentExpired,
+        EventKind::ProblemRaised => wit::EventKind::ProblemRaised,
+        EventKind::Reprocessed => wit::EventKind::Reprocessed,
+        EventKind::HandlingStarted => wit::EventKind::HandlingStarted,
+        EventKind::Invoiced => wit::EventKind::Invoiced,
+        EventKind::Returned => wit::EventKind::Returned,
+        EventKind::ShipmentAdded => wit::EventKind::ShipmentAdded,
+        EventKind::TrackingUpdated => wit::EventKind::TrackingUpdated,
+        EventKind::Changed => wit::EventKind::Changed,
+        EventKind::Canceled => wit::EventKind::Canceled,
+        EventKind::Held => wit::EventKind::Held,
+        EventKind::Released => wit::EventKind::Released,
+        EventKind::Commented => wit::EventKind::Commented,
+        EventKind::Refunded => wit::EventKind::Refunded,
+        EventKind::Edited => wit::EventKind::Edited,
+    }
+}
+
+fn customer(c: &Customer) -> wit::Customer {
+    wit::Customer {
+        id: c.id.as_ref().map(|id| id.as_str().to_owned()),
+        name: s(&c.name),
+        email: c.email.as_str().to_owned(),
+        document: c.document.as_ref().map(|d| d.as_str().to_owned()),
+        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+    }
+}
+
+fn address(a: &Address) -> wit::Address {
+    wit::Address {
+        street: s(&a.street),
+        number: s(&a.number),
+        complement: opt(a.complement.as_ref()),
+        neighborhood: opt(a.neighborhood.as_ref()),
+        city: s(&a.city),
+        state: s(&a.state),
+        postal_code: a.postal_code.as_str().to_owned(),
+        country: a.country.as_str().to_owned(),
+    }
+}
+
+fn shipping(sh: &Shipping) -> wit::Shipping {
+    wit::Shipping {
+        method: s(&sh.method),
+        carrier: opt(sh.carrier.as_ref()),
+        price: money(sh.price),
+    }
+}
+
+fn item_quantity(iq: &ItemQuantity) -> wit::ItemQuantity {
+    wit::ItemQuantity {
+        sku: iq.sku.as_str().to_owned(),
+        quantity: iq.quantity.get(),
+    }
+}
+
+fn new_item(i: &NewItem) -> wit::NewItem {
+    wit::NewItem {
+        sku: i.sku.as_str().to_owned(),
+        name: s(&i.name),
+        quantity: i.quantity.get(),
+        unit_price: money(i.unit_price),
+        discount: money(i.discount),
+    }
+}
+
+fn tracking_info(t: &TrackingInfo) -> wit::TrackingInfo {
+    wit::TrackingInfo {
+        carrier: s(&t.carrier),
+        number: s(&t.number),
+        url: opt(t.url.as_ref()),
+    }
+}
+
+/// An order.
+pub(crate) fn order(o: &Order) -> wit::Order {
+    let totals = o.totals();
+    let payment = o.payment();
+    wit::Order {
+        id: o.id().as_str().to_owned(),
+        number: o.number(),
+        status: status(o.status()),
+        version: o.version(),
+        channel: o.channel().as_str().to_owned(),
+        external_id: o.external_id().as_ref().map(|e| e.as_str().to_owned()),
+        currency: o.currency().as_str().to_owned(),
+        customer: customer(o.customer()),
+        shipping_address: address(o.shipping_address()),
+        billing_address: o.billing_address().as_ref().map(address),
+        items: o
+            .items()
+            .iter()
+            .map(|i| wit::Item {
+                sku: i.sku.as_str().to_owned(),
+                name: s(&i.name),
+                quantity: i.quantity.get(),
+                unit_price: money(i.unit_price),
+                discount: money(i.discount),
+                invoiced: i.invoiced,
+                returned: i.returned,
+            })
+            .collect(),
+        shipping: shipping(o.shipping()),
+        payment: wit::Payment {
+            method: payment_method(payment.method),
+            status: payment_status(payment.status),
+            due_at: payment.due_at.map(ts),
+            transactions: payment
+                .transactions
+                .iter()
+                .map(|t| wit::Transaction {
+                    payment_id: t.payment_id.as_ref().map(|p| p.as_str().to_owned()),
+                    kind: outcome(t.kind),
+                    amount: money(t.amount),
+                    method: payment_method(t.method),
+                    occurred_at: ts(t.occurred_at),
+                    actor: actor(t.actor),
+                    note: opt(t.note.as_ref()),
+                })
+                .collect(),
+        },
+        adjustments: wit::Adjustments {
+            discount: money(o.adjustments().discount),
+            increment: money(o.adjustments().increment),
+        },
+        totals: wit::Totals {
+            items: money(totals.items),
+            discount: money(totals.discount),
+            increment: money(totals.increment),
+            shipping: money(totals.shipping),
+            total: money(totals.total),
+            paid: money(totals.paid),
+            refunded: money(totals.refunded),
+            returned: money(totals.returned),
+            balance: money(totals.balance),
+        },
+        invoices: o
+            .invoices()
+            .iter()
+            .map(|i| wit::Invoice {
+                kind: match i.kind {
+                    InvoiceKind::Output => wit::InvoiceKind::Output,
+                    InvoiceKind::Input => wit::InvoiceKind::Input,
+                },
+                number: s(&i.number),
+                series: opt(i.series.as_ref()),
+                key: i.key.as_ref().map(|k| k.as_str().to_owned()),
+                value: money(i.value),
+                issued_at: ts(i.issued_at),
+                url: opt(i.url.as_ref()),
+                items: i
+                    .items
+                    .iter()
+                    .map(|l| wit::InvoiceLine {
+                        sku: l.sku.as_str().to_owned(),
+                        quantity: l.quantity.get(),
+                        value: money(l.value),
+                    })
+                    .collect(),
+                includes_shipping: i.includes_shipping,
+                tracking: i.tracking.as_ref().map(tracking_info),
+                recorded_at: ts(i.recorded_at),
+            })
+            .collect(),
+        shipments: o
+            .shipments()
+            .iter()
+            .map(|sh| wit::Shipment {
+                number: s(&sh.number),
+                invoice_number: s(&sh.invoice_number),
+                carrier: s(&sh.carrier),
+                title: opt(sh.title.as_ref()),
+                url: opt(sh.url.as_ref()),
+                notify_customer: sh.notify_customer,
+                status: sh.status.map(tracking_status),
+                events: sh
+                    .events
+                    .iter()
+                    .map(|e| wit::TrackingEvent {
+                        status: tracking_status(e.status),
+                        description: opt(e.description.as_ref()),
+                        city: opt(e.city.as_ref()),
+                        state: opt(e.state.as_ref()),
+                        occurred_at: ts(e.occurred_at),
+                    })
+                    .collect(),
+                created_at: ts(sh.created_at),
+            })
+            .collect(),
+        refunds: o
+            .refunds()
+            .iter()
+            .map(|r| wit::Refund {
+                source: match r.source {
+                    RefundSource::Offline => wit::RefundSource::Offline,
+                    RefundSource::Provider => wit::RefundSource::Provider,
+                    RefundSource::ReturnInvoice => wit::RefundSource::ReturnInvoice,
+                },
+                amount: money(r.amount),
+                reference: r.reference.clone(),
+                items: r.items.iter().map(item_quantity).collect(),
+                return_to_stock: r.return_to_stock,
+                rebate: money(r.rebate),
+                comment: opt(r.comment.as_ref()),
+                notify_customer: r.notify_customer,
+                at: ts(r.at),
+                actor: actor(r.actor),
+            })
+            .collect(),
+        changes: o
+            .changes()
+            .iter()
+            .map(|c| wit::Change {
+                request_id: c.request_id.as_str().to_owned(),
+                reason: s(&c.reason),
+                add: c.add.iter().map(new_item).collect(),
+                remove: c.remove.iter().map(item_quantity).collect(),
+                prices: c
+                    .prices
+                    .iter()
+                    .map(|p| wit::PriceChange {
+                        sku: p.sku.as_str().to_owned(),
+                        unit_price: money(p.unit_price),
+                    })
+                    .collect(),
+                discount: money(c.discount),
+                increment: money(c.increment),
+                total_before: money(c.total_before),
+                total_after: money(c.total_after),
+                at: ts(c.at),
+                actor: actor(c.actor),
+            })
+            .collect(),
+        comments: o
+            .comments()
+            .iter()
+            .map(|c| wit::Comment {
+                text: s(&c.text),
+                notify_customer: c.notify_customer,
+                visible_to_customer: c.visible_to_customer,
+                at: ts(c.at),
+                actor: actor(c.actor),
+            })
+            .collect(),
+        problems: o
+            .problems()
+            .iter()
+            .map(|p| wit::Problem {
+                kind: match &p.kind {
+                    ProblemKind::PaymentAmountMismatch { expected, paid } => {
+                        wit::ProblemKind::PaymentAmountMismatch(wit::MoneyMismatch {
+                            expected: money(*expected),
+                            actual: money(*paid),
+                        })
+                    }
+                    ProblemKind::PaymentForCanceledOrder { payment_id, amount } => {
+                        wit::ProblemKind::PaymentForCanceledOrder(wit::LatePayment {
+                            payment_id: payment_id.as_ref().map(|p| p.as_str().to_owned()),
+                            amount: money(*amount),
+                        })
+                    }
+                },
+                detected_at: ts(p.detected_at),
+            })
+            .collect(),
+        hold: o.hold().as_ref().map(|h| wit::Hold {
+            reason: s(&h.reason),
+            previous: status(h.previous),
+            at: ts(h.at),
+            actor: actor(h.actor),
+        }),
+        cancellation: o.cancellation().as_ref().map(|c| wit::Cancellation {
+            cause: match c.cause {
+                CancelCause::Requested => wit::CancelCause::Requested,
+                CancelCause::PaymentDenied => wit::CancelCause::PaymentDenied,
+                CancelCause::PaymentExpired => wit::CancelCause::PaymentExpired,
+            },
+            reason: opt(c.reason.as_ref()),
+            at: ts(c.at),
+            actor: actor(c.actor),
+        }),
+        subscription: o.subscription().as_ref().map(|r| wit::SubscriptionRef {
+            id: r.id.as_str().to_owned(),
+            cycle: r.cycle,
+        }),
+        history: o
+            .history()
+            .iter()
+            .map(|h| wit::HistoryEntry {
+                at: ts(h.at),
+                from: h.from.map(status),
+                to: status(h.to),
+                event: event_kind(h.event),
+                actor: actor(h.actor),
+            })
+            .collect(),
+        created_at: ts(*o.created_at()),
+        updated_at: ts(*o.updated_at()),
+    }
+}
+
+/// A write's result.
+pub(crate) fn written(w: Written) -> wo::Written {
+    wo::Written {
+        order: order(&w.order),
+        changed: w.changed,
+        replayed: w.replayed,
+    }
+}
+
+/// A page.
+pub(crate) fn page(p: Page) -> wo::Page {
+    wo::Page {
+        items: p.items.iter().map(order).collect(),
+        next_cursor: p.next_cursor,
+    }
+}
+
+/// A check report.
+pub(crate) fn report(r: Report) -> wo::CheckReport {
+    wo::CheckReport {
+        orders: r.orders,
+        inconsistencies: r.inconsistencies,
+        repaired: r.repaired,
+    }
+}
+
+/// Field errors.
+pub(crate) fn invalid(fields: Vec<FieldError>) -> wit::Error {
+    wit::Error::Invalid(
+        fields
+            .iter()
+            .map(|f| wit::FieldError {
+                field: f.field().to_owned(),
+                code: f.code().to_owned(),
+                message: f.to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// A failure.
+pub(crate) fn error(failure: Failure) -> wit::Error {
+    match failure {
+        Failure::Invalid(fields) => invalid(fields),
+        Failure::NotFound => wit::Error::NotFound,
+        Failure::Rejected(e) => rule_error(e),
+        Failure::IdempotencyKeyReused => wit::Error::IdempotencyKeyReused,
+        Failure::Contention => wit::Error::Contention,
+        Failure::Store(message) => wit::Error::StoreUnavailable(message),
+    }
+}
+
+fn mismatch(expected: Money, actual: Money) -> wit::MoneyMismatch {
+    wit::MoneyMismatch {
+        expected: money(expected),
+        actual: money(actual),
+    }
+}
+
+/// A refusal by the order rules. `OrderError::Field` is not a rule: it becomes `invalid`.
+pub(crate) fn rule_error(e: OrderError) -> wit::Error {
+    use wit::RuleError as R;
+    let rule = match e {
+        OrderError::Field(field) => return invalid(vec![field]),
+        OrderError::InvalidTransition { from, to, command } => {
+            R::InvalidTransition(wit::TransitionRefusal {
+                from: status(from),
+                to: to.map(status),
+                command: command.as_str().to_owned(),
+            })
+        }
+        OrderError::OnHold => R::OnHold,
+        OrderError::HasProblems => R::HasProblems,
+        OrderError::VersionMismatch { expected, actual } => {
+            R::VersionMismatch(wit::VersionConflict { expected, actual })
+        }
+        OrderError::AlreadyInvoiced => R::AlreadyInvoiced,
+        OrderError::TotalMismatch { computed, given } => {
+            R::TotalMismatch(mismatch(computed, given))
+        }
+        OrderError::InvoiceValueMismatch { expected, given } => {
+            R::InvoiceValueMismatch(mismatch(expected, given))
+        }
+        OrderError::InvoiceNumberConflict { number } => R::InvoiceNumberConflict(s(&number)),
+        OrderError::NothingToInvoice => R::NothingToInvoice,
+        OrderError::QuantityExceeded {
+            sku,
+            requested,
+            available,
+        } => R::QuantityExceeded(wit::QuantityExcess {
+            sku: sku.as_str().to_owned(),
+            requested,
+            available,
+        }),
+        OrderError::UnknownSku { sku } => R::UnknownSku(sku.as_str().to_owned()),
+        OrderError::DuplicateSku { sku } => R::DuplicateSku(sku.as_str().to_owned()),
+        OrderError::UnitPriceDiffers { sku } => R::UnitPriceDiffers(sku.as_str().to_owned()),
+        OrderError::NoItems => R::NoItems,
+        OrderError::UnknownInvoice { number } => R::UnknownInvoice(s(&number)),
+        OrderError::UnknownShipment { number } => R::UnknownShipment(s(&number)),
+        OrderError::ShipmentConflict { number } => R::ShipmentConflict(s(&number)),
+        OrderError::PaymentConflict { payment_id } => R::PaymentConflict(payment_id),
+        OrderError::RequestIdReused { request_id } => R::RequestIdReused(request_id),
+        OrderError::ManualApprovalNotAllowed { method } => R::ManualApprovalNotAllowed(
+            PaymentMethod::parse(method).map_or(wit::PaymentMethod::CreditCard, payment_method),
+        ),
+        OrderError::PaymentNotExpired => R::PaymentNotExpired,
+        OrderError::RefundExceedsPaid {
+            requested,
+            available,
+        } => R::RefundExceedsPaid(mismatch(available, requested)),
+        OrderError::DiscountTooLarge => R::DiscountTooLarge,
+        OrderError::EmptyCommand => R::EmptyCommand,
+        OrderError::NotOnHold => R::NotOnHold,
+    };
+    wit::Error::Rejected(rule)
+}

@@ -1,0 +1,1 @@
+//! Tests of the store logic over the in-memory store.
