@@ -1,0 +1,409 @@
+//! Reading a JSON body into WIT records while naming the bad field.
+//!
+//! Two kinds of failure, as API.md says: a value of the wrong JSON type is 400 `wrong-type` with
+//! `details.field` (the first one stops the reading), and a missing required field, an integer out
+//! of range or an unknown enum name is collected as a 422 entry, all of them reported together by
+//! [`Fields::finish`]. `null` counts as absent. Field paths are camelCase JSON paths such as
+//! `items[2].unitPrice`.
+
+use serde_json::{Map, Value};
+
+use crate::ApiError;
+use crate::types::FieldError;
+
+/// Parses a body that must be one JSON object.
+pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::malformed_json(&e))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(ApiError::wrong_type("", "a JSON object"))
+    }
+}
+
+/// The 422 entries found so far.
+#[derive(Debug, Default)]
+pub struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// No entries yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one bad field.
+    pub fn push(&mut self, field: String, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field,
+            code: code.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// `Ok` when nothing was recorded, else 422 `validation-failed` with every entry.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(&self.errors))
+        }
+    }
+}
+
+/// A JSON object and its path in the body.
+#[derive(Debug, Clone)]
+pub struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+const INTEGER: &str = "an integer";
+const MONEY: &str = "an integer count of minor units";
+
+impl<'a> Obj<'a> {
+    /// The body's top-level object; `value` must be an object (see [`parse_object`]).
+    pub fn root(value: &'a Value) -> Result<Self, ApiError> {
+        match value {
+            Value::Object(map) => Ok(Self {
+                map,
+                path: String::new(),
+            }),
+            Value::Null
+            | Value::Bool(_)
+            | Value::Number(_)
+            | Value::String(_)
+            | Value::Array(_) => Err(ApiError::wrong_type("", "a JSON object")),
+        }
+    }
+
+    /// The path of a field of this object.
+    pub fn path(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        self.map.get(name).filter(|value| !value.is_null())
+    }
+
+    fn required<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        value: Result<Option<T>, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
+        let value = value?;
+        if value.is_none() {
+            fields.push(self.path(name), "required", "this field is required");
+        }
+        Ok(value)
+    }
+
+    /// An optional string.
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), "a string")),
+        }
+    }
+
+    /// A required string (empty when missing; the miss is recorded).
+    pub fn string(&self, fields: &mut Fields, name: &str) -> Result<String, ApiError> {
+        let value = self.opt_string(name);
+        Ok(self.required(fields, name, value)?.unwrap_or_default())
+    }
+
+    /// An optional amount of money: a JSON integer that fits an `s64`.
+    pub fn opt_money(&self, fields: &mut Fields, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) if number.is_i64() => Ok(number.as_i64()),
+            Some(Value::Number(number)) if number.is_u64() => {
+                fields.push(self.path(name), "out-of-range", "the amount is too large");
+                Ok(Some(0))
+            }
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), MONEY)),
+        }
+    }
+
+    /// A required amount of money (0 when missing; the miss is recorded).
+    pub fn money(&self, fields: &mut Fields, name: &str) -> Result<i64, ApiError> {
+        let value = self.opt_money(fields, name);
+        Ok(self.required(fields, name, value)?.unwrap_or_default())
+    }
+
+    /// An amount of money that defaults to 0.
+    pub fn money_or_zero(&self, fields: &mut Fields, name: &str) -> Result<i64, ApiError> {
+        Ok(self.opt_money(fields, name)?.unwrap_or_default())
+    }
+
+    /// An optional count: a JSON integer from 0 to 4,294,967,295.
+    pub fn opt_u32(&self, fields: &mut Fields, name: &str) -> Result<Option<u32>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) if number.is_i64() || number.is_u64() => {
+                let count = number.as_u64().and_then(|n| u32::try_from(n).ok());
+                if count.is_none() {
+                    fields.push(
+                        self.path(name),
+                        "out-of-range",
+                        "must be a whole number from 0 to 4294967295",
+                    );
+                }
+                Ok(Some(count.unwrap_or_default()))
+            }
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), INTEGER)),
+        }
+    }
+
+    /// A required count (0 when missing; the miss is recorded).
+    pub fn u32(&self, fields: &mut Fields, name: &str) -> Result<u32, ApiError> {
+        let value = self.opt_u32(fields, name);
+        Ok(self.required(fields, name, value)?.unwrap_or_default())
+    }
+
+    /// An optional non-negative integer that fits a `u64` (an `If-Match`-like version).
+    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) if number.is_u64() => Ok(number.as_u64()),
+            Some(_) => Err(ApiError::wrong_type(
+                &self.path(name),
+                "a non-negative integer",
+            )),
+        }
+    }
+
+    /// A boolean that defaults to `default`.
+    pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), "true or false")),
+        }
+    }
+
+    /// An optional nested object.
+    pub fn opt_object(&self, name: &str) -> Result<Option<Obj<'a>>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Obj {
+                map,
+                path: self.path(name),
+            })),
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), "an object")),
+        }
+    }
+
+    /// A required nested object (the miss is recorded and `None` returned).
+    pub fn object(&self, fields: &mut Fields, name: &str) -> Result<Option<Obj<'a>>, ApiError> {
+        let value = self.opt_object(name);
+        self.required(fields, name, value)
+    }
+
+    /// An optional array of objects.
+    pub fn opt_objects(&self, name: &str) -> Result<Option<Vec<Obj<'a>>>, ApiError> {
+        let path = self.path(name);
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(values)) => values
+                .iter()
+                .enumerate()
+                .map(|(index, value)| match value {
+                    Value::Object(map) => Ok(Obj {
+                        map,
+                        path: format!("{path}[{index}]"),
+                    }),
+                    Value::Null
+                    | Value::Bool(_)
+                    | Value::Number(_)
+                    | Value::String(_)
+                    | Value::Array(_) => Err(ApiError::wrong_type(
+                        &format!("{path}[{index}]"),
+                        "an object",
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(ApiError::wrong_type(&path, "an array of objects")),
+        }
+    }
+
+    /// A required array of objects (the miss is recorded and an empty list returned).
+    pub fn objects(&self, fields: &mut Fields, name: &str) -> Result<Vec<Obj<'a>>, ApiError> {
+        let value = self.opt_objects(name);
+        Ok(self.required(fields, name, value)?.unwrap_or_default())
+    }
+
+    /// An optional enum given by its wire name; an unknown name is recorded with the names
+    /// accepted, and `None` returned.
+    pub fn opt_enum<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        accepted: &[&str],
+    ) -> Result<Option<T>, ApiError> {
+        let Some(text) = self.opt_string(name)? else {
+            return Ok(None);
+        };
+        let value = parse(&text);
+        if value.is_none() {
+            fields.push(
+                self.path(name),
+                "unknown-value",
+                format!("must be one of: {}", accepted.join(", ")),
+            );
+        }
+        Ok(value)
+    }
+
+    /// A required enum (the miss is recorded, `placeholder` returned; [`Fields::finish`] then
+    /// refuses the request, so the placeholder never reaches the service).
+    pub fn enumeration<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        accepted: &[&str],
+        placeholder: T,
+    ) -> Result<T, ApiError> {
+        let present = self.get(name).is_some();
+        let value = self.opt_enum(fields, name, parse, accepted)?;
+        if !present {
+            fields.push(self.path(name), "required", "this field is required");
+        }
+        Ok(value.unwrap_or(placeholder))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::names;
+    use crate::types::PaymentMethod;
+
+    fn code(error: &ApiError) -> (u16, &'static str, Option<&Value>) {
+        (error.status(), error.code(), error.details().get("field"))
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_400_malformed_json() {
+        for body in [&b""[..], b"{", b"{\"a\":}", b"\xff\xfe", b"{} trailing"] {
+            let error = parse_object(body).err();
+            assert_eq!(
+                error.map(|e| (e.status(), e.code())),
+                Some((400, "malformed-json"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_json_but_not_an_object_is_400_wrong_type() {
+        let error = parse_object(b"[1, 2]").err();
+        assert_eq!(
+            error.as_ref().map(code),
+            Some((400, "wrong-type", Some(&json!(""))))
+        );
+    }
+
+    #[test]
+    fn nested_wrong_types_name_the_json_path() {
+        let body = json!({"items": [{"quantity": 1}, {"quantity": "2"}]});
+        let root = Obj::root(&body).ok();
+        let items = root.and_then(|r| r.opt_objects("items").ok().flatten());
+        let mut fields = Fields::new();
+        let error = items.and_then(|items| items[1].u32(&mut fields, "quantity").err());
+        assert_eq!(
+            error.as_ref().map(code),
+            Some((400, "wrong-type", Some(&json!("items[1].quantity"))))
+        );
+    }
+
+    #[test]
+    fn money_is_an_integer_and_floats_are_wrong_types() {
+        let body = json!({"a": 4990, "b": -5, "c": 49.9, "d": "4990", "e": 1e3, "f": u64::MAX});
+        let Ok(root) = Obj::root(&body) else {
+            panic!("an object")
+        };
+        let mut fields = Fields::new();
+        assert_eq!(root.money(&mut fields, "a").ok(), Some(4990));
+        assert_eq!(root.money(&mut fields, "b").ok(), Some(-5));
+        for name in ["c", "d", "e"] {
+            let error = root.money(&mut fields, name).err();
+            assert_eq!(error.map(|e| e.code()), Some("wrong-type"), "{name}");
+        }
+        assert!(root.money(&mut fields, "f").is_ok());
+        let error = fields.finish().err();
+        assert_eq!(
+            error.map(|e| (e.status(), e.details().get("fields").cloned())),
+            Some((
+                422,
+                Some(
+                    json!([{"field": "f", "code": "out-of-range", "message": "the amount is too large"}])
+                )
+            ))
+        );
+    }
+
+    #[test]
+    fn missing_and_null_required_fields_are_collected_as_422() {
+        let body = json!({"customer": {"name": null}, "items": []});
+        let Ok(root) = Obj::root(&body) else {
+            panic!("an object")
+        };
+        let mut fields = Fields::new();
+        let customer = root.object(&mut fields, "customer").ok().flatten();
+        let name = customer.map(|c| c.string(&mut fields, "name"));
+        assert_eq!(name.and_then(Result::ok), Some(String::new()));
+        assert!(root.object(&mut fields, "shippingAddress").is_ok());
+        let method = root.enumeration(
+            &mut fields,
+            "method",
+            names::parse_payment_method,
+            names::PAYMENT_METHODS,
+            PaymentMethod::Pix,
+        );
+        assert_eq!(method.ok(), Some(PaymentMethod::Pix));
+        let error = fields.finish().err();
+        let entries = error.as_ref().and_then(|e| e.details().get("fields"));
+        let paths: Vec<&str> = entries
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(paths, ["customer.name", "shippingAddress", "method"]);
+    }
+
+    #[test]
+    fn counts_out_of_range_and_unknown_enum_names_are_422_entries() {
+        let body = json!({"q": -1, "r": 4_294_967_296_u64, "m": "cash"});
+        let Ok(root) = Obj::root(&body) else {
+            panic!("an object")
+        };
+        let mut fields = Fields::new();
+        assert!(root.u32(&mut fields, "q").is_ok());
+        assert!(root.u32(&mut fields, "r").is_ok());
+        let method = root.opt_enum(
+            &mut fields,
+            "m",
+            names::parse_payment_method,
+            names::PAYMENT_METHODS,
+        );
+        assert_eq!(method.ok(), Some(None));
+        let error = fields.finish().err();
+        let count = error
+            .as_ref()
+            .and_then(|e| e.details().get("fields"))
+            .and_then(Value::as_array)
+            .map(Vec::len);
+        assert_eq!(count, Some(3));
+    }
+}
