@@ -176,7 +176,11 @@ fn customer(f: &mut Fields, at: &str, c: &wit::Customer) -> Option<Customer> {
     let id = f.optional(&path(at, "id"), c.id.as_deref(), CustomerId::parse);
     let name = f.take(&path(at, "name"), Text::parse(&c.name, NAME_MAX));
     let email = f.take(&path(at, "email"), Email::parse(&c.email));
-    let document = f.optional(&path(at, "document"), c.document.as_deref(), Document::parse);
+    let document = f.optional(
+        &path(at, "document"),
+        c.document.as_deref(),
+        Document::parse,
+    );
     let phone = f.optional(&path(at, "phone"), c.phone.as_deref(), Phone::parse);
     Some(Customer {
         id: id?,
@@ -284,7 +288,11 @@ pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<Fie
         None => Some(Channel::default()),
         Some(channel) => f.take("channel", Channel::parse(channel)),
     };
-    let external_id = f.optional("externalId", input.external_id.as_deref(), ExternalId::parse);
+    let external_id = f.optional(
+        "externalId",
+        input.external_id.as_deref(),
+        ExternalId::parse,
+    );
     let currency = match input.currency.as_deref() {
         None => Some(Currency::BRL),
         Some(currency) => f.take("currency", Currency::parse(currency)),
@@ -305,12 +313,7 @@ pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<Fie
         None => Some(None),
         Some(s) => f
             .take("subscription.id", SubscriptionId::parse(&s.id))
-            .map(|id| {
-                Some(SubscriptionRef {
-                    id,
-                    cycle: s.cycle,
-                })
-            }),
+            .map(|id| Some(SubscriptionRef { id, cycle: s.cycle })),
     };
     let expected_total = match input.expected_total {
         None => Some(None),
@@ -412,14 +415,19 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
             let reason = f.take("reason", Text::multiline(&c.reason, REASON_MAX));
             let add = list(&mut f, "add", &c.add, new_item);
             let remove = list(&mut f, "remove", &c.remove, item_quantity);
-            let prices = list(&mut f, "prices", &c.prices, |f, at, p: &wit::PriceChange| {
-                let sku = f.take(&path(at, "sku"), Sku::parse(&p.sku));
-                let unit_price = f.take(&path(at, "unitPrice"), amount(p.unit_price));
-                Some(PriceChange {
-                    sku: sku?,
-                    unit_price: unit_price?,
-                })
-            });
+            let prices = list(
+                &mut f,
+                "prices",
+                &c.prices,
+                |f, at, p: &wit::PriceChange| {
+                    let sku = f.take(&path(at, "sku"), Sku::parse(&p.sku));
+                    let unit_price = f.take(&path(at, "unitPrice"), amount(p.unit_price));
+                    Some(PriceChange {
+                        sku: sku?,
+                        unit_price: unit_price?,
+                    })
+                },
+            );
             (|| {
                 Some(Command::Change(OrderChange {
                     request_id: request_id?,
@@ -439,15 +447,16 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
             .take("reason", Text::multiline(reason, REASON_MAX))
             .map(|reason| Command::Hold { reason }),
         wit::Command::Unhold => Some(Command::Unhold),
-        wit::Command::Comment(c) => f
-            .take("text", Text::multiline(&c.text, COMMENT_MAX))
-            .map(|text| {
-                Command::Comment(NewComment {
-                    text,
-                    notify_customer: c.notify_customer,
-                    visible_to_customer: c.visible_to_customer,
+        wit::Command::Comment(c) => {
+            f.take("text", Text::multiline(&c.text, COMMENT_MAX))
+                .map(|text| {
+                    Command::Comment(NewComment {
+                        text,
+                        notify_customer: c.notify_customer,
+                        visible_to_customer: c.visible_to_customer,
+                    })
                 })
-            }),
+        }
         wit::Command::Refund(r) => {
             let amount = f.take("amount", amount(r.amount));
             let items = list(&mut f, "items", &r.items, item_quantity);

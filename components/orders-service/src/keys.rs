@@ -240,7 +240,10 @@ mod tests {
 
     #[test]
     fn idempotency_hashes_separate_scope_from_key() {
-        assert_ne!(IdempotencyHash::of("ab", "c"), IdempotencyHash::of("a", "bc"));
+        assert_ne!(
+            IdempotencyHash::of("ab", "c"),
+            IdempotencyHash::of("a", "bc")
+        );
         assert_eq!(IdempotencyHash::of("a", "b"), IdempotencyHash::of("a", "b"));
     }
 

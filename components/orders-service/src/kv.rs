@@ -100,8 +100,8 @@ impl Kv for SpinKv {
     }
 
     fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), KvError> {
-        let cas = atomics::Cas::new(&self.bucket, key)
-            .map_err(|e| KvError(format!("cas {key}: {e}")))?;
+        let cas =
+            atomics::Cas::new(&self.bucket, key).map_err(|e| KvError(format!("cas {key}: {e}")))?;
         let current = cas
             .current()
             .map_err(|e| KvError(format!("cas {key}: {e}")))?;

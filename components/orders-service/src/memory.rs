@@ -28,6 +28,7 @@ pub(crate) struct MemoryKv {
     data: RefCell<BTreeMap<String, Vec<u8>>>,
     calls: RefCell<Vec<Call>>,
     interleavings: RefCell<VecDeque<Interleaving>>,
+    after_swaps: RefCell<VecDeque<Interleaving>>,
     /// How many successful swaps to report as `cas-failed` (the Redis fault).
     lying_swaps: Cell<usize>,
     /// Keys (by prefix) whose writes fail, as if the process died before them.
@@ -50,7 +51,9 @@ impl MemoryKv {
 
     /// Puts a value in place, as if written earlier.
     pub(crate) fn seed(&self, key: &str, value: &[u8]) {
-        self.data.borrow_mut().insert(key.to_owned(), value.to_vec());
+        self.data
+            .borrow_mut()
+            .insert(key.to_owned(), value.to_vec());
     }
 
     /// The value at `key`, without recording a call.
@@ -76,6 +79,11 @@ impl MemoryKv {
     /// Runs `f` inside the next compare-and-swap, between `current` and `swap`.
     pub(crate) fn interleave(&self, f: impl FnOnce(&MemoryKv) + 'static) {
         self.interleavings.borrow_mut().push_back(Box::new(f));
+    }
+
+    /// Runs `f` right after the next swap has written, before its caller hears back.
+    pub(crate) fn after_next_swap(&self, f: impl FnOnce(&MemoryKv) + 'static) {
+        self.after_swaps.borrow_mut().push_back(Box::new(f));
     }
 
     /// Reports the next `n` successful swaps as `cas-failed`, as Redis-backed Spin does.
@@ -177,6 +185,10 @@ impl Kv for MemoryKv {
             return Ok(Swap::Failed);
         }
         self.seed(&cas.key, value);
+        let after = self.after_swaps.borrow_mut().pop_front();
+        if let Some(concurrent) = after {
+            concurrent(self);
+        }
         let lies = self.lying_swaps.get();
         if lies > 0 {
             self.lying_swaps.set(lies - 1);

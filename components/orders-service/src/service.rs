@@ -243,7 +243,7 @@ impl<'a, K: Kv> Service<'a, K> {
         let provisional = keys::order_id(0).ok_or_else(|| Failure::Store("order id".into()))?;
         order::place(input.clone(), provisional, 0, &self.windows, &ctx)?;
         let claim = match self.claim_idempotency(idempotency)? {
-            ClaimOutcome::Replay(written) => return Ok(written),
+            ClaimOutcome::Replay(written) => return Ok(*written),
             ClaimOutcome::Proceed(claim) => claim,
         };
         let result = self.place_claimed(input, &ctx, claim.as_ref());
@@ -392,7 +392,7 @@ impl<'a, K: Kv> Service<'a, K> {
         let claim = match self.claim_idempotency(idempotency)? {
             ClaimOutcome::Replay(written) => {
                 if written.order.id() == id {
-                    return Ok(written);
+                    return Ok(*written);
                 }
                 // The key answered a request about another order.
                 return Err(Failure::IdempotencyKeyReused);
@@ -608,10 +608,7 @@ impl<'a, K: Kv> Service<'a, K> {
     /// Replays, refuses or claims an Idempotency-Key. The claim is an `increment` on a counter of
     /// the key's generation: the caller that gets 1 runs the request; the others give their
     /// ticket back and answer from the record, or `contention` while the first is running.
-    fn claim_idempotency(
-        &self,
-        idempotency: Option<Idempotency>,
-    ) -> Result<ClaimOutcome, Failure> {
+    fn claim_idempotency(&self, idempotency: Option<Idempotency>) -> Result<ClaimOutcome, Failure> {
         let Some(idempotency) = idempotency else {
             return Ok(ClaimOutcome::Proceed(None));
         };
@@ -634,7 +631,9 @@ impl<'a, K: Kv> Service<'a, K> {
         }
         self.kv.increment(&claim_key, -1)?;
         match self.read_record(&hash)? {
-            Some(record) if record.generation == generation && self.is_fresh(&record, &idempotency) => {
+            Some(record)
+                if record.generation == generation && self.is_fresh(&record, &idempotency) =>
+            {
                 self.answer_from(&record, &idempotency)
             }
             Some(_) | None => Err(Failure::Contention),
@@ -653,11 +652,11 @@ impl<'a, K: Kv> Service<'a, K> {
         idempotency: &Idempotency,
     ) -> Result<ClaimOutcome, Failure> {
         if record.fingerprint == idempotency.fingerprint {
-            Ok(ClaimOutcome::Replay(Written {
+            Ok(ClaimOutcome::Replay(Box::new(Written {
                 order: record.snapshot.clone(),
                 changed: record.changed,
                 replayed: true,
-            }))
+            })))
         } else {
             Err(Failure::IdempotencyKeyReused)
         }
@@ -718,9 +717,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 Some(index) => self.counter(&keys::index_counter(index))?,
                 None => self.counter(keys::ORDER_SEQ)?,
             };
-            let position = cursor
-                .position
-                .unwrap_or(if descending { top } else { 1 });
+            let position = cursor.position.unwrap_or(if descending { top } else { 1 });
             let exhausted = if descending {
                 position == 0
             } else {
@@ -775,7 +772,9 @@ impl<'a, K: Kv> Service<'a, K> {
                 let key = keys::index_entry(index, position);
                 match self.kv.get(&key)? {
                     None => None,
-                    Some(bytes) => Some(decode::<Pointer>(&key, &bytes).map_err(Failure::Store)?.id),
+                    Some(bytes) => {
+                        Some(decode::<Pointer>(&key, &bytes).map_err(Failure::Store)?.id)
+                    }
                 }
             }
         };
@@ -840,9 +839,10 @@ impl<'a, K: Kv> Service<'a, K> {
                 ));
                 if repair {
                     self.kv.set(&entry, &pointer)?;
-                    report
-                        .repaired
-                        .push(format!("order {id}: wrote index {} slot {slot}", index.as_str()));
+                    report.repaired.push(format!(
+                        "order {id}: wrote index {} slot {slot}",
+                        index.as_str()
+                    ));
                 }
             }
             if let Some(external_id) = stored.order.external_id() {
@@ -881,7 +881,7 @@ impl<'a, K: Kv> Service<'a, K> {
 }
 
 enum ClaimOutcome {
-    Replay(Written),
+    Replay(Box<Written>),
     Proceed(Option<Claim>),
 }
 
@@ -900,13 +900,20 @@ impl Query {
                 .as_ref()
                 .is_none_or(|sku| order.items().iter().any(|i| &i.sku == sku))
             && self.shipping_method.as_ref().is_none_or(|m| {
-                order.shipping().method.as_str().eq_ignore_ascii_case(m.trim())
+                order
+                    .shipping()
+                    .method
+                    .as_str()
+                    .eq_ignore_ascii_case(m.trim())
             })
             && self.customer.as_ref().is_none_or(|c| {
                 let value = keys::customer_value(c);
                 customer.id.as_ref().is_some_and(|id| id.as_str() == value)
                     || customer.email.as_str() == value
-                    || customer.document.as_ref().is_some_and(|d| d.as_str() == value)
+                    || customer
+                        .document
+                        .as_ref()
+                        .is_some_and(|d| d.as_str() == value)
             })
             && self.q.as_ref().is_none_or(|q| {
                 let q = q.trim().to_lowercase();

@@ -1,1 +1,757 @@
-//! Tests of the store logic over the in-memory store.
+//! The store logic over the in-memory store: placement, concurrent writers, the Redis fault, a
+//! crash between the order write and its effects, listing, idempotency, input parsing.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use orderflow_domain::order::{
+    Actor, Command, NewComment, Order, OrderError, PaymentMethod, PaymentNotification,
+    PaymentOutcome, PlaceOrder, Status,
+};
+use orderflow_domain::values::{
+    Channel, ExternalId, IdempotencyKey, Money, OrderId, PaymentId, Text, Timestamp,
+};
+
+use crate::bindings::orderflow::core::types as wit;
+use crate::convert;
+use crate::doc::{Stored, decode};
+use crate::keys::{self, IndexName};
+use crate::kv::Kv;
+use crate::memory::{Call, MemoryKv};
+use crate::service::{Failure, Idempotency, Query, Service, Sort, Written};
+
+fn t0() -> Timestamp {
+    Timestamp::parse("2026-11-22T12:00:00Z").unwrap()
+}
+
+fn later(t: Timestamp, seconds: i64) -> Timestamp {
+    t.checked_add(chrono::TimeDelta::seconds(seconds)).unwrap()
+}
+
+/// A service for one call: a fresh nonce each time, as in the component (write ids must never
+/// repeat, or a writer could take another call's write for its own).
+fn service(kv: &MemoryKv) -> Service<'_, MemoryKv> {
+    Service::new(kv, t0(), nonce())
+}
+
+fn nonce() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 32);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn wit_input() -> wit::PlaceOrder {
+    wit::PlaceOrder {
+        channel: None,
+        external_id: None,
+        currency: None,
+        customer: wit::Customer {
+            id: Some("c-17".into()),
+            name: "Ana Souza".into(),
+            email: "ana@example.com".into(),
+            document: Some("390.533.447-05".into()),
+            phone: Some("+55 11 99999-0000".into()),
+        },
+        shipping_address: wit::Address {
+            street: "Rua A".into(),
+            number: "10".into(),
+            complement: None,
+            neighborhood: Some("Centro".into()),
+            city: "São Paulo".into(),
+            state: "SP".into(),
+            postal_code: "01001-000".into(),
+            country: String::new(),
+        },
+        billing_address: None,
+        items: vec![wit::NewItem {
+            sku: "CAM-P-AZ".into(),
+            name: "Camiseta azul P".into(),
+            quantity: 2,
+            unit_price: 4990,
+            discount: 0,
+        }],
+        shipping: wit::Shipping {
+            method: "PAC".into(),
+            carrier: Some("Correios".into()),
+            price: 1500,
+        },
+        payment: wit::NewPayment {
+            method: wit::PaymentMethod::Pix,
+            due_at: None,
+        },
+        subscription: None,
+        expected_total: Some(11480),
+    }
+}
+
+fn input() -> PlaceOrder {
+    convert::place_order(&wit_input()).unwrap()
+}
+
+fn with_external(id: &str) -> PlaceOrder {
+    let mut input = input();
+    input.external_id = Some(ExternalId::parse(id).unwrap());
+    input
+}
+
+fn place(kv: &MemoryKv) -> Order {
+    service(kv)
+        .place(input(), Actor::Checkout, None)
+        .unwrap()
+        .order
+}
+
+fn comment(text: &str) -> Command {
+    Command::Comment(NewComment {
+        text: Text::parse(text, 200).unwrap(),
+        notify_customer: false,
+        visible_to_customer: false,
+    })
+}
+
+fn approval(amount: i64) -> Command {
+    Command::PaymentNotification(PaymentNotification {
+        payment_id: PaymentId::parse("pay-1").unwrap(),
+        outcome: PaymentOutcome::Approved,
+        amount: Money::from_minor(amount),
+        method: PaymentMethod::Pix,
+        occurred_at: t0(),
+    })
+}
+
+fn stored(kv: &MemoryKv, id: &OrderId) -> Stored {
+    let key = keys::order(id);
+    decode(&key, &kv.peek(&key).unwrap()).unwrap()
+}
+
+fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
+    Some(Idempotency {
+        scope: "POST /checkout/orders".into(),
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: fingerprint.into(),
+    })
+}
+
+/// Every index entry the order's document lists exists and names it.
+fn assert_indexed(kv: &MemoryKv, id: &OrderId) {
+    let doc = stored(kv, id);
+    assert!(
+        doc.pending.is_empty(),
+        "effects still pending: {:?}",
+        doc.pending
+    );
+    assert!(!doc.slots.is_empty());
+    for (index, slot) in &doc.slots {
+        let entry = kv
+            .peek(&keys::index_entry(index, *slot))
+            .unwrap_or_else(|| panic!("{} slot {slot} missing", index.as_str()));
+        assert!(String::from_utf8(entry).unwrap().contains(id.as_str()));
+    }
+}
+
+fn list_all(kv: &MemoryKv, mut query: Query) -> Vec<Order> {
+    let mut seen = Vec::new();
+    for _ in 0..10_000 {
+        let page = service(kv).list(&query).unwrap();
+        assert!(page.items.len() <= query.limit as usize);
+        seen.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return seen,
+        }
+    }
+    panic!("the listing never ended");
+}
+
+#[test]
+fn a_placed_order_loads_back_and_is_in_its_indexes() {
+    let kv = MemoryKv::new();
+    let order = place(&kv);
+    assert_eq!(order.number(), 1);
+    assert_eq!(order.id().as_str(), "o-1");
+    assert_eq!(order.totals().total, Money::from_minor(11480));
+    assert_eq!(service(&kv).load(order.id()).unwrap(), order);
+    assert_indexed(&kv, order.id());
+    let names: Vec<String> = stored(&kv, order.id())
+        .slots
+        .keys()
+        .map(|i| i.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "channel/storefront",
+            "customer/39053344705",
+            "customer/ana@example.com",
+            "customer/c-17",
+            "day/2026-11-22",
+            "status/payment-pending",
+        ]
+    );
+    assert!(kv.peek(&keys::feed_entry(1)).is_some());
+    assert_eq!(
+        service(&kv).load(&OrderId::parse("o-2").unwrap()),
+        Err(Failure::NotFound)
+    );
+}
+
+#[test]
+fn placing_twice_with_the_same_external_id_returns_the_first_order() {
+    let kv = MemoryKv::new();
+    let first = service(&kv)
+        .place(with_external("MLB-1"), Actor::Checkout, None)
+        .unwrap();
+    assert!(first.changed);
+    let again = Service::new(&kv, later(t0(), 5), nonce())
+        .place(with_external("MLB-1"), Actor::Checkout, None)
+        .unwrap();
+    assert!(!again.changed && !again.replayed);
+    assert_eq!(again.order, first.order);
+    let other = service(&kv)
+        .place(with_external("MLB-2"), Actor::Checkout, None)
+        .unwrap();
+    assert_eq!(other.order.number(), 2);
+    let found = service(&kv)
+        .find_by_external_id(&Channel::default(), &ExternalId::parse("MLB-1").unwrap())
+        .unwrap();
+    assert_eq!(found.as_ref().map(Order::id), Some(first.order.id()));
+}
+
+#[test]
+fn a_second_placement_racing_the_first_never_creates_a_second_order() {
+    let kv = MemoryKv::new();
+    // Another call holds the claim and has not written the order yet.
+    let claim = keys::external_claim(&Channel::default(), &ExternalId::parse("MLB-9").unwrap());
+    kv.increment(&claim, 1).unwrap();
+    assert_eq!(
+        service(&kv).place(with_external("MLB-9"), Actor::Checkout, None),
+        Err(Failure::Contention)
+    );
+    assert_eq!(kv.peek(keys::ORDER_SEQ), None, "no number was taken");
+}
+
+#[test]
+fn a_refused_placement_takes_no_number_and_no_claim() {
+    let kv = MemoryKv::new();
+    let mut input = with_external("MLB-3");
+    input.expected_total = Some(Money::from_minor(1));
+    assert!(matches!(
+        service(&kv).place(input, Actor::Checkout, None),
+        Err(Failure::Rejected(OrderError::TotalMismatch { .. }))
+    ));
+    assert!(kv.keys().is_empty(), "{:?}", kv.keys());
+}
+
+#[test]
+fn thirty_two_interleaved_writers_lose_no_update() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    for i in 0..32 {
+        let theirs = id.clone();
+        // Another writer commits between our `current` and our `swap`: our swap must fail and
+        // be retried on top of theirs.
+        kv.interleave(move |kv| {
+            Service::new(kv, t0(), nonce())
+                .apply(
+                    &theirs,
+                    &comment(&format!("theirs {i}")),
+                    Actor::Admin,
+                    None,
+                    None,
+                )
+                .unwrap();
+        });
+        let written = service(&kv)
+            .apply(
+                &id,
+                &comment(&format!("ours {i}")),
+                Actor::Admin,
+                None,
+                None,
+            )
+            .unwrap();
+        assert!(written.changed);
+    }
+    let order = service(&kv).load(&id).unwrap();
+    assert_eq!(order.version(), 1 + 64);
+    let texts: BTreeSet<&str> = order.comments().iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts.len(), 64);
+    for i in 0..32 {
+        assert!(texts.contains(format!("ours {i}").as_str()));
+        assert!(texts.contains(format!("theirs {i}").as_str()));
+    }
+    let swaps = kv
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::CasSwap(k) if k == &keys::order(&id)))
+        .count();
+    // Each of our writes: one lost swap and one won; each of theirs: one; plus the clears.
+    assert!(swaps >= 32 * 3, "{swaps} swaps");
+    assert_indexed(&kv, &id);
+}
+
+#[test]
+fn a_stale_expected_version_is_refused_and_a_current_one_applies() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    let refused = service(&kv).apply(&id, &comment("x"), Actor::Admin, Some(7), None);
+    assert!(matches!(
+        refused,
+        Err(Failure::Rejected(OrderError::VersionMismatch {
+            expected: 7,
+            actual: 1
+        }))
+    ));
+    let written = service(&kv)
+        .apply(&id, &comment("x"), Actor::Admin, Some(1), None)
+        .unwrap();
+    assert_eq!(written.order.version(), 2);
+}
+
+#[test]
+fn a_swap_reported_failed_that_happened_is_applied_exactly_once() {
+    let kv = MemoryKv::new();
+    kv.lie_about_swaps(1);
+    let order = place(&kv);
+    assert_eq!(order.number(), 1);
+    assert_indexed(&kv, order.id());
+    // Every swap lies, as measured on Redis-backed Spin.
+    kv.lie_about_swaps(usize::MAX);
+    let written = service(&kv)
+        .apply(order.id(), &comment("once"), Actor::Admin, None, None)
+        .unwrap();
+    assert!(written.changed);
+    let loaded = service(&kv).load(order.id()).unwrap();
+    assert_eq!(loaded.version(), 2);
+    assert_eq!(loaded.comments().len(), 1);
+    // Ten identical approvals: one transition.
+    for n in 0..10 {
+        let w = Service::new(&kv, t0(), nonce())
+            .apply(
+                order.id(),
+                &approval(11480),
+                Actor::PaymentProvider,
+                None,
+                None,
+            )
+            .unwrap();
+        assert_eq!(w.changed, n == 0);
+    }
+    let loaded = service(&kv).load(order.id()).unwrap();
+    assert_eq!(loaded.version(), 3);
+    assert_eq!(loaded.status(), Status::PaymentApproved);
+    assert_eq!(loaded.payment().transactions.len(), 1);
+}
+
+#[test]
+fn a_lying_swap_followed_by_another_writer_is_still_recognised() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    // Our swap lands but is reported failed, and another writer commits on top of it before we
+    // re-read: our write id is then among the document's recent ones.
+    kv.lie_about_swaps(1);
+    let theirs = id.clone();
+    kv.after_next_swap(move |kv| {
+        Service::new(kv, t0(), nonce())
+            .apply(&theirs, &comment("theirs"), Actor::Admin, None, None)
+            .unwrap();
+    });
+    let written = service(&kv)
+        .apply(&id, &comment("ours"), Actor::Admin, None, None)
+        .unwrap();
+    assert!(written.changed);
+    let order = service(&kv).load(&id).unwrap();
+    let texts: Vec<&str> = order.comments().iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["ours", "theirs"]);
+    assert_eq!(order.version(), 3);
+}
+
+#[test]
+fn a_crash_before_the_effects_is_repaired_by_the_next_touch() {
+    let kv = MemoryKv::new();
+    kv.fail_writes_under("ord/ix/");
+    kv.fail_writes_under("ord/feed/");
+    let order = service(&kv)
+        .place(with_external("MLB-7"), Actor::Checkout, None)
+        .unwrap()
+        .order;
+    let doc = stored(&kv, order.id());
+    assert!(!doc.pending.is_empty(), "the effects were cut off");
+    assert!(kv.keys().iter().all(|k| !k.starts_with("ord/ix/")));
+    kv.heal();
+    service(&kv)
+        .apply(order.id(), &comment("touch"), Actor::Admin, None, None)
+        .unwrap();
+    assert_indexed(&kv, order.id());
+    assert!(
+        kv.peek(&keys::feed_entry(1)).is_some(),
+        "placement's feed entry"
+    );
+    assert!(
+        kv.peek(&keys::feed_entry(2)).is_some(),
+        "comment's feed entry"
+    );
+}
+
+#[test]
+fn a_crash_before_the_effects_is_repaired_by_a_load() {
+    let kv = MemoryKv::new();
+    kv.fail_writes_under("ord/ix/");
+    let order = place(&kv);
+    kv.heal();
+    service(&kv).load(order.id()).unwrap();
+    assert_indexed(&kv, order.id());
+}
+
+#[test]
+fn check_with_repair_finishes_what_a_crash_cut_off() {
+    let kv = MemoryKv::new();
+    let healthy = place(&kv);
+    kv.fail_writes_under("ord/ix/");
+    kv.fail_writes_under("ord/ext/");
+    let cut = service(&kv)
+        .place(with_external("MLB-8"), Actor::Checkout, None)
+        .unwrap()
+        .order;
+    kv.heal();
+    // And an index entry lost outright.
+    let doc = stored(&kv, healthy.id());
+    let status = IndexName::status(Status::PaymentPending);
+    kv.delete(&keys::index_entry(&status, doc.slots[&status]))
+        .unwrap();
+
+    let report = service(&kv).check(false).unwrap();
+    assert_eq!(report.orders, 2);
+    assert!(report.repaired.is_empty());
+    assert!(
+        report
+            .inconsistencies
+            .iter()
+            .any(|i| i.contains("o-2") && i.contains("pending")),
+        "{report:?}"
+    );
+    assert!(
+        report
+            .inconsistencies
+            .iter()
+            .any(|i| i.contains("o-1") && i.contains("status/")),
+        "{report:?}"
+    );
+    assert!(
+        service(&kv)
+            .find_by_external_id(&Channel::default(), &ExternalId::parse("MLB-8").unwrap())
+            .unwrap()
+            .is_none(),
+        "the pointer was cut off"
+    );
+
+    let repair = service(&kv).check(true).unwrap();
+    assert!(!repair.repaired.is_empty(), "{repair:?}");
+    let after = service(&kv).check(false).unwrap();
+    assert_eq!(after.inconsistencies, Vec::<String>::new());
+    assert_eq!(after.orders, 2);
+    assert_indexed(&kv, healthy.id());
+    assert_indexed(&kv, cut.id());
+    let found = service(&kv)
+        .find_by_external_id(&Channel::default(), &ExternalId::parse("MLB-8").unwrap())
+        .unwrap();
+    assert_eq!(found.as_ref().map(Order::id), Some(cut.id()));
+}
+
+#[test]
+fn listing_a_thousand_orders_page_by_page_sees_each_exactly_once() {
+    let kv = MemoryKv::new();
+    let mut canceled = BTreeSet::new();
+    for n in 0..1000u64 {
+        let at = later(t0(), i64::try_from(n).unwrap() * 60);
+        let s = Service::new(&kv, at, nonce());
+        let order = s.place(input(), Actor::Checkout, None).unwrap().order;
+        if n % 3 == 0 {
+            let reason = Text::parse("customer asked", 100).unwrap();
+            s.apply(
+                order.id(),
+                &Command::Cancel { reason },
+                Actor::Admin,
+                None,
+                None,
+            )
+            .unwrap();
+            canceled.insert(order.id().clone());
+        }
+    }
+    let query = |sort, limit| Query {
+        sort,
+        limit,
+        ..Query::default()
+    };
+
+    let newest_first = list_all(&kv, query(Sort::CreatedAtDesc, 50));
+    let numbers: Vec<u64> = newest_first.iter().map(Order::number).collect();
+    assert_eq!(numbers, (1..=1000).rev().collect::<Vec<_>>());
+
+    let oldest_first = list_all(&kv, query(Sort::CreatedAtAsc, 37));
+    let numbers: Vec<u64> = oldest_first.iter().map(Order::number).collect();
+    assert_eq!(numbers, (1..=1000).collect::<Vec<_>>());
+
+    let by_status = list_all(
+        &kv,
+        Query {
+            status: Some(Status::Canceled),
+            ..query(Sort::CreatedAtDesc, 40)
+        },
+    );
+    let ids: Vec<OrderId> = by_status.iter().map(|o| o.id().clone()).collect();
+    let unique: BTreeSet<OrderId> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), unique.len(), "an order was listed twice");
+    assert_eq!(unique, canceled);
+
+    let pending = list_all(
+        &kv,
+        Query {
+            status: Some(Status::PaymentPending),
+            ..query(Sort::CreatedAtAsc, 200)
+        },
+    );
+    assert_eq!(pending.len(), 1000 - canceled.len());
+    assert!(pending.iter().all(|o| o.status() == Status::PaymentPending));
+
+    // Three days of creation (1000 minutes from noon), walked through the day index.
+    let by_day = list_all(
+        &kv,
+        Query {
+            from: Some(t0()),
+            to: Some(later(t0(), 2 * 86_400)),
+            ..query(Sort::CreatedAtDesc, 100)
+        },
+    );
+    assert_eq!(by_day.len(), 1000);
+    let unique: BTreeSet<u64> = by_day.iter().map(Order::number).collect();
+    assert_eq!(unique.len(), 1000);
+
+    let by_customer = list_all(
+        &kv,
+        Query {
+            customer: Some("39053344705".into()),
+            ..query(Sort::CreatedAtDesc, 200)
+        },
+    );
+    assert_eq!(by_customer.len(), 1000);
+}
+
+#[test]
+fn a_list_call_reads_a_bounded_number_of_keys() {
+    let kv = MemoryKv::new();
+    for _ in 0..300 {
+        Service::new(&kv, t0(), nonce())
+            .place(input(), Actor::Checkout, None)
+            .unwrap();
+    }
+    kv.clear_calls();
+    let page = service(&kv)
+        .list(&Query {
+            q: Some("nothing matches this".into()),
+            limit: 10,
+            ..Query::default()
+        })
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert!(page.next_cursor.is_some());
+    assert!(
+        kv.calls().len() <= 2 * (10 * 3 + 20) + 5,
+        "{}",
+        kv.calls().len()
+    );
+}
+
+#[test]
+fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
+    let kv = MemoryKv::new();
+    let first = service(&kv)
+        .place(input(), Actor::Checkout, idem("k-1", "body-a"))
+        .unwrap();
+    assert!(first.changed && !first.replayed);
+    let replay = Service::new(&kv, later(t0(), 3600), nonce())
+        .place(input(), Actor::Checkout, idem("k-1", "body-a"))
+        .unwrap();
+    assert_eq!(
+        replay,
+        Written {
+            order: first.order.clone(),
+            changed: true,
+            replayed: true
+        }
+    );
+    assert_eq!(
+        service(&kv).place(input(), Actor::Checkout, idem("k-1", "body-b")),
+        Err(Failure::IdempotencyKeyReused)
+    );
+    // A day later the key is free again.
+    let fresh = Service::new(&kv, later(t0(), 25 * 3600), nonce())
+        .place(input(), Actor::Checkout, idem("k-1", "body-b"))
+        .unwrap();
+    assert!(fresh.changed && !fresh.replayed);
+    assert_eq!(fresh.order.number(), 2);
+}
+
+#[test]
+fn an_idempotency_key_on_a_command_applies_it_once() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    let key = || {
+        Some(Idempotency {
+            scope: "POST /orders/{id}/comments".into(),
+            key: IdempotencyKey::parse("c 1").unwrap(),
+            fingerprint: "f".into(),
+        })
+    };
+    let first = service(&kv)
+        .apply(&id, &comment("hello"), Actor::Admin, None, key())
+        .unwrap();
+    let again = service(&kv)
+        .apply(&id, &comment("hello"), Actor::Admin, None, key())
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.order, first.order);
+    assert_eq!(service(&kv).load(&id).unwrap().comments().len(), 1);
+    // The same key about another order is a reuse.
+    let other = place(&kv).id().clone();
+    assert_eq!(
+        service(&kv).apply(&other, &comment("hello"), Actor::Admin, None, key()),
+        Err(Failure::IdempotencyKeyReused)
+    );
+}
+
+#[test]
+fn a_refused_command_gives_its_idempotency_key_back() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    let key = || {
+        Some(Idempotency {
+            scope: "POST /orders/{id}/unhold".into(),
+            key: IdempotencyKey::parse("u-1").unwrap(),
+            fingerprint: "f".into(),
+        })
+    };
+    for _ in 0..2 {
+        // Refused (not on hold), and the key is free for the retry.
+        assert!(matches!(
+            service(&kv).apply(&id, &Command::Unhold, Actor::Admin, None, key()),
+            Err(Failure::Rejected(_))
+        ));
+    }
+}
+
+#[test]
+fn a_key_held_by_a_running_request_answers_contention() {
+    let kv = MemoryKv::new();
+    let idempotency = idem("k-2", "body").unwrap();
+    let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
+    kv.increment(&keys::idempotency_claim(&hash, 0), 1).unwrap();
+    assert_eq!(
+        service(&kv).place(input(), Actor::Checkout, Some(idempotency)),
+        Err(Failure::Contention)
+    );
+    assert_eq!(kv.peek(keys::ORDER_SEQ), None);
+}
+
+#[test]
+fn counters_are_only_ever_incremented() {
+    let kv = MemoryKv::new();
+    let order = service(&kv)
+        .place(with_external("MLB-5"), Actor::Checkout, idem("k", "f"))
+        .unwrap()
+        .order;
+    service(&kv)
+        .apply(
+            order.id(),
+            &approval(11480),
+            Actor::PaymentProvider,
+            None,
+            None,
+        )
+        .unwrap();
+    for call in kv.calls() {
+        match call {
+            Call::Set(key) | Call::Delete(key) | Call::CasSwap(key) | Call::CasCurrent(key) => {
+                assert!(!key.starts_with("ord/n/"), "{key} written as a document");
+            }
+            Call::Increment(key, _) => assert!(key.starts_with("ord/n/"), "{key}"),
+            Call::Get(_) => {}
+        }
+    }
+}
+
+#[test]
+fn bad_input_reports_every_field_with_its_json_path() {
+    let mut bad = wit_input();
+    bad.customer.email = "not an email".into();
+    bad.items.push(wit::NewItem {
+        sku: "has space".into(),
+        name: String::new(),
+        quantity: 0,
+        unit_price: -1,
+        discount: 0,
+    });
+    bad.shipping_address.postal_code = "123".into();
+    bad.payment.due_at = Some("tomorrow".into());
+    let errors = convert::place_order(&bad).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field()).collect();
+    assert_eq!(
+        fields,
+        [
+            "customer.email",
+            "shippingAddress.postalCode",
+            "items[1].sku",
+            "items[1].name",
+            "items[1].quantity",
+            "items[1].unitPrice",
+            "payment.dueAt",
+        ]
+    );
+    let rendered = crate::render::invalid(errors);
+    let wit::Error::Invalid(list) = rendered else {
+        panic!("{rendered:?}");
+    };
+    assert_eq!(list[0].code, "bad-format");
+    assert!(list[5].message.contains("items[1].unitPrice"));
+}
+
+#[test]
+fn domain_refusals_become_rule_errors() {
+    let e = crate::render::error(Failure::Rejected(OrderError::TotalMismatch {
+        computed: Money::from_minor(10),
+        given: Money::from_minor(9),
+    }));
+    assert!(matches!(
+        e,
+        wit::Error::Rejected(wit::RuleError::TotalMismatch(wit::MoneyMismatch {
+            expected: 10,
+            actual: 9
+        }))
+    ));
+    let e = crate::render::error(Failure::Rejected(OrderError::ManualApprovalNotAllowed {
+        method: "boleto",
+    }));
+    assert!(matches!(
+        e,
+        wit::Error::Rejected(wit::RuleError::ManualApprovalNotAllowed(
+            wit::PaymentMethod::Boleto
+        ))
+    ));
+}
+
+#[test]
+fn an_order_renders_as_the_wit_record() {
+    let kv = MemoryKv::new();
+    let order = place(&kv);
+    let rendered = crate::render::order(&order);
+    assert_eq!(rendered.id, "o-1");
+    assert_eq!(rendered.totals.total, 11480);
+    assert_eq!(rendered.customer.document.as_deref(), Some("39053344705"));
+    assert_eq!(rendered.shipping_address.country, "BRA");
+    assert_eq!(
+        rendered.payment.due_at.as_deref(),
+        Some("2026-11-22T13:00:00Z")
+    );
+    assert!(matches!(rendered.status, wit::OrderStatus::PaymentPending));
+    assert_eq!(rendered.history.len(), 1);
+}
