@@ -261,11 +261,11 @@ impl<'a, K: Kv> Service<'a, K> {
             if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
                 return self.unchanged(existing, claim);
             }
-            let ticket = self
-                .kv
-                .increment(&keys::external_claim(&channel, &external_id), 1)?;
-            if ticket != 1 {
-                // Another call is placing it; it writes the pointer right after the order.
+            let claim_key = keys::external_claim(&channel, &external_id);
+            if self.kv.increment(&claim_key, 1)? != 1 {
+                // Another call is placing it; it writes the pointer right after the order. Our
+                // ticket goes back, so that a placer that failed cleanly leaves the claim free.
+                self.kv.increment(&claim_key, -1)?;
                 for _ in 0..3 {
                     if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
                         return self.unchanged(existing, claim);
@@ -273,12 +273,37 @@ impl<'a, K: Kv> Service<'a, K> {
                 }
                 return Err(Failure::Contention);
             }
+            return match self.create(input, ctx, claim) {
+                Err(Creation::BeforeWrite(failure)) => {
+                    self.kv.increment(&claim_key, -1)?;
+                    Err(failure)
+                }
+                Err(Creation::Uncertain(failure)) => Err(failure),
+                Ok(written) => Ok(written),
+            };
         }
-        let number = self.kv.increment(keys::ORDER_SEQ, 1)?;
+        self.create(input, ctx, claim)
+            .map_err(Creation::into_failure)
+    }
+
+    /// Takes a number and writes the new order. A failure before the write leaves nothing
+    /// behind; a failed write may or may not have happened (the claim then stays taken).
+    fn create(
+        &self,
+        input: PlaceOrder,
+        ctx: &Context,
+        claim: Option<&Claim>,
+    ) -> Result<Written, Creation> {
+        let before = Creation::BeforeWrite;
+        let number = self
+            .kv
+            .increment(keys::ORDER_SEQ, 1)
+            .map_err(|e| before(e.into()))?;
         let number = u64::try_from(number)
-            .map_err(|_| Failure::Store(format!("{} is negative", keys::ORDER_SEQ)))?;
-        let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
-        let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
+            .map_err(|_| before(Failure::Store(format!("{} is negative", keys::ORDER_SEQ))))?;
+        let id = keys::order_id(number).ok_or_else(|| before(Failure::Store("order id".into())))?;
+        let applied = order::place(input, id.clone(), number, &self.windows, ctx)
+            .map_err(|e| before(e.into()))?;
         let key = keys::order(&id);
         let empty = Stored {
             write_id: String::new(),
@@ -287,7 +312,9 @@ impl<'a, K: Kv> Service<'a, K> {
             slots: BTreeMap::new(),
             pending: Vec::new(),
         };
-        let mut next = self.next_document(&empty, applied, claim, &mut Allocations::default())?;
+        let mut next = self
+            .next_document(&empty, applied, claim, &mut Allocations::default())
+            .map_err(before)?;
         next.recent_writes.clear();
         if let Some(external_id) = next.order.external_id().clone() {
             let channel = next.order.channel().clone();
@@ -299,16 +326,20 @@ impl<'a, K: Kv> Service<'a, K> {
                 },
             );
         }
+        let bytes = encode(&next).map_err(|e| before(Failure::Store(e)))?;
         // The key is new and has one writer (the number is ours), so the swap is a plain write.
-        let (cas, _) = self.kv.cas_current(&key)?;
-        let bytes = encode(&next).map_err(Failure::Store)?;
-        match self.kv.cas_swap(cas, &bytes)? {
-            Swap::Swapped => {}
-            Swap::Failed => {
-                if !self.carries(&key, &next.write_id)? {
-                    return Err(Failure::Contention);
-                }
-            }
+        let (cas, _) = self.kv.cas_current(&key).map_err(|e| before(e.into()))?;
+        let uncertain = |e: Failure| Creation::Uncertain(e);
+        let swapped = match self
+            .kv
+            .cas_swap(cas, &bytes)
+            .map_err(|e| uncertain(e.into()))?
+        {
+            Swap::Swapped => true,
+            Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
+        };
+        if !swapped {
+            return Err(uncertain(Failure::Contention));
         }
         self.settle(&key, &next);
         Ok(Written {
@@ -705,6 +736,7 @@ impl<'a, K: Kv> Service<'a, K> {
         let mut items = Vec::new();
         let mut examined = 0usize;
         let mut days = 0usize;
+        let mut top: Option<(Option<Day>, u64)> = None;
         let next_cursor = loop {
             if items.len() >= limit || examined >= budget || days > MAX_DAYS_PER_CALL {
                 break Some(cursor);
@@ -713,9 +745,17 @@ impl<'a, K: Kv> Service<'a, K> {
                 Ok(index) => index,
                 Err(()) => break None,
             };
-            let top = match &index {
-                Some(index) => self.counter(&keys::index_counter(index))?,
-                None => self.counter(keys::ORDER_SEQ)?,
+            // One counter read per index (or day) per call.
+            let top = match &top {
+                Some((day, top)) if *day == cursor.day => *top,
+                Some(_) | None => {
+                    let value = match &index {
+                        Some(index) => self.counter(&keys::index_counter(index))?,
+                        None => self.counter(keys::ORDER_SEQ)?,
+                    };
+                    top = Some((cursor.day.clone(), value));
+                    value
+                }
             };
             let position = cursor.position.unwrap_or(if descending { top } else { 1 });
             let exhausted = if descending {
@@ -877,6 +917,20 @@ impl<'a, K: Kv> Service<'a, K> {
             None => false,
             Some(bytes) => decode::<Pointer>(key, &bytes).is_ok_and(|p| &p.id == id),
         })
+    }
+}
+
+/// How a creation failed: before its write (nothing happened), or at it (it may have).
+enum Creation {
+    BeforeWrite(Failure),
+    Uncertain(Failure),
+}
+
+impl Creation {
+    fn into_failure(self) -> Failure {
+        match self {
+            Creation::BeforeWrite(failure) | Creation::Uncertain(failure) => failure,
+        }
     }
 }
 

@@ -755,3 +755,35 @@ fn an_order_renders_as_the_wit_record() {
     assert!(matches!(rendered.status, wit::OrderStatus::PaymentPending));
     assert_eq!(rendered.history.len(), 1);
 }
+
+#[test]
+fn a_placement_that_fails_before_its_write_leaves_the_external_id_free() {
+    let kv = MemoryKv::new();
+    kv.fail_writes_under(keys::ORDER_SEQ);
+    assert!(matches!(
+        service(&kv).place(with_external("MLB-4"), Actor::Checkout, idem("k-4", "f")),
+        Err(Failure::Store(_))
+    ));
+    kv.heal();
+    let written = service(&kv)
+        .place(with_external("MLB-4"), Actor::Checkout, idem("k-4", "f"))
+        .unwrap();
+    assert!(written.changed && !written.replayed);
+    assert_eq!(written.order.number(), 1);
+}
+
+#[test]
+fn a_placement_that_lost_the_race_gives_its_ticket_back() {
+    let kv = MemoryKv::new();
+    let claim = keys::external_claim(&Channel::default(), &ExternalId::parse("MLB-6").unwrap());
+    kv.increment(&claim, 1).unwrap();
+    assert_eq!(
+        service(&kv).place(with_external("MLB-6"), Actor::Checkout, None),
+        Err(Failure::Contention)
+    );
+    assert_eq!(
+        kv.increment(&claim, 0).unwrap(),
+        1,
+        "only the holder's ticket is left"
+    );
+}
