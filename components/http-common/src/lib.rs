@@ -20,6 +20,8 @@ pub mod bindings {
 
 pub mod auth;
 pub mod error;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod idempotency;
 pub mod input;
 pub mod names;

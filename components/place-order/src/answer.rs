@@ -1,0 +1,61 @@
+//! The answer to a placement: 201 with the order when it was created (and on an
+//! `Idempotency-Key` replay of that creation, flagged `Idempotent-Replayed: true`), 200 with the
+//! existing order when the same channel + external id was placed before.
+
+use http_common::Reply;
+use http_common::orders::Written;
+use http_common::render;
+
+/// The reply for what `orders::place` wrote.
+pub(crate) fn placed(written: &Written) -> Reply {
+    // A replay answers as the first request did. The service keeps no status with its
+    // idempotency record, so a replay is answered as the creation it almost always was.
+    let status = if written.changed || written.replayed {
+        201
+    } else {
+        200
+    };
+    let reply = Reply::json(status, &render::order(&written.order))
+        .with_header("location", &format!("/orders/{}", written.order.id));
+    if written.replayed {
+        reply.with_header("idempotent-replayed", "true")
+    } else {
+        reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_common::fixtures::sample_order;
+
+    fn written(changed: bool, replayed: bool) -> Written {
+        Written {
+            order: sample_order(),
+            changed,
+            replayed,
+        }
+    }
+
+    #[test]
+    fn a_new_order_is_201_with_its_location() {
+        let reply = placed(&written(true, false));
+        assert_eq!(reply.status(), 201);
+        assert_eq!(reply.header("location"), Some("/orders/01J0ORDER"));
+        assert_eq!(reply.header("idempotent-replayed"), None);
+        let body: serde_json::Value = serde_json::from_slice(reply.body()).unwrap_or_default();
+        assert_eq!(body["id"], "01J0ORDER");
+    }
+
+    #[test]
+    fn the_same_channel_and_external_id_again_is_200() {
+        assert_eq!(placed(&written(false, false)).status(), 200);
+    }
+
+    #[test]
+    fn an_idempotency_replay_is_flagged() {
+        let reply = placed(&written(false, true));
+        assert_eq!(reply.status(), 201);
+        assert_eq!(reply.header("idempotent-replayed"), Some("true"));
+    }
+}
