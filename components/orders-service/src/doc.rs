@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use orderflow_domain::order::{Event, Order};
+use orderflow_domain::order::Order;
 use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,9 @@ impl Stored {
 
 /// A derived write, idempotent: applying it twice is applying it once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "effect", rename_all = "kebab-case")]
+// Externally tagged: serde's internally tagged enums buffer through `Content`, which is large in
+// wasm.
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Effect {
     /// Write the order's id in its slot of an index.
     IndexAdd {
@@ -116,8 +118,9 @@ pub(crate) struct FeedEntry {
     pub(crate) version: u64,
     /// When.
     pub(crate) at: Timestamp,
-    /// What happened.
-    pub(crate) events: Vec<Event>,
+    /// What happened: the domain's `Event`s as JSON. Kept as a JSON value so the service never
+    /// deserializes events (an internally tagged enum, large in wasm); it only writes them.
+    pub(crate) events: serde_json::Value,
 }
 
 /// What an Idempotency-Key produced.

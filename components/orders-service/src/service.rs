@@ -530,7 +530,8 @@ impl<'a, K: Kv> Service<'a, K> {
                 number: order.number(),
                 version: order.version(),
                 at: self.now,
-                events: applied.events,
+                events: serde_json::to_value(&applied.events)
+                    .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
             },
         });
         if let Some(claim) = claim {
