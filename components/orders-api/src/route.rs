@@ -1,0 +1,85 @@
+//! The paths this component serves (spin.toml routes `/orders` and `/orders/...` here).
+
+/// A resource of this component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `/orders`: the list.
+    List,
+    /// `/orders/export`: the CSV or XML export.
+    Export,
+    /// `/orders/{id}`: one order (the id percent-decoded).
+    Order(String),
+}
+
+/// The route of a path, or `None` (404) for anything else under `/orders/`.
+pub(crate) fn parse(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix("/orders")?;
+    if rest.is_empty() {
+        return Some(Route::List);
+    }
+    let segment = rest.strip_prefix('/')?;
+    if segment == "export" {
+        return Some(Route::Export);
+    }
+    if segment.is_empty() || segment.contains('/') {
+        return None;
+    }
+    percent_decode(segment)
+        .filter(|id| !id.is_empty())
+        .map(Route::Order)
+}
+
+/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        if byte == b'%' {
+            let hex = bytes.get(index + 1..index + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            decoded.push(byte);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_resources_are_recognised() {
+        assert_eq!(parse("/orders"), Some(Route::List));
+        assert_eq!(parse("/orders/export"), Some(Route::Export));
+        assert_eq!(
+            parse("/orders/01J0ORDER"),
+            Some(Route::Order("01J0ORDER".into()))
+        );
+        assert_eq!(
+            parse("/orders/a%20b%2Fc"),
+            Some(Route::Order("a b/c".into()))
+        );
+    }
+
+    #[test]
+    fn other_paths_are_not_found() {
+        for path in [
+            "/",
+            "/order",
+            "/ordersx",
+            "/orders/",
+            "/orders/1/invoices",
+            "/orders/%",
+            "/orders/%zz",
+            "/orders/%ff",
+            "/orders/%E2%82",
+        ] {
+            assert_eq!(parse(path), None, "{path}");
+        }
+    }
+}
