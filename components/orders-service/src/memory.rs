@@ -31,6 +31,8 @@ pub(crate) struct MemoryKv {
     after_swaps: RefCell<VecDeque<Interleaving>>,
     /// How many successful swaps to report as `cas-failed` (the Redis fault).
     lying_swaps: Cell<usize>,
+    /// How many successful swaps to answer with a store error (the write happened).
+    erring_swaps: Cell<usize>,
     /// Keys (by prefix) whose writes fail, as if the process died before them.
     failing: RefCell<Vec<String>>,
 }
@@ -89,6 +91,12 @@ impl MemoryKv {
     /// Reports the next `n` successful swaps as `cas-failed`, as Redis-backed Spin does.
     pub(crate) fn lie_about_swaps(&self, n: usize) {
         self.lying_swaps.set(n);
+    }
+
+    /// Answers the next `n` successful swaps with a store error: the caller cannot know whether
+    /// its write happened.
+    pub(crate) fn err_after_swaps(&self, n: usize) {
+        self.erring_swaps.set(n);
     }
 
     /// Makes every write to a key starting with `prefix` fail until [`MemoryKv::heal`].
@@ -188,6 +196,14 @@ impl Kv for MemoryKv {
         let after = self.after_swaps.borrow_mut().pop_front();
         if let Some(concurrent) = after {
             concurrent(self);
+        }
+        let errs = self.erring_swaps.get();
+        if errs > 0 {
+            self.erring_swaps.set(errs - 1);
+            return Err(KvError(format!(
+                "injected failure after swapping {}",
+                cas.key
+            )));
         }
         let lies = self.lying_swaps.get();
         if lies > 0 {

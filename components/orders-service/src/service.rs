@@ -255,35 +255,31 @@ impl<'a, K: Kv> Service<'a, K> {
         input: PlaceOrder,
         ctx: &Context,
         claim: Option<&Claim>,
-    ) -> Result<Written, Failure> {
-        if let Some(external_id) = input.external_id.clone() {
-            let channel = input.channel.clone();
-            if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
-                return self.unchanged(existing, claim);
-            }
-            let claim_key = keys::external_claim(&channel, &external_id);
-            if self.kv.increment(&claim_key, 1)? != 1 {
-                // Another call is placing it; it writes the pointer right after the order. Our
-                // ticket goes back, so that a placer that failed cleanly leaves the claim free.
-                self.kv.increment(&claim_key, -1)?;
-                for _ in 0..3 {
-                    if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
-                        return self.unchanged(existing, claim);
-                    }
-                }
-                return Err(Failure::Contention);
-            }
-            return match self.create(input, ctx, claim) {
-                Err(Creation::BeforeWrite(failure)) => {
-                    self.kv.increment(&claim_key, -1)?;
-                    Err(failure)
-                }
-                Err(Creation::Uncertain(failure)) => Err(failure),
-                Ok(written) => Ok(written),
-            };
+    ) -> Result<Written, Failed> {
+        let Some(external_id) = input.external_id.clone() else {
+            return self.create(input, ctx, claim);
+        };
+        let channel = input.channel.clone();
+        if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
+            return Ok(self.unchanged(existing, claim)?);
         }
-        self.create(input, ctx, claim)
-            .map_err(Creation::into_failure)
+        let claim_key = keys::external_claim(&channel, &external_id);
+        if self.kv.increment(&claim_key, 1)? != 1 {
+            // Another call is placing it; it writes the pointer right after the order. Our
+            // ticket goes back, so that a placer that failed cleanly leaves the claim free.
+            self.kv.increment(&claim_key, -1)?;
+            for _ in 0..3 {
+                if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
+                    return Ok(self.unchanged(existing, claim)?);
+                }
+            }
+            return Err(Failure::Contention.into());
+        }
+        let result = self.create(input, ctx, claim);
+        if let Err(Failed::Cleanly(_)) = &result {
+            self.kv.increment(&claim_key, -1)?;
+        }
+        result
     }
 
     /// Takes a number and writes the new order. A failure before the write leaves nothing
@@ -293,8 +289,8 @@ impl<'a, K: Kv> Service<'a, K> {
         input: PlaceOrder,
         ctx: &Context,
         claim: Option<&Claim>,
-    ) -> Result<Written, Creation> {
-        let before = Creation::BeforeWrite;
+    ) -> Result<Written, Failed> {
+        let before = Failed::Cleanly;
         let number = self
             .kv
             .increment(keys::ORDER_SEQ, 1)
@@ -329,7 +325,7 @@ impl<'a, K: Kv> Service<'a, K> {
         let bytes = encode(&next).map_err(|e| before(Failure::Store(e)))?;
         // The key is new and has one writer (the number is ours), so the swap is a plain write.
         let (cas, _) = self.kv.cas_current(&key).map_err(|e| before(e.into()))?;
-        let uncertain = |e: Failure| Creation::Uncertain(e);
+        let uncertain = |e: Failure| Failed::Uncertain(e);
         let swapped = match self
             .kv
             .cas_swap(cas, &bytes)
@@ -440,13 +436,13 @@ impl<'a, K: Kv> Service<'a, K> {
         command: &Command,
         ctx: &Context,
         claim: Option<&Claim>,
-    ) -> Result<Written, Failure> {
+    ) -> Result<Written, Failed> {
         let key = keys::order(id);
         let mut allocations = Allocations::default();
         for _ in 0..MAX_ATTEMPTS {
             let (cas, current) = self.kv.cas_current(&key)?;
             let Some(bytes) = current else {
-                return Err(Failure::NotFound);
+                return Err(Failure::NotFound.into());
             };
             let stored: Stored = decode(&key, &bytes).map_err(Failure::Store)?;
             // Whoever wrote them may have died before applying them; they are idempotent.
@@ -456,13 +452,18 @@ impl<'a, K: Kv> Service<'a, K> {
                 if !stored.pending.is_empty() {
                     self.clear(&key, &stored.write_id);
                 }
-                return self.unchanged(applied.order, claim);
+                return Ok(self.unchanged(applied.order, claim)?);
             }
             let next = self.next_document(&stored, applied, claim, &mut allocations)?;
             let bytes = encode(&next).map_err(Failure::Store)?;
-            let done = match self.kv.cas_swap(cas, &bytes)? {
+            let uncertain = |e: Failure| Failed::Uncertain(e);
+            let done = match self
+                .kv
+                .cas_swap(cas, &bytes)
+                .map_err(|e| uncertain(e.into()))?
+            {
                 Swap::Swapped => true,
-                Swap::Failed => self.carries(&key, &next.write_id)?,
+                Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
             };
             if done {
                 self.settle(&key, &next);
@@ -473,7 +474,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 });
             }
         }
-        Err(Failure::Contention)
+        Err(Failure::Contention.into())
     }
 
     /// The document after `applied`: index moves, the feed entry and the idempotency record as
@@ -694,17 +695,24 @@ impl<'a, K: Kv> Service<'a, K> {
         }
     }
 
-    /// A refused or failed request gives its claim back, so that the key can be retried.
+    /// A request that failed cleanly gives its claim back, so that the key can be retried; one
+    /// whose write may have happened keeps it (a retry then waits for the pending record).
     fn release_on_failure(
         &self,
         claim: Option<&Claim>,
-        result: Result<Written, Failure>,
+        result: Result<Written, Failed>,
     ) -> Result<Written, Failure> {
-        if let (Err(_), Some(claim)) = (&result, claim) {
-            self.kv
-                .increment(&keys::idempotency_claim(&claim.hash, claim.generation), -1)?;
+        match result {
+            Ok(written) => Ok(written),
+            Err(Failed::Uncertain(failure)) => Err(failure),
+            Err(Failed::Cleanly(failure)) => {
+                if let Some(claim) = claim {
+                    self.kv
+                        .increment(&keys::idempotency_claim(&claim.hash, claim.generation), -1)?;
+                }
+                Err(failure)
+            }
         }
-        result
     }
 
     // ----- list ------------------------------------------------------------------------------
@@ -921,17 +929,30 @@ impl<'a, K: Kv> Service<'a, K> {
     }
 }
 
-/// How a creation failed: before its write (nothing happened), or at it (it may have).
-enum Creation {
-    BeforeWrite(Failure),
+/// How a write failed: cleanly (nothing was written), or at the write itself, which may have
+/// happened. Claims are given back only after a clean failure, so that an uncertain write is
+/// never made twice (its pending effects record its outcome at the next touch).
+#[derive(Debug)]
+enum Failed {
+    Cleanly(Failure),
     Uncertain(Failure),
 }
 
-impl Creation {
-    fn into_failure(self) -> Failure {
-        match self {
-            Creation::BeforeWrite(failure) | Creation::Uncertain(failure) => failure,
-        }
+impl From<Failure> for Failed {
+    fn from(failure: Failure) -> Self {
+        Failed::Cleanly(failure)
+    }
+}
+
+impl From<KvError> for Failed {
+    fn from(e: KvError) -> Self {
+        Failed::Cleanly(e.into())
+    }
+}
+
+impl From<OrderError> for Failed {
+    fn from(e: OrderError) -> Self {
+        Failed::Cleanly(e.into())
     }
 }
 

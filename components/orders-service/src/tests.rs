@@ -787,3 +787,33 @@ fn a_placement_that_lost_the_race_gives_its_ticket_back() {
         "only the holder's ticket is left"
     );
 }
+
+#[test]
+fn a_write_of_unknown_outcome_keeps_its_idempotency_key_until_the_record_lands() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    let key = || {
+        Some(Idempotency {
+            scope: "POST /orders/{id}/comments".into(),
+            key: IdempotencyKey::parse("c-9").unwrap(),
+            fingerprint: "f".into(),
+        })
+    };
+    kv.err_after_swaps(1);
+    assert!(matches!(
+        service(&kv).apply(&id, &comment("once"), Actor::Admin, None, key()),
+        Err(Failure::Store(_))
+    ));
+    // The write happened; its record is still a pending effect, so a retry must wait...
+    assert_eq!(
+        service(&kv).apply(&id, &comment("once"), Actor::Admin, None, key()),
+        Err(Failure::Contention)
+    );
+    // ...until anything touches the order, and then it replays.
+    service(&kv).load(&id).unwrap();
+    let replay = service(&kv)
+        .apply(&id, &comment("once"), Actor::Admin, None, key())
+        .unwrap();
+    assert!(replay.replayed);
+    assert_eq!(service(&kv).load(&id).unwrap().comments().len(), 1);
+}
