@@ -1,6 +1,7 @@
-//! The answer to a placement: 201 with the order when it was created (and on an
-//! `Idempotency-Key` replay of that creation, flagged `Idempotent-Replayed: true`), 200 with the
-//! existing order when the same channel + external id was placed before.
+//! The answer to a placement: 201 with the order when it was created, 200 with the existing
+//! order when the same channel + external id was placed before. An `Idempotency-Key` replay
+//! answers the same status (the service replays the first answer's `changed`) with
+//! `Idempotent-Replayed: true`.
 
 use http_common::Reply;
 use http_common::orders::Written;
@@ -8,13 +9,7 @@ use http_common::render;
 
 /// The reply for what `orders::place` wrote.
 pub(crate) fn placed(written: &Written) -> Reply {
-    // A replay answers as the first request did. The service keeps no status with its
-    // idempotency record, so a replay is answered as the creation it almost always was.
-    let status = if written.changed || written.replayed {
-        201
-    } else {
-        200
-    };
+    let status = if written.changed { 201 } else { 200 };
     let reply = Reply::json(status, &render::order(&written.order))
         .with_header("location", &format!("/orders/{}", written.order.id));
     if written.replayed {
@@ -53,9 +48,12 @@ mod tests {
     }
 
     #[test]
-    fn an_idempotency_replay_is_flagged() {
-        let reply = placed(&written(false, true));
+    fn an_idempotency_replay_answers_the_first_status_flagged() {
+        let reply = placed(&written(true, true));
         assert_eq!(reply.status(), 201);
+        assert_eq!(reply.header("idempotent-replayed"), Some("true"));
+        let reply = placed(&written(false, true));
+        assert_eq!(reply.status(), 200);
         assert_eq!(reply.header("idempotent-replayed"), Some("true"));
     }
 }
