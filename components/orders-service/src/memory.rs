@@ -88,6 +88,11 @@ impl MemoryKv {
         self.after_swaps.borrow_mut().push_back(Box::new(f));
     }
 
+    /// Whether injected writers are still waiting for a swap.
+    pub(crate) fn has_pending_hooks(&self) -> bool {
+        !self.interleavings.borrow().is_empty() || !self.after_swaps.borrow().is_empty()
+    }
+
     /// Reports the next `n` successful swaps as `cas-failed`, as Redis-backed Spin does.
     pub(crate) fn lie_about_swaps(&self, n: usize) {
         self.lying_swaps.set(n);

@@ -817,3 +817,88 @@ fn a_write_of_unknown_outcome_keeps_its_idempotency_key_until_the_record_lands()
     assert!(replay.replayed);
     assert_eq!(service(&kv).load(&id).unwrap().comments().len(), 1);
 }
+
+#[test]
+fn random_interleavings_and_lying_swaps_apply_every_command_exactly_once() {
+    let kv = MemoryKv::new();
+    let id = place(&kv).id().clone();
+    // A small deterministic generator: the same schedule on every run.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % 100
+    };
+    let mut expected = BTreeSet::new();
+    for i in 0..200 {
+        if next() < 30 {
+            kv.lie_about_swaps(1 + usize::try_from(next() % 3).unwrap());
+        }
+        if next() < 30 {
+            let theirs = id.clone();
+            expected.insert(format!("before-swap {i}"));
+            kv.interleave(move |kv| {
+                Service::new(kv, t0(), nonce())
+                    .apply(
+                        &theirs,
+                        &comment(&format!("before-swap {i}")),
+                        Actor::Admin,
+                        None,
+                        None,
+                    )
+                    .unwrap();
+            });
+        }
+        if next() < 20 {
+            let theirs = id.clone();
+            expected.insert(format!("after-swap {i}"));
+            kv.after_next_swap(move |kv| {
+                Service::new(kv, t0(), nonce())
+                    .apply(
+                        &theirs,
+                        &comment(&format!("after-swap {i}")),
+                        Actor::Admin,
+                        None,
+                        None,
+                    )
+                    .unwrap();
+            });
+        }
+        expected.insert(format!("ours {i}"));
+        service(&kv)
+            .apply(
+                &id,
+                &comment(&format!("ours {i}")),
+                Actor::Admin,
+                None,
+                None,
+            )
+            .unwrap();
+    }
+    // Hooks left over (their swap never came) run now, through one more write.
+    kv.lie_about_swaps(0);
+    while kv.has_pending_hooks() {
+        expected.insert("flush".to_owned());
+        service(&kv)
+            .apply(&id, &comment("flush"), Actor::Admin, None, None)
+            .unwrap();
+    }
+    let order = service(&kv).load(&id).unwrap();
+    let texts: Vec<&str> = order.comments().iter().map(|c| c.text.as_str()).collect();
+    let unique: BTreeSet<&str> = texts.iter().copied().filter(|t| *t != "flush").collect();
+    let flushes = texts.iter().filter(|t| **t == "flush").count();
+    assert_eq!(
+        texts.len(),
+        unique.len() + flushes,
+        "a command was applied twice"
+    );
+    let expected: BTreeSet<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != "flush")
+        .collect();
+    assert_eq!(unique, expected);
+    assert_eq!(order.version(), 1 + u64::try_from(texts.len()).unwrap());
+    assert_indexed(&kv, &id);
+}
