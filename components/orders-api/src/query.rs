@@ -187,3 +187,26 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{MAX_LIMIT, parse};
+    use crate::route;
+
+    proptest! {
+        #[test]
+        fn any_query_string_is_parsed_or_refused_with_400_or_422(raw in "[a-zA-Z=&%0-9+._~-]{0,64}|.{0,64}") {
+            match parse(&raw) {
+                Ok(request) => prop_assert!((1..=MAX_LIMIT).contains(&request.query.limit)),
+                Err(error) => prop_assert!(error.status() == 400 || error.status() == 422, "{error}"),
+            }
+        }
+
+        #[test]
+        fn any_path_routes_or_is_not_found_without_panicking(path in "(/orders)?(/[a-zA-Z0-9%._~-]{0,8}){0,3}|.{0,32}") {
+            let _ = route::parse(&path);
+        }
+    }
+}

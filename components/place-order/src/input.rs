@@ -275,3 +275,61 @@ mod tests {
         assert_eq!(error.map(|e| e.code()), Some("malformed-json"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::place_order;
+
+    /// Any JSON value, a few levels deep, with the field names of an order mixed in.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        let names = prop_oneof![
+            Just("customer".to_owned()),
+            Just("items".to_owned()),
+            Just("shippingAddress".to_owned()),
+            Just("payment".to_owned()),
+            Just("method".to_owned()),
+            Just("quantity".to_owned()),
+            Just("unitPrice".to_owned()),
+            Just("totals".to_owned()),
+            Just("total".to_owned()),
+            "[a-zA-Z]{1,8}",
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(names.clone(), inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(error) = place_order(&body) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+            }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
+            if let Err(error) = place_order(value.to_string().as_bytes()) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+                if error.status() == 400 {
+                    prop_assert!(error.details().contains_key("field") || error.code() == "malformed-json");
+                }
+            }
+        }
+    }
+}
