@@ -902,3 +902,18 @@ fn random_interleavings_and_lying_swaps_apply_every_command_exactly_once() {
     assert_eq!(order.version(), 1 + u64::try_from(texts.len()).unwrap());
     assert_indexed(&kv, &id);
 }
+
+#[test]
+fn the_stored_document_is_the_domain_order_inside_an_envelope() {
+    let kv = MemoryKv::new();
+    let order = place(&kv);
+    let bytes = kv.peek(&keys::order(order.id())).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["order"]["id"], "o-1");
+    assert_eq!(json["order"]["status"], "payment-pending");
+    assert!(json["writeId"].is_string());
+    assert_eq!(json["pending"], serde_json::json!([]));
+    assert_eq!(json["slots"]["status/payment-pending"], 1);
+    let roundtrip: Order = serde_json::from_value(json["order"].clone()).unwrap();
+    assert_eq!(roundtrip, order);
+}
