@@ -21,6 +21,16 @@ if [ "${#commands[@]}" -eq 0 ] || [ "${#commands[@]}" -ne "${#sources[@]}" ]; th
     exit 1
 fi
 
+for i in "${!commands[@]}"; do
+    case "${commands[$i]}" in
+        *"-o ${sources[$i]}"*) ;;
+        *)
+            echo "build-components: the build command of component $((i + 1)) does not write its source ${sources[$i]}" >&2
+            exit 1
+            ;;
+    esac
+done
+
 for command in "${commands[@]}"; do
     echo "+ $command" >&2
     sh -c "$command"

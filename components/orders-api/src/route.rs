@@ -7,7 +7,8 @@ pub(crate) enum Route {
     List,
     /// `/orders/export`: the CSV or XML export.
     Export,
-    /// `/orders/{id}`: one order (the id percent-decoded).
+    /// `/orders/{id}`: one order (the id percent-decoded; 1-64 of `A-Z a-z 0-9 . _ : -`, as
+    /// openapi.yaml says, so any other id is a 404 without asking the service).
     Order(String),
 }
 
@@ -25,8 +26,15 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
         return None;
     }
     percent_decode(segment)
-        .filter(|id| !id.is_empty())
+        .filter(|id| is_order_id(id))
         .map(Route::Order)
+}
+
+fn is_order_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
@@ -60,10 +68,7 @@ mod tests {
             parse("/orders/01J0ORDER"),
             Some(Route::Order("01J0ORDER".into()))
         );
-        assert_eq!(
-            parse("/orders/a%20b%2Fc"),
-            Some(Route::Order("a b/c".into()))
-        );
+        assert_eq!(parse("/orders/o-1%3A2"), Some(Route::Order("o-1:2".into())));
     }
 
     #[test]
@@ -78,8 +83,13 @@ mod tests {
             "/orders/%zz",
             "/orders/%ff",
             "/orders/%E2%82",
+            "/orders/a%20b",
+            "/orders/a%2Fb",
+            "/orders/ação",
         ] {
             assert_eq!(parse(path), None, "{path}");
         }
+        assert_eq!(parse(&format!("/orders/{}", "a".repeat(65))), None);
+        assert!(parse(&format!("/orders/{}", "a".repeat(64))).is_some());
     }
 }
