@@ -16,7 +16,7 @@ use crate::keys::{IdempotencyHash, IndexName};
 pub(crate) const RECENT_WRITES: usize = 32;
 
 /// The order document: the truth about one order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Stored {
     /// Unique per write, so a writer can tell whether a swap reported as failed happened.
@@ -57,7 +57,7 @@ impl Stored {
 }
 
 /// A derived write, idempotent: applying it twice is applying it once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 // Externally tagged: serde's internally tagged enums buffer through `Content`, which is large in
 // wasm.
 #[serde(rename_all = "kebab-case")]
@@ -107,7 +107,7 @@ pub(crate) struct Pointer {
 }
 
 /// One entry of the global event feed: what one write did to one order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FeedEntry {
     /// The order.
@@ -118,9 +118,10 @@ pub(crate) struct FeedEntry {
     pub(crate) version: u64,
     /// When.
     pub(crate) at: Timestamp,
-    /// What happened: the domain's `Event`s as JSON. Kept as a JSON value so the service never
-    /// deserializes events (an internally tagged enum, large in wasm); it only writes them.
-    pub(crate) events: serde_json::Value,
+    /// What happened: the domain's `Event`s as JSON text. Kept raw so the service never
+    /// deserializes events (an internally tagged enum, large in wasm) nor carries
+    /// `serde_json::Value` (its float formatting): it only writes them.
+    pub(crate) events: Box<serde_json::value::RawValue>,
 }
 
 /// What an Idempotency-Key produced.

@@ -531,7 +531,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 number: order.number(),
                 version: order.version(),
                 at: self.now,
-                events: serde_json::to_value(&applied.events)
+                events: serde_json::value::to_raw_value(&applied.events)
                     .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
             },
         });
