@@ -136,9 +136,10 @@ impl ApiError {
             .iter()
             .map(|f| json!({"field": f.field, "code": f.code, "message": f.message}))
             .collect();
+        // The service's messages already name their field.
         let message = match fields {
-            [only] => format!("`{}`: {}", only.field, only.message),
-            [_, _, ..] | [] => format!("{} fields are invalid", fields.len()),
+            [only] => only.message.clone(),
+            [_, _, ..] | [] => format!("{} fields are invalid; see details.fields", fields.len()),
         };
         Self::new(422, "validation-failed", message).with_detail("fields", entries)
     }

@@ -99,7 +99,9 @@ impl<'a> Obj<'a> {
     ) -> Result<Option<T>, ApiError> {
         let value = value?;
         if value.is_none() {
-            fields.push(self.path(name), "required", "this field is required");
+            let path = self.path(name);
+            let message = format!("{path} is required");
+            fields.push(path, "required", message);
         }
         Ok(value)
     }
@@ -125,7 +127,9 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(Value::Number(number)) if number.is_i64() => Ok(number.as_i64()),
             Some(Value::Number(number)) if number.is_u64() => {
-                fields.push(self.path(name), "out-of-range", "the amount is too large");
+                let path = self.path(name);
+                let message = format!("{path} is too large for an amount");
+                fields.push(path, "out-of-range", message);
                 Ok(Some(0))
             }
             Some(_) => Err(ApiError::wrong_type(&self.path(name), MONEY)),
@@ -150,11 +154,9 @@ impl<'a> Obj<'a> {
             Some(Value::Number(number)) if number.is_i64() || number.is_u64() => {
                 let count = number.as_u64().and_then(|n| u32::try_from(n).ok());
                 if count.is_none() {
-                    fields.push(
-                        self.path(name),
-                        "out-of-range",
-                        "must be a whole number from 0 to 4294967295",
-                    );
+                    let path = self.path(name);
+                    let message = format!("{path} must be a whole number from 0 to 4294967295");
+                    fields.push(path, "out-of-range", message);
                 }
                 Ok(Some(count.unwrap_or_default()))
             }
@@ -255,11 +257,9 @@ impl<'a> Obj<'a> {
         };
         let value = parse(&text);
         if value.is_none() {
-            fields.push(
-                self.path(name),
-                "unknown-value",
-                format!("must be one of: {}", accepted.join(", ")),
-            );
+            let path = self.path(name);
+            let message = format!("{path} must be one of: {}", accepted.join(", "));
+            fields.push(path, "unknown-value", message);
         }
         Ok(value)
     }
@@ -277,7 +277,9 @@ impl<'a> Obj<'a> {
         let present = self.get(name).is_some();
         let value = self.opt_enum(fields, name, parse, accepted)?;
         if !present {
-            fields.push(self.path(name), "required", "this field is required");
+            let path = self.path(name);
+            let message = format!("{path} is required");
+            fields.push(path, "required", message);
         }
         Ok(value.unwrap_or(placeholder))
     }
@@ -348,7 +350,7 @@ mod tests {
             Some((
                 422,
                 Some(
-                    json!([{"field": "f", "code": "out-of-range", "message": "the amount is too large"}])
+                    json!([{"field": "f", "code": "out-of-range", "message": "f is too large for an amount"}])
                 )
             ))
         );

@@ -81,7 +81,7 @@ pub(crate) fn parse(raw: &str) -> Result<Request, ApiError> {
                 Ok(_) => fields.push(
                     "limit".to_owned(),
                     "out-of-range",
-                    format!("must be from 1 to {MAX_LIMIT}"),
+                    format!("limit must be from 1 to {MAX_LIMIT}"),
                 ),
                 Err(_) => return Err(ApiError::wrong_type("limit", "an integer")),
             },
@@ -102,7 +102,7 @@ fn unknown(fields: &mut Fields, name: &str, accepted: &[&str]) {
     fields.push(
         name.to_owned(),
         "unknown-value",
-        format!("must be one of: {}", accepted.join(", ")),
+        format!("{name} must be one of: {}", accepted.join(", ")),
     );
 }
 
