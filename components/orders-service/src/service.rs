@@ -16,7 +16,10 @@
 //! Creation is never decided by a swap (an absent key makes a swap an unconditional upsert):
 //! numbers come from `increment`, the id is derived from the number so the document key has a
 //! single writer, and a channel's own id is claimed with `increment` (the caller that gets 1
-//! places; later callers find the order through the pointer).
+//! places; later callers find the order through the pointer). Idempotency-Keys are claimed the
+//! same way. Claims are taken last, right before the write, and given back after any clean
+//! failure: only a crash between a claim and the write itself leaves one taken with nothing
+//! written (later calls with that external id or key then answer `contention`).
 //!
 //! This module must not touch spin-sdk: it takes `&impl Kv`.
 
@@ -195,12 +198,15 @@ pub(crate) struct Service<'a, K: Kv> {
     windows: PaymentWindows,
 }
 
-/// An Idempotency-Key this call holds the claim of.
-#[derive(Debug, Clone)]
+/// An Idempotency-Key this call runs under: its hash, its 24-hour generation, and whether this
+/// call holds its claim. The claim is taken right before the write (so that a crash between the
+/// two, which would leave the key taken with nothing written, is a one-operation window).
+#[derive(Debug)]
 struct Claim {
     idempotency: Idempotency,
     hash: IdempotencyHash,
     generation: u64,
+    held: std::cell::Cell<bool>,
 }
 
 /// Index slots and feed positions handed out during one call, reused across retries so that a
@@ -242,90 +248,54 @@ impl<'a, K: Kv> Service<'a, K> {
         // The rules do not depend on the number: a refusal costs no claim and no number.
         let provisional = keys::order_id(0).ok_or_else(|| Failure::Store("order id".into()))?;
         order::place(input.clone(), provisional, 0, &self.windows, &ctx)?;
-        let claim = match self.claim_idempotency(idempotency)? {
-            ClaimOutcome::Replay(written) => return Ok(*written),
-            ClaimOutcome::Proceed(claim) => claim,
+        let claim = match self.check_idempotency(idempotency)? {
+            Checked::Replay(written) => return Ok(*written),
+            Checked::Fresh(claim) => claim,
         };
-        let result = self.place_claimed(input, &ctx, claim.as_ref());
-        self.release_on_failure(claim.as_ref(), result)
+        let result = self.place_fresh(input, &ctx, claim.as_ref());
+        self.finish(claim.as_ref(), result)
     }
 
-    fn place_claimed(
+    fn place_fresh(
         &self,
         input: PlaceOrder,
         ctx: &Context,
         claim: Option<&Claim>,
     ) -> Result<Written, Failed> {
-        let Some(external_id) = input.external_id.clone() else {
-            return self.create(input, ctx, claim);
-        };
-        let channel = input.channel.clone();
-        if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
+        let external = input
+            .external_id
+            .clone()
+            .map(|external_id| (input.channel.clone(), external_id));
+        if let Some((channel, external_id)) = &external
+            && let Some(existing) = self.find_by_external_id(channel, external_id)?
+        {
             return Ok(self.unchanged(existing, claim)?);
         }
-        let claim_key = keys::external_claim(&channel, &external_id);
-        if self.kv.increment(&claim_key, 1)? != 1 {
-            // Another call is placing it; it writes the pointer right after the order. Our
-            // ticket goes back, so that a placer that failed cleanly leaves the claim free.
-            self.kv.increment(&claim_key, -1)?;
-            for _ in 0..3 {
-                if let Some(existing) = self.find_by_external_id(&channel, &external_id)? {
-                    return Ok(self.unchanged(existing, claim)?);
+        // Everything that can be done before the claims is: a crash after a claim and before the
+        // write leaves the claim taken, so that window is kept to the write itself.
+        let (key, next, bytes) = self.prepare(input, ctx, claim)?;
+        if let Some(claim) = claim
+            && let Taken::Replay(written) = self.take(claim)?
+        {
+            return Ok(*written);
+        }
+        if let Some((channel, external_id)) = &external {
+            let claim_key = keys::external_claim(channel, external_id);
+            if self.kv.increment(&claim_key, 1)? != 1 {
+                // Another call is placing it; it writes the pointer right after the order. Our
+                // ticket goes back, so that a placer that failed cleanly leaves the claim free.
+                self.kv.increment(&claim_key, -1)?;
+                for _ in 0..3 {
+                    if let Some(existing) = self.find_by_external_id(channel, external_id)? {
+                        return Ok(self.unchanged(existing, claim)?);
+                    }
                 }
+                return Err(Failure::Contention.into());
             }
-            return Err(Failure::Contention.into());
         }
-        let result = self.create(input, ctx, claim);
-        if let Err(Failed::Cleanly(_)) = &result {
-            self.kv.increment(&claim_key, -1)?;
-        }
-        result
-    }
-
-    /// Takes a number and writes the new order. A failure before the write leaves nothing
-    /// behind; a failed write may or may not have happened (the claim then stays taken).
-    fn create(
-        &self,
-        input: PlaceOrder,
-        ctx: &Context,
-        claim: Option<&Claim>,
-    ) -> Result<Written, Failed> {
-        let before = Failed::Cleanly;
-        let number = self
-            .kv
-            .increment(keys::ORDER_SEQ, 1)
-            .map_err(|e| before(e.into()))?;
-        let number = u64::try_from(number)
-            .map_err(|_| before(Failure::Store(format!("{} is negative", keys::ORDER_SEQ))))?;
-        let id = keys::order_id(number).ok_or_else(|| before(Failure::Store("order id".into())))?;
-        let applied = order::place(input, id.clone(), number, &self.windows, ctx)
-            .map_err(|e| before(e.into()))?;
-        let key = keys::order(&id);
-        let empty = Stored {
-            write_id: String::new(),
-            recent_writes: Vec::new(),
-            order: applied.order.clone(),
-            slots: BTreeMap::new(),
-            pending: Vec::new(),
-        };
-        let mut next = self
-            .next_document(&empty, applied, claim, &mut Allocations::default())
-            .map_err(before)?;
-        next.recent_writes.clear();
-        if let Some(external_id) = next.order.external_id().clone() {
-            let channel = next.order.channel().clone();
-            next.pending.insert(
-                0,
-                Effect::External {
-                    channel,
-                    external_id,
-                },
-            );
-        }
-        let bytes = encode(&next).map_err(|e| before(Failure::Store(e)))?;
         // The key is new and has one writer (the number is ours), so the swap is a plain write.
-        let (cas, _) = self.kv.cas_current(&key).map_err(|e| before(e.into()))?;
         let uncertain = |e: Failure| Failed::Uncertain(e);
+        let (cas, _) = self.kv.cas_current(&key).map_err(|e| uncertain(e.into()))?;
         let swapped = match self
             .kv
             .cas_swap(cas, &bytes)
@@ -343,6 +313,39 @@ impl<'a, K: Kv> Service<'a, K> {
             changed: true,
             replayed: false,
         })
+    }
+
+    /// Takes a number and builds the new order's document, slots and feed position allocated.
+    fn prepare(
+        &self,
+        input: PlaceOrder,
+        ctx: &Context,
+        claim: Option<&Claim>,
+    ) -> Result<(String, Stored, Vec<u8>), Failure> {
+        let number = self.next_in(keys::ORDER_SEQ)?;
+        let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
+        let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
+        let empty = Stored {
+            write_id: String::new(),
+            recent_writes: Vec::new(),
+            order: applied.order.clone(),
+            slots: BTreeMap::new(),
+            pending: Vec::new(),
+        };
+        let mut next = self.next_document(&empty, applied, claim, &mut Allocations::default())?;
+        next.recent_writes.clear();
+        if let Some(external_id) = next.order.external_id().clone() {
+            let channel = next.order.channel().clone();
+            next.pending.insert(
+                0,
+                Effect::External {
+                    channel,
+                    external_id,
+                },
+            );
+        }
+        let bytes = encode(&next).map_err(Failure::Store)?;
+        Ok((keys::order(&id), next, bytes))
     }
 
     /// Answers an order that a call did not change, recording the Idempotency-Key's outcome.
@@ -416,21 +419,15 @@ impl<'a, K: Kv> Service<'a, K> {
             actor,
             expected_version,
         };
-        let claim = match self.claim_idempotency(idempotency)? {
-            ClaimOutcome::Replay(written) => {
-                if written.order.id() == id {
-                    return Ok(*written);
-                }
-                // The key answered a request about another order.
-                return Err(Failure::IdempotencyKeyReused);
-            }
-            ClaimOutcome::Proceed(claim) => claim,
+        let claim = match self.check_idempotency(idempotency)? {
+            Checked::Replay(written) => return same_order(*written, id),
+            Checked::Fresh(claim) => claim,
         };
-        let result = self.apply_claimed(id, command, &ctx, claim.as_ref());
-        self.release_on_failure(claim.as_ref(), result)
+        let result = self.apply_fresh(id, command, &ctx, claim.as_ref());
+        self.finish(claim.as_ref(), result)
     }
 
-    fn apply_claimed(
+    fn apply_fresh(
         &self,
         id: &OrderId,
         command: &Command,
@@ -456,6 +453,11 @@ impl<'a, K: Kv> Service<'a, K> {
             }
             let next = self.next_document(&stored, applied, claim, &mut allocations)?;
             let bytes = encode(&next).map_err(Failure::Store)?;
+            if let Some(claim) = claim
+                && let Taken::Replay(written) = self.take(claim)?
+            {
+                return Ok(same_order(*written, id)?);
+            }
             let uncertain = |e: Failure| Failed::Uncertain(e);
             let done = match self
                 .kv
@@ -638,36 +640,49 @@ impl<'a, K: Kv> Service<'a, K> {
         }
     }
 
-    /// Replays, refuses or claims an Idempotency-Key. The claim is an `increment` on a counter of
-    /// the key's generation: the caller that gets 1 runs the request; the others give their
-    /// ticket back and answer from the record, or `contention` while the first is running.
-    fn claim_idempotency(&self, idempotency: Option<Idempotency>) -> Result<ClaimOutcome, Failure> {
+    /// Replays or refuses an Idempotency-Key from its record, or names the generation a new
+    /// request under it will claim (see [`Service::take`]).
+    fn check_idempotency(&self, idempotency: Option<Idempotency>) -> Result<Checked, Failure> {
         let Some(idempotency) = idempotency else {
-            return Ok(ClaimOutcome::Proceed(None));
+            return Ok(Checked::Fresh(None));
         };
         let hash = IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
         let record = self.read_record(&hash)?;
         let generation = match &record {
             Some(record) if self.is_fresh(record, &idempotency) => {
-                return self.answer_from(record, &idempotency);
+                return self.answer_from(record, &idempotency).map(Checked::Replay);
             }
             Some(record) => record.generation + 1,
             None => 0,
         };
-        let claim_key = keys::idempotency_claim(&hash, generation);
+        Ok(Checked::Fresh(Some(Claim {
+            idempotency,
+            hash,
+            generation,
+            held: std::cell::Cell::new(false),
+        })))
+    }
+
+    /// Claims an Idempotency-Key's generation with `increment`: the caller that gets 1 writes;
+    /// the others give their ticket back and answer from the record, or `contention` while the
+    /// first is still running.
+    fn take(&self, claim: &Claim) -> Result<Taken, Failure> {
+        if claim.held.get() {
+            return Ok(Taken::Held);
+        }
+        let claim_key = keys::idempotency_claim(&claim.hash, claim.generation);
         if self.kv.increment(&claim_key, 1)? == 1 {
-            return Ok(ClaimOutcome::Proceed(Some(Claim {
-                idempotency,
-                hash,
-                generation,
-            })));
+            claim.held.set(true);
+            return Ok(Taken::Held);
         }
         self.kv.increment(&claim_key, -1)?;
-        match self.read_record(&hash)? {
+        match self.read_record(&claim.hash)? {
             Some(record)
-                if record.generation == generation && self.is_fresh(&record, &idempotency) =>
+                if record.generation == claim.generation
+                    && self.is_fresh(&record, &claim.idempotency) =>
             {
-                self.answer_from(&record, &idempotency)
+                self.answer_from(&record, &claim.idempotency)
+                    .map(Taken::Replay)
             }
             Some(_) | None => Err(Failure::Contention),
         }
@@ -683,13 +698,13 @@ impl<'a, K: Kv> Service<'a, K> {
         &self,
         record: &IdempotencyRecord,
         idempotency: &Idempotency,
-    ) -> Result<ClaimOutcome, Failure> {
+    ) -> Result<Box<Written>, Failure> {
         if record.fingerprint == idempotency.fingerprint {
-            Ok(ClaimOutcome::Replay(Box::new(Written {
+            Ok(Box::new(Written {
                 order: record.snapshot.clone(),
                 changed: record.changed,
                 replayed: true,
-            })))
+            }))
         } else {
             Err(Failure::IdempotencyKeyReused)
         }
@@ -697,7 +712,7 @@ impl<'a, K: Kv> Service<'a, K> {
 
     /// A request that failed cleanly gives its claim back, so that the key can be retried; one
     /// whose write may have happened keeps it (a retry then waits for the pending record).
-    fn release_on_failure(
+    fn finish(
         &self,
         claim: Option<&Claim>,
         result: Result<Written, Failed>,
@@ -706,7 +721,9 @@ impl<'a, K: Kv> Service<'a, K> {
             Ok(written) => Ok(written),
             Err(Failed::Uncertain(failure)) => Err(failure),
             Err(Failed::Cleanly(failure)) => {
-                if let Some(claim) = claim {
+                if let Some(claim) = claim
+                    && claim.held.replace(false)
+                {
                     self.kv
                         .increment(&keys::idempotency_claim(&claim.hash, claim.generation), -1)?;
                 }
@@ -956,9 +973,29 @@ impl From<OrderError> for Failed {
     }
 }
 
-enum ClaimOutcome {
+/// What an Idempotency-Key's record says before a request runs.
+enum Checked {
+    /// Answer with the recorded result.
     Replay(Box<Written>),
-    Proceed(Option<Claim>),
+    /// Run the request (under this key, if any).
+    Fresh(Option<Claim>),
+}
+
+/// The outcome of claiming an Idempotency-Key.
+enum Taken {
+    /// This call holds it.
+    Held,
+    /// Another call finished first: answer with its result.
+    Replay(Box<Written>),
+}
+
+/// A replay answers only for the order it was recorded for.
+fn same_order(written: Written, id: &OrderId) -> Result<Written, Failure> {
+    if written.order.id() == id {
+        Ok(written)
+    } else {
+        Err(Failure::IdempotencyKeyReused)
+    }
 }
 
 impl Query {
