@@ -274,6 +274,8 @@ impl<'a, K: Kv> Service<'a, K> {
         // Everything that can be done before the claims is: a crash after a claim and before the
         // write leaves the claim taken, so that window is kept to the write itself.
         let (key, next, bytes) = self.prepare(input, ctx, claim)?;
+        // The key is new and has one writer (the number is ours), so the swap is a plain write.
+        let (cas, _) = self.kv.cas_current(&key)?;
         if let Some(claim) = claim
             && let Taken::Replay(written) = self.take(claim)?
         {
@@ -293,9 +295,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 return Err(Failure::Contention.into());
             }
         }
-        // The key is new and has one writer (the number is ours), so the swap is a plain write.
         let uncertain = |e: Failure| Failed::Uncertain(e);
-        let (cas, _) = self.kv.cas_current(&key).map_err(|e| uncertain(e.into()))?;
         let swapped = match self
             .kv
             .cas_swap(cas, &bytes)
