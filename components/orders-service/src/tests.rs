@@ -921,3 +921,89 @@ fn the_stored_document_is_the_domain_order_inside_an_envelope() {
     let roundtrip: Order = serde_json::from_value(json["order"].clone()).unwrap();
     assert_eq!(roundtrip, order);
 }
+
+#[test]
+fn bad_commands_and_queries_report_their_fields() {
+    let change = wit::Command::Change(wit::OrderChange {
+        request_id: "has space".into(),
+        reason: "price fix".into(),
+        add: vec![wit::NewItem {
+            sku: "A".into(),
+            name: "A".into(),
+            quantity: 1,
+            unit_price: -5,
+            discount: 0,
+        }],
+        remove: vec![wit::ItemQuantity {
+            sku: String::new(),
+            quantity: 1,
+        }],
+        prices: vec![],
+        discount: 0,
+        increment: 0,
+    });
+    let fields: Vec<String> = convert::command(&change)
+        .unwrap_err()
+        .iter()
+        .map(|e| e.field().to_owned())
+        .collect();
+    assert_eq!(fields, ["requestId", "add[0].unitPrice", "remove[0].sku"]);
+
+    let invoice = wit::Command::AddInvoice(wit::NewInvoice {
+        kind: wit::InvoiceKind::Output,
+        number: "1".into(),
+        series: None,
+        key: Some("123".into()),
+        value: 100,
+        issued_at: "2026-11-22T12:00:00Z".into(),
+        url: None,
+        items: None,
+        tracking: Some(wit::TrackingInfo {
+            carrier: String::new(),
+            number: "BR1".into(),
+            url: None,
+        }),
+    });
+    let fields: Vec<String> = convert::command(&invoice)
+        .unwrap_err()
+        .iter()
+        .map(|e| e.field().to_owned())
+        .collect();
+    assert_eq!(fields, ["key", "tracking.carrier"]);
+
+    let query = crate::bindings::exports::orderflow::core::orders::Query {
+        status: None,
+        q: None,
+        sku: None,
+        customer: None,
+        channel: None,
+        from: Some("yesterday".into()),
+        to: None,
+        min_total: None,
+        max_total: None,
+        shipping_method: None,
+        sort: crate::bindings::exports::orderflow::core::orders::Sort::CreatedAtDesc,
+        limit: 201,
+        cursor: None,
+    };
+    let fields: Vec<String> = convert::query(query)
+        .unwrap_err()
+        .iter()
+        .map(|e| e.field().to_owned())
+        .collect();
+    assert_eq!(fields, ["from", "limit"]);
+}
+
+#[test]
+fn a_cursor_that_does_not_parse_is_an_invalid_field() {
+    let kv = MemoryKv::new();
+    let result = service(&kv).list(&Query {
+        cursor: Some("garbage".into()),
+        limit: 10,
+        ..Query::default()
+    });
+    let Err(Failure::Invalid(fields)) = result else {
+        panic!("{result:?}");
+    };
+    assert_eq!(fields[0].field(), "cursor");
+}
