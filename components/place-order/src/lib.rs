@@ -7,7 +7,7 @@
 mod answer;
 mod input;
 
-use http_common::bindings::orderflow::core::orders;
+use http_common::orders;
 use http_common::request::{self, authenticate, method_name};
 use http_common::types::Actor;
 use http_common::{ApiError, Reply, idempotency};
