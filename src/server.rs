@@ -260,9 +260,12 @@ impl HttpTrigger {
         };
         let guard = self.in_flight.enter();
         let time_limit = self.runtime.time_limit();
+        let id = component.id().to_owned();
         let task = tokio::spawn(async move {
             let _guard = guard;
+            let started = Instant::now();
             let proxy = proxy.instantiate_async(&mut store).await?;
+            tracing::debug!(component = id, "instantiated in {:?}", started.elapsed());
             let call = proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, req, out);

@@ -72,6 +72,8 @@ pub struct Start {
     pub dir: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Run under `ulimit -v` with this many KiB of address space.
+    pub address_space_kib: Option<u64>,
 }
 
 impl Start {
@@ -81,6 +83,7 @@ impl Start {
             dir: scratch(name),
             args: Vec::new(),
             env: Vec::new(),
+            address_space_kib: None,
         }
     }
 
@@ -96,7 +99,16 @@ impl Start {
 
     fn command(&self) -> Command {
         std::fs::write(self.dir.join("spin.toml"), &self.manifest).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orderflow"));
+        let mut cmd = match self.address_space_kib {
+            None => Command::new(env!("CARGO_BIN_EXE_orderflow")),
+            Some(kib) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+                    .arg(env!("CARGO_BIN_EXE_orderflow"));
+                sh
+            }
+        };
         cmd.arg("up")
             .arg("--manifest")
             .arg(self.dir.join("spin.toml"))

@@ -309,3 +309,67 @@ fn ctrl_c_lets_a_running_request_finish_then_exits_cleanly() {
     // The in-flight request got its answer (the time limit's 500) before the exit.
     assert_eq!(slow.join().unwrap(), 500);
 }
+
+#[test]
+fn build_runs_the_build_command_only_when_the_wasm_is_missing_or_stale() {
+    let dir = helpers::scratch("http-build");
+    std::fs::create_dir_all(dir.join("web")).unwrap();
+    std::fs::write(dir.join("web/lib.rs"), "// source").unwrap();
+    let manifest = format!(
+        r#"
+spin_manifest_version = 2
+[application]
+name = "build"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "out/web.wasm"
+[component.web.build]
+command = "mkdir -p ../out && cp {} ../out/web.wasm && echo built >> ../builds.log"
+workdir = "web"
+"#,
+        fixture("hello")
+    );
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    let build = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_orderflow"))
+            .arg("build")
+            .arg("--manifest")
+            .arg(dir.join("spin.toml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(dir.join("builds.log"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(build(), 1, "missing: built");
+    assert_eq!(build(), 1, "fresh: not rebuilt");
+    std::thread::sleep(Duration::from_millis(50));
+    std::fs::write(dir.join("web/lib.rs"), "// edited").unwrap();
+    assert_eq!(build(), 2, "stale: rebuilt");
+}
+
+#[test]
+fn without_room_for_the_pooling_allocator_the_runner_falls_back_and_serves() {
+    let manifest = manifest();
+    let mut start = Start::new("http-no-pool", &manifest)
+        .arg("--variable")
+        .arg("secret=x");
+    // 16 GiB of address space: too little for the pool's reservations, enough for one instance.
+    start.address_space_kib = Some(16 << 20);
+    let runner = start.spawn();
+    assert!(
+        runner.log().contains("pooling allocator unavailable"),
+        "{}",
+        runner.log()
+    );
+    assert_eq!(runner.get("/hello").text(), "hello");
+    assert_eq!(runner.get("/probe/body").text(), "0");
+}
