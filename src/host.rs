@@ -58,7 +58,7 @@ pub mod bindings {
 use bindings::fermyon::spin::{key_value, variables};
 use bindings::wasi::keyvalue::{atomics, batch, store};
 
-/// Spin's `DEFAULT_STORE_TABLE_CAPACITY`: open stores per instance.
+/// Spin's `DEFAULT_STORE_TABLE_CAPACITY`: open stores, and open CAS handles, per instance.
 const STORE_TABLE_CAPACITY: usize = 256;
 /// Spin's `MAX_HOST_BUFFERED_BYTES` (`crates/world/src/lib.rs`): the largest value returned.
 const MAX_HOST_BUFFERED_BYTES: usize = 128 << 20;
@@ -97,6 +97,7 @@ pub struct InstanceState {
     table: ResourceTable,
     kv: KeyValueGrants,
     open_stores: usize,
+    open_cas: usize,
     variables: Arc<ComponentVariables>,
     limits: wasmtime::StoreLimits,
 }
@@ -123,6 +124,7 @@ impl InstanceState {
             table: ResourceTable::new(),
             kv,
             open_stores: 0,
+            open_cas: 0,
             variables,
             limits,
         }
@@ -382,6 +384,12 @@ impl batch::Host for InstanceState {
 impl atomics::HostCas for InstanceState {
     fn new(&mut self, bucket: Resource<OpenStore>, key: String) -> WasiResult<Resource<CasHandle>> {
         let label = self.label(&bucket)?;
+        if self.open_cas >= STORE_TABLE_CAPACITY {
+            return Ok(Err(store::Error::Other(
+                "too many compare_and_swaps opened".to_owned(),
+            )));
+        }
+        self.open_cas += 1;
         Ok(Ok(self.table.push(CasHandle {
             label,
             key,
@@ -403,6 +411,7 @@ impl atomics::HostCas for InstanceState {
 
     fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
         self.table.delete(cas)?;
+        self.open_cas = self.open_cas.saturating_sub(1);
         Ok(())
     }
 }
@@ -426,6 +435,7 @@ impl atomics::Host for InstanceState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
         let handle = self.table.delete(cas)?;
+        self.open_cas = self.open_cas.saturating_sub(1);
         let swapped =
             self.run(|b| b.swap(&handle.label, &handle.key, handle.seen.as_deref(), &value));
         match swapped {
@@ -438,6 +448,7 @@ impl atomics::Host for InstanceState {
                     Ok(v) => v,
                     Err(e) => return Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
                 };
+                self.open_cas += 1;
                 let fresh = self.table.push(CasHandle {
                     label: handle.label,
                     key: handle.key,

@@ -26,6 +26,9 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use crate::routes::Router;
 use crate::runtime::{LoadedComponent, Runtime};
 
+/// Paths Spin reserves for itself (`crates/routes/src/lib.rs`).
+const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -91,6 +94,8 @@ pub struct HttpTrigger {
     in_flight: Arc<InFlight>,
 }
 
+/// A host-made response; Spin sends its 404 and 500 with empty bodies (`server.rs`,
+/// `not_found`, `internal_error`).
 fn text(status: StatusCode, body: &'static str) -> Response<HyperOutgoingBody> {
     let mut response = Response::new(
         Full::new(Bytes::from_static(body.as_bytes()))
@@ -175,15 +180,27 @@ impl HttpTrigger {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        // Spin answers its well-known paths itself, before routing.
+        if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+            let response = match well_known {
+                "health" => text(StatusCode::OK, "OK"),
+                _ => text(StatusCode::NOT_FOUND, ""),
+            };
+            tracing::info!(
+                "{method} {path} -> {} (well-known)",
+                response.status().as_u16()
+            );
+            return response;
+        }
         let Some(found) = self.router.route(&path) else {
             tracing::info!("{method} {path} -> 404 (no route) {:?}", started.elapsed());
-            return text(StatusCode::NOT_FOUND, "Not Found");
+            return text(StatusCode::NOT_FOUND, "");
         };
         let route = found.based_route().to_owned();
         let component_id = found.component().to_owned();
         let Some(component) = self.runtime.component(&component_id) else {
             tracing::error!("route {route} names unloaded component {component_id}");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "");
         };
         let response = if req
             .headers()
@@ -191,7 +208,7 @@ impl HttpTrigger {
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
             .is_some_and(|n| n > self.body_limit)
         {
-            text(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large")
+            text(StatusCode::PAYLOAD_TOO_LARGE, "")
         } else {
             let host = req
                 .headers()
@@ -221,7 +238,7 @@ impl HttpTrigger {
         spin_headers: Vec<(String, String)>,
     ) -> Response<HyperOutgoingBody> {
         let Some(proxy) = component.proxy().cloned() else {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "");
         };
         let (mut parts, body) = req.into_parts();
         for (name, value) in spin_headers {
@@ -255,7 +272,7 @@ impl HttpTrigger {
                     component = component.id(),
                     "cannot prepare the request: {e:?}"
                 );
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+                return text(StatusCode::INTERNAL_SERVER_ERROR, "");
             }
         };
         let guard = self.in_flight.enter();
@@ -292,7 +309,7 @@ impl HttpTrigger {
                     component = component.id(),
                     "component answered with error {code:?}"
                 );
-                text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                text(StatusCode::INTERNAL_SERVER_ERROR, "")
             }
             Err(_) => {
                 match task.await {
@@ -309,7 +326,7 @@ impl HttpTrigger {
                         tracing::error!(component = component.id(), "component task failed: {e}")
                     }
                 }
-                text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                text(StatusCode::INTERNAL_SERVER_ERROR, "")
             }
         }
     }

@@ -84,6 +84,7 @@ fn routes_headers_variables_and_outbound_behave_like_spin() {
     assert_eq!(runner.get("/hello").text(), "hello");
     assert_eq!(runner.get("/anything/else").text(), "hello");
     assert_eq!(runner.get("/probe/body").text(), "0");
+    assert_eq!(runner.get("/.well-known/spin/health").text(), "OK");
 
     // The spin-* headers.
     let headers = runner.get("/items/42/headers?x=1").text();
