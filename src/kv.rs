@@ -1,0 +1,482 @@
+//! Key-value backends: SQLite (Spin's file and schema) and in-memory.
+//!
+//! Semantics follow spinframework/spin `crates/key-value-spin/src/store.rs` (v3.6.3): increment
+//! keeps an 8-byte little-endian i64 with a missing key counting as 0; a compare-and-swap whose
+//! `current()` saw no value is an unconditional upsert, otherwise it updates only while the value
+//! is still the one read. Where Spin panics (increment of a value that is not 8 bytes) this
+//! returns an error instead: no guest may crash the host.
+//!
+//! The SQLite store runs in WAL mode with `synchronous = NORMAL`: a commit is in the WAL, handed to
+//! the OS, before the call returns, so every acknowledged write survives the runner being killed
+//! (not a power cut, which would need `FULL`). Writes go through one connection behind a mutex
+//! held for one statement or transaction, never across a request; reads use a pool of
+//! connections and run beside writes. A busy timeout covers a second process on the same file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// A backend failure; guests see it as the `other(string)` error variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KvError {
+    /// SQLite failed.
+    #[error("{0}")]
+    Sqlite(String),
+    /// `increment` found a value that is not an 8-byte little-endian integer.
+    #[error("incorrect length: the value of {0:?} is not an 8-byte little-endian integer")]
+    NotACounter(String),
+}
+
+impl From<rusqlite::Error> for KvError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(format!("{e:?}"))
+    }
+}
+
+/// Key/value pairs as `wasi:keyvalue/batch.get-many` returns them.
+pub type Pairs = Vec<(String, Option<Vec<u8>>)>;
+
+/// Storage shared by every component instance; `store` is the label a component opened.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// The value of `key`, if any.
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError>;
+    /// Inserts or replaces `key`.
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvError>;
+    /// Removes `key`; absent keys are not an error.
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
+    /// Every key of `store`.
+    fn keys(&self, store: &str) -> Result<Vec<String>, KvError>;
+    /// The pairs that exist among `keys` (absent keys are left out, as Spin's SQL does).
+    fn get_many(&self, store: &str, keys: &[String]) -> Result<Pairs, KvError>;
+    /// Sets every pair in one transaction.
+    fn set_many(&self, store: &str, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError>;
+    /// Deletes every key in one transaction.
+    fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError>;
+    /// Adds `delta` to the 8-byte little-endian counter at `key` and returns the new value.
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError>;
+    /// Writes `value` if `key` still holds `seen`; `seen == None` writes unconditionally.
+    /// Returns whether the write happened.
+    fn swap(
+        &self,
+        store: &str,
+        key: &str,
+        seen: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError>;
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the data half-written (every operation is one
+    // statement or transaction), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn add(key: &str, old: Option<Vec<u8>>, delta: i64) -> Result<i64, KvError> {
+    let old = match old {
+        None => 0,
+        Some(bytes) => i64::from_le_bytes(
+            bytes
+                .try_into()
+                .map_err(|_| KvError::NotACounter(key.to_owned()))?,
+        ),
+    };
+    Ok(old.wrapping_add(delta))
+}
+
+/// The table Spin creates, character for character (SQLite keeps this text in
+/// `sqlite_master`, so a file from either host has the same schema).
+pub const SPIN_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
+                           store TEXT NOT NULL,
+                           key   TEXT NOT NULL,
+                           value BLOB NOT NULL,
+
+                           PRIMARY KEY (store, key)
+                        )";
+
+const SELECT: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2";
+const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT(store, key) DO UPDATE SET value=$3";
+const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
+/// How many idle read connections are kept.
+const READ_POOL: usize = 8;
+
+/// Spin's SQLite store in `<state dir>/sqlite_key_value.db`.
+#[derive(Debug)]
+pub struct Sqlite {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, KvError> {
+        let writer = Self::connect(path)?;
+        writer.execute(SPIN_SCHEMA, [])?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn connect(path: &Path) -> Result<Connection, KvError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, KvError>) -> Result<T, KvError> {
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => Self::connect(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut pool = lock(&self.readers);
+        if pool.len() < READ_POOL {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, KvError>,
+    ) -> Result<T, KvError> {
+        f(&mut lock(&self.writer))
+    }
+}
+
+fn select(conn: &Connection, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+    Ok(conn
+        .prepare_cached(SELECT)?
+        .query_row(params![store, key], |row| row.get(0))
+        .optional()?)
+}
+
+impl Backend for Sqlite {
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.read(|c| select(c, store, key))
+    }
+
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.write(|c| {
+            c.prepare_cached(UPSERT)?
+                .execute(params![store, key, value])?;
+            Ok(())
+        })
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+        self.write(|c| {
+            c.prepare_cached(DELETE)?.execute(params![store, key])?;
+            Ok(())
+        })
+    }
+
+    fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT key FROM spin_key_value WHERE store=$1")?;
+            let keys = stmt
+                .query_map([store], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(keys)
+        })
+    }
+
+    fn get_many(&self, store: &str, keys: &[String]) -> Result<Pairs, KvError> {
+        self.read(|c| {
+            let mut found = Vec::new();
+            for key in keys {
+                if let Some(v) = select(c, store, key)? {
+                    found.push((key.clone(), Some(v)));
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    fn set_many(&self, store: &str, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (k, v) in pairs {
+                tx.prepare_cached(UPSERT)?.execute(params![store, k, v])?;
+            }
+            Ok(tx.commit()?)
+        })
+    }
+
+    fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for k in keys {
+                tx.prepare_cached(DELETE)?.execute(params![store, k])?;
+            }
+            Ok(tx.commit()?)
+        })
+    }
+
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let new = add(key, select(&tx, store, key)?, delta)?;
+            tx.prepare_cached(UPSERT)?
+                .execute(params![store, key, new.to_le_bytes()])?;
+            tx.commit()?;
+            Ok(new)
+        })
+    }
+
+    fn swap(
+        &self,
+        store: &str,
+        key: &str,
+        seen: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError> {
+        self.write(|c| {
+            let rows = match seen {
+                Some(old) => c
+                    .prepare_cached(
+                        "UPDATE spin_key_value SET value=$1 WHERE store=$2 AND key=$3 AND value=$4",
+                    )?
+                    .execute(params![value, store, key, old])?,
+                None => c
+                    .prepare_cached(UPSERT)?
+                    .execute(params![store, key, value])?,
+            };
+            Ok(rows == 1)
+        })
+    }
+}
+
+/// A process-local store for tests and throwaway runs.
+#[derive(Debug, Default)]
+pub struct Memory {
+    data: Mutex<HashMap<(String, String), Vec<u8>>>,
+}
+
+fn pair(store: &str, key: &str) -> (String, String) {
+    (store.to_owned(), key.to_owned())
+}
+
+impl Backend for Memory {
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(lock(&self.data).get(&pair(store, key)).cloned())
+    }
+
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
+        lock(&self.data).insert(pair(store, key), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+        lock(&self.data).remove(&pair(store, key));
+        Ok(())
+    }
+
+    fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
+        Ok(lock(&self.data)
+            .keys()
+            .filter(|(s, _)| s == store)
+            .map(|(_, k)| k.clone())
+            .collect())
+    }
+
+    fn get_many(&self, store: &str, keys: &[String]) -> Result<Pairs, KvError> {
+        let data = lock(&self.data);
+        Ok(keys
+            .iter()
+            .filter_map(|k| {
+                let v = data.get(&pair(store, k))?;
+                Some((k.clone(), Some(v.clone())))
+            })
+            .collect())
+    }
+
+    fn set_many(&self, store: &str, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        let mut data = lock(&self.data);
+        for (k, v) in pairs {
+            data.insert(pair(store, k), v.clone());
+        }
+        Ok(())
+    }
+
+    fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
+        let mut data = lock(&self.data);
+        for k in keys {
+            data.remove(&pair(store, k));
+        }
+        Ok(())
+    }
+
+    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
+        let mut data = lock(&self.data);
+        let new = add(key, data.get(&pair(store, key)).cloned(), delta)?;
+        data.insert(pair(store, key), new.to_le_bytes().to_vec());
+        Ok(new)
+    }
+
+    fn swap(
+        &self,
+        store: &str,
+        key: &str,
+        seen: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, KvError> {
+        let mut data = lock(&self.data);
+        let k = pair(store, key);
+        let ok = match (seen, data.get(&k)) {
+            (None, _) => true,
+            (Some(old), Some(current)) => old == current.as_slice(),
+            (Some(_), None) => false,
+        };
+        if ok {
+            data.insert(k, value.to_vec());
+        }
+        Ok(ok)
+    }
+}
+
+/// Which backend `orderflow up` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// Spin's SQLite file under the state directory.
+    Sqlite,
+    /// Process memory, gone at exit.
+    Memory,
+}
+
+/// Opens the chosen backend; SQLite lives at `<state_dir>/sqlite_key_value.db` like Spin's.
+pub fn open(kind: BackendKind, state_dir: &Path) -> Result<Arc<dyn Backend>, KvError> {
+    match kind {
+        BackendKind::Memory => Ok(Arc::new(Memory::default())),
+        BackendKind::Sqlite => {
+            std::fs::create_dir_all(state_dir).map_err(|e| {
+                KvError::Sqlite(format!("cannot create {}: {e}", state_dir.display()))
+            })?;
+            Ok(Arc::new(Sqlite::open(
+                &state_dir.join("sqlite_key_value.db"),
+            )?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backends() -> Vec<(Arc<dyn Backend>, Option<tempdir::Dir>)> {
+        let dir = tempdir::Dir::new();
+        let sqlite: Arc<dyn Backend> = Arc::new(Sqlite::open(&dir.path.join("kv.db")).unwrap());
+        vec![(Arc::new(Memory::default()), None), (sqlite, Some(dir))]
+    }
+
+    /// A directory removed on drop (no extra dependency for one helper).
+    mod tempdir {
+        pub(super) struct Dir {
+            pub(super) path: std::path::PathBuf,
+        }
+        impl Dir {
+            pub(super) fn new() -> Self {
+                static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path =
+                    std::env::temp_dir().join(format!("orderflow-kv-{}-{n}", std::process::id()));
+                std::fs::create_dir_all(&path).unwrap();
+                Self { path }
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.path);
+            }
+        }
+    }
+
+    #[test]
+    fn stores_are_namespaced_by_label() {
+        for (b, _dir) in backends() {
+            b.set("a", "k", b"1").unwrap();
+            b.set("b", "k", b"2").unwrap();
+            assert_eq!(b.get("a", "k").unwrap().unwrap(), b"1");
+            assert_eq!(b.keys("b").unwrap(), ["k"]);
+            b.delete("a", "k").unwrap();
+            assert_eq!(b.get("a", "k").unwrap(), None);
+            b.delete("a", "never-there").unwrap();
+        }
+    }
+
+    #[test]
+    fn increment_keeps_an_eight_byte_little_endian_counter() {
+        for (b, _dir) in backends() {
+            assert_eq!(b.increment("s", "n", 5).unwrap(), 5);
+            assert_eq!(b.increment("s", "n", -2).unwrap(), 3);
+            assert_eq!(b.get("s", "n").unwrap().unwrap(), 3i64.to_le_bytes());
+            b.set("s", "text", b"hello").unwrap();
+            assert!(matches!(
+                b.increment("s", "text", 1),
+                Err(KvError::NotACounter(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_swap_after_seeing_no_value_is_an_unconditional_upsert() {
+        for (b, _dir) in backends() {
+            b.set("s", "k", b"someone else").unwrap();
+            assert!(b.swap("s", "k", None, b"mine").unwrap());
+            assert_eq!(b.get("s", "k").unwrap().unwrap(), b"mine");
+        }
+    }
+
+    #[test]
+    fn a_swap_after_a_change_fails_and_writes_nothing() {
+        for (b, _dir) in backends() {
+            b.set("s", "k", b"v2").unwrap();
+            assert!(!b.swap("s", "k", Some(b"v1"), b"v3").unwrap());
+            assert_eq!(b.get("s", "k").unwrap().unwrap(), b"v2");
+            assert!(b.swap("s", "k", Some(b"v2"), b"v3").unwrap());
+            b.delete("s", "k").unwrap();
+            assert!(!b.swap("s", "k", Some(b"v3"), b"v4").unwrap());
+        }
+    }
+
+    #[test]
+    fn batches_leave_absent_keys_out() {
+        for (b, _dir) in backends() {
+            b.set_many(
+                "s",
+                &[("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())],
+            )
+            .unwrap();
+            let mut got = b.get_many("s", &["a".into(), "c".into()]).unwrap();
+            got.sort();
+            assert_eq!(got, [("a".to_owned(), Some(b"1".to_vec()))]);
+            b.delete_many("s", &["a".into(), "b".into()]).unwrap();
+            assert!(b.keys("s").unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn the_sqlite_file_has_spins_schema_text() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("kv.db");
+        Sqlite::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'spin_key_value'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sql, SPIN_SCHEMA.replace("IF NOT EXISTS ", ""));
+    }
+}

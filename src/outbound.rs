@@ -1,0 +1,220 @@
+//! `allowed_outbound_hosts`: which outgoing `wasi:http` requests a component may make.
+//!
+//! Parsing and matching follow spinframework/spin
+//! `crates/outbound-networking-config/src/allowed_hosts.rs` (v3.6.3) for the forms this project
+//! uses: `scheme://host[:port]` with `*` for any scheme, host or port, and `*.domain` for
+//! subdomains. A denied request fails with `error-code.http-request-denied`, as in Spin's
+//! `crates/factor-outbound-http/src/wasi.rs`. CIDR ranges, port ranges, `self` and service
+//! chaining are refused at start-up rather than half-supported.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{WasiBody, WasiHttpHooks};
+
+/// An `allowed_outbound_hosts` entry the runner cannot honour.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("allowed_outbound_hosts entry {entry:?}: {reason}")]
+pub struct AllowedHostError {
+    entry: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Host {
+    Any,
+    Subdomain(String),
+    Exact(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Allowed {
+    scheme: Option<String>,
+    host: Host,
+    port: Option<u16>,
+}
+
+/// A component's allowed outbound hosts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedHosts {
+    entries: Vec<Allowed>,
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+impl AllowedHosts {
+    /// Parses the (already rendered) entries.
+    pub fn parse(entries: &[String]) -> Result<Self, AllowedHostError> {
+        let entries = entries
+            .iter()
+            .map(|e| Self::parse_one(e))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { entries })
+    }
+
+    fn parse_one(entry: &str) -> Result<Allowed, AllowedHostError> {
+        let fail = |reason: &str| AllowedHostError {
+            entry: entry.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let url = entry.trim();
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| fail("does not contain a scheme (e.g., 'http://' or '*://')"))?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') {
+            return Err(fail("has a path but is not allowed to"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        };
+        let scheme = match scheme {
+            "*" => None,
+            s if s.chars().all(char::is_alphabetic) => Some(s.to_owned()),
+            _ => return Err(fail("only alphabetic schemes or '*' are allowed")),
+        };
+        let port = match port {
+            Some("*") => None,
+            Some(p) => Some(
+                p.parse()
+                    .map_err(|_| fail("port must be a number or '*'"))?,
+            ),
+            None => match scheme.as_deref() {
+                Some(s) => Some(default_port(s).ok_or_else(|| {
+                    fail("no port was provided and the scheme has no known default port")
+                })?),
+                None => return Err(fail("'*://' needs a port: write '*://host:*'")),
+            },
+        };
+        let host = if host == "*" {
+            Host::Any
+        } else if let Some(domain) = host.strip_prefix("*.") {
+            if domain.contains('*') {
+                return Err(fail("wildcards are allowed only as prefixes"));
+            }
+            Host::Subdomain(format!(".{}", domain.to_ascii_lowercase()))
+        } else if host.contains('*') {
+            return Err(fail("wildcards are allowed only as subdomains"));
+        } else if host == "self" || host == "self.alt" || host.ends_with(".spin.internal") {
+            return Err(fail("self requests and service chaining are not supported"));
+        } else if host.contains('/') || host.is_empty() {
+            return Err(fail("is not a host"));
+        } else {
+            Host::Exact(host.to_ascii_lowercase())
+        };
+        Ok(Allowed { scheme, host, port })
+    }
+
+    /// Whether a request to `uri` is allowed.
+    pub fn allows(&self, uri: &http::Uri) -> bool {
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let Some(host) = uri.host() else { return false };
+        let host = host.to_ascii_lowercase();
+        let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else {
+            return false;
+        };
+        self.entries.iter().any(|a| {
+            a.scheme.as_deref().is_none_or(|s| s == scheme)
+                && a.port.is_none_or(|p| p == port)
+                && match &a.host {
+                    Host::Any => true,
+                    Host::Subdomain(suffix) => host.ends_with(suffix.as_str()),
+                    Host::Exact(h) => *h == host,
+                }
+        })
+    }
+}
+
+/// `wasi:http` hooks for one instance: checks each outgoing request against its component's
+/// allowed hosts before handing it to wasmtime-wasi-http's default client.
+#[derive(Debug, Clone)]
+pub struct OutboundHooks {
+    allowed: Arc<AllowedHosts>,
+}
+
+impl OutboundHooks {
+    /// Hooks enforcing `allowed`.
+    pub fn new(allowed: Arc<AllowedHosts>) -> Self {
+        Self { allowed }
+    }
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> SendFuture {
+        if !self.allowed.allows(request.uri()) {
+            tracing::warn!(uri = %request.uri(), "outbound request denied by allowed_outbound_hosts");
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        // What the trait's default does: the body-written future is not needed.
+        drop(fut);
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(io);
+            Ok((response.map(BodyExt::boxed_unsync), io))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allows(entries: &[&str], uri: &str) -> bool {
+        let entries: Vec<String> = entries.iter().map(|e| (*e).to_owned()).collect();
+        AllowedHosts::parse(&entries)
+            .unwrap()
+            .allows(&uri.parse().unwrap())
+    }
+
+    #[test]
+    fn hosts_match_like_spin() {
+        assert!(allows(&["https://example.com"], "https://example.com/a"));
+        assert!(!allows(&["https://example.com"], "http://example.com/a"));
+        assert!(!allows(
+            &["https://example.com"],
+            "https://example.com:8443/"
+        ));
+        assert!(allows(&["http://127.0.0.1:*"], "http://127.0.0.1:3000/"));
+        assert!(allows(
+            &["*://*.example.com:*"],
+            "http://api.example.com:81/"
+        ));
+        assert!(!allows(&["*://*.example.com:*"], "http://example.com/"));
+        assert!(allows(&["http://localhost:8080"], "http://LOCALHOST:8080/"));
+        assert!(!allows(&[], "https://example.com/"));
+    }
+
+    #[test]
+    fn entries_the_runner_cannot_honour_are_refused() {
+        for bad in [
+            "example.com",
+            "https://example.com/path",
+            "http://self",
+            "*://*",
+        ] {
+            assert!(AllowedHosts::parse(&[bad.to_owned()]).is_err(), "{bad}");
+        }
+    }
+}
