@@ -12,6 +12,16 @@ pub(crate) enum Route {
     Order(String),
 }
 
+impl Route {
+    /// The methods the resource accepts (any other is 405).
+    pub(crate) fn methods(&self) -> &'static [&'static str] {
+        match self {
+            Self::Order(_) => &["GET", "PATCH"],
+            Self::List | Self::Export => &["GET"],
+        }
+    }
+}
+
 /// The route of a path, or `None` (404) for anything else under `/orders/`.
 pub(crate) fn parse(path: &str) -> Option<Route> {
     let rest = path.strip_prefix("/orders")?;
@@ -69,6 +79,13 @@ mod tests {
             Some(Route::Order("01J0ORDER".into()))
         );
         assert_eq!(parse("/orders/o-1%3A2"), Some(Route::Order("o-1:2".into())));
+    }
+
+    #[test]
+    fn an_order_is_read_or_edited_and_the_list_and_export_only_read() {
+        assert_eq!(Route::Order("o-1".into()).methods(), ["GET", "PATCH"]);
+        assert_eq!(Route::List.methods(), ["GET"]);
+        assert_eq!(Route::Export.methods(), ["GET"]);
     }
 
     #[test]

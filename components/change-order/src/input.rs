@@ -1,0 +1,417 @@
+//! The body of each action into its WIT `command`.
+//!
+//! Shape and types are checked here (400 `wrong-type` naming the field; missing required fields
+//! and out-of-range integers as 422 entries); values (lengths, SKUs, amounts, whether the change
+//! is allowed) are the orders service's to judge. Actions without a body (`unhold`, `handling`,
+//! `reprocess`) accept an empty body or a JSON object, whose fields are ignored.
+
+use http_common::ApiError;
+use http_common::input::{Fields, Obj, parse_object};
+use http_common::types::{
+    Command, ItemQuantity, NewComment, NewItem, NewRefund, OrderChange, PriceChange,
+};
+
+use crate::route::Action;
+
+/// Parses the body of `action` into its command.
+pub(crate) fn command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
+    match action {
+        Action::Change => with_object(body, change).map(Command::Change),
+        Action::Cancel => with_object(body, reason).map(Command::Cancel),
+        Action::Hold => with_object(body, reason).map(Command::Hold),
+        Action::Comment => with_object(body, comment).map(Command::Comment),
+        Action::Refund => with_object(body, refund).map(Command::Refund),
+        Action::Unhold => no_body(body).map(|()| Command::Unhold),
+        Action::StartHandling => no_body(body).map(|()| Command::StartHandling),
+        Action::Reprocess => no_body(body).map(|()| Command::Reprocess),
+    }
+}
+
+/// Reads the body as one object with `read`, then reports every 422 entry at once.
+fn with_object<T>(
+    body: &[u8],
+    read: fn(&Obj<'_>, &mut Fields) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let parsed = read(&root, &mut fields)?;
+    fields.finish()?;
+    Ok(parsed)
+}
+
+/// Nothing, or a JSON object (a client that always sends `{}`).
+fn no_body(body: &[u8]) -> Result<(), ApiError> {
+    if body.trim_ascii().is_empty() {
+        Ok(())
+    } else {
+        parse_object(body).map(drop)
+    }
+}
+
+/// `{requestId, reason, add: [item], remove: [{sku, quantity}], prices: [{sku, unitPrice}],
+/// discount, increment}`; the lists default to empty, the amounts to 0.
+fn change(root: &Obj<'_>, fields: &mut Fields) -> Result<OrderChange, ApiError> {
+    let request_id = root.string(fields, "requestId")?;
+    let reason = root.string(fields, "reason")?;
+    let add = objects_or_empty(root, "add")?
+        .iter()
+        .map(|obj| new_item(obj, fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    let remove = objects_or_empty(root, "remove")?
+        .iter()
+        .map(|obj| item_quantity(obj, fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    let prices = objects_or_empty(root, "prices")?
+        .iter()
+        .map(|obj| {
+            Ok(PriceChange {
+                sku: obj.string(fields, "sku")?,
+                unit_price: obj.money(fields, "unitPrice")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(OrderChange {
+        request_id,
+        reason,
+        add,
+        remove,
+        prices,
+        discount: root.money_or_zero(fields, "discount")?,
+        increment: root.money_or_zero(fields, "increment")?,
+    })
+}
+
+/// `{reason}` of cancel and hold.
+fn reason(root: &Obj<'_>, fields: &mut Fields) -> Result<String, ApiError> {
+    root.string(fields, "reason")
+}
+
+/// `{text, notifyCustomer, visibleToCustomer}`; the flags default to false.
+fn comment(root: &Obj<'_>, fields: &mut Fields) -> Result<NewComment, ApiError> {
+    Ok(NewComment {
+        text: root.string(fields, "text")?,
+        notify_customer: root.bool_or("notifyCustomer", false)?,
+        visible_to_customer: root.bool_or("visibleToCustomer", false)?,
+    })
+}
+
+/// `{amount, items, returnToStock, comment, notifyCustomer}`; `items` defaults to none, the
+/// flags to false.
+fn refund(root: &Obj<'_>, fields: &mut Fields) -> Result<NewRefund, ApiError> {
+    let amount = root.money(fields, "amount")?;
+    let items = objects_or_empty(root, "items")?
+        .iter()
+        .map(|obj| item_quantity(obj, fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(NewRefund {
+        amount,
+        items,
+        return_to_stock: root.bool_or("returnToStock", false)?,
+        comment: root.opt_string("comment")?,
+        notify_customer: root.bool_or("notifyCustomer", false)?,
+    })
+}
+
+fn objects_or_empty<'a>(root: &Obj<'a>, name: &str) -> Result<Vec<Obj<'a>>, ApiError> {
+    Ok(root.opt_objects(name)?.unwrap_or_default())
+}
+
+fn new_item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
+    Ok(NewItem {
+        sku: obj.string(fields, "sku")?,
+        name: obj.string(fields, "name")?,
+        quantity: obj.u32(fields, "quantity")?,
+        unit_price: obj.money(fields, "unitPrice")?,
+        discount: obj.money_or_zero(fields, "discount")?,
+    })
+}
+
+fn item_quantity(obj: &Obj<'_>, fields: &mut Fields) -> Result<ItemQuantity, ApiError> {
+    Ok(ItemQuantity {
+        sku: obj.string(fields, "sku")?,
+        quantity: obj.u32(fields, "quantity")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn parse(action: Action, body: &Value) -> Result<Command, ApiError> {
+        command(action, body.to_string().as_bytes())
+    }
+
+    fn bad_fields(error: &ApiError) -> Vec<String> {
+        error
+            .details()
+            .get("fields")
+            .and_then(Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_change_of_api_md_parses_into_the_wit_record() {
+        let body = json!({
+            "requestId": "chg-1", "reason": "customer asked",
+            "add": [{"sku": "CAM-M-AZ", "name": "Camiseta azul M", "quantity": 1,
+                     "unitPrice": 4990}],
+            "remove": [{"sku": "CAM-P-AZ", "quantity": 1}],
+            "prices": [{"sku": "CAM-P-AZ", "unitPrice": 3990}],
+            "discount": 500, "increment": -100
+        });
+        assert_eq!(
+            parse(Action::Change, &body).ok(),
+            Some(Command::Change(OrderChange {
+                request_id: "chg-1".into(),
+                reason: "customer asked".into(),
+                add: vec![NewItem {
+                    sku: "CAM-M-AZ".into(),
+                    name: "Camiseta azul M".into(),
+                    quantity: 1,
+                    unit_price: 4990,
+                    discount: 0,
+                }],
+                remove: vec![ItemQuantity {
+                    sku: "CAM-P-AZ".into(),
+                    quantity: 1
+                }],
+                prices: vec![PriceChange {
+                    sku: "CAM-P-AZ".into(),
+                    unit_price: 3990
+                }],
+                discount: 500,
+                increment: -100,
+            }))
+        );
+    }
+
+    #[test]
+    fn a_change_defaults_its_lists_and_amounts() {
+        let body = json!({"requestId": "chg-2", "reason": "price fix"});
+        let Some(Command::Change(change)) = parse(Action::Change, &body).ok() else {
+            panic!("a change")
+        };
+        assert!(change.add.is_empty() && change.remove.is_empty() && change.prices.is_empty());
+        assert_eq!((change.discount, change.increment), (0, 0));
+    }
+
+    #[test]
+    fn a_change_reports_every_missing_field_in_one_422() {
+        let body = json!({"add": [{"sku": "A"}], "remove": [{}], "prices": [{"sku": "B"}]});
+        let error = parse(Action::Change, &body).err();
+        assert_eq!(
+            error.as_ref().map(|e| (e.status(), e.code())),
+            Some((422, "validation-failed"))
+        );
+        assert_eq!(
+            error.as_ref().map(bad_fields).unwrap_or_default(),
+            [
+                "requestId \"required\"",
+                "reason \"required\"",
+                "add[0].name \"required\"",
+                "add[0].quantity \"required\"",
+                "add[0].unitPrice \"required\"",
+                "remove[0].sku \"required\"",
+                "remove[0].quantity \"required\"",
+                "prices[0].unitPrice \"required\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_float_amount_is_400_naming_its_path() {
+        let body = json!({"requestId": "r", "reason": "x",
+                          "prices": [{"sku": "A", "unitPrice": 39.9}]});
+        let error = parse(Action::Change, &body).err();
+        assert_eq!(
+            error
+                .as_ref()
+                .map(|e| (e.status(), e.code(), e.details().get("field").cloned())),
+            Some((400, "wrong-type", Some(json!("prices[0].unitPrice"))))
+        );
+    }
+
+    #[test]
+    fn cancel_and_hold_carry_their_reason_and_require_it() {
+        let body = json!({"reason": "out of stock"});
+        assert_eq!(
+            parse(Action::Cancel, &body).ok(),
+            Some(Command::Cancel("out of stock".into()))
+        );
+        assert_eq!(
+            parse(Action::Hold, &body).ok(),
+            Some(Command::Hold("out of stock".into()))
+        );
+        for action in [Action::Cancel, Action::Hold] {
+            let error = parse(action, &json!({})).err();
+            assert_eq!(
+                error.as_ref().map(bad_fields).unwrap_or_default(),
+                ["reason \"required\""]
+            );
+            assert_eq!(
+                command(action, b"").err().map(|e| e.code()),
+                Some("malformed-json")
+            );
+        }
+    }
+
+    #[test]
+    fn a_comment_is_private_and_silent_unless_told_otherwise() {
+        assert_eq!(
+            parse(Action::Comment, &json!({"text": "called the customer"})).ok(),
+            Some(Command::Comment(NewComment {
+                text: "called the customer".into(),
+                notify_customer: false,
+                visible_to_customer: false,
+            }))
+        );
+        let body = json!({"text": "t", "notifyCustomer": true, "visibleToCustomer": true});
+        assert_eq!(
+            parse(Action::Comment, &body).ok(),
+            Some(Command::Comment(NewComment {
+                text: "t".into(),
+                notify_customer: true,
+                visible_to_customer: true,
+            }))
+        );
+        let body = json!({"text": "t", "notifyCustomer": "yes"});
+        let error = parse(Action::Comment, &body).err();
+        assert_eq!(
+            error.and_then(|e| e.details().get("field").cloned()),
+            Some(json!("notifyCustomer"))
+        );
+    }
+
+    #[test]
+    fn an_offline_refund_parses_with_its_items() {
+        let body = json!({"amount": 4990, "items": [{"sku": "CAM-P-AZ", "quantity": 1}],
+                          "returnToStock": true, "comment": "damaged", "notifyCustomer": true});
+        assert_eq!(
+            parse(Action::Refund, &body).ok(),
+            Some(Command::Refund(NewRefund {
+                amount: 4990,
+                items: vec![ItemQuantity {
+                    sku: "CAM-P-AZ".into(),
+                    quantity: 1
+                }],
+                return_to_stock: true,
+                comment: Some("damaged".into()),
+                notify_customer: true,
+            }))
+        );
+        let error = parse(
+            Action::Refund,
+            &json!({"items": [{"sku": "A", "quantity": -1}]}),
+        )
+        .err();
+        assert_eq!(
+            error.as_ref().map(bad_fields).unwrap_or_default(),
+            ["amount \"required\"", "items[0].quantity \"out-of-range\""]
+        );
+    }
+
+    #[test]
+    fn actions_without_a_body_accept_nothing_or_an_object() {
+        for (action, expected) in [
+            (Action::Unhold, Command::Unhold),
+            (Action::StartHandling, Command::StartHandling),
+            (Action::Reprocess, Command::Reprocess),
+        ] {
+            for body in [&b""[..], b" \r\n", b"{}", b"{\"note\": 1}"] {
+                assert_eq!(command(action, body).ok().as_ref(), Some(&expected));
+            }
+            for body in [&b"[]"[..], b"{", b"null", &[0xff]] {
+                assert_eq!(command(action, body).err().map(|e| e.status()), Some(400));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const ACTIONS: [Action; 8] = [
+        Action::Change,
+        Action::Cancel,
+        Action::Hold,
+        Action::Unhold,
+        Action::StartHandling,
+        Action::Comment,
+        Action::Refund,
+        Action::Reprocess,
+    ];
+
+    /// Any JSON value, a few levels deep, with this component's field names mixed in.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        let names = prop_oneof![
+            Just("requestId".to_owned()),
+            Just("reason".to_owned()),
+            Just("add".to_owned()),
+            Just("remove".to_owned()),
+            Just("prices".to_owned()),
+            Just("sku".to_owned()),
+            Just("quantity".to_owned()),
+            Just("unitPrice".to_owned()),
+            Just("amount".to_owned()),
+            Just("items".to_owned()),
+            Just("text".to_owned()),
+            Just("notifyCustomer".to_owned()),
+            "[a-zA-Z]{1,8}",
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(names.clone(), inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn refused_properly(error: &ApiError) -> bool {
+        error.status() == 422
+            || (error.status() == 400
+                && (error.details().contains_key("field") || error.code() == "malformed-json"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            for action in ACTIONS {
+                if let Err(error) = command(action, &body) {
+                    prop_assert!(refused_properly(&error), "{action:?}: {error}");
+                }
+            }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
+            let body = value.to_string();
+            for action in ACTIONS {
+                if let Err(error) = command(action, body.as_bytes()) {
+                    prop_assert!(refused_properly(&error), "{action:?}: {error}");
+                }
+            }
+        }
+    }
+}

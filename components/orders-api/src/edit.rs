@@ -1,0 +1,242 @@
+//! The body of `PATCH /orders/{id}` into the WIT `order-edit` record: corrections before
+//! shipping to the customer, the addresses or the shipping.
+//!
+//! Each part present replaces that part whole (its required fields are required again, as when
+//! placing); a part absent or `null` stays as it is. Shape and types are checked here (400
+//! `wrong-type` naming the field; missing required fields as 422 entries); values are the orders
+//! service's to judge, and an edit that changes nothing is its 422 `empty-command`.
+
+use http_common::ApiError;
+use http_common::input::{Fields, Obj, parse_object};
+use http_common::types::{Address, Customer, OrderEdit, Shipping};
+
+/// Parses the request body.
+pub(crate) fn order_edit(body: &[u8]) -> Result<OrderEdit, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let customer = match root.opt_object("customer")? {
+        Some(obj) => Some(customer(&obj, &mut fields)?),
+        None => None,
+    };
+    let shipping_address = match root.opt_object("shippingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let billing_address = match root.opt_object("billingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let shipping = match root.opt_object("shipping")? {
+        Some(obj) => Some(Shipping {
+            method: obj.string(&mut fields, "method")?,
+            carrier: obj.opt_string("carrier")?,
+            price: obj.money(&mut fields, "price")?,
+        }),
+        None => None,
+    };
+    fields.finish()?;
+    Ok(OrderEdit {
+        customer,
+        shipping_address,
+        billing_address,
+        shipping,
+    })
+}
+
+fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError> {
+    Ok(Customer {
+        id: obj.opt_string("id")?,
+        name: obj.string(fields, "name")?,
+        email: obj.string(fields, "email")?,
+        document: obj.opt_string("document")?,
+        phone: obj.opt_string("phone")?,
+    })
+}
+
+fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> {
+    Ok(Address {
+        street: obj.string(fields, "street")?,
+        number: obj.string(fields, "number")?,
+        complement: obj.opt_string("complement")?,
+        neighborhood: obj.opt_string("neighborhood")?,
+        city: obj.string(fields, "city")?,
+        state: obj.string(fields, "state")?,
+        postal_code: obj.string(fields, "postalCode")?,
+        // The WIT's default for an address without a country.
+        country: obj
+            .opt_string("country")?
+            .unwrap_or_else(|| "BRA".to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn parse(body: &Value) -> Result<OrderEdit, ApiError> {
+        order_edit(body.to_string().as_bytes())
+    }
+
+    fn bad_fields(error: &ApiError) -> Vec<String> {
+        error
+            .details()
+            .get("fields")
+            .and_then(Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_part_sent_replaces_that_part_and_the_others_stay() {
+        let body = json!({
+            "shippingAddress": {"street": "Rua B", "number": "20", "city": "Recife",
+                                "state": "PE", "postalCode": "50000000"},
+            "shipping": {"method": "SEDEX", "carrier": "Correios", "price": 2500},
+            "billingAddress": null
+        });
+        let edit = parse(&body).ok();
+        assert_eq!(edit.as_ref().and_then(|e| e.customer.clone()), None);
+        assert_eq!(edit.as_ref().and_then(|e| e.billing_address.clone()), None);
+        assert_eq!(
+            edit.as_ref()
+                .and_then(|e| e.shipping_address.as_ref())
+                .map(|a| (a.city.as_str(), a.country.as_str())),
+            Some(("Recife", "BRA"))
+        );
+        assert_eq!(
+            edit.and_then(|e| e.shipping),
+            Some(Shipping {
+                method: "SEDEX".into(),
+                carrier: Some("Correios".into()),
+                price: 2500
+            })
+        );
+    }
+
+    #[test]
+    fn a_customer_is_replaced_whole() {
+        let body = json!({"customer": {"name": "Ana Lima", "email": "ana@example.com",
+                                       "phone": "+5581999990000"}});
+        assert_eq!(
+            parse(&body).ok().and_then(|e| e.customer),
+            Some(Customer {
+                id: None,
+                name: "Ana Lima".into(),
+                email: "ana@example.com".into(),
+                document: None,
+                phone: Some("+5581999990000".into()),
+            })
+        );
+        let error = parse(&json!({"customer": {"phone": "1"}, "shipping": {}})).err();
+        assert_eq!(
+            error.as_ref().map(bad_fields).unwrap_or_default(),
+            [
+                "customer.name \"required\"",
+                "customer.email \"required\"",
+                "shipping.method \"required\"",
+                "shipping.price \"required\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_edit_parses_and_is_left_to_the_service() {
+        assert_eq!(
+            parse(&json!({})).ok(),
+            Some(OrderEdit {
+                customer: None,
+                shipping_address: None,
+                billing_address: None,
+                shipping: None,
+            })
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_400_naming_the_field() {
+        for (body, field) in [
+            (json!({"customer": "Ana"}), "customer"),
+            (
+                json!({"shipping": {"method": "PAC", "price": 15.0}}),
+                "shipping.price",
+            ),
+            (
+                json!({"billingAddress": {"street": 1}}),
+                "billingAddress.street",
+            ),
+        ] {
+            let error = parse(&body).err();
+            assert_eq!(
+                error.map(|e| (e.status(), e.details().get("field").cloned())),
+                Some((400, Some(json!(field))))
+            );
+        }
+        for body in [&b""[..], b"[]", b"null", &[0xff; 8]] {
+            assert_eq!(order_edit(body).err().map(|e| e.status()), Some(400));
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::order_edit;
+
+    /// Any JSON value, a few levels deep, with the field names of an edit mixed in.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        let names = prop_oneof![
+            Just("customer".to_owned()),
+            Just("shippingAddress".to_owned()),
+            Just("billingAddress".to_owned()),
+            Just("shipping".to_owned()),
+            Just("name".to_owned()),
+            Just("price".to_owned()),
+            Just("street".to_owned()),
+            "[a-zA-Z]{1,8}",
+        ];
+        leaf.prop_recursive(3, 32, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(names.clone(), inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(error) = order_edit(&body) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+            }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
+            if let Err(error) = order_edit(value.to_string().as_bytes()) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+                if error.status() == 400 {
+                    prop_assert!(error.details().contains_key("field") || error.code() == "malformed-json");
+                }
+            }
+        }
+    }
+}
