@@ -161,14 +161,11 @@ impl InstanceState {
     }
 }
 
-/// Runs a short blocking backend call without starving the async runtime's other tasks.
+/// Runs a backend call inline. Every call is one short SQLite statement or transaction (tens of
+/// microseconds, no fsync) or a map lookup, so it runs on the worker thread: Spin's
+/// `block_in_place` around each call costs a thread hand-off that outweighs the work.
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        Ok(_) | Err(_) => f(),
-    }
+    f()
 }
 
 fn within_limit(value: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, KvError> {
