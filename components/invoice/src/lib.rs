@@ -1,0 +1,212 @@
+//! Invoices: `POST /orders/{id}/invoices`, an output (sale) or input (return) invoice from the
+//! ERP, and `GET /orders/{id}/invoices`, the order's invoices.
+//!
+//! A thin adapter: route ([`route`]), authenticate (`erp_token` or `admin_token`, [`auth`]),
+//! read the body (256 KiB at most), parse it into the WIT `add-invoice` command ([`input`]),
+//! call `orders::apply`, answer 200 with the order. The orders service, composed in at build
+//! time, checks the NF-e key, the value and the items, and answers an invoice number it has
+//! seen with the same data as a replay (200) and with other data as 409.
+
+mod auth;
+mod input;
+mod route;
+
+use http_common::orders::{self, Written};
+use http_common::request::{self, method_name};
+use http_common::types::{Actor, Command, Order};
+use http_common::{ApiError, Reply, idempotency, precondition, render};
+use serde_json::{Value, json};
+use spin_sdk::http::{IncomingRequest, Method};
+
+/// The route template, also the idempotency scope of `POST`.
+const SCOPE: &str = "POST /orders/{id}/invoices";
+
+/// The wasi:http export.
+#[expect(
+    unsafe_code,
+    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
+)]
+mod export {
+    use spin_sdk::http::{IncomingRequest, Response};
+    use spin_sdk::http_component;
+
+    use http_common::Reply;
+
+    #[http_component]
+    async fn handle(request: IncomingRequest) -> Response {
+        super::respond(request)
+            .await
+            .unwrap_or_else(Reply::from)
+            .into_response()
+    }
+}
+
+async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
+    let (path, _) = request::path_and_query(&request);
+    let id = route::order_id(&path).ok_or_else(|| ApiError::no_route(&path))?;
+    let method = request.method();
+    if method != Method::Post && method != Method::Get {
+        return Err(ApiError::method_not_allowed(
+            &method_name(&method),
+            &["GET", "POST"],
+        ));
+    }
+    let actor = authenticate(&request)?;
+    if method == Method::Get {
+        let order = orders::load(&id).map_err(|error| ApiError::from_service(&error))?;
+        return Ok(Reply::json(200, &invoices(&order)));
+    }
+    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
+    let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
+    let body = request::read_body(request).await?;
+    let invoice = input::new_invoice(&body)?;
+    let idempotency = key.map(|key| idempotency::idempotency(SCOPE, key, &body));
+    let written = orders::apply(
+        &id,
+        &Command::AddInvoice(invoice),
+        actor,
+        expected_version,
+        idempotency.as_ref(),
+    )
+    .map_err(|error| ApiError::from_service(&error))?;
+    Ok(added(&written))
+}
+
+/// The caller, from `Authorization` and the two Spin variables.
+fn authenticate(request: &IncomingRequest) -> Result<Actor, ApiError> {
+    let erp = spin_sdk::variables::get("erp_token").ok();
+    let admin = spin_sdk::variables::get("admin_token").ok();
+    let authorization = request::header(request, "authorization");
+    auth::caller(
+        authorization.first().map(Vec::as_slice),
+        erp.as_deref(),
+        admin.as_deref(),
+    )
+}
+
+/// `{"items": [invoice...]}`, each invoice as the order renders it (camelCase, with `type`).
+fn invoices(order: &Order) -> Value {
+    let mut rendered = render::order(order);
+    let items = rendered
+        .get_mut("invoices")
+        .map(Value::take)
+        .unwrap_or_else(|| json!([]));
+    json!({"items": items})
+}
+
+/// 200 with the order, whether the invoice was added or was a replay (of its number, or of an
+/// `Idempotency-Key`, the latter flagged with `Idempotent-Replayed: true`).
+fn added(written: &Written) -> Reply {
+    let reply = Reply::json(200, &render::order(&written.order));
+    if written.replayed {
+        reply.with_header("idempotent-replayed", "true")
+    } else {
+        reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_common::fixtures::sample_order;
+    use http_common::types::{
+        Error, Invoice, InvoiceKind, InvoiceLine, MoneyMismatch, RuleError, TrackingInfo,
+    };
+
+    fn invoice(kind: InvoiceKind, number: &str) -> Invoice {
+        Invoice {
+            kind,
+            number: number.into(),
+            series: Some("1".into()),
+            key: None,
+            value: 11480,
+            issued_at: "2026-11-22T10:00:00Z".into(),
+            url: None,
+            items: vec![InvoiceLine {
+                sku: "CAM-P-AZ".into(),
+                quantity: 2,
+                value: 9980,
+            }],
+            includes_shipping: true,
+            tracking: Some(TrackingInfo {
+                carrier: "Correios".into(),
+                number: "BR1".into(),
+                url: None,
+            }),
+            recorded_at: "2026-11-22T10:00:01Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_invoices_render_as_camel_case_items_with_their_type() {
+        let mut order = sample_order();
+        order.invoices = vec![
+            invoice(InvoiceKind::Output, "3351"),
+            invoice(InvoiceKind::Input, "3400"),
+        ];
+        let body = invoices(&order);
+        assert_eq!(body["items"][0]["type"], "output");
+        assert_eq!(body["items"][0]["number"], "3351");
+        assert_eq!(body["items"][0]["issuedAt"], "2026-11-22T10:00:00Z");
+        assert_eq!(body["items"][0]["includesShipping"], true);
+        assert_eq!(body["items"][0]["items"][0]["value"], 9980);
+        assert_eq!(body["items"][0]["tracking"]["carrier"], "Correios");
+        assert_eq!(body["items"][1]["type"], "input");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(1));
+    }
+
+    #[test]
+    fn an_order_without_invoices_has_an_empty_list() {
+        assert_eq!(invoices(&sample_order()), json!({"items": []}));
+    }
+
+    #[test]
+    fn an_added_or_replayed_invoice_is_200_with_the_order() {
+        for (changed, replayed) in [(true, false), (false, false), (false, true)] {
+            let reply = added(&Written {
+                order: sample_order(),
+                changed,
+                replayed,
+            });
+            assert_eq!(reply.status(), 200);
+            assert_eq!(
+                reply.header("idempotent-replayed"),
+                replayed.then_some("true")
+            );
+        }
+    }
+
+    #[test]
+    fn service_errors_map_as_api_md_says() {
+        let cases = [
+            (Error::NotFound, 404, "not-found"),
+            (
+                Error::Rejected(RuleError::InvoiceNumberConflict("3351".into())),
+                409,
+                "invoice-number-conflict",
+            ),
+            (
+                Error::Rejected(RuleError::InvoiceValueMismatch(MoneyMismatch {
+                    expected: 11480,
+                    actual: 9980,
+                })),
+                422,
+                "invoice-value-mismatch",
+            ),
+            (
+                Error::Rejected(RuleError::NothingToInvoice),
+                409,
+                "nothing-to-invoice",
+            ),
+            (
+                Error::Rejected(RuleError::HasProblems),
+                409,
+                "order-has-problems",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let api = ApiError::from_service(&error);
+            assert_eq!((api.status(), api.code()), (status, code));
+        }
+    }
+}
