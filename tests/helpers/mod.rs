@@ -127,29 +127,7 @@ impl Start {
 
     /// Starts the runner and waits until it serves.
     pub fn spawn(self) -> Runner {
-        let mut child = self.command().spawn().expect("runner starts");
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("Serving http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
-                    let _ = tx.send(addr);
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(addr) => addr.parse().unwrap(),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("runner did not start:\n{}", log.lock().unwrap().join("\n"));
-            }
-        };
-        Runner { child, addr, log }
+        serve(self.command())
     }
 
     /// Runs the runner expecting it to fail at start; returns its stderr.
@@ -203,6 +181,37 @@ impl Runner {
     }
 }
 
+/// Starts an `orderflow up` command line and waits until it serves (the log's `Serving http://`
+/// line gives the address); stderr is kept for [`Runner::log`].
+pub fn serve(mut command: Command) -> Runner {
+    let mut child = command
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runner starts");
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let lines = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("Serving http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
+                let _ = tx.send(addr);
+            }
+            lines.lock().unwrap().push(line);
+        }
+    });
+    let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(addr) => addr.parse().unwrap(),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("runner did not start:\n{}", log.lock().unwrap().join("\n"));
+        }
+    };
+    Runner { child, addr, log }
+}
+
 /// Sends `signal` to `pid` with kill(1).
 fn kill(pid: i32, signal: i32) {
     let status = Command::new("kill")
@@ -229,6 +238,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The value of the first header called `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -247,10 +264,26 @@ pub fn try_request(
     path: &str,
     body: &[u8],
 ) -> std::io::Result<Reply> {
+    try_request_with(addr, method, path, &[], body)
+}
+
+/// One request with extra `headers` on a fresh connection (`Connection: close`); transport
+/// errors are returned.
+pub fn try_request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;

@@ -1,0 +1,308 @@
+//! The application under test: the real `spin.toml`, its components built once per test binary
+//! by the manifest's own build commands, and the real `orderflow` binary serving them on a free
+//! loopback port over a fresh SQLite state directory outside the repository.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+
+use crate::helpers::{self, Reply, Runner};
+
+/// The project's manifest, parsed.
+pub fn manifest() -> &'static toml::Table {
+    static MANIFEST: OnceLock<toml::Table> = OnceLock::new();
+    MANIFEST.get_or_init(|| {
+        let text = std::fs::read_to_string(manifest_path()).expect("spin.toml is readable");
+        text.parse().expect("spin.toml is TOML")
+    })
+}
+
+fn manifest_path() -> PathBuf {
+    helpers::root().join("spin.toml")
+}
+
+/// Whether spin.toml declares component `id` (the command components land while this suite is
+/// written; their tests run once they are there).
+pub fn has_component(id: &str) -> bool {
+    manifest()
+        .get("component")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|components| components.contains_key(id))
+}
+
+/// Builds every component exactly as `spin build` would: each `[component.<id>.build] command`
+/// of spin.toml, in order, through `sh -c`, from the manifest's directory (or the build's
+/// `workdir`). Once per test binary. The commands name their outputs relative to the project
+/// (`target/wasm32-wasip2/...`), so cargo's target dir is pinned to the project's `target/`
+/// whatever the test run itself uses.
+pub fn build_components() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = helpers::root();
+        let components = manifest()
+            .get("component")
+            .and_then(toml::Value::as_table)
+            .expect("spin.toml has components");
+        for (id, component) in components {
+            let Some(build) = component.get("build") else {
+                continue;
+            };
+            let command = build
+                .get("command")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_else(|| panic!("component {id}: build without a command"));
+            let workdir = build
+                .get("workdir")
+                .and_then(toml::Value::as_str)
+                .map_or_else(|| root.clone(), |dir| root.join(dir));
+            let status = Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .current_dir(&workdir)
+                .env("CARGO_TARGET_DIR", root.join("target"))
+                .stdin(Stdio::null())
+                .status()
+                .expect("sh runs");
+            assert!(status.success(), "component {id}: `{command}` failed");
+        }
+    });
+}
+
+/// A value for every variable spin.toml declares as required (tokens, the webhook secret), so
+/// the runner starts whatever components have landed.
+pub fn variables() -> Vec<(String, String)> {
+    manifest()
+        .get("variables")
+        .and_then(toml::Value::as_table)
+        .map(|variables| {
+            variables
+                .iter()
+                .filter(|(_, spec)| {
+                    spec.get("required").and_then(toml::Value::as_bool) == Some(true)
+                })
+                .map(|(name, _)| (name.clone(), secret(name)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The value the suite gives variable `name`.
+pub fn secret(name: &str) -> String {
+    format!("e2e-{name}-0123456789")
+}
+
+/// A fresh, empty state directory under the system's temporary directory.
+pub fn state_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "orderflow-e2e-{}/{name}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the state dir can be created");
+    dir
+}
+
+/// How the key-value store reports compare-and-swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cas {
+    /// As SQLite-backed Spin: a swap that succeeds says so.
+    Honest,
+    /// As Redis-backed Spin 3.6.3 and 4.0.1: a swap that succeeds writes and reports
+    /// `cas-failed` (the runner's `--test-cas-reports-failure`).
+    ReportsFailure,
+}
+
+/// The application served by a runner process.
+pub struct App {
+    runner: Runner,
+    /// The SQLite state directory (kept across [`App::kill_and_restart`]).
+    pub state: PathBuf,
+    cas: Cas,
+}
+
+impl App {
+    /// Builds the components (once) and serves the real spin.toml on a fresh state directory.
+    pub fn start(name: &str) -> Self {
+        Self::start_with(name, Cas::Honest)
+    }
+
+    /// As [`App::start`], with the store's compare-and-swap behaving as `cas` says.
+    pub fn start_with(name: &str, cas: Cas) -> Self {
+        build_components();
+        let state = state_dir(name);
+        let runner = serve(&state, cas);
+        Self { runner, state, cas }
+    }
+
+    /// Where it serves.
+    pub fn addr(&self) -> SocketAddr {
+        self.runner.addr
+    }
+
+    /// The runner's log so far.
+    pub fn log(&self) -> String {
+        self.runner.log()
+    }
+
+    /// SIGKILLs the runner (no chance to finish anything) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let status = self.runner.signal_and_wait(9);
+        assert!(!status.success(), "SIGKILL ends the runner: {status}");
+    }
+
+    /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
+    /// before talk to the old address.
+    pub fn restart(&mut self) {
+        self.runner = serve(&self.state, self.cas);
+    }
+
+    /// A client holding `token` (the value of the Spin variable of that name).
+    pub fn client(&self, variable: &str) -> Client {
+        Client {
+            addr: self.addr(),
+            authorization: Some(format!("Bearer {}", secret(variable))),
+        }
+    }
+
+    /// The checkout (`checkout_token`).
+    pub fn checkout(&self) -> Client {
+        self.client("checkout_token")
+    }
+
+    /// The back office (`admin_token`).
+    pub fn admin(&self) -> Client {
+        self.client("admin_token")
+    }
+
+    /// A client sending this `Authorization` header value, or none.
+    pub fn with_authorization(&self, authorization: Option<&str>) -> Client {
+        Client {
+            addr: self.addr(),
+            authorization: authorization.map(str::to_owned),
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
+    }
+}
+
+fn serve(state: &Path, cas: Cas) -> Runner {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orderflow"));
+    command
+        .arg("up")
+        .arg("--manifest")
+        .arg(manifest_path())
+        .arg("--no-build")
+        .args(["--listen", "127.0.0.1:0", "--key-value-store", "sqlite"])
+        .arg("--state-dir")
+        .arg(state);
+    for (name, value) in variables() {
+        command.arg("--variable").arg(format!("{name}={value}"));
+    }
+    if cas == Cas::ReportsFailure {
+        command.arg("--test-cas-reports-failure");
+    }
+    command
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    helpers::serve(command)
+}
+
+/// An HTTP client for one credential.
+#[derive(Debug, Clone)]
+pub struct Client {
+    addr: SocketAddr,
+    authorization: Option<String>,
+}
+
+impl Client {
+    /// A request with this client's credential and `headers`; panics on transport errors.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.try_send(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// A request; transport errors are returned.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Reply> {
+        let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 2);
+        if let Some(authorization) = &self.authorization {
+            all.push(("Authorization", authorization.as_str()));
+        }
+        if !body.is_empty() {
+            all.push(("Content-Type", "application/json"));
+        }
+        all.extend_from_slice(headers);
+        helpers::try_request_with(self.addr, method, path, &all, body)
+    }
+
+    /// GET `path`.
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+
+    /// POST a JSON value.
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send("POST", path, &[], body.to_string().as_bytes())
+    }
+
+    /// POSTs an order to the checkout route, expecting 201; returns the order.
+    pub fn place(&self, order: &Value) -> Value {
+        let reply = self.post("/checkout/orders", order);
+        assert_eq!(reply.status, 201, "placing an order: {}", reply.text());
+        json(&reply)
+    }
+
+    /// GET `/orders/{id}`, expecting 200; returns the order.
+    pub fn order(&self, id: &str) -> Value {
+        let reply = self.get(&format!("/orders/{id}"));
+        assert_eq!(reply.status, 200, "GET /orders/{id}: {}", reply.text());
+        json(&reply)
+    }
+}
+
+/// The JSON body of a reply.
+pub fn json(reply: &Reply) -> Value {
+    serde_json::from_slice(&reply.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", reply.status, reply.text()))
+}
+
+/// The `error.code` of an error reply.
+pub fn error_code(reply: &Reply) -> String {
+    json(reply)["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code: {} {}", reply.status, reply.text()))
+        .to_owned()
+}
+
+/// A string field of a JSON value.
+pub fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is not a string in {value}"))
+        .to_owned()
+}
+
+/// An integer field of a JSON value.
+pub fn int(value: &Value, field: &str) -> i64 {
+    value[field]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{field} is not an integer in {value}"))
+}
