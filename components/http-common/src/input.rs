@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::ApiError;
-use crate::types::FieldError;
+use crate::types::{Address, Customer, FieldError};
 
 /// Parses a body that must be one JSON object.
 pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
@@ -283,6 +283,34 @@ impl<'a> Obj<'a> {
         }
         Ok(value.unwrap_or(placeholder))
     }
+}
+
+/// A customer object of API.md (`name` and `email` required).
+pub fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError> {
+    Ok(Customer {
+        id: obj.opt_string("id")?,
+        name: obj.string(fields, "name")?,
+        email: obj.string(fields, "email")?,
+        document: obj.opt_string("document")?,
+        phone: obj.opt_string("phone")?,
+    })
+}
+
+/// An address object of API.md (`country` defaults to "BRA", as the WIT says).
+pub fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> {
+    Ok(Address {
+        street: obj.string(fields, "street")?,
+        number: obj.string(fields, "number")?,
+        complement: obj.opt_string("complement")?,
+        neighborhood: obj.opt_string("neighborhood")?,
+        city: obj.string(fields, "city")?,
+        state: obj.string(fields, "state")?,
+        postal_code: obj.string(fields, "postalCode")?,
+        // The WIT's default for an address without a country.
+        country: obj
+            .opt_string("country")?
+            .unwrap_or_else(|| "BRA".to_owned()),
+    })
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! service's to judge, and an edit that changes nothing is its 422 `empty-command`.
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, parse_object};
-use http_common::types::{Address, Customer, OrderEdit, Shipping};
+use http_common::input::{Fields, Obj, address, customer, parse_object};
+use http_common::types::{OrderEdit, Shipping};
 
 /// Parses the request body.
 pub(crate) fn order_edit(body: &[u8]) -> Result<OrderEdit, ApiError> {
@@ -44,37 +44,12 @@ pub(crate) fn order_edit(body: &[u8]) -> Result<OrderEdit, ApiError> {
     })
 }
 
-fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError> {
-    Ok(Customer {
-        id: obj.opt_string("id")?,
-        name: obj.string(fields, "name")?,
-        email: obj.string(fields, "email")?,
-        document: obj.opt_string("document")?,
-        phone: obj.opt_string("phone")?,
-    })
-}
-
-fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> {
-    Ok(Address {
-        street: obj.string(fields, "street")?,
-        number: obj.string(fields, "number")?,
-        complement: obj.opt_string("complement")?,
-        neighborhood: obj.opt_string("neighborhood")?,
-        city: obj.string(fields, "city")?,
-        state: obj.string(fields, "state")?,
-        postal_code: obj.string(fields, "postalCode")?,
-        // The WIT's default for an address without a country.
-        country: obj
-            .opt_string("country")?
-            .unwrap_or_else(|| "BRA".to_owned()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use http_common::types::Customer;
 
     fn parse(body: &Value) -> Result<OrderEdit, ApiError> {
         order_edit(body.to_string().as_bytes())

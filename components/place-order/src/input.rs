@@ -6,11 +6,9 @@
 //! which must equal the computed one (422 `total-mismatch`, from the service).
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, parse_object};
+use http_common::input::{Fields, Obj, address, customer, parse_object};
 use http_common::names;
-use http_common::types::{
-    Address, Customer, NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping,
-};
+use http_common::types::{NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping};
 
 /// Parses the request body.
 pub(crate) fn place_order(body: &[u8]) -> Result<PlaceOrder, ApiError> {
@@ -84,32 +82,6 @@ pub(crate) fn place_order(body: &[u8]) -> Result<PlaceOrder, ApiError> {
         // Subscription cycles are placed by the subscription runner, never over HTTP.
         subscription: None,
         expected_total,
-    })
-}
-
-fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError> {
-    Ok(Customer {
-        id: obj.opt_string("id")?,
-        name: obj.string(fields, "name")?,
-        email: obj.string(fields, "email")?,
-        document: obj.opt_string("document")?,
-        phone: obj.opt_string("phone")?,
-    })
-}
-
-fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> {
-    Ok(Address {
-        street: obj.string(fields, "street")?,
-        number: obj.string(fields, "number")?,
-        complement: obj.opt_string("complement")?,
-        neighborhood: obj.opt_string("neighborhood")?,
-        city: obj.string(fields, "city")?,
-        state: obj.string(fields, "state")?,
-        postal_code: obj.string(fields, "postalCode")?,
-        // The WIT's default for an address without a country.
-        country: obj
-            .opt_string("country")?
-            .unwrap_or_else(|| "BRA".to_owned()),
     })
 }
 
