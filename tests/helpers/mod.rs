@@ -4,6 +4,11 @@
     dead_code,
     reason = "each suite uses a different subset of the helpers"
 )]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test harness: any failure should fail the test loudly"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,12 +18,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The workspace root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Builds `tests/fixtures` once per test binary and returns the directory holding the .wasm files.
-pub fn fixtures() -> &'static Path {
+pub(crate) fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let target = root().join("target");
@@ -41,7 +46,7 @@ pub fn fixtures() -> &'static Path {
 }
 
 /// The path of fixture `name` (its crate name without `fixture-`).
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     fixtures()
         .join(format!("fixture_{}.wasm", name.replace('-', "_")))
         .display()
@@ -49,7 +54,7 @@ pub fn fixture(name: &str) -> String {
 }
 
 /// A fresh directory under the target dir, unique to this process and `name`.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = root()
         .join("target/test-scratch")
         .join(format!("{name}-{}", std::process::id()));
@@ -59,25 +64,25 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// A running `orderflow up`; killed on drop.
-pub struct Runner {
+pub(crate) struct Runner {
     child: Child,
     /// Where it serves.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 /// How to start a runner.
-pub struct Start {
-    pub manifest: String,
-    pub dir: PathBuf,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
+pub(crate) struct Start {
+    pub(crate) manifest: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
     /// Run under `ulimit -v` with this many KiB of address space.
-    pub address_space_kib: Option<u64>,
+    pub(crate) address_space_kib: Option<u64>,
 }
 
 impl Start {
-    pub fn new(name: &str, manifest: &str) -> Self {
+    pub(crate) fn new(name: &str, manifest: &str) -> Self {
         Self {
             manifest: manifest.to_owned(),
             dir: scratch(name),
@@ -87,12 +92,12 @@ impl Start {
         }
     }
 
-    pub fn arg(mut self, arg: &str) -> Self {
+    pub(crate) fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
         self
     }
 
-    pub fn env(mut self, k: &str, v: &str) -> Self {
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.to_owned(), v.to_owned()));
         self
     }
@@ -126,12 +131,12 @@ impl Start {
     }
 
     /// Starts the runner and waits until it serves.
-    pub fn spawn(self) -> Runner {
+    pub(crate) fn spawn(self) -> Runner {
         serve(self.command())
     }
 
     /// Runs the runner expecting it to fail at start; returns its stderr.
-    pub fn fail(self) -> String {
+    pub(crate) fn fail(self) -> String {
         let out = self.command().output().expect("runner runs");
         assert!(
             !out.status.success(),
@@ -143,22 +148,22 @@ impl Start {
 
 impl Runner {
     /// GET `path`.
-    pub fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         request(self.addr, "GET", path, b"")
     }
 
     /// POST `body` to `path`.
-    pub fn post(&self, path: &str, body: &[u8]) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &[u8]) -> Reply {
         request(self.addr, "POST", path, body)
     }
 
     /// Everything the runner has logged so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 
     /// Waits up to `within` for a log line containing `needle`.
-    pub fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
+    pub(crate) fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
         let end = Instant::now() + within;
         while Instant::now() < end {
             if self.log().contains(needle) {
@@ -170,12 +175,12 @@ impl Runner {
     }
 
     /// The process id.
-    pub fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         self.child.id() as i32
     }
 
     /// Sends `signal` and waits for the exit status.
-    pub fn signal_and_wait(&mut self, signal: i32) -> std::process::ExitStatus {
+    pub(crate) fn signal_and_wait(&mut self, signal: i32) -> std::process::ExitStatus {
         kill(self.pid(), signal);
         self.child.wait().unwrap()
     }
@@ -183,7 +188,7 @@ impl Runner {
 
 /// Starts an `orderflow up` command line and waits until it serves (the log's `Serving http://`
 /// line gives the address); stderr is kept for [`Runner::log`].
-pub fn serve(mut command: Command) -> Runner {
+pub(crate) fn serve(mut command: Command) -> Runner {
     let mut child = command
         .stderr(Stdio::piped())
         .spawn()
@@ -231,15 +236,15 @@ impl Drop for Runner {
 
 /// An HTTP response.
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
     /// The value of the first header called `name` (lowercase).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -247,18 +252,18 @@ impl Reply {
     }
 
     /// The body as text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 /// One request on a fresh connection (`Connection: close`); panics on transport errors.
-pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Reply {
+pub(crate) fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Reply {
     try_request(addr, method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
 /// One request on a fresh connection; transport errors are returned.
-pub fn try_request(
+pub(crate) fn try_request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -269,7 +274,7 @@ pub fn try_request(
 
 /// One request with extra `headers` on a fresh connection (`Connection: close`); transport
 /// errors are returned.
-pub fn try_request_with(
+pub(crate) fn try_request_with(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -126,6 +126,10 @@ fn a_swap_on_a_key_absent_at_current_is_an_unconditional_upsert() {
     );
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failure should fail the test"
+)]
 fn parallel_cas_increments(runner: &Runner, n: usize) -> Vec<u64> {
     runner.post("/probe/kv/set?key=counter", b"0");
     let results = Arc::new(Mutex::new(Vec::new()));

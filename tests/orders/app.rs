@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::helpers::{self, Reply, Runner};
 
 /// The project's manifest, parsed.
-pub fn manifest() -> &'static toml::Table {
+pub(crate) fn manifest() -> &'static toml::Table {
     static MANIFEST: OnceLock<toml::Table> = OnceLock::new();
     MANIFEST.get_or_init(|| {
         let text = std::fs::read_to_string(manifest_path()).expect("spin.toml is readable");
@@ -27,7 +27,7 @@ fn manifest_path() -> PathBuf {
 
 /// Whether spin.toml declares component `id` (the command components land while this suite is
 /// written; their tests run once they are there).
-pub fn has_component(id: &str) -> bool {
+pub(crate) fn has_component(id: &str) -> bool {
     manifest()
         .get("component")
         .and_then(toml::Value::as_table)
@@ -39,7 +39,7 @@ pub fn has_component(id: &str) -> bool {
 /// `workdir`). Once per test binary. The commands name their outputs relative to the project
 /// (`target/wasm32-wasip2/...`), so cargo's target dir is pinned to the project's `target/`
 /// whatever the test run itself uses.
-pub fn build_components() {
+pub(crate) fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = helpers::root();
@@ -74,7 +74,7 @@ pub fn build_components() {
 
 /// A value for every variable spin.toml declares as required (tokens, the webhook secret), so
 /// the runner starts whatever components have landed.
-pub fn variables() -> Vec<(String, String)> {
+pub(crate) fn variables() -> Vec<(String, String)> {
     manifest()
         .get("variables")
         .and_then(toml::Value::as_table)
@@ -91,12 +91,12 @@ pub fn variables() -> Vec<(String, String)> {
 }
 
 /// The value the suite gives variable `name`.
-pub fn secret(name: &str) -> String {
+pub(crate) fn secret(name: &str) -> String {
     format!("e2e-{name}-0123456789")
 }
 
 /// A fresh, empty state directory under the system's temporary directory.
-pub fn state_dir(name: &str) -> PathBuf {
+pub(crate) fn state_dir(name: &str) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "orderflow-e2e-{}/{name}-{}",
@@ -110,7 +110,7 @@ pub fn state_dir(name: &str) -> PathBuf {
 
 /// How the key-value store reports compare-and-swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cas {
+pub(crate) enum Cas {
     /// As SQLite-backed Spin: a swap that succeeds says so.
     Honest,
     /// As Redis-backed Spin 3.6.3 and 4.0.1: a swap that succeeds writes and reports
@@ -119,21 +119,21 @@ pub enum Cas {
 }
 
 /// The application served by a runner process.
-pub struct App {
+pub(crate) struct App {
     runner: Runner,
     /// The SQLite state directory (kept across [`App::kill_and_restart`]).
-    pub state: PathBuf,
+    pub(crate) state: PathBuf,
     cas: Cas,
 }
 
 impl App {
     /// Builds the components (once) and serves the real spin.toml on a fresh state directory.
-    pub fn start(name: &str) -> Self {
+    pub(crate) fn start(name: &str) -> Self {
         Self::start_with(name, Cas::Honest)
     }
 
     /// As [`App::start`], with the store's compare-and-swap behaving as `cas` says.
-    pub fn start_with(name: &str, cas: Cas) -> Self {
+    pub(crate) fn start_with(name: &str, cas: Cas) -> Self {
         build_components();
         let state = state_dir(name);
         let runner = serve(&state, cas);
@@ -141,29 +141,29 @@ impl App {
     }
 
     /// Where it serves.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.runner.addr
     }
 
     /// The runner's log so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.runner.log()
     }
 
     /// SIGKILLs the runner (no chance to finish anything) and waits for it to be gone.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let status = self.runner.signal_and_wait(9);
         assert!(!status.success(), "SIGKILL ends the runner: {status}");
     }
 
     /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
     /// before talk to the old address.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.runner = serve(&self.state, self.cas);
     }
 
     /// A client holding `token` (the value of the Spin variable of that name).
-    pub fn client(&self, variable: &str) -> Client {
+    pub(crate) fn client(&self, variable: &str) -> Client {
         Client {
             addr: self.addr(),
             authorization: Some(format!("Bearer {}", secret(variable))),
@@ -171,17 +171,17 @@ impl App {
     }
 
     /// The checkout (`checkout_token`).
-    pub fn checkout(&self) -> Client {
+    pub(crate) fn checkout(&self) -> Client {
         self.client("checkout_token")
     }
 
     /// The back office (`admin_token`).
-    pub fn admin(&self) -> Client {
+    pub(crate) fn admin(&self) -> Client {
         self.client("admin_token")
     }
 
     /// A client sending this `Authorization` header value, or none.
-    pub fn with_authorization(&self, authorization: Option<&str>) -> Client {
+    pub(crate) fn with_authorization(&self, authorization: Option<&str>) -> Client {
         Client {
             addr: self.addr(),
             authorization: authorization.map(str::to_owned),
@@ -222,20 +222,26 @@ fn serve(state: &Path, cas: Cas) -> Runner {
 
 /// An HTTP client for one credential.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     addr: SocketAddr,
     authorization: Option<String>,
 }
 
 impl Client {
     /// A request with this client's credential and `headers`; panics on transport errors.
-    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         self.try_send(method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// A request; transport errors are returned.
-    pub fn try_send(
+    pub(crate) fn try_send(
         &self,
         method: &str,
         path: &str,
@@ -254,24 +260,24 @@ impl Client {
     }
 
     /// GET `path`.
-    pub fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         self.send("GET", path, &[], b"")
     }
 
     /// POST a JSON value.
-    pub fn post(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Reply {
         self.send("POST", path, &[], body.to_string().as_bytes())
     }
 
     /// POSTs an order to the checkout route, expecting 201; returns the order.
-    pub fn place(&self, order: &Value) -> Value {
+    pub(crate) fn place(&self, order: &Value) -> Value {
         let reply = self.post("/checkout/orders", order);
         assert_eq!(reply.status, 201, "placing an order: {}", reply.text());
         json(&reply)
     }
 
     /// GET `/orders/{id}`, expecting 200; returns the order.
-    pub fn order(&self, id: &str) -> Value {
+    pub(crate) fn order(&self, id: &str) -> Value {
         let reply = self.get(&format!("/orders/{id}"));
         assert_eq!(reply.status, 200, "GET /orders/{id}: {}", reply.text());
         json(&reply)
@@ -279,13 +285,13 @@ impl Client {
 }
 
 /// The JSON body of a reply.
-pub fn json(reply: &Reply) -> Value {
+pub(crate) fn json(reply: &Reply) -> Value {
     serde_json::from_slice(&reply.body)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", reply.status, reply.text()))
 }
 
 /// The `error.code` of an error reply.
-pub fn error_code(reply: &Reply) -> String {
+pub(crate) fn error_code(reply: &Reply) -> String {
     json(reply)["error"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code: {} {}", reply.status, reply.text()))
@@ -293,7 +299,7 @@ pub fn error_code(reply: &Reply) -> String {
 }
 
 /// A string field of a JSON value.
-pub fn text(value: &Value, field: &str) -> String {
+pub(crate) fn text(value: &Value, field: &str) -> String {
     value[field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} is not a string in {value}"))
@@ -301,7 +307,7 @@ pub fn text(value: &Value, field: &str) -> String {
 }
 
 /// An integer field of a JSON value.
-pub fn int(value: &Value, field: &str) -> i64 {
+pub(crate) fn int(value: &Value, field: &str) -> i64 {
     value[field]
         .as_i64()
         .unwrap_or_else(|| panic!("{field} is not an integer in {value}"))

@@ -38,7 +38,7 @@ fn now() -> String {
 }
 
 /// A payment provider's notification body.
-pub fn payment(order_id: &str, payment_id: &str, status: &str, amount: i64) -> Vec<u8> {
+pub(crate) fn payment(order_id: &str, payment_id: &str, status: &str, amount: i64) -> Vec<u8> {
     json!({
         "orderId": order_id,
         "paymentId": payment_id,
@@ -60,7 +60,7 @@ fn signature(body: &[u8], t: i64) -> String {
 }
 
 /// POSTs a signed notification.
-pub fn notify(app: &App, body: &[u8]) -> Reply {
+pub(crate) fn notify(app: &App, body: &[u8]) -> Reply {
     let t = chrono::Utc::now().timestamp();
     app.with_authorization(None).send(
         "POST",

@@ -201,7 +201,14 @@ fn xml_customer_names(xml: &[u8]) -> BTreeMap<String, String> {
                 }
             }
             Event::Eof => break,
-            _ => {}
+            Event::Empty(_)
+            | Event::Text(_)
+            | Event::CData(_)
+            | Event::Comment(_)
+            | Event::Decl(_)
+            | Event::PI(_)
+            | Event::DocType(_)
+            | Event::GeneralRef(_) => {}
         }
         buf.clear();
     }

@@ -4,6 +4,12 @@
 //!
 //! The concurrency tests run twice: on an honest store and with the runner's fault mode in which
 //! a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test harness: a failed step should fail the test, with its message"
+)]
+
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
@@ -17,7 +23,7 @@ mod refusals;
 mod sample;
 
 /// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
-pub fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = std::sync::Barrier::new(n);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)

@@ -7,7 +7,7 @@ use crate::app::{App, error_code, int, json, text};
 use crate::sample;
 
 /// Every page of `GET /orders?{query}` (limit 200), following `nextCursor`.
-pub fn list_all(app: &App, query: &str) -> Vec<Value> {
+pub(crate) fn list_all(app: &App, query: &str) -> Vec<Value> {
     let admin = app.admin();
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
@@ -30,7 +30,7 @@ pub fn list_all(app: &App, query: &str) -> Vec<Value> {
 }
 
 /// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| {

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 /// A valid pix order of two units (2 × 49.90 + 15.00 shipping = 114.80) from channel
 /// `storefront` with external id `external_id`.
-pub fn order(external_id: &str) -> Value {
+pub(crate) fn order(external_id: &str) -> Value {
     json!({
         "channel": "storefront",
         "externalId": external_id,
@@ -30,4 +30,4 @@ pub fn order(external_id: &str) -> Value {
 }
 
 /// The total of [`order`].
-pub const TOTAL: i64 = 11480;
+pub(crate) const TOTAL: i64 = 11480;
