@@ -58,6 +58,7 @@ run() { # name path connections
 }
 echo "runner idle RSS: $(rss)"
 run hello /hello 1
+run hello /hello 16
 run hello /hello 64
 run kv "/probe/kv/bench?key=bench" 1
 run kv "/probe/kv/bench?key=bench" 64
