@@ -156,6 +156,12 @@ impl App {
         assert!(!status.success(), "SIGKILL ends the runner: {status}");
     }
 
+    /// The runner's SQLite key-value file (Spin's name and schema), to inspect or damage while
+    /// the runner is down.
+    pub(crate) fn database(&self) -> PathBuf {
+        self.state.join("sqlite_key_value.db")
+    }
+
     /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
     /// before talk to the old address.
     pub(crate) fn restart(&mut self) {

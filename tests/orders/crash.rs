@@ -1,13 +1,14 @@
 //! SIGKILL in the middle of a stream of placements: whatever was acknowledged survives, is
-//! readable and reachable from the list, and the checkout's retries of the rest make each order
-//! exactly once.
+//! readable and reachable from the list, the service's check and repair (`POST /admin/check`)
+//! leave nothing inconsistent, and the checkout's retries of the rest make each order exactly
+//! once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json as body};
 
 use crate::app::{App, int, json, text};
 use crate::placement::list_all;
@@ -57,15 +58,52 @@ fn every_acknowledged_order_survives_a_sigkill_in_the_middle_of_a_stream_of_plac
         app.kill();
         stop.store(true, Ordering::Relaxed);
     });
-    app.restart();
-    let checkout = app.checkout();
-
     let acked = acked.into_inner().expect("lock");
     let sent = sent.into_inner().expect("lock");
     assert!(acked.len() >= 150, "only {} acknowledged", acked.len());
 
-    // Every acknowledged order is there, unchanged, and listed.
+    // On top of whatever the kill cut off, take away one acknowledged order's index entries and
+    // its externalId pointer, as a crash right after its document write would have.
+    let (damaged_external, damaged) = acked.iter().next().expect("an acknowledged order");
+    let damaged_id = text(damaged, "id");
+    let removed = cut_derived_writes(&app, &damaged_id, damaged_external);
+    assert!(removed >= 3, "{removed} derived keys removed");
+
+    app.restart();
+    let checkout = app.checkout();
     let admin = app.admin();
+    let found = check(&admin, "");
+    assert_eq!(found["consistent"], false, "{found}");
+    let problems = found["inconsistencies"].as_array().expect("a list");
+    assert!(problems.len() >= removed, "{found}");
+    for what in [
+        format!("order {damaged_id} is missing from index"),
+        format!("order {damaged_id}: "),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.starts_with(&what))),
+            "{what}: {found}"
+        );
+    }
+    let repaired = check(&admin, "?repair=true");
+    assert_eq!(repaired["inconsistencies"], found["inconsistencies"]);
+    assert!(
+        repaired["repaired"].as_array().expect("a list").len() >= removed,
+        "{repaired}"
+    );
+    let after = check(&admin, "");
+    assert_eq!(after["consistent"], true, "{after}");
+    assert_eq!(after["inconsistencies"], body!([]));
+    assert_eq!(after["repaired"], body!([]));
+    assert!(int(&after, "orders") >= i64::try_from(acked.len()).expect("small"));
+    // The repaired pointer answers the checkout's retry of the damaged order with that order.
+    let retry = checkout.post("/checkout/orders", &sample::order(damaged_external));
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert_eq!(&json(&retry), damaged);
+
+    // Every acknowledged order is there, unchanged, and listed.
     for order in acked.values() {
         assert_eq!(&admin.order(&text(order, "id")), order);
     }
@@ -115,4 +153,34 @@ fn every_acknowledged_order_survives_a_sigkill_in_the_middle_of_a_stream_of_plac
     );
     let numbers: BTreeSet<i64> = all.iter().map(|o| int(o, "number")).collect();
     assert_eq!(numbers.len(), all.len(), "numbers are unique");
+}
+
+/// Deletes, in the stopped runner's SQLite file, every index entry naming `id` and the pointer
+/// of its `externalId`; returns how many keys went.
+fn cut_derived_writes(app: &App, id: &str, external_id: &str) -> usize {
+    let db = rusqlite::Connection::open(app.database()).expect("the database opens");
+    let pointer = format!("%\"{id}\"%");
+    let entries = db
+        .execute(
+            "DELETE FROM spin_key_value WHERE store = 'default' AND key LIKE 'ord/ix/%' \
+             AND CAST(value AS TEXT) LIKE ?1",
+            [&pointer],
+        )
+        .expect("index entries deleted");
+    let external = db
+        .execute(
+            "DELETE FROM spin_key_value WHERE store = 'default' AND key LIKE 'ord/ext/%' \
+             AND key LIKE ?1",
+            [format!("%/{external_id}")],
+        )
+        .expect("the pointer deleted");
+    assert_eq!(external, 1, "one externalId pointer for {external_id}");
+    entries + external
+}
+
+/// `POST /admin/check{query}`, expecting 200.
+fn check(admin: &crate::app::Client, query: &str) -> Value {
+    let reply = admin.post(&format!("/admin/check{query}"), &body!({}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    json(&reply)
 }

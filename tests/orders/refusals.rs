@@ -42,6 +42,12 @@ fn routes(order_id: &str) -> Vec<Route> {
             token: "admin_token",
             body: Vec::new(),
         },
+        Route {
+            method: "POST",
+            path: "/admin/check".into(),
+            token: "admin_token",
+            body: Vec::new(),
+        },
     ];
     if app::has_component("change-order") {
         for (command, body) in [
@@ -452,10 +458,14 @@ fn malformed_query_strings_paths_and_methods_on_the_read_side_are_4xx() {
         );
         assert!(json(&reply)["error"]["code"].is_string(), "{path}");
     }
+    let reply = admin.send("POST", "/admin/check?repair=maybe", &[], b"");
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(json(&reply)["error"]["code"], "validation-failed");
     for (method, path) in [
         ("DELETE", "/orders"),
         ("PUT", "/orders/x"),
         ("GET", "/checkout/orders"),
+        ("GET", "/admin/check"),
     ] {
         let reply = admin.send(method, path, &[], b"");
         assert!(

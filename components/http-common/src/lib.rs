@@ -36,6 +36,7 @@ pub mod fixtures;
 pub mod idempotency;
 pub mod input;
 pub mod names;
+pub mod path;
 pub mod precondition;
 pub mod render;
 pub mod reply;

@@ -1,5 +1,7 @@
 //! The path this component serves: spin.toml routes `/orders/:id/invoices` here.
 
+use http_common::path::{is_order_id, percent_decode};
+
 /// The order id of `/orders/{id}/invoices` (percent-decoded; 1-64 of `A-Z a-z 0-9 . _ : -`, as
 /// openapi.yaml says, so any other id is a 404 without asking the service), or `None` (404).
 pub(crate) fn order_id(path: &str) -> Option<String> {
@@ -8,32 +10,6 @@ pub(crate) fn order_id(path: &str) -> Option<String> {
         return None;
     }
     percent_decode(id).filter(|id| is_order_id(id))
-}
-
-fn is_order_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
-/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hex = bytes.get(index + 1..index + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            decoded.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
 }
 
 #[cfg(test)]

@@ -6,6 +6,11 @@
 //! A thin adapter: route ([`route`]), authenticate (`admin_token`), parse the query
 //! ([`query`]) or the edit ([`edit`]), call `orders::load` / `orders::list` / `orders::apply`,
 //! render (JSON, or [`export`]).
+//!
+//! `POST /admin/check[?repair=true]` runs the orders service's consistency check: every order
+//! against its index entries, its channel + external id pointer and its pending derived writes;
+//! with `repair=true` it re-applies what a crash cut off and says what it repaired. Its cost
+//! grows with the number of orders (an operator's tool, not a request path).
 
 mod edit;
 mod export;
@@ -71,6 +76,19 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         Route::Export => {
             let request = query::parse(&raw_query)?;
             export::export(request.query, request.format, orders::list)
+        }
+        Route::Check => {
+            let repair = query::repair(&raw_query)?;
+            let report = orders::check(repair).map_err(|error| ApiError::from_service(&error))?;
+            Ok(Reply::json(
+                200,
+                &json!({
+                    "orders": report.orders,
+                    "consistent": report.inconsistencies.is_empty(),
+                    "inconsistencies": report.inconsistencies,
+                    "repaired": report.repaired,
+                }),
+            ))
         }
     }
 }

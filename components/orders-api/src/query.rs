@@ -31,6 +31,24 @@ pub(crate) struct Request {
     pub(crate) format: Format,
 }
 
+/// The `repair` parameter of `POST /admin/check`: `true` or `false` (the default); anything else
+/// is 422 naming the parameter.
+pub(crate) fn repair(raw: &str) -> Result<bool, ApiError> {
+    let mut repair = false;
+    let mut fields = Fields::new();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        if name == "repair" {
+            match value.trim() {
+                "true" => repair = true,
+                "false" | "" => repair = false,
+                _ => unknown(&mut fields, "repair", &["true", "false"]),
+            }
+        }
+    }
+    fields.finish()?;
+    Ok(repair)
+}
+
 /// Parses a raw query string (without `?`).
 pub(crate) fn parse(raw: &str) -> Result<Request, ApiError> {
     let mut query = Query {
@@ -127,6 +145,16 @@ mod tests {
 
     fn refusal(raw: &str) -> Option<(u16, &'static str)> {
         parse(raw).err().map(|e| (e.status(), e.code()))
+    }
+
+    #[test]
+    fn repair_is_false_unless_asked_and_refuses_other_values() {
+        assert_eq!(repair("").ok(), Some(false));
+        assert_eq!(repair("repair=false").ok(), Some(false));
+        assert_eq!(repair("repair=true").ok(), Some(true));
+        assert_eq!(repair("other=1&repair=true").ok(), Some(true));
+        let error = repair("repair=yes").err().map(|e| (e.status(), e.code()));
+        assert_eq!(error, Some((422, "validation-failed")));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The paths this component serves (spin.toml routes `/orders` and `/orders/...` here).
+//! The paths this component serves (spin.toml routes `/orders`, `/orders/...` and
+//! `/admin/check` here).
+
+use http_common::path::{is_order_id, percent_decode};
 
 /// A resource of this component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +13,8 @@ pub(crate) enum Route {
     /// `/orders/{id}`: one order (the id percent-decoded; 1-64 of `A-Z a-z 0-9 . _ : -`, as
     /// openapi.yaml says, so any other id is a 404 without asking the service).
     Order(String),
+    /// `/admin/check`: the orders service's consistency check and repair.
+    Check,
 }
 
 impl Route {
@@ -18,12 +23,16 @@ impl Route {
         match self {
             Self::Order(_) => &["GET", "PATCH"],
             Self::List | Self::Export => &["GET"],
+            Self::Check => &["POST"],
         }
     }
 }
 
 /// The route of a path, or `None` (404) for anything else under `/orders/`.
 pub(crate) fn parse(path: &str) -> Option<Route> {
+    if path == "/admin/check" {
+        return Some(Route::Check);
+    }
     let rest = path.strip_prefix("/orders")?;
     if rest.is_empty() {
         return Some(Route::List);
@@ -40,32 +49,6 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
         .map(Route::Order)
 }
 
-fn is_order_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
-/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hex = bytes.get(index + 1..index + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            decoded.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +62,7 @@ mod tests {
             Some(Route::Order("01J0ORDER".into()))
         );
         assert_eq!(parse("/orders/o-1%3A2"), Some(Route::Order("o-1:2".into())));
+        assert_eq!(parse("/admin/check"), Some(Route::Check));
     }
 
     #[test]
@@ -86,6 +70,7 @@ mod tests {
         assert_eq!(Route::Order("o-1".into()).methods(), ["GET", "PATCH"]);
         assert_eq!(Route::List.methods(), ["GET"]);
         assert_eq!(Route::Export.methods(), ["GET"]);
+        assert_eq!(Route::Check.methods(), ["POST"]);
     }
 
     #[test]
@@ -103,6 +88,9 @@ mod tests {
             "/orders/a%20b",
             "/orders/a%2Fb",
             "/orders/ação",
+            "/admin",
+            "/admin/check/",
+            "/admin/checks",
         ] {
             assert_eq!(parse(path), None, "{path}");
         }

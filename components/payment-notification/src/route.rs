@@ -1,6 +1,8 @@
 //! The paths this component serves: spin.toml routes `/payments/notifications` and
 //! `/orders/:id/payment` here.
 
+use http_common::path::{is_order_id, percent_decode};
+
 /// A resource of this component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -24,33 +26,6 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
     percent_decode(id)
         .filter(|id| is_order_id(id))
         .map(Route::ManualPayment)
-}
-
-/// An id openapi.yaml's `OrderId` pattern accepts.
-pub(crate) fn is_order_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
-/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hex = bytes.get(index + 1..index + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            decoded.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
 }
 
 #[cfg(test)]

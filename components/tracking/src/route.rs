@@ -1,6 +1,8 @@
 //! The paths this component serves (spin.toml routes `/orders/:id/shipments` and
 //! `/orders/:id/shipments/...` here).
 
+use http_common::path::{is_order_id, percent_decode};
+
 /// A resource of this component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -59,34 +61,8 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
     }
 }
 
-fn is_order_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
 fn is_tracking_number(number: &str) -> bool {
     (1..=255).contains(&number.len()) && !number.chars().any(char::is_control)
-}
-
-/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hex = bytes.get(index + 1..index + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            decoded.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).ok()
 }
 
 #[cfg(test)]
