@@ -5,6 +5,8 @@
 # Extra arguments go to `orderflow up` (e.g. --listen 0.0.0.0:8080, --key-value-store memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/tools.sh
+ensure_wasm_opt
 
 args=()
 # The names in spin.toml's [variables] table, one per line.

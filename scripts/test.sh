@@ -3,9 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Components build for wasm32-wasip2; add the target once (rustup ships it, no other download).
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    rustup target add wasm32-wasip2
-fi
+source scripts/tools.sh
+ensure_wasm_target
+ensure_wasm_opt
 
 cargo test --workspace --locked

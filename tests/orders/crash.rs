@@ -122,8 +122,15 @@ fn every_acknowledged_order_survives_a_sigkill_in_the_middle_of_a_stream_of_plac
 
     // The checkout retries everything it sent: acknowledged ones answer 200 with the same
     // order, the rest 200 (written before the kill) or 201; never a second order.
+    // One the kill caught between its claim and its write answers 503 `contention` until the
+    // claim's lease lapses (one to two minutes), then places it.
     for external_id in &sent {
-        let reply = checkout.post("/checkout/orders", &sample::order(external_id));
+        let mut reply = checkout.post("/checkout/orders", &sample::order(external_id));
+        let lapsed = Instant::now() + Duration::from_secs(150);
+        while reply.status == 503 && Instant::now() < lapsed {
+            std::thread::sleep(Duration::from_secs(5));
+            reply = checkout.post("/checkout/orders", &sample::order(external_id));
+        }
         assert!(
             reply.status == 200 || reply.status == 201,
             "{external_id}: {} {}",

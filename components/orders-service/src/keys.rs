@@ -50,9 +50,14 @@ pub(crate) fn external(channel: &Channel, external_id: &ExternalId) -> String {
     format!("ord/ext/{}/{}", channel.as_str(), external_id.as_str())
 }
 
-/// The claim counter for placing an order with a channel's own order id.
-pub(crate) fn external_claim(channel: &Channel, external_id: &ExternalId) -> String {
-    format!("ord/n/ext/{}/{}", channel.as_str(), external_id.as_str())
+/// The claim counter for placing an order with a channel's own order id, in one lease window
+/// (see `claim`).
+pub(crate) fn external_claim(channel: &Channel, external_id: &ExternalId, window: i64) -> String {
+    format!(
+        "ord/n/ext/{}/{}/{window}",
+        channel.as_str(),
+        external_id.as_str()
+    )
 }
 
 /// The slot counter of an index.
@@ -75,9 +80,10 @@ pub(crate) fn idempotency(hash: &IdempotencyHash) -> String {
     format!("ord/idem/{}", hash.0)
 }
 
-/// The claim counter of an Idempotency-Key in one 24-hour generation.
-pub(crate) fn idempotency_claim(hash: &IdempotencyHash, generation: u64) -> String {
-    format!("ord/n/idem/{}/{generation}", hash.0)
+/// The claim counter of an Idempotency-Key in one 24-hour generation and one lease window (see
+/// `claim`).
+pub(crate) fn idempotency_claim(hash: &IdempotencyHash, generation: u64, window: i64) -> String {
+    format!("ord/n/idem/{}/{generation}/{window}", hash.0)
 }
 
 /// The name of a secondary index, e.g. `status/payment-pending`. Built only here.
@@ -243,7 +249,7 @@ mod tests {
         assert!(!index_entry(&index, 3).starts_with("ord/n/"));
         assert!(ORDER_SEQ.starts_with("ord/n/") && FEED_SEQ.starts_with("ord/n/"));
         let hash = IdempotencyHash::of("POST /x", "k");
-        assert!(idempotency_claim(&hash, 0).starts_with("ord/n/"));
+        assert!(idempotency_claim(&hash, 0, 0).starts_with("ord/n/"));
         assert!(!idempotency(&hash).starts_with("ord/n/"));
     }
 

@@ -5,6 +5,7 @@
 //! and renders the result back into WIT records ([`render`]). The key layout is in [`keys`]; the
 //! stored documents in [`doc`]; every use of spin-sdk's key-value bindings in [`kv`].
 
+mod claim;
 mod convert;
 mod doc;
 mod keys;

@@ -33,9 +33,16 @@ use orderflow_domain::values::{
     Channel, ExternalId, FieldError, IdempotencyKey, Money, OrderId, Sku, Timestamp,
 };
 
+use crate::claim;
 use crate::doc::{Effect, FeedEntry, IdempotencyRecord, Pointer, Stored, decode, encode};
 use crate::keys::{self, Day, IdempotencyHash, IndexName};
 use crate::kv::{Kv, KvError, Swap};
+
+/// How long a placement that lost the claim on a channel + external id waits, in steps, for the
+/// winner's order to appear before answering `contention` (at most about 250 ms in all).
+const WINNER_WAIT_STEPS: u32 = 25;
+/// One step of that wait.
+const WINNER_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// How many times a write is tried against concurrent writers before `contention`.
 pub(crate) const MAX_ATTEMPTS: usize = 64;
@@ -206,7 +213,8 @@ struct Claim {
     idempotency: Idempotency,
     hash: IdempotencyHash,
     generation: u64,
-    held: std::cell::Cell<bool>,
+    /// The claim key while this request holds it.
+    held: std::cell::RefCell<Option<String>>,
 }
 
 /// Index slots and feed positions handed out during one call, reused across retries so that a
@@ -282,14 +290,18 @@ impl<'a, K: Kv> Service<'a, K> {
             return Ok(*written);
         }
         if let Some((channel, external_id)) = &external {
-            let claim_key = keys::external_claim(channel, external_id);
-            if self.kv.increment(&claim_key, 1)? != 1 {
-                // Another call is placing it; it writes the pointer right after the order. Our
-                // ticket goes back, so that a placer that failed cleanly leaves the claim free.
-                self.kv.increment(&claim_key, -1)?;
-                for _ in 0..3 {
+            let key_of = |window| keys::external_claim(channel, external_id, window);
+            if claim::take(self.kv, self.now, key_of)?.is_none() {
+                // Another call is placing it and writes the pointer right after the order: wait
+                // for it a little (or it died, and its claim lapses with its lease: see `claim`).
+                for attempt in 0..=WINNER_WAIT_STEPS {
                     if let Some(existing) = self.find_by_external_id(channel, external_id)? {
                         return Ok(self.unchanged(existing, claim)?);
+                    }
+                    if attempt < WINNER_WAIT_STEPS {
+                        // On wasm32-wasip2 this blocks on a wasi:clocks pollable: the host
+                        // runs other requests meanwhile.
+                        std::thread::sleep(WINNER_WAIT_STEP);
                     }
                 }
                 return Err(Failure::Contention.into());
@@ -659,7 +671,7 @@ impl<'a, K: Kv> Service<'a, K> {
             idempotency,
             hash,
             generation,
-            held: std::cell::Cell::new(false),
+            held: std::cell::RefCell::new(None),
         })))
     }
 
@@ -667,15 +679,14 @@ impl<'a, K: Kv> Service<'a, K> {
     /// the others give their ticket back and answer from the record, or `contention` while the
     /// first is still running.
     fn take(&self, claim: &Claim) -> Result<Taken, Failure> {
-        if claim.held.get() {
+        if claim.held.borrow().is_some() {
             return Ok(Taken::Held);
         }
-        let claim_key = keys::idempotency_claim(&claim.hash, claim.generation);
-        if self.kv.increment(&claim_key, 1)? == 1 {
-            claim.held.set(true);
+        let key_of = |window| keys::idempotency_claim(&claim.hash, claim.generation, window);
+        if let Some(key) = claim::take(self.kv, self.now, key_of)? {
+            claim.held.replace(Some(key));
             return Ok(Taken::Held);
         }
-        self.kv.increment(&claim_key, -1)?;
         match self.read_record(&claim.hash)? {
             Some(record)
                 if record.generation == claim.generation
@@ -721,11 +732,8 @@ impl<'a, K: Kv> Service<'a, K> {
             Ok(written) => Ok(written),
             Err(Failed::Uncertain(failure)) => Err(failure),
             Err(Failed::Cleanly(failure)) => {
-                if let Some(claim) = claim
-                    && claim.held.replace(false)
-                {
-                    self.kv
-                        .increment(&keys::idempotency_claim(&claim.hash, claim.generation), -1)?;
+                if let Some(key) = claim.and_then(|claim| claim.held.take()) {
+                    claim::release(self.kv, &key)?;
                 }
                 Err(failure)
             }

@@ -13,6 +13,7 @@ use orderflow_domain::values::{
 };
 
 use crate::bindings::orderflow::core::types as wit;
+use crate::claim;
 use crate::convert;
 use crate::doc::{Stored, decode};
 use crate::keys::{self, IndexName};
@@ -220,7 +221,11 @@ fn placing_twice_with_the_same_external_id_returns_the_first_order() {
 fn a_second_placement_racing_the_first_never_creates_a_second_order() {
     let kv = MemoryKv::new();
     // Another call holds the claim and has not written the order yet.
-    let claim = keys::external_claim(&Channel::default(), &ExternalId::parse("MLB-9").unwrap());
+    let claim = keys::external_claim(
+        &Channel::default(),
+        &ExternalId::parse("MLB-9").unwrap(),
+        claim::window(t0()),
+    );
     kv.increment(&claim, 1).unwrap();
     assert_eq!(
         service(&kv).place(with_external("MLB-9"), Actor::Checkout, None),
@@ -232,6 +237,51 @@ fn a_second_placement_racing_the_first_never_creates_a_second_order() {
         "{:?}",
         kv.keys()
     );
+}
+
+#[test]
+fn a_claim_left_by_a_placement_that_died_lapses_with_its_lease() {
+    let kv = MemoryKv::new();
+    // A placement took the claim and died before writing the order.
+    let external_id = ExternalId::parse("MLB-10").unwrap();
+    let claim = keys::external_claim(&Channel::default(), &external_id, claim::window(t0()));
+    kv.increment(&claim, 1).unwrap();
+    let retry = |seconds| {
+        Service::new(&kv, later(t0(), seconds), nonce()).place(
+            with_external("MLB-10"),
+            Actor::Checkout,
+            None,
+        )
+    };
+    assert_eq!(retry(claim::LEASE_SECONDS / 2), Err(Failure::Contention));
+    let placed = retry(claim::LEASE_SECONDS * 2).unwrap();
+    assert!(placed.changed);
+    // The order is placed once: later retries find it.
+    let again = retry(claim::LEASE_SECONDS * 5).unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.order.id(), placed.order.id());
+}
+
+#[test]
+fn an_idempotency_key_left_claimed_by_a_request_that_died_lapses_with_its_lease() {
+    let kv = MemoryKv::new();
+    let idempotency = idem("k-died", "body").unwrap();
+    let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
+    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0())), 1)
+        .unwrap();
+    let retry = |seconds| {
+        Service::new(&kv, later(t0(), seconds), nonce()).place(
+            input(),
+            Actor::Checkout,
+            idem("k-died", "body"),
+        )
+    };
+    assert_eq!(retry(1), Err(Failure::Contention));
+    let placed = retry(claim::LEASE_SECONDS * 2).unwrap();
+    assert!(placed.changed && !placed.replayed);
+    let replay = retry(claim::LEASE_SECONDS * 3).unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.order.id(), placed.order.id());
 }
 
 #[test]
@@ -650,7 +700,8 @@ fn a_key_held_by_a_running_request_answers_contention() {
     let kv = MemoryKv::new();
     let idempotency = idem("k-2", "body").unwrap();
     let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-    kv.increment(&keys::idempotency_claim(&hash, 0), 1).unwrap();
+    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0())), 1)
+        .unwrap();
     assert_eq!(
         service(&kv).place(input(), Actor::Checkout, Some(idempotency)),
         Err(Failure::Contention)
@@ -784,7 +835,11 @@ fn a_placement_that_fails_before_its_write_leaves_the_external_id_free() {
 #[test]
 fn a_placement_that_lost_the_race_gives_its_ticket_back() {
     let kv = MemoryKv::new();
-    let claim = keys::external_claim(&Channel::default(), &ExternalId::parse("MLB-6").unwrap());
+    let claim = keys::external_claim(
+        &Channel::default(),
+        &ExternalId::parse("MLB-6").unwrap(),
+        claim::window(t0()),
+    );
     kv.increment(&claim, 1).unwrap();
     assert_eq!(
         service(&kv).place(with_external("MLB-6"), Actor::Checkout, None),

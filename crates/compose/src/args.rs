@@ -18,6 +18,8 @@ pub(crate) struct Args {
     pub(crate) output: PathBuf,
     /// Interfaces that must be plugged; the composition fails naming any that is not.
     pub(crate) interfaces: Vec<String>,
+    /// Pass the core modules through `wasm-opt -Oz` when it is installed (`--no-optimize`: never).
+    pub(crate) optimize: bool,
 }
 
 /// What the command line asked for.
@@ -31,7 +33,7 @@ pub(crate) enum Command {
 
 /// The usage text, also shown after every argument error.
 pub(crate) const USAGE: &str = "\
-usage: orderflow-compose --plug <service.wasm> --socket <handler.wasm> -o <out.wasm> [--interface <name>]...
+usage: orderflow-compose --plug <service.wasm> --socket <handler.wasm> -o <out.wasm> [--interface <name>]... [--no-optimize]
 
 Plugs the exports of the plug component (the orders service) into the imports of the socket
 component (an HTTP handler) and writes one self-contained component.
@@ -41,6 +43,8 @@ component (an HTTP handler) and writes one self-contained component.
   -o, --output <file>  where to write the composed component
   --interface <name>   an interface that must be plugged (repeatable);
                        default: orderflow:core/orders@0.1.0
+  --no-optimize        do not run binaryen's wasm-opt -Oz on the core modules
+                       (by default it runs when `$WASM_OPT` or `wasm-opt` is found)
   -h, --help           this text";
 
 /// A command line that cannot be understood.
@@ -72,6 +76,7 @@ where
     let mut socket = None;
     let mut output = None;
     let mut interfaces = Vec::new();
+    let mut optimize = true;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let Some(flag) = arg.to_str() else {
@@ -84,6 +89,10 @@ where
         };
         let (slot, name) = match flag {
             "-h" | "--help" => return Ok(Command::Help),
+            "--no-optimize" if inline.is_none() => {
+                optimize = false;
+                continue;
+            }
             "--plug" => (&mut plug, "--plug"),
             "--socket" => (&mut socket, "--socket"),
             "-o" | "--output" => (&mut output, "--output"),
@@ -114,6 +123,7 @@ where
         socket: socket.ok_or(ArgsError::Required("--socket"))?,
         output: output.ok_or(ArgsError::Required("--output"))?,
         interfaces,
+        optimize,
     }))
 }
 
@@ -135,8 +145,17 @@ mod tests {
                 socket: "h.wasm".into(),
                 output: "out.wasm".into(),
                 interfaces: vec![DEFAULT_INTERFACE.to_owned()],
+                optimize: true,
             }))
         );
+        let command = parse_strs(&["--no-optimize", "--plug=s", "--socket=h", "-o", "o"]);
+        assert!(matches!(
+            command,
+            Ok(Command::Compose(Args {
+                optimize: false,
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod args;
 mod compose;
+mod optimize;
 
 use std::process::ExitCode;
 
@@ -20,12 +21,32 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let composition = match compose::compose_files(&args.plug, &args.socket, &args.interfaces) {
+    let mut composition = match compose::compose_files(&args.plug, &args.socket, &args.interfaces) {
         Ok(composition) => composition,
         Err(error) => {
             eprintln!("orderflow-compose: {error}");
             return ExitCode::FAILURE;
         }
+    };
+    let composed_size = composition.bytes.len();
+    let optimized = if !args.optimize {
+        "not optimised (--no-optimize)".to_owned()
+    } else if let Some(wasm_opt) = optimize::find_wasm_opt() {
+        match optimize::optimize(&composition.bytes, &wasm_opt) {
+            Ok(bytes) => {
+                composition.bytes = bytes;
+                format!(
+                    "wasm-opt -Oz: {composed_size} -> {} bytes",
+                    composition.bytes.len()
+                )
+            }
+            Err(error) => {
+                eprintln!("orderflow-compose: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        "not optimised: wasm-opt not found (apt-get install binaryen)".to_owned()
     };
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(error) = std::fs::create_dir_all(parent)
@@ -44,7 +65,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "orderflow-compose: wrote {} ({} bytes)\n  plugged: {}\n  imports: {}\n  exports: {}",
+        "orderflow-compose: wrote {} ({} bytes; {optimized})\n  plugged: {}\n  imports: {}\n  exports: {}",
         args.output.display(),
         composition.bytes.len(),
         composition.plugged.join(", "),

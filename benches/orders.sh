@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmarks the order components through the runner against a hello-world component served by the
+# same runner in the same run: place-order (POST /checkout/orders), manual payment approval
+# (POST /orders/{id}/payment, each request a different order) and GET /orders/{id}, with wrk at
+# 16 keep-alive connections (the figure real Spin was measured at). Reports requests per second,
+# p50/p99 latency, the ratio to hello-world, and each component's .wasm size. Reports, never
+# gates. Usage: benches/orders.sh [seconds per run, default 10]
+# (BIN=path/to/orderflow skips the release build of the runner and uses that binary.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"
+conns=16
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+source scripts/tools.sh
+ensure_wasm_target
+ensure_wasm_opt
+
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
+"$BIN" build >/dev/null
+CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
+    --manifest-path tests/fixtures/Cargo.toml
+
+work="$(mktemp -d)"
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+# The real spin.toml, sources made absolute, plus the hello-world fixture on /hello.
+sed "s|^source = \"target/|source = \"$PWD/target/|" spin.toml > "$work/spin.toml"
+cat >> "$work/spin.toml" <<TOML
+
+[[trigger.http]]
+route = "/hello"
+component = "hello"
+
+[component.hello]
+source = "$PWD/target/wasm32-wasip2/wasm-release/fixture_hello.wasm"
+TOML
+
+port=39518
+vars=()
+for name in checkout_token admin_token erp_token logistics_token payment_webhook_secret; do
+    vars+=(--variable "$name=bench-$name")
+done
+env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE RUST_LOG=warn "$BIN" up --no-build \
+    --manifest "$work/spin.toml" --listen "127.0.0.1:$port" --state-dir "$work/state" "${vars[@]}" \
+    2>"$work/log" &
+pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/hello" >/dev/null 2>&1 && break; sleep 0.1; done
+
+order='{"channel":"storefront","currency":"BRL","customer":{"id":"c-17","name":"Ana Souza","email":"ana@example.com","document":"39053344705"},"shippingAddress":{"street":"Rua A","number":"10","neighborhood":"Centro","city":"São Paulo","state":"SP","postalCode":"01001000","country":"BRA"},"items":[{"sku":"CAM-P-AZ","name":"Camiseta azul P","quantity":2,"unitPrice":4990}],"shipping":{"method":"PAC","price":1500},"payment":{"method":"pix"}}'
+
+cat > "$work/place.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$order'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-checkout_token"
+LUA
+# Approves orders o-1, o-2, ... once each (the place-order run created them); threads interleave.
+cat > "$work/approve.lua" <<'LUA'
+local threads, counter = 0, 0
+function setup(thread) thread:set("first", threads); threads = threads + 1 end
+function init() n = first end
+function request()
+    n = n + 2
+    return wrk.format("POST", "/orders/o-" .. (n - 1) .. "/payment",
+        {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench-admin_token"},
+        '{"amount": 11480, "note": "bench"}')
+end
+LUA
+cat > "$work/get.lua" <<'LUA'
+wrk.headers["Authorization"] = "Bearer bench-admin_token"
+LUA
+
+hello_rps=
+run() { # name path [script]
+    local out rps p50 p99 errors ratio
+    out="$(wrk -t2 -c"$conns" -d"${secs}s" --latency ${3:+-s "$3"} "http://127.0.0.1:$port$2")"
+    rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+    p50="$(echo "$out" | awk '$1 == "50%" {print $2}')"
+    p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
+    errors="$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')"
+    [ -z "$hello_rps" ] && hello_rps="$rps"
+    ratio="$(awk -v a="$rps" -v b="$hello_rps" 'BEGIN {printf "%.2f", a / b}')"
+    printf '%-14s %10s req/s  p50 %-8s p99 %-8s  %s x hello-world  %s\n' \
+        "$1" "$rps" "$p50" "$p99" "$ratio" "$errors"
+}
+echo "c=$conns, ${secs}s each, runner and wrk on the same $(nproc) cores"
+run hello-world /hello
+run place-order /checkout/orders "$work/place.lua"
+placed="$(curl -s "http://127.0.0.1:$port/orders?limit=1" -H 'Authorization: Bearer bench-admin_token' |
+    grep -o '"number":[0-9]*' | head -1 | cut -d: -f2)"
+run approve /orders "$work/approve.lua"
+run get-order /orders/o-1 "$work/get.lua"
+echo "orders placed: $placed (approvals past that number answer 404 and count as Non-2xx)"
+echo "runner RSS: $(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status")"
+echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "component sizes (wasm-release, composed):"
+grep '^source = "target/' spin.toml | cut -d'"' -f2 | while read -r file; do
+    printf '  %-60s %9s bytes\n' "$file" "$(stat -c %s "$file")"
+done

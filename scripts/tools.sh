@@ -1,0 +1,22 @@
+# Sourced by scripts/run.sh and scripts/test.sh: the tools the build needs beyond cargo.
+
+# Components build for wasm32-wasip2; add the target once (rustup ships it, no other download).
+ensure_wasm_target() {
+    if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+        rustup target add wasm32-wasip2
+    fi
+}
+
+# binaryen's wasm-opt shrinks each composed component by about a sixth (crates/compose runs it
+# when present). Installed from Debian when possible; without it the components work, larger.
+ensure_wasm_opt() {
+    command -v wasm-opt >/dev/null && return 0
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "installing binaryen (wasm-opt) with apt-get" >&2
+        apt-get install -y -qq binaryen >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq binaryen >/dev/null 2>&1; } ||
+            echo "could not install binaryen: components are built without wasm-opt" >&2
+    else
+        echo "wasm-opt not found (install binaryen): components are built without it" >&2
+    fi
+}
