@@ -161,6 +161,10 @@ pub struct LoadOptions<'a> {
 fn engine() -> Result<(Engine, bool), LoadError> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    // For `perf record`: names the guest's compiled functions in /tmp/perf-<pid>.map.
+    if std::env::var_os("ORDERFLOW_PERF_MAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if let Ok(cache) = wasmtime::Cache::from_file(None) {
         config.cache(Some(cache));
     }

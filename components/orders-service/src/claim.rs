@@ -38,13 +38,30 @@ pub(crate) fn take<K: Kv>(
         return Ok(None);
     }
     for neighbour in [window - 1, window + 1] {
-        // `increment` by 0 reads a counter on every Spin store (Redis keeps it as text).
-        if kv.increment(&key_of(neighbour), 0)? > 0 {
+        if counter(kv.get(&key_of(neighbour))?.as_deref()) > 0 {
             kv.increment(&key, -1)?;
             return Ok(None);
         }
     }
     Ok(Some(key))
+}
+
+/// The value of a counter read with `get` (absent: 0). Spin's SQLite and in-memory stores keep
+/// `increment`ed values as 8 little-endian bytes, its Redis store as decimal text. (Reading with
+/// `increment` by 0 would also work everywhere, but writes.)
+fn counter(bytes: Option<&[u8]>) -> i64 {
+    let Some(bytes) = bytes else {
+        return 0;
+    };
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+    match (text, <[u8; 8]>::try_from(bytes)) {
+        (Some(text), _) => text.parse().unwrap_or(0),
+        (None, Ok(le)) => i64::from_le_bytes(le),
+        // Not a counter: count it as held, the safe side.
+        (None, Err(_)) => 1,
+    }
 }
 
 /// Gives a held claim back.
@@ -92,6 +109,16 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn counters_read_in_both_of_spins_encodings() {
+        assert_eq!(counter(None), 0);
+        assert_eq!(counter(Some(&1i64.to_le_bytes())), 1);
+        assert_eq!(counter(Some(&0i64.to_le_bytes())), 0);
+        assert_eq!(counter(Some(b"1")), 1);
+        assert_eq!(counter(Some(b"0")), 0);
+        assert_eq!(counter(Some(b"12")), 12);
     }
 
     #[test]

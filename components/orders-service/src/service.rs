@@ -319,7 +319,7 @@ impl<'a, K: Kv> Service<'a, K> {
         if !swapped {
             return Err(uncertain(Failure::Contention));
         }
-        self.settle(&key, &next);
+        self.settle(&key, &next, Some(&bytes));
         Ok(Written {
             order: next.order,
             changed: true,
@@ -381,7 +381,7 @@ impl<'a, K: Kv> Service<'a, K> {
         let key = keys::order(id);
         let stored = self.read(&key)?.ok_or(Failure::NotFound)?;
         if !stored.pending.is_empty() {
-            self.settle(&key, &stored);
+            self.settle(&key, &stored, None);
         }
         Ok(stored.order)
     }
@@ -459,7 +459,7 @@ impl<'a, K: Kv> Service<'a, K> {
             let applied = order::apply(&stored.order, command, ctx)?;
             if !applied.changed {
                 if !stored.pending.is_empty() {
-                    self.clear(&key, &stored.write_id);
+                    self.clear(&key, &stored.write_id, None);
                 }
                 return Ok(self.unchanged(applied.order, claim)?);
             }
@@ -480,7 +480,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
             };
             if done {
-                self.settle(&key, &next);
+                self.settle(&key, &next, Some(&bytes));
                 return Ok(Written {
                     order: next.order,
                     changed: true,
@@ -570,12 +570,14 @@ impl<'a, K: Kv> Service<'a, K> {
     /// Applies a committed document's effects and clears them. Failures leave them pending in
     /// the document (committed, so the call succeeded): the next touch or `check(repair)`
     /// applies them again.
-    fn settle(&self, key: &str, stored: &Stored) {
+    /// `written` is the encoding of `stored` when this call just wrote it: clearing then needs
+    /// no decoding of the stored document.
+    fn settle(&self, key: &str, stored: &Stored, written: Option<&[u8]>) {
         if stored.pending.is_empty() {
             return;
         }
         if self.run_effects(stored).is_ok() {
-            self.clear(key, &stored.write_id);
+            self.clear(key, &stored.write_id, written.map(|bytes| (stored, bytes)));
         }
     }
 
@@ -611,13 +613,23 @@ impl<'a, K: Kv> Service<'a, K> {
     }
 
     /// Removes the pending effects of the write `write_id`, if it is still the current one. One
-    /// try: a later writer has run them already before replacing them.
-    fn clear(&self, key: &str, write_id: &str) {
+    /// try: a later writer has run them already before replacing them. `known` is a document
+    /// and its encoding this call holds: if the store still has those bytes, they are not decoded
+    /// again.
+    fn clear(&self, key: &str, write_id: &str, known: Option<(&Stored, &[u8])>) {
         let Ok((cas, Some(bytes))) = self.kv.cas_current(key) else {
             return;
         };
-        let Ok(stored) = decode::<Stored>(key, &bytes) else {
-            return;
+        let decoded;
+        let stored = match known {
+            Some((stored, known_bytes)) if known_bytes == bytes.as_slice() => stored,
+            Some(_) | None => match decode::<Stored>(key, &bytes) {
+                Ok(stored) => {
+                    decoded = stored;
+                    &decoded
+                }
+                Err(_) => return,
+            },
         };
         if stored.write_id != write_id || stored.pending.is_empty() {
             return;
@@ -894,7 +906,7 @@ impl<'a, K: Kv> Service<'a, K> {
                 ));
                 if repair {
                     self.run_effects(&stored)?;
-                    self.clear(&key, &stored.write_id);
+                    self.clear(&key, &stored.write_id, None);
                     report.repaired.push(format!(
                         "order {id}: re-applied {} derived writes",
                         stored.pending.len()
