@@ -25,6 +25,8 @@ impl fmt::Display for KvError {
     }
 }
 
+impl std::error::Error for KvError {}
+
 /// What a compare-and-swap reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Swap {

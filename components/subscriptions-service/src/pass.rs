@@ -29,8 +29,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
 use orderflow_domain::subscription::{
-    CatchUpPolicy, Command, CycleOutcome, CycleStatus, Event, Subscription, SubscriptionError,
-    due,
+    CatchUpPolicy, Command, CycleOutcome, CycleStatus, Event, Subscription, SubscriptionError, due,
 };
 use orderflow_domain::values::{SubscriptionId, Text, Timestamp};
 
@@ -208,8 +207,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         report.due += 1;
         if !pass.missed.is_empty() || !pass.skipped.is_empty() || pass.charge.is_none() {
             let policy = *policy;
-            let written = match self.write(id, |s| Ok(s.apply(Command::CatchUp { policy }, now)?))
-            {
+            let written = match self.write(id, |s| Ok(s.apply(Command::CatchUp { policy }, now)?)) {
                 Ok(written) => written,
                 // Paused or canceled meanwhile: nothing is due any more.
                 Err(Error::Rejected(SubscriptionError::InvalidTransition { .. })) => {
@@ -264,7 +262,12 @@ impl<K: Kv> Subscriptions<'_, K> {
                 .find(channel, &identity)
                 .map_err(|e| Error::Store(e.to_string()))?;
             if let Some(order) = existing {
-                return self.record(id, number, CycleOutcome::Created { order_id: order.id }, report);
+                return self.record(
+                    id,
+                    number,
+                    CycleOutcome::Created { order_id: order.id },
+                    report,
+                );
             }
             let live = match self.kv.get(&claimed_at)? {
                 Some(bytes) => decode::<ClaimedAt>(&claimed_at, &bytes)
@@ -288,9 +291,14 @@ impl<K: Kv> Subscriptions<'_, K> {
         let mut order = current.order_for(number);
         order.external_id = Some(identity);
         match orders.place(order) {
-            Ok(placed) => {
-                self.record(id, number, CycleOutcome::Created { order_id: placed.id }, report)
-            }
+            Ok(placed) => self.record(
+                id,
+                number,
+                CycleOutcome::Created {
+                    order_id: placed.id,
+                },
+                report,
+            ),
             Err(e) => {
                 let reason = failure_reason(&e)?;
                 self.record(id, number, CycleOutcome::Failed { reason }, report)?;
@@ -398,7 +406,11 @@ impl<'s, 'a, K: Kv> Occupancy<'s, 'a, K> {
     }
 
     /// The first bucket in `from..=end` whose era, day and hour have had entries, or `None`.
-    pub(crate) fn next_occupied(&mut self, from: Bucket, end: Bucket) -> Result<Option<Bucket>, Error> {
+    pub(crate) fn next_occupied(
+        &mut self,
+        from: Bucket,
+        end: Bucket,
+    ) -> Result<Option<Bucket>, Error> {
         let mut m = from.0;
         while m <= end.0 {
             let b = Bucket(m);

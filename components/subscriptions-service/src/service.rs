@@ -32,7 +32,7 @@ use orderflow_domain::subscription::{
 use orderflow_domain::values::{PlanId, SubscriptionId, Text, Timestamp};
 
 use crate::doc::{
-    Contribution, CycleRecord, DueSlot, Plan, Pointer, Stored, encode, decode, subscription_id,
+    Contribution, CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode, subscription_id,
 };
 use crate::keys::{self, Bucket, IndexName};
 use crate::kv::{Kv, KvError, Swap};
@@ -482,7 +482,8 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         // Occupancy first: a pass that finds an era, day or hour empty skips it.
         self.kv.increment(&keys::due_era_counter(target.era()), 1)?;
         self.kv.increment(&keys::due_day_counter(target.day()), 1)?;
-        self.kv.increment(&keys::due_hour_counter(target.hour()), 1)?;
+        self.kv
+            .increment(&keys::due_hour_counter(target.hour()), 1)?;
         let slot = u64::try_from(self.kv.increment(&keys::due_counter(target), 1)?)
             .map_err(|_| Error::Store("due slot counter is negative".into()))?;
         self.kv.set(&keys::due_entry(target, slot), pointer)?;
@@ -523,7 +524,11 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let Some(delta) = stored.stats else {
             return Ok(());
         };
-        if self.kv.increment(&keys::stats_claim(id, delta.version), 1)? != 1 {
+        if self
+            .kv
+            .increment(&keys::stats_claim(id, delta.version), 1)?
+            != 1
+        {
             return Ok(());
         }
         let mut changes: Vec<(String, i64)> = Vec::new();
@@ -638,8 +643,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             };
             // An entry left by a crash, or by a write whose swap lost, names a subscription
             // that is not (or no longer) in the index: the document decides.
-            Ok((stored.slots.contains_key(&index) && matches(filter, &stored.subscription))
-                .then_some(stored.subscription))
+            Ok(
+                (stored.slots.contains_key(&index) && matches(filter, &stored.subscription))
+                    .then_some(stored.subscription),
+            )
         })
     }
 
@@ -739,7 +746,11 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
 
     /// The cycles of a subscription, oldest first, from the cycle after `page.cursor`. Ranges of
     /// missed or skipped cycles are one record each.
-    pub fn cycles(&self, id: &SubscriptionId, page: &PageRequest) -> Result<Page<CycleRecord>, Error> {
+    pub fn cycles(
+        &self,
+        id: &SubscriptionId,
+        page: &PageRequest,
+    ) -> Result<Page<CycleRecord>, Error> {
         let limit = check_limit(page.limit)?;
         let sub = self.get(id)?;
         let mut number = match &page.cursor {
@@ -796,7 +807,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let mut mrr = Vec::new();
         for currency in currencies.currencies {
             let amount = self.counter(&keys::stat_mrr(currency))?;
-            mrr.push((currency, orderflow_domain::values::Money::from_minor(amount)));
+            mrr.push((
+                currency,
+                orderflow_domain::values::Money::from_minor(amount),
+            ));
         }
         Ok(Stats {
             active: status(SubscriptionStatus::Active)?,

@@ -38,9 +38,9 @@ const MONTH_SECONDS: i128 = 2_629_746;
 pub(crate) fn contribution(sub: &Subscription) -> Contribution {
     let active = match sub.status() {
         SubscriptionStatus::Active => true,
-        SubscriptionStatus::Paused | SubscriptionStatus::Canceled | SubscriptionStatus::Finished => {
-            false
-        }
+        SubscriptionStatus::Paused
+        | SubscriptionStatus::Canceled
+        | SubscriptionStatus::Finished => false,
     };
     Contribution {
         status: sub.status(),
