@@ -503,6 +503,7 @@ fn two_overlapping_passes_create_each_cycle_once() -> TestResult {
         });
         let first = pass(kv, &orders, now)?;
         let second = seen.borrow().clone().ok_or("the second pass did not run")?;
+        assert!(!kv.has_pending_hooks());
         assert!(first.errors.is_empty() && second.errors.is_empty());
         // The inner pass found s-1's order by its identity and recorded it, then did s-2 and
         // s-3; the outer pass's record lost its swap, found the cycle recorded, and had nothing
@@ -952,5 +953,77 @@ fn no_key_written_by_set_is_ever_incremented() -> TestResult {
             Call::Get(_) | Call::Delete(_) | Call::CasCurrent(_) => {}
         }
     }
+    Ok(())
+}
+
+#[test]
+fn a_swap_reported_failed_is_recognised_as_ours_even_after_a_later_write() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    let id = SubscriptionId::parse("s-1")?;
+    // Redis: the pause is written but reported failed, and before the writer re-reads another
+    // writer skips the next cycle.
+    kv.lie_about_swaps(1);
+    let other = id.clone();
+    kv.after_next_swap(move |kv| {
+        let skipped =
+            service(kv, at("2025-01-21T00:00:00Z")).apply(&other, Command::SkipNext, None);
+        assert!(skipped.is_ok());
+    });
+    let paused = service(&kv, at("2025-01-21T00:00:00Z")).apply(
+        &id,
+        Command::Pause { reason: None },
+        None,
+    )?;
+    assert_eq!(paused.subscription.version(), 2);
+    let now = get(&kv, "s-1")?;
+    // Paused once (a retried pause would have been refused or counted twice), skip on top.
+    assert_eq!(
+        (now.status(), now.version()),
+        (SubscriptionStatus::Paused, 3)
+    );
+    assert_eq!(now.skipped_cycles().len(), 1);
+    let stats = service(&kv, at("2025-01-21T00:00:00Z")).stats()?;
+    assert_eq!((stats.active, stats.paused), (0, 1));
+    Ok(())
+}
+
+#[test]
+fn a_swap_that_errs_after_writing_is_settled_by_the_next_pass_without_a_second_order() -> TestResult
+{
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // The cycle's record is written, but the store answers with an error.
+    kv.err_after_swaps(1);
+    let uncertain = pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    assert_eq!(uncertain.errors.len(), 1);
+    assert_eq!(get(&kv, "s-1")?.cycle_count(), 1);
+    let next = pass(&kv, &orders, "2025-01-31T12:01:00Z")?;
+    assert_eq!((next.due, next.created), (0, 0));
+    assert_eq!(orders.count(), 1);
+    Ok(())
+}
+
+#[test]
+fn every_key_lives_under_the_sub_prefix() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    service(&kv, at("2025-02-01T00:00:00Z")).apply(
+        &SubscriptionId::parse("s-1")?,
+        Command::Pause { reason: None },
+        None,
+    )?;
+    let keys = kv.keys();
+    assert!(!keys.is_empty());
+    assert!(keys.iter().all(|k| k.starts_with("sub/")), "{keys:?}");
+    // Claims are given back once their cycle is recorded.
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("sub/cc/") || k.starts_with("sub/n/cc/"))
+    );
     Ok(())
 }
