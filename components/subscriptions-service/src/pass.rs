@@ -52,8 +52,8 @@ pub const CLAIM_LEASE: TimeDelta = TimeDelta::minutes(2);
 pub struct PassOptions {
     /// The catch-up policy (how late a cycle may still be charged).
     pub policy: CatchUpPolicy,
-    /// At most this many subscriptions are looked at by one pass; the rest wait for the next
-    /// (the cursor stops before the first bucket not finished).
+    /// At most this many subscriptions with something due are handled by one pass; the rest
+    /// wait for the next (the cursor stops before the first bucket not finished).
     pub max_subscriptions: usize,
     /// At most this many unpaid orders are canceled by one pass.
     pub max_unpaid: u32,
@@ -134,7 +134,9 @@ impl<K: Kv> Subscriptions<'_, K> {
                 if seen.contains(&id) {
                     continue;
                 }
-                if seen.len() >= options.max_subscriptions {
+                // The budget counts subscriptions that had something due: entries of ones that
+                // were not due cost a read or two and cannot stall a pass.
+                if usize::try_from(report.due).unwrap_or(usize::MAX) >= options.max_subscriptions {
                     unfinished.get_or_insert(current);
                     break 'buckets;
                 }

@@ -1027,3 +1027,62 @@ fn every_key_lives_under_the_sub_prefix() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn a_pass_with_a_budget_leaves_the_rest_to_the_next_pass() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        for id in ["s-1", "s-2", "s-3"] {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let options = crate::PassOptions {
+            max_subscriptions: 2,
+            ..crate::PassOptions::default()
+        };
+        let now = at("2025-01-31T12:00:00Z");
+        let first = service(kv, now).run_pass_with(now, &orders, &options)?;
+        assert_eq!(first.created, 2);
+        // Much later: the cursor stayed before the unfinished minute, so s-3 is still found.
+        let later = at("2025-02-01T09:00:00Z");
+        let second = service(kv, later).run_pass_with(later, &orders, &options)?;
+        assert_eq!(second.created, 1);
+        assert_eq!(orders.count(), 3);
+        Ok(())
+    })
+}
+
+#[test]
+fn six_nested_passes_create_each_cycle_once() -> TestResult {
+    both_modes(|kv| {
+        let orders = Rc::new(FakeOrders::default());
+        for id in ["s-1", "s-2", "s-3", "s-4"] {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let now = "2025-01-31T12:00:00Z";
+        // Each pass's first compare-and-swap runs the next pass in full inside it.
+        let reports: Rc<RefCell<Vec<PassReport>>> = Rc::default();
+        for _ in 0..5 {
+            let inner = Rc::clone(&orders);
+            let reports = Rc::clone(&reports);
+            kv.interleave(move |kv| {
+                if let Ok(report) = service(kv, at(now)).run_pass(at(now), &*inner) {
+                    reports.borrow_mut().push(report);
+                }
+            });
+        }
+        let outer = pass(kv, &orders, now)?;
+        let reports = reports.borrow();
+        assert_eq!(reports.len(), 5);
+        let created: u64 = reports.iter().map(|r| r.created).sum::<u64>() + outer.created;
+        assert_eq!(created, 4);
+        assert_eq!(orders.count(), 4);
+        assert!(reports.iter().all(|r| r.errors.is_empty()) && outer.errors.is_empty());
+        for id in ["s-1", "s-2", "s-3", "s-4"] {
+            assert_eq!(
+                statuses(&cycles(kv, id)?),
+                [(1, None, CycleStatus::Created)]
+            );
+        }
+        Ok(())
+    })
+}
