@@ -36,6 +36,21 @@
 //! Minutes, hours and days count from the Unix epoch (UTC); minute `m` is the bucket of the
 //! instants `[60m, 60m + 60)` seconds. Cycle identities and exactly-once: see [`pass`].
 
+/// The `orderflow:core` bindings of the `subscriptions-service` world (`wit/subscriptions.wit`).
+/// Nothing is exported yet: generating them checks the WIT at every build, and the export (an
+/// `impl Guest` over [`Subscriptions`]) is the next step.
+#[cfg_attr(
+    target_arch = "wasm32",
+    expect(
+        unsafe_code,
+        reason = "the import glue wit-bindgen generates: canonical-ABI lifting and lowering"
+    )
+)]
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({ world: "subscriptions-service", path: "../../wit" });
+}
+
 pub mod doc;
 mod keys;
 pub mod kv;
