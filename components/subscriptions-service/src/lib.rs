@@ -5,12 +5,14 @@
 //! The rules live in `orderflow_domain::subscription` (schedules, `Subscription::apply`, `due`,
 //! `order_for`); this crate stores what they decide and is the only code that knows the
 //! `sub/` key layout. [`Subscriptions`] takes any [`kv::Kv`]: [`kv::SpinKv`] in a component, an
-//! in-memory store in the tests. A pass places orders through the [`Orders`] trait, which the
-//! runner component implements over `orderflow:core/orders`.
+//! in-memory store in the tests. A pass places orders through the [`Orders`] trait:
+//! [`WitOrders`] over the imported `orderflow:core/orders` in a component, a fake in the tests.
+//! The WIT contract this crate is to export is `wit/subscriptions.wit` (`orderflow:core/
+//! subscriptions`, world `subscriptions-service`); its bindings are generated at every build.
 //!
-//! Not here yet (issue 5): the WIT interface and component export, the `subscriptions-api` HTTP
-//! component, the cron-triggered `subscription-runner`, composition, end-to-end tests and the
-//! benchmark.
+//! Not here yet (issue 5): the component export of `orderflow:core/subscriptions` (WIT ↔ domain
+//! conversions), the `subscriptions-api` HTTP component, the cron-triggered
+//! `subscription-runner`, composition, end-to-end tests and the benchmark.
 //!
 //! # Key layout
 //!
@@ -62,9 +64,11 @@ pub mod service;
 pub mod stats;
 #[cfg(test)]
 mod tests;
+pub mod wit_orders;
 
 pub use doc::{CycleRecord, Plan};
 pub use orders::{Orders, OrdersError, PlacedOrder, order_identity};
 pub use pass::{PassOptions, PassReport};
 pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, Written};
 pub use stats::Stats;
+pub use wit_orders::WitOrders;
