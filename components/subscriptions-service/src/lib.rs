@@ -41,13 +41,9 @@
 /// The `orderflow:core` bindings of the `subscriptions-service` world (`wit/subscriptions.wit`).
 /// Nothing is exported yet: generating them checks the WIT at every build, and the export (an
 /// `impl Guest` over [`Subscriptions`]) is the next step.
-#[cfg_attr(
-    target_arch = "wasm32",
-    expect(
-        unsafe_code,
-        reason = "the import glue wit-bindgen generates: canonical-ABI lifting and lowering"
-    )
-)]
+///
+/// The import glue needs no `unsafe` of ours; the export glue will (`export!`), and then this
+/// module takes orders-service's `#[expect(unsafe_code, ...)]` on wasm32.
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({ world: "subscriptions-service", path: "../../wit" });
