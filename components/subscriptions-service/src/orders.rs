@@ -6,6 +6,32 @@
 //! same channel + external id twice yields one order. The orders service keeps it with an atomic
 //! claim on that identity, which is why every cycle's order carries
 //! [`order_identity`] as its external id.
+//!
+//! # Unpaid orders
+//!
+//! [`Orders::cancel_unpaid`] expires pix and boleto orders past `payment.dueAt` (the domain's
+//! `ExpirePayment`); every pass calls it. `WitOrders` does it from the orders service's list of
+//! pending orders, oldest first, a bounded number of pages a pass.
+//!
+//! # Payment retries (designed, not built)
+//!
+//! Issue 5 asks that a payment failing on a generated order be retried a bounded number of times
+//! (default: five tries in twelve hours, as VTEX) and the subscription then paused with the
+//! reason. orderflow has no outbound payment integration: a denial arrives as a payment
+//! notification that cancels the order. The design:
+//! - `Orders::payment(order) -> {pending, approved, denied(reason), expired}` (from `load`);
+//! - a *payment watch* per card cycle order, kept like the due index (`sub/pw/{minute}/{slot}`,
+//!   bounded pages per minute bucket, so the cost grows with the watches due): created with the
+//!   cycle's record, due at the next check (1 h, 2 h, 3 h, 3 h, 3 h after the placement);
+//! - a pass reads the due watches: approved → the watch is dropped; denied → retry attempt `k`
+//!   is placed with the identity `"{subscription}:{cycle}:r{k}"` (claimed like the cycle, safe to
+//!   repeat), the cycle record's `orderId` and `attempts` follow it; after the last attempt the
+//!   subscription gets `Command::Pause { reason: "payment failed 5 times: ..." }`.
+//!
+//! The domain records a cycle once (`RecordCycle`), so the retry attempts need either a domain
+//! command (`RecordPaymentAttempt`) or to live only in the service's cycle record; that choice,
+//! the policy type (`PaymentRetryPolicy { attempts, within }`, configurable through a Spin
+//! variable) and the tests are left.
 
 use std::fmt;
 
