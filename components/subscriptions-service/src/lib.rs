@@ -10,9 +10,10 @@
 //! The WIT contract this crate is to export is `wit/subscriptions.wit` (`orderflow:core/
 //! subscriptions`, world `subscriptions-service`); its bindings are generated at every build.
 //!
-//! Not here yet (issue 5): the component export of `orderflow:core/subscriptions` (WIT ↔ domain
-//! conversions), the `subscriptions-api` HTTP component, the cron-triggered
-//! `subscription-runner`, composition, end-to-end tests and the benchmark.
+//! The crate is also the service component: [`component::Component`] exports
+//! `orderflow:core/subscriptions` (built as a `cdylib` for `wasm32-wasip2`), to be composed into
+//! the handlers that import it. Not here yet (issue 5): the `subscriptions-api` HTTP component,
+//! the cron-triggered `subscription-runner`, composition, end-to-end tests and the benchmark.
 //!
 //! # Key layout
 //!
@@ -38,17 +39,29 @@
 //! Minutes, hours and days count from the Unix epoch (UTC); minute `m` is the bucket of the
 //! instants `[60m, 60m + 60)` seconds. Cycle identities and exactly-once: see [`pass`].
 
-/// The `orderflow:core` bindings of the `subscriptions-service` world (`wit/subscriptions.wit`).
-/// Nothing is exported yet: generating them checks the WIT at every build, and the export (an
-/// `impl Guest` over [`Subscriptions`]) is the next step.
-///
-/// The import glue needs no `unsafe` of ours; the export glue will (`export!`), and then this
-/// module takes orders-service's `#[expect(unsafe_code, ...)]` on wasm32.
+/// The `orderflow:core` bindings of the `subscriptions-service` world (`wit/subscriptions.wit`):
+/// `orders` imported, `subscriptions` exported by [`component::Component`].
+#[cfg_attr(
+    target_arch = "wasm32",
+    expect(
+        unsafe_code,
+        reason = "the export glue wit-bindgen generates: canonical-ABI lifting and lowering"
+    )
+)]
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({ world: "subscriptions-service", path: "../../wit" });
+
+    // Only a component exports: a native build (the tests) would put the WIT names, which a
+    // linker version script cannot hold, into a shared library's symbol table.
+    #[cfg(target_arch = "wasm32")]
+    use super::component::Component;
+    #[cfg(target_arch = "wasm32")]
+    export!(Component);
 }
 
+pub mod component;
+mod convert;
 pub mod doc;
 mod keys;
 pub mod kv;
@@ -56,6 +69,7 @@ pub mod kv;
 mod memory;
 pub mod orders;
 pub mod pass;
+mod render;
 pub mod service;
 pub mod stats;
 #[cfg(test)]

@@ -29,7 +29,7 @@ use orderflow_domain::subscription::{
     Command, CycleStatus, Event, NewSubscription, PurchaseDay, Recurrence, Schedule, Subscription,
     SubscriptionError, SubscriptionStatus, TimeZone,
 };
-use orderflow_domain::values::{PlanId, SubscriptionId, Text, Timestamp};
+use orderflow_domain::values::{FieldError, Invalid, PlanId, SubscriptionId, Text, Timestamp};
 
 use crate::doc::{
     Contribution, CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode, subscription_id,
@@ -74,14 +74,10 @@ pub enum Error {
         /// The current version.
         actual: u64,
     },
-    /// A value from outside does not parse (a cursor, a limit, a plan's schedule).
-    #[error("{field}: {message}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// What is wrong with it.
-        message: String,
-    },
+    /// Values from outside that do not parse (a cursor, a limit, a plan's schedule), one entry
+    /// per bad field.
+    #[error("{} invalid fields", .0.len())]
+    Invalid(Vec<FieldError>),
     /// Concurrent writers kept winning.
     #[error("concurrent writers kept winning; try again")]
     Contention,
@@ -877,18 +873,23 @@ fn check_limit(limit: u32) -> Result<usize, Error> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(usize::try_from(limit).unwrap_or(50))
     } else {
-        Err(Error::Invalid {
-            field: "limit",
-            message: format!("must be between 1 and {MAX_LIMIT}"),
-        })
+        Err(Error::Invalid(vec![
+            Invalid::OutOfRange {
+                min: 1,
+                max: i64::from(MAX_LIMIT),
+            }
+            .at("limit"),
+        ]))
     }
 }
 
 fn bad_cursor() -> Error {
-    Error::Invalid {
-        field: "cursor",
-        message: "not a cursor this listing gave out".into(),
-    }
+    Error::Invalid(vec![
+        Invalid::BadFormat {
+            expected: "a cursor this listing gave out",
+        }
+        .at("cursor"),
+    ])
 }
 
 fn parse_slot_cursor(cursor: &str) -> Result<u64, Error> {
