@@ -475,3 +475,199 @@ pub(crate) fn page(page: &ws::PageRequest) -> PageRequest {
         cursor: page.cursor.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn input() -> ws::NewSubscription {
+        ws::NewSubscription {
+            id: None,
+            plan_id: None,
+            schedule: Some(ws::Schedule::Every(ws::Interval {
+                every: 1,
+                unit: ws::Unit::Month,
+            })),
+            purchase_day: None,
+            timezone: Some("America/Sao_Paulo".into()),
+            start_at: "2025-01-31T12:00:00Z".into(),
+            end_at: None,
+            max_cycles: None,
+            channel: None,
+            currency: None,
+            customer: wit::Customer {
+                id: Some("c-17".into()),
+                name: "Ana Souza".into(),
+                email: "ana@example.com".into(),
+                document: None,
+                phone: None,
+            },
+            shipping_address: wit::Address {
+                street: "Rua A".into(),
+                number: "10".into(),
+                complement: None,
+                neighborhood: None,
+                city: "São Paulo".into(),
+                state: "SP".into(),
+                postal_code: "01001000".into(),
+                country: String::new(),
+            },
+            billing_address: None,
+            items: vec![wit::NewItem {
+                sku: "CAFE-500G".into(),
+                name: "Café 500 g".into(),
+                quantity: 1,
+                unit_price: 3990,
+                discount: 0,
+            }],
+            shipping: wit::Shipping {
+                method: "PAC".into(),
+                carrier: None,
+                price: 1200,
+            },
+            payment_method: wit::PaymentMethod::Pix,
+        }
+    }
+
+    fn now() -> Result<Timestamp, Box<dyn std::error::Error>> {
+        Ok(Timestamp::parse("2025-01-20T10:00:00Z")?)
+    }
+
+    #[test]
+    fn a_subscription_input_becomes_a_subscription_and_renders_back() -> TestResult {
+        let new = new_subscription(&input(), SubscriptionId::parse("s-1")?, None, now()?)?;
+        let sub = orderflow_domain::subscription::Subscription::new(new)?;
+        let rendered = render::subscription(&sub);
+        assert_eq!(rendered.id, "s-1");
+        assert_eq!(rendered.order.channel, "subscriptions");
+        assert_eq!(rendered.order.currency, "BRL");
+        assert_eq!(rendered.timezone, "America/Sao_Paulo");
+        assert_eq!(
+            rendered.next_run_at.as_deref(),
+            Some("2025-01-31T12:00:00Z")
+        );
+        assert!(matches!(
+            rendered.schedule,
+            ws::Schedule::Every(ws::Interval {
+                every: 1,
+                unit: ws::Unit::Month
+            })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_plan_supplies_what_the_subscription_leaves_out() -> TestResult {
+        let plan = Plan {
+            id: PlanId::parse("p-1")?,
+            name: Text::parse("Ração quinzenal", 200)?,
+            schedule: Schedule::every(2, Unit::Week)?,
+            purchase_day: None,
+            timezone: TimeZone::parse("Europe/Berlin")?,
+            max_cycles: Some(6),
+            created_at: now()?,
+        };
+        let mut bare = input();
+        bare.schedule = None;
+        bare.timezone = None;
+        let new = new_subscription(&bare, SubscriptionId::parse("s-2")?, Some(&plan), now()?)?;
+        assert_eq!(new.schedule, plan.schedule);
+        assert_eq!(new.timezone, plan.timezone);
+        assert_eq!(new.max_cycles, Some(6));
+        assert_eq!(new.plan_id, Some(plan.id));
+        Ok(())
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_with_its_path() -> TestResult {
+        let mut bad = input();
+        bad.schedule = None;
+        bad.timezone = Some("Mars/Olympus".into());
+        bad.start_at = "yesterday".into();
+        bad.customer.email = "not-an-email".into();
+        bad.items[0].sku = String::new();
+        let Err(Error::Invalid(fields)) =
+            new_subscription(&bad, SubscriptionId::parse("s-3")?, None, now()?)
+        else {
+            return Err("expected invalid fields".into());
+        };
+        let mut paths: Vec<&str> = fields.iter().map(|f| f.field()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "customer.email",
+                "items[0].sku",
+                "schedule",
+                "startAt",
+                "timezone"
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_template_the_order_rules_refuse_is_a_rule_error() -> TestResult {
+        let mut twice = input();
+        let item = twice.items[0].clone();
+        twice.items.push(item);
+        let refused = new_subscription(&twice, SubscriptionId::parse("s-4")?, None, now()?);
+        let Err(e) = refused else {
+            return Err("expected a refusal".into());
+        };
+        assert!(matches!(
+            render::error(e),
+            ws::Error::Rejected(ws::RuleError::Order(wit::RuleError::DuplicateSku(_)))
+        ));
+        Ok(())
+    }
+
+    fn command(c: &ws::Command) -> Result<Command, Error> {
+        super::command(c).map_err(Error::Invalid)
+    }
+
+    #[test]
+    fn commands_parse_with_their_reasons_and_edits() -> TestResult {
+        assert_eq!(
+            command(&ws::Command::Pause(Some("férias".into())))?,
+            Command::Pause {
+                reason: Some(Text::parse("férias", 200)?)
+            }
+        );
+        assert_eq!(
+            command(&ws::Command::Cancel(Some("  ".into())))?,
+            Command::Cancel { reason: None }
+        );
+        let edit = command(&ws::Command::EditOrder(ws::OrderEdit {
+            customer: None,
+            shipping_address: None,
+            billing_address: None,
+            items: None,
+            shipping: None,
+            payment_method: Some(wit::PaymentMethod::Boleto),
+        }))?;
+        let Command::EditOrder(edit) = edit else {
+            return Err("expected an order edit".into());
+        };
+        assert_eq!(edit.payment.map(|p| p.method), Some(PaymentMethod::Boleto));
+        let bad = command(&ws::Command::EditSchedule(ws::ScheduleEdit {
+            schedule: ws::Schedule::Cron("nope".into()),
+            purchase_day: None,
+            timezone: "UTC".into(),
+            anchor: "2025-02-01T00:00:00Z".into(),
+            end_at: None,
+            max_cycles: None,
+        }));
+        let Err(Error::Invalid(fields)) = bad else {
+            return Err("expected invalid fields".into());
+        };
+        assert_eq!(
+            fields.iter().map(|f| f.field()).collect::<Vec<_>>(),
+            ["schedule.cron"]
+        );
+        Ok(())
+    }
+}
