@@ -508,7 +508,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         }
         // The claim of the version before the one just replaced is no longer needed: every
         // writer that could still apply it has been overtaken by two writes.
-        if let Some(version) = old.subscription.version().checked_sub(1) {
+        if let Some(version) = old.subscription.version().checked_sub(1).filter(|v| *v > 0) {
             self.kv.delete(&keys::stats_claim(id, version))?;
         }
         Ok(())

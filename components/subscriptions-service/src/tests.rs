@@ -1086,3 +1086,23 @@ fn six_nested_passes_create_each_cycle_once() -> TestResult {
         Ok(())
     })
 }
+
+#[test]
+fn a_pass_costs_a_bounded_number_of_store_calls_per_order() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    for n in 0..200 {
+        let id: &'static str = Box::leak(format!("s-{n}").into_boxed_str());
+        Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    }
+    pass(&kv, &orders, "2025-01-31T11:00:00Z")?;
+    kv.clear_calls();
+    let report = pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    assert_eq!(report.created, 200);
+    let per_order = kv.calls().len() / 200;
+    // 22 today: find (entry, document), claim and stamp, re-read, record (compare-and-swap,
+    // stats claim, cycle record, cursor, new due entry with its three occupancy counters, stats
+    // counters, old entry deleted), release. Keep it from creeping up.
+    assert!(per_order <= 22, "{per_order} store calls per order");
+    Ok(())
+}
