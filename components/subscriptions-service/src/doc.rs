@@ -81,6 +81,10 @@ pub(crate) struct Stored {
     /// by whoever touches the document next.
     #[serde(default)]
     pub(crate) stats: Option<StatsDelta>,
+    /// The cycle records this version settled, written after the swap by the writer and again
+    /// by whoever writes next.
+    #[serde(default)]
+    pub(crate) cycles: Vec<CycleRecord>,
 }
 
 impl Stored {

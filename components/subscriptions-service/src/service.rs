@@ -5,16 +5,16 @@
 //! 1. `cas_current` the document; apply the stats change its version left (claimed by version
 //!    with `increment`, so it is counted once whoever applies it).
 //! 2. Decide with the domain (`Subscription::apply`). Write what the new version adds before it
-//!    exists — index entries in freshly incremented slots, its due entry, the cycle records its
-//!    events settle — all idempotent, harmless if the swap never happens (readers check every
-//!    entry against the document it names).
+//!    exists — index entries in freshly incremented slots, its due entry — idempotent, harmless
+//!    if the swap never happens (readers check every entry against the document it names).
 //! 3. Swap in the new document with a fresh write id and its stats change. A `cas-failed` answer
 //!    is checked by re-reading: a document that carries our write id means the swap happened
 //!    (Redis-backed Spin reports successful swaps as failed); otherwise another writer won and we
 //!    retry from 1, at most [`MAX_ATTEMPTS`] times, then answer [`Error::Contention`].
-//! 4. Apply the stats change and delete the entries the old version held and the new one does
-//!    not. A crash before that leaves stale entries, which readers skip, and a pending stats
-//!    change, which the next writer applies.
+//! 4. Write the cycle records the new version settled (they travel in the document), apply its
+//!    stats change, and delete the entries the old version held and the new one does not. A
+//!    crash before that leaves stale entries, which readers skip, and records and a stats change
+//!    in the document, which the next writer applies before it decides.
 //!
 //! Creation is never decided by a swap (a swap on an absent key is an unconditional upsert on
 //! Spin): a subscription or plan id is claimed with `increment`, and only the caller that gets 1
@@ -302,6 +302,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             slots: BTreeMap::new(),
             due: None,
             stats: None,
+            cycles: Vec::new(),
         };
         let next = self.next_document(&empty, None, sub.clone(), &mut allocations)?;
         let bytes = encode(&next).map_err(Error::Store)?;
@@ -361,6 +362,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             };
             let stored: Stored = decode(&key, &bytes).map_err(Error::Store)?;
             self.settle_stats(id, &stored)?;
+            self.settle_cycles(id, &stored)?;
             let transition = decide(&stored.subscription)?;
             if transition.events.is_empty() {
                 return Ok(Written {
@@ -368,13 +370,13 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                     events: Vec::new(),
                 });
             }
-            self.write_cycles(&stored.subscription, &transition.events)?;
-            let next = self.next_document(
+            let mut next = self.next_document(
                 &stored,
                 Some(&stored.subscription),
                 transition.subscription.clone(),
                 &mut allocations,
             )?;
+            next.cycles = self.cycle_records(&stored.subscription, &transition.events);
             let bytes = encode(&next).map_err(Error::Store)?;
             let swapped = match self.kv.cas_swap(cas, &bytes)? {
                 Swap::Swapped => true,
@@ -446,6 +448,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             slots,
             due,
             stats,
+            cycles: Vec::new(),
         })
     }
 
@@ -495,6 +498,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     /// After a successful swap: the stats change, and the entries `old` held that `next` does
     /// not are deleted.
     fn after_write(&self, id: &SubscriptionId, old: &Stored, next: &Stored) -> Result<(), Error> {
+        self.settle_cycles(id, next)?;
         self.settle_stats(id, next)?;
         for (index, slot) in &old.slots {
             if next.slots.get(index) != Some(slot) {
@@ -576,10 +580,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         Err(Error::Contention)
     }
 
-    /// Writes the cycle records that `events` settle (before the swap: records are idempotent
-    /// and keyed by cycle number; listings only show numbers the document has settled).
-    fn write_cycles(&self, old: &Subscription, events: &[Event]) -> Result<(), Error> {
-        let id = old.id();
+    /// The cycle records that `events` settle: created, skipped and missed cycles (a range is one
+    /// record). A failed attempt is not a record: the document's `attempts` and `lastError` say
+    /// it, and listings show it as the pending cycle.
+    fn cycle_records(&self, old: &Subscription, events: &[Event]) -> Vec<CycleRecord> {
         let at = self.now();
         let range = |first: u32, last: u32, status: CycleStatus| CycleRecord {
             number: first,
@@ -590,20 +594,26 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             attempts: 0,
             error: None,
         };
-        for event in events {
-            let record = match event {
-                Event::CycleRecorded(cycle) => CycleRecord {
-                    number: cycle.number,
-                    through: None,
-                    scheduled_for: cycle.scheduled_for,
-                    status: cycle.status,
-                    order_id: cycle.order_id.clone(),
-                    attempts: cycle.attempts,
-                    error: cycle.error.clone(),
+        events
+            .iter()
+            .filter_map(|event| match event {
+                Event::CycleRecorded(cycle) => match cycle.status {
+                    CycleStatus::Failed => None,
+                    CycleStatus::Created | CycleStatus::Skipped | CycleStatus::Missed => {
+                        Some(CycleRecord {
+                            number: cycle.number,
+                            through: None,
+                            scheduled_for: cycle.scheduled_for,
+                            status: cycle.status,
+                            order_id: cycle.order_id.clone(),
+                            attempts: cycle.attempts,
+                            error: cycle.error.clone(),
+                        })
+                    }
                 },
-                Event::CyclesMissed(r) => range(r.first(), r.last(), CycleStatus::Missed),
+                Event::CyclesMissed(r) => Some(range(r.first(), r.last(), CycleStatus::Missed)),
                 Event::Resumed { skipped: Some(r) } => {
-                    range(r.first(), r.last(), CycleStatus::Skipped)
+                    Some(range(r.first(), r.last(), CycleStatus::Skipped))
                 }
                 Event::Resumed { skipped: None }
                 | Event::Paused { .. }
@@ -611,9 +621,18 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 | Event::CycleSkipMarked(_)
                 | Event::ScheduleEdited { .. }
                 | Event::OrderEdited
-                | Event::Finished => continue,
-            };
-            let bytes = encode(&record).map_err(Error::Store)?;
+                | Event::Finished => None,
+            })
+            .collect()
+    }
+
+    /// Writes the cycle records a document's version settled. Its writer does it after the swap
+    /// and every later writer again before deciding (a crash in between loses nothing); the keys
+    /// of different versions never overlap (a cycle is settled once), so a late repeat never
+    /// overwrites a newer record, and a writer whose swap lost never writes any.
+    fn settle_cycles(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
+        for record in &stored.cycles {
+            let bytes = encode(record).map_err(Error::Store)?;
             self.kv.set(&keys::cycle(id, record.number), &bytes)?;
         }
         Ok(())
@@ -748,25 +767,44 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         page: &PageRequest,
     ) -> Result<Page<CycleRecord>, Error> {
         let limit = check_limit(page.limit)?;
-        let sub = self.get(id)?;
+        let stored = self.read(id)?.ok_or(Error::NotFound)?;
+        let sub = &stored.subscription;
         let mut number = match &page.cursor {
             Some(cursor) => u32::try_from(parse_slot_cursor(cursor)?).map_err(|_| bad_cursor())?,
             None => 1,
         };
-        // Settled cycles, and the pending one once an attempt at it failed.
+        // Settled cycles have records; the pending one is shown once an attempt at it failed.
+        let settled = sub.next_cycle().saturating_sub(1);
         let last = if sub.attempts() > 0 {
             sub.next_cycle()
         } else {
-            sub.next_cycle().saturating_sub(1)
+            settled
         };
         let mut items = Vec::new();
         let mut scanned = 0;
         while number <= last && items.len() < limit && scanned < MAX_SCAN {
+            if number > settled {
+                items.push(CycleRecord {
+                    number,
+                    through: None,
+                    scheduled_for: sub.scheduled_for(number).unwrap_or(sub.updated_at()),
+                    status: CycleStatus::Failed,
+                    order_id: None,
+                    attempts: sub.attempts(),
+                    error: sub.last_error().cloned(),
+                });
+                number = number.saturating_add(1);
+                continue;
+            }
             let key = keys::cycle(id, number);
             scanned += 1;
-            match self.kv.get(&key)? {
-                Some(bytes) => {
-                    let record: CycleRecord = decode(&key, &bytes).map_err(Error::Store)?;
+            let record = match self.kv.get(&key)? {
+                Some(bytes) => Some(decode::<CycleRecord>(&key, &bytes).map_err(Error::Store)?),
+                // Settled by the last write, whose writer died before writing the records.
+                None => stored.cycles.iter().find(|r| r.number == number).cloned(),
+            };
+            match record {
+                Some(record) => {
                     number = record.through.unwrap_or(number).saturating_add(1);
                     items.push(record);
                 }

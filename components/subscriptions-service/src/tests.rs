@@ -617,7 +617,7 @@ fn a_pass_that_dies_after_placing_is_recorded_by_the_next_without_a_second_order
         let orders = FakeOrders::default();
         Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
         // The order is placed, then the process dies before the cycle is recorded.
-        kv.fail_writes_under("sub/c/");
+        kv.fail_writes_under("sub/s/");
         let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
         assert_eq!((died.created, died.errors.len()), (0, 1));
         assert_eq!(orders.count(), 1);
@@ -1105,4 +1105,34 @@ fn a_pass_costs_a_bounded_number_of_store_calls_per_order() -> TestResult {
     // counters, old entry deleted), release. Keep it from creeping up.
     assert!(per_order <= 22, "{per_order} store calls per order");
     Ok(())
+}
+
+#[test]
+fn cycle_records_lost_with_a_crash_after_the_write_are_shown_and_rewritten() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // The cycle is recorded in the document; the process dies before its record is written.
+        kv.fail_writes_under("sub/c/");
+        let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!(died.errors.len(), 1);
+        kv.heal();
+        assert!(kv.peek("sub/c/s-1/1").is_none());
+        // Listings read it from the document meanwhile; the next write writes it.
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [(1, None, CycleStatus::Created)]
+        );
+        assert_eq!(pass(kv, &orders, "2025-02-28T12:00:00Z")?.created, 1);
+        assert!(kv.peek("sub/c/s-1/1").is_some());
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [
+                (1, None, CycleStatus::Created),
+                (2, None, CycleStatus::Created)
+            ]
+        );
+        assert_eq!(orders.count(), 2);
+        Ok(())
+    })
 }
