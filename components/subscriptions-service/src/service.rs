@@ -173,7 +173,7 @@ pub struct Subscriptions<'a, K: Kv> {
 #[derive(Debug, Default)]
 struct Allocations {
     slots: HashMap<IndexName, u64>,
-    due: Option<DueSlot>,
+    dues: Vec<DueSlot>,
 }
 
 impl<'a, K: Kv> Subscriptions<'a, K> {
@@ -269,7 +269,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
 
     /// Plans, newest first.
     pub fn plans(&self, page: &PageRequest) -> Result<Page<Plan>, Error> {
-        self.walk_index(&IndexName::plans(), page, |pointer| {
+        self.walk_index(&IndexName::plans(), page, |_, pointer| {
             let Ok(id) = PlanId::parse(&pointer.id) else {
                 return Ok(None);
             };
@@ -353,8 +353,26 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
     ) -> Result<Written, Error> {
-        let key = keys::subscription(id);
         let mut allocations = Allocations::default();
+        let result = self.write_with(id, &decide, &mut allocations);
+        if result.is_err() {
+            // Entries written for attempts that did not commit. The document decides which (a
+            // swap that answered an error may have written); if it cannot be read, or the
+            // cleanup fails, they stay as garbage that readers skip.
+            if let Ok(current) = self.read(id) {
+                self.discard_unused(&allocations, current.as_ref()).ok();
+            }
+        }
+        result
+    }
+
+    fn write_with(
+        &self,
+        id: &SubscriptionId,
+        decide: &impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
+        allocations: &mut Allocations,
+    ) -> Result<Written, Error> {
+        let key = keys::subscription(id);
         for _ in 0..MAX_ATTEMPTS {
             let (cas, bytes) = self.kv.cas_current(&key)?;
             let Some(bytes) = bytes else {
@@ -374,7 +392,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 &stored,
                 Some(&stored.subscription),
                 transition.subscription.clone(),
-                &mut allocations,
+                allocations,
             )?;
             next.cycles = self.cycle_records(&stored.subscription, &transition.events);
             let bytes = encode(&next).map_err(Error::Store)?;
@@ -388,6 +406,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 continue;
             }
             self.after_write(id, &stored, &next)?;
+            self.discard_unused(allocations, Some(&next))?;
             return Ok(Written {
                 subscription: transition.subscription,
                 events: transition.events,
@@ -472,11 +491,12 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         {
             return Ok(current);
         }
-        if let Some(allocated) = allocations.due
-            && allocated.at == at
-            && allocated.bucket >= target
+        if let Some(allocated) = allocations
+            .dues
+            .iter()
+            .find(|d| d.at == at && d.bucket >= target)
         {
-            return Ok(allocated);
+            return Ok(*allocated);
         }
         // Occupancy first: a pass that finds an era, day or hour empty skips it.
         self.kv.increment(&keys::due_era_counter(target.era()), 1)?;
@@ -491,8 +511,28 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             slot,
             at,
         };
-        allocations.due = Some(due);
+        allocations.dues.push(due);
         Ok(due)
+    }
+
+    /// Deletes the index and due entries allocated during a write that the document as stored
+    /// does not hold: a retry after a lost swap may have decided differently.
+    fn discard_unused(
+        &self,
+        allocations: &Allocations,
+        next: Option<&Stored>,
+    ) -> Result<(), Error> {
+        for (index, slot) in &allocations.slots {
+            if next.is_none_or(|n| n.slots.get(index) != Some(slot)) {
+                self.kv.delete(&keys::index_entry(index, *slot))?;
+            }
+        }
+        for due in &allocations.dues {
+            if next.is_none_or(|n| n.due != Some(*due)) {
+                self.kv.delete(&keys::due_entry(due.bucket, due.slot))?;
+            }
+        }
+        Ok(())
     }
 
     /// After a successful swap: the stats change, and the entries `old` held that `next` does
@@ -649,7 +689,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             Filter::Customer(customer) => IndexName::customer(customer),
             Filter::DueBefore(before) => return self.list_due(*before, page),
         };
-        self.walk_index(&index, page, |pointer| {
+        self.walk_index(&index, page, |slot, pointer| {
             let Some(id) = subscription_id(pointer) else {
                 return Ok(None);
             };
@@ -657,9 +697,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 return Ok(None);
             };
             // An entry left by a crash, or by a write whose swap lost, names a subscription
-            // that is not (or no longer) in the index: the document decides.
+            // that is not (or no longer) in the index at that slot: the document decides, so
+            // each subscription is listed once.
             Ok(
-                (stored.slots.contains_key(&index) && matches(filter, &stored.subscription))
+                (stored.slots.get(&index) == Some(&slot) && matches(filter, &stored.subscription))
                     .then_some(stored.subscription),
             )
         })
@@ -670,7 +711,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         &self,
         index: &IndexName,
         page: &PageRequest,
-        load: impl Fn(&Pointer) -> Result<Option<T>, Error>,
+        load: impl Fn(u64, &Pointer) -> Result<Option<T>, Error>,
     ) -> Result<Page<T>, Error> {
         let limit = check_limit(page.limit)?;
         let mut slot = match &page.cursor {
@@ -680,6 +721,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let mut items = Vec::new();
         let mut scanned = 0;
         while slot > 0 && items.len() < limit && scanned < MAX_SCAN {
+            let here = slot;
             let key = keys::index_entry(index, slot);
             slot -= 1;
             scanned += 1;
@@ -687,7 +729,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 continue;
             };
             let pointer: Pointer = decode(&key, &bytes).map_err(Error::Store)?;
-            if let Some(item) = load(&pointer)? {
+            if let Some(item) = load(here, &pointer)? {
                 items.push(item);
             }
         }

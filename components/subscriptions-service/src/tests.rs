@@ -1002,6 +1002,8 @@ fn a_swap_that_errs_after_writing_is_settled_by_the_next_pass_without_a_second_o
     let next = pass(&kv, &orders, "2025-01-31T12:01:00Z")?;
     assert_eq!((next.due, next.created), (0, 0));
     assert_eq!(orders.count(), 1);
+    // Its new due entry survived the error: the next cycle is ordered on time.
+    assert_eq!(pass(&kv, &orders, "2025-02-28T12:00:00Z")?.created, 1);
     Ok(())
 }
 
@@ -1133,6 +1135,43 @@ fn cycle_records_lost_with_a_crash_after_the_write_are_shown_and_rewritten() -> 
             ]
         );
         assert_eq!(orders.count(), 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_write_that_loses_its_swap_leaves_no_index_entry_behind() -> TestResult {
+    both_modes(|kv| {
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let id = SubscriptionId::parse("s-1")?;
+        // A cancel lands between the pause's read and its swap: the pause is then refused.
+        let other = id.clone();
+        kv.interleave(move |kv| {
+            let canceled = service(kv, at("2025-01-21T00:00:00Z")).apply(
+                &other,
+                Command::Cancel { reason: None },
+                None,
+            );
+            assert!(canceled.is_ok());
+        });
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        let paused = s.apply(&id, Command::Pause { reason: None }, None);
+        assert!(matches!(paused, Err(Error::Rejected(_))), "{paused:?}");
+        assert!(
+            !kv.keys()
+                .iter()
+                .any(|k| k.starts_with("sub/ix/status/paused/"))
+        );
+        let listed = |status| -> Fallible<usize> {
+            Ok(s.list(&Filter::Status(status), &PageRequest::default())?
+                .items
+                .len())
+        };
+        assert_eq!(listed(SubscriptionStatus::Paused)?, 0);
+        assert_eq!(listed(SubscriptionStatus::Canceled)?, 1);
+        assert_eq!(listed(SubscriptionStatus::Active)?, 0);
+        let stats = s.stats()?;
+        assert_eq!((stats.active, stats.paused, stats.canceled), (0, 0, 1));
         Ok(())
     })
 }
