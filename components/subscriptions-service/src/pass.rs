@@ -22,7 +22,8 @@
 //! A pass that finds the claim taken looks the order up by that identity: found, it records the
 //! cycle; not found and the claim older than [`CLAIM_LEASE`] (its pass died), it places it
 //! itself — safe, since placing the same identity twice yields one order; otherwise it leaves the
-//! cycle to its holder. The cycle is recorded with `Command::RecordCycle` under compare-and-swap;
+//! cycle to its holder, and the cursor stays before that minute until a later pass finds the
+//! cycle recorded or the claim expired. The cycle is recorded with `Command::RecordCycle` under compare-and-swap;
 //! a pass that finds it already recorded (`cycle-not-pending`) has nothing left to do.
 
 use std::collections::{HashMap, HashSet};
@@ -141,8 +142,14 @@ impl<K: Kv> Subscriptions<'_, K> {
                     break 'buckets;
                 }
                 seen.insert(id.clone());
+                let deferred = report.in_progress;
                 if let Err(e) = self.pass_one(&id, orders, &options.policy, &mut report) {
                     report.errors.push(format!("subscription {id}: {e}"));
+                    unfinished.get_or_insert(current);
+                }
+                // A cycle left to a live claim keeps its minute in the next pass's reach: if
+                // its holder dies, the entry is the only way back to it.
+                if report.in_progress > deferred {
                     unfinished.get_or_insert(current);
                 }
             }

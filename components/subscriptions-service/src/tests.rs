@@ -600,11 +600,13 @@ fn a_claim_stamped_by_a_pass_that_died_is_taken_over_once_its_lease_ends() -> Te
         s.kv.increment(&crate::keys::cycle_claim(&id, 1), 1)?;
         s.kv.set(
             &crate::keys::cycle_claim_at(&id, 1),
-            br#"{"at":"2025-01-31T12:00:00Z"}"#,
+            br#"{"at":"2025-01-31T12:04:30Z"}"#,
         )?;
-        let early = pass(kv, &orders, "2025-01-31T12:01:00Z")?;
+        // A live claim: left to its holder, and the cursor stays before its minute so that a
+        // later pass comes back to it (here, the holder is dead).
+        let early = pass(kv, &orders, "2025-01-31T12:05:00Z")?;
         assert_eq!((early.created, early.in_progress), (0, 1));
-        let late = pass(kv, &orders, "2025-01-31T12:03:00Z")?;
+        let late = pass(kv, &orders, "2025-01-31T12:10:00Z")?;
         assert_eq!((late.created, late.in_progress), (1, 0), "{late:?}");
         assert_eq!(orders.count(), 1);
         Ok(())
