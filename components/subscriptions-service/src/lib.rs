@@ -7,12 +7,10 @@
 //! `sub/` key layout. [`Subscriptions`] takes any [`kv::Kv`]: [`kv::SpinKv`] in a component, an
 //! in-memory store in the tests. A pass places orders through the [`Orders`] trait:
 //! [`WitOrders`] over the imported `orderflow:core/orders` in a component, a fake in the tests.
-//! The WIT contract this crate is to export is `wit/subscriptions.wit` (`orderflow:core/
-//! subscriptions`, world `subscriptions-service`); its bindings are generated at every build.
 //!
 //! The crate is also the service component: [`component::Component`] exports
-//! `orderflow:core/subscriptions` (built as a `cdylib` for `wasm32-wasip2`), to be composed into
-//! the handlers that import it. Not here yet (issue 5): the `subscriptions-api` HTTP component,
+//! `orderflow:core/subscriptions` (`wit/subscriptions.wit`, world `subscriptions-service`; built
+//! as a `cdylib` for `wasm32-wasip2`), to be composed into the handlers that import it. Not here yet (issue 5): the `subscriptions-api` HTTP component,
 //! the cron-triggered `subscription-runner`, composition, end-to-end tests and the benchmark.
 //!
 //! # Key layout
@@ -25,8 +23,8 @@
 //! | `sub/n/seq/subscription`, `sub/n/seq/plan` | the last generated `s-{n}` / `p-{n}` | `increment` |
 //! | `sub/n/sc/{subscriptionId}`, `sub/n/pc/{planId}` | creation claims of an id | `increment` (the caller that gets 1 creates) |
 //! | `sub/p/{planId}` | the plan | `set` by the claim holder |
-//! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, its index slots, its due entry, its pending stats change | `set` at creation (claim holder), then compare-and-swap |
-//! | `sub/c/{subscriptionId}/{cycle}` | the cycle record (a range of missed or skipped cycles is one record at its first number, with `through`) | `set`, deterministic per settled cycle |
+//! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, its index slots, its due entry, the stats change and cycle records of its last write | `set` at creation (claim holder), then compare-and-swap |
+//! | `sub/c/{subscriptionId}/{cycle}` | the record of a settled cycle (a range of missed or skipped cycles is one record at its first number, with `through`); a failed attempt is in the document, not here | `set` after the swap that settled it, and again by the next writer (each cycle is settled once) |
 //! | `sub/n/ix/{index}` · `sub/ix/{index}/{slot}` | index slot counter · `{id}` of the entry's holder; indexes `plans`, `all`, `status/{status}`, `customer/{id or email}` | `increment` · `set`/`delete` by the holder |
 //! | `sub/n/due/m/{minute}` · `sub/due/{minute}/{slot}` | due-index slot counter of a minute bucket · `{id}` of the subscription whose next run it is | `increment` · `set`/`delete` by the holder |
 //! | `sub/n/due/h/{hour}`, `sub/n/due/d/{day}`, `sub/n/due/y/{era}` | due entries ever allocated in an hour, day, 365-day era (lets a pass skip empty time with one read) | `increment` |

@@ -23,8 +23,9 @@
 //! cycle; not found and the claim older than [`CLAIM_LEASE`] (its pass died), it places it
 //! itself — safe, since placing the same identity twice yields one order; otherwise it leaves the
 //! cycle to its holder, and the cursor stays before that minute until a later pass finds the
-//! cycle recorded or the claim expired. The cycle is recorded with `Command::RecordCycle` under compare-and-swap;
-//! a pass that finds it already recorded (`cycle-not-pending`) has nothing left to do.
+//! cycle recorded or the claim expired. The cycle is recorded with `Command::RecordCycle` under
+//! compare-and-swap; a pass that finds it already recorded (`cycle-not-pending`) has nothing
+//! left to do.
 
 use std::collections::{HashMap, HashSet};
 
