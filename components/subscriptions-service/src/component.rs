@@ -122,6 +122,14 @@ impl ws::Guest for Component {
         with_service(|s| s.stats()).map(|st| render::stats(&st))
     }
 
+    fn check(repair: bool) -> Result<ws::CheckReport, ws::Error> {
+        with_service(|s| s.check(repair)).map(|r| ws::CheckReport {
+            subscriptions: r.subscriptions,
+            inconsistencies: r.inconsistencies,
+            repaired: r.repaired,
+        })
+    }
+
     fn run_pass(at: Option<String>) -> Result<ws::PassReport, ws::Error> {
         let at = match at {
             Some(at) => convert::instant(&at, "now").map_err(|f| render::invalid(&f))?,

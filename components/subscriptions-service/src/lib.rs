@@ -58,6 +58,7 @@ pub mod bindings {
     export!(Component);
 }
 
+pub mod check;
 pub mod component;
 mod convert;
 pub mod doc;
@@ -74,6 +75,7 @@ pub mod stats;
 mod tests;
 pub mod wit_orders;
 
+pub use check::CheckReport;
 pub use doc::{CycleRecord, Plan};
 pub use orders::{Orders, OrdersError, PlacedOrder, order_identity};
 pub use pass::{PassOptions, PassReport};

@@ -353,8 +353,19 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
     ) -> Result<Written, Error> {
+        self.write_or_touch(id, decide, false)
+    }
+
+    /// [`Self::write`]; with `touch`, a decision that changes nothing still rewrites the document
+    /// (a fresh write id, and a due entry re-registered where a pass will find it).
+    pub(crate) fn write_or_touch(
+        &self,
+        id: &SubscriptionId,
+        decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
+        touch: bool,
+    ) -> Result<Written, Error> {
         let mut allocations = Allocations::default();
-        let result = self.write_with(id, &decide, &mut allocations);
+        let result = self.write_with(id, &decide, &mut allocations, touch);
         if result.is_err() {
             // Entries written for attempts that did not commit. The document decides which (a
             // swap that answered an error may have written); if it cannot be read, or the
@@ -371,6 +382,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         decide: &impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
         allocations: &mut Allocations,
+        touch: bool,
     ) -> Result<Written, Error> {
         let key = keys::subscription(id);
         for _ in 0..MAX_ATTEMPTS {
@@ -382,7 +394,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             self.settle_stats(id, &stored)?;
             self.settle_cycles(id, &stored)?;
             let transition = decide(&stored.subscription)?;
-            if transition.events.is_empty() {
+            if transition.events.is_empty() && !touch {
                 return Ok(Written {
                     subscription: stored.subscription,
                     events: Vec::new(),

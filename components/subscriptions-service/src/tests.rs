@@ -1177,3 +1177,57 @@ fn a_write_that_loses_its_swap_leaves_no_index_entry_behind() -> TestResult {
         Ok(())
     })
 }
+
+#[test]
+fn check_finds_and_repairs_what_a_crash_left_out() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        Spec::monthly("s-2", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        let s = service(kv, at("2025-02-01T00:00:00Z"));
+        assert_eq!(s.check(false)?.inconsistencies, Vec::<String>::new());
+        // Lost writes: s-1's cycle record and status entry, s-2's due entry.
+        for key in kv.keys() {
+            let lost = key == "sub/c/s-1/1"
+                || (key.starts_with("sub/ix/status/active/")
+                    && kv.peek(&key).is_some_and(|v| v == br#"{"id":"s-1"}"#))
+                || (key.starts_with("sub/due/")
+                    && kv.peek(&key).is_some_and(|v| v == br#"{"id":"s-2"}"#));
+            if lost {
+                kv.delete(&key)?;
+            }
+        }
+        let found = s.check(false)?;
+        assert_eq!(
+            (found.subscriptions, found.inconsistencies.len()),
+            (2, 3),
+            "{found:?}"
+        );
+        let repaired = s.check(true)?;
+        assert_eq!(repaired.repaired.len(), 3, "{repaired:?}");
+        assert!(s.check(false)?.inconsistencies.is_empty());
+        // Both are ordered next month.
+        assert_eq!(pass(kv, &orders, "2025-02-28T12:00:00Z")?.created, 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn check_re_registers_a_due_entry_no_pass_would_reach() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // Its entry is dropped and a pass moves the cursor past its minute.
+    for key in kv.keys() {
+        if key.starts_with("sub/due/") {
+            kv.delete(&key)?;
+        }
+    }
+    assert_eq!(pass(&kv, &orders, "2025-01-31T12:10:00Z")?.created, 0);
+    let s = service(&kv, at("2025-01-31T12:11:00Z"));
+    let repaired = s.check(true)?;
+    assert_eq!(repaired.repaired.len(), 1, "{repaired:?}");
+    assert_eq!(pass(&kv, &orders, "2025-01-31T12:12:00Z")?.created, 1);
+    Ok(())
+}
