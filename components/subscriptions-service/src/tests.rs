@@ -1231,3 +1231,82 @@ fn check_re_registers_a_due_entry_no_pass_would_reach() -> TestResult {
     assert_eq!(pass(&kv, &orders, "2025-01-31T12:12:00Z")?.created, 1);
     Ok(())
 }
+
+#[test]
+fn due_listings_page_soonest_first_across_minutes() -> TestResult {
+    both_modes(|kv| {
+        for (id, start) in [
+            ("s-3", "2025-03-01T12:00:00Z"),
+            ("s-1", "2025-02-01T12:00:00Z"),
+            ("s-2", "2025-02-01T12:00:30Z"),
+            ("s-4", "2025-09-01T12:00:00Z"),
+        ] {
+            Spec::monthly(id, start)?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        let filter = Filter::DueBefore(at("2025-04-01T00:00:00Z"));
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..10 {
+            let page = s.list(
+                &filter,
+                &PageRequest {
+                    limit: 1,
+                    cursor: cursor.clone(),
+                },
+            )?;
+            seen.extend(page.items.iter().map(|sub| sub.id().as_str().to_owned()));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, ["s-1", "s-2", "s-3"]);
+        Ok(())
+    })
+}
+
+#[test]
+fn weekly_across_berlin_dst_and_a_cron_schedule_order_at_local_time() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        // Weekly at 09:00 Berlin: 08:00Z in winter, 07:00Z once summer time starts (Mar 30).
+        let new = NewSubscription {
+            id: SubscriptionId::parse("berlin")?,
+            plan_id: None,
+            schedule: Schedule::every(1, Unit::Week)?,
+            purchase_day: None,
+            timezone: TimeZone::parse("Europe/Berlin")?,
+            start_at: at("2025-03-24T08:00:00Z"),
+            end_at: None,
+            max_cycles: None,
+            order: template("CAFE-500G", PaymentMethod::CreditCard)?,
+            now: at("2025-03-20T00:00:00Z"),
+        };
+        service(kv, at("2025-03-20T00:00:00Z")).create(new)?;
+        // Mondays 09:00 in São Paulo (12:00Z), by cron.
+        let mut cron = Spec::monthly("cron", "2025-03-20T00:00:00Z")?;
+        cron.schedule = Schedule::cron("0 0 9 * * MON")?;
+        cron.create(kv, "2025-03-20T00:00:00Z")?;
+        assert_eq!(pass(kv, &orders, "2025-03-24T08:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-24T12:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-31T06:59:00Z")?.created, 0);
+        assert_eq!(pass(kv, &orders, "2025-03-31T07:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-31T12:00:00Z")?.created, 1);
+        let scheduled = |id: &str| -> Fallible<Vec<String>> {
+            Ok(cycles(kv, id)?
+                .iter()
+                .map(|r| r.scheduled_for.to_rfc3339())
+                .collect())
+        };
+        assert_eq!(
+            scheduled("berlin")?,
+            ["2025-03-24T08:00:00Z", "2025-03-31T07:00:00Z"]
+        );
+        assert_eq!(
+            scheduled("cron")?,
+            ["2025-03-24T12:00:00Z", "2025-03-31T12:00:00Z"]
+        );
+        Ok(())
+    })
+}
