@@ -1,6 +1,6 @@
 //! The component edge: the exported `orderflow:core/subscriptions` interface. Each export parses
-//! its WIT input into domain values ([`crate::convert`]), opens the store, runs the store logic
-//! ([`Subscriptions`], over [`SpinKv`]) and renders the result back ([`crate::render`]). A pass
+//! its WIT input into domain values (`convert`), opens the store, runs the store logic
+//! ([`Subscriptions`], over [`SpinKv`]) and renders the result back (`render`). A pass
 //! places orders through the imported `orderflow:core/orders` ([`WitOrders`]).
 
 use std::hash::{BuildHasher, Hasher};

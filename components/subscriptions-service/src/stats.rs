@@ -1,5 +1,5 @@
 //! Dashboard numbers kept as counters on every write, never computed by scanning: what one
-//! subscription contributes ([`contribution`]), and its monthly recurring revenue.
+//! subscription contributes (`contribution`), and its monthly recurring revenue.
 
 use orderflow_domain::subscription::{Schedule, Subscription, SubscriptionStatus, Unit};
 use orderflow_domain::values::{Currency, Money};

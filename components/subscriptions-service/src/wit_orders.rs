@@ -38,7 +38,7 @@ impl Orders for WitOrders {
         }
     }
 
-    /// Reads pending orders oldest first (at most [`UNPAID_PAGES`] pages) and expires the pix
+    /// Reads pending orders oldest first (at most five pages of 200) and expires the pix
     /// and boleto ones past their deadline. Its cost grows with the pending orders it reads,
     /// not only with those that expire: an index of pending payments by deadline in the orders
     /// service is what would fix that.
