@@ -1,14 +1,18 @@
 //! The subscriptions service's check-and-repair: an admin operation that walks every
 //! subscription (through the `all` index) and puts back what a crash can leave out — index
-//! entries, due entries, cycle records. Its cost grows with the data, so it is never on a
-//! request or pass path.
+//! entries, due entries, cycle records — and recounts the status and revenue counters. Its cost
+//! grows with the data, so it is never on a request or pass path; run it when the store is quiet
+//! (a write between its count and its repair would be counted twice).
 
-use orderflow_domain::subscription::Transition;
+use std::collections::BTreeMap;
+
+use orderflow_domain::subscription::{SubscriptionStatus, Transition};
 
 use crate::doc::{Pointer, Stored, decode, encode, subscription_id};
 use crate::keys::{self, IndexName};
 use crate::kv::Kv;
 use crate::service::{Error, Subscriptions};
+use crate::stats::contribution;
 
 /// What [`Subscriptions::check`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +33,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         let all = IndexName::all();
         let last = u64::try_from(self.counter(&keys::index_counter(&all))?).unwrap_or(0);
         let cursor = self.pass_cursor()?;
+        let mut counted: BTreeMap<String, i64> = BTreeMap::new();
         for slot in 1..=last {
             let key = keys::index_entry(&all, slot);
             let Some(bytes) = self.kv.get(&key)? else {
@@ -52,9 +57,51 @@ impl<K: Kv> Subscriptions<'_, K> {
                 continue;
             }
             report.subscriptions += 1;
+            self.settle_stats(&id, &stored)?;
+            let mine = contribution(&stored.subscription);
+            *counted.entry(keys::stat_status(mine.status)).or_insert(0) += 1;
+            if let Some((currency, amount)) = mine.mrr {
+                let total = counted.entry(keys::stat_mrr(currency)).or_insert(0);
+                *total = total.saturating_add(amount);
+            }
             self.check_one(&stored, cursor, repair, &mut report)?;
         }
+        self.check_counters(&counted, repair, &mut report)?;
         Ok(report)
+    }
+
+    /// Compares the status and revenue counters with what the walk counted.
+    fn check_counters(
+        &self,
+        counted: &BTreeMap<String, i64>,
+        repair: bool,
+        report: &mut CheckReport,
+    ) -> Result<(), Error> {
+        let mut keys: Vec<String> = [
+            SubscriptionStatus::Active,
+            SubscriptionStatus::Paused,
+            SubscriptionStatus::Canceled,
+            SubscriptionStatus::Finished,
+        ]
+        .into_iter()
+        .map(keys::stat_status)
+        .collect();
+        keys.extend(self.currencies()?.into_iter().map(keys::stat_mrr));
+        for key in keys {
+            let expected = counted.get(&key).copied().unwrap_or(0);
+            let actual = self.counter(&key)?;
+            if actual == expected {
+                continue;
+            }
+            report.inconsistencies.push(format!(
+                "{key} is {actual}, the subscriptions add up to {expected}"
+            ));
+            if repair {
+                self.kv.increment(&key, expected.saturating_sub(actual))?;
+                report.repaired.push(format!("{key} set to {expected}"));
+            }
+        }
+        Ok(())
     }
 
     fn check_one(

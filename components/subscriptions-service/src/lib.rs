@@ -31,7 +31,7 @@
 //! | `sub/pass/cursor` | the last minute bucket passes have finished | compare-and-swap, only forward |
 //! | `sub/n/cc/{subscriptionId}/{cycle}` · `sub/cc/{subscriptionId}/{cycle}` | a cycle's order claim · when it was taken | `increment` (1 holds it) · `set` by the holder; both deleted once the cycle is recorded |
 //! | `sub/n/sx/{subscriptionId}/{version}` | the claim on applying a version's stats change once | `increment` |
-//! | `sub/n/st/status/{status}`, `sub/n/st/mrr/{currency}`, `sub/n/st/due/{hour}` | subscriptions per status, monthly recurring revenue (minor units), active subscriptions due per hour | `increment` by stats changes |
+//! | `sub/n/st/status/{status}`, `sub/n/st/mrr/{currency}`, `sub/n/st/due/{hour}` | subscriptions per status, monthly recurring revenue (minor units), active subscriptions due per hour | `increment` by stats changes (and by `check` to repair the first two) |
 //! | `sub/stat/currencies` | the currencies with a revenue counter | compare-and-swap |
 //!
 //! Minutes, hours and days count from the Unix epoch (UTC); minute `m` is the bucket of the

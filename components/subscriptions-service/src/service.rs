@@ -572,7 +572,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
 
     /// Applies the stats change a document carries, once: the caller that gets 1 from the
     /// version's claim applies it.
-    fn settle_stats(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
+    pub(crate) fn settle_stats(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
         let Some(delta) = stored.stats else {
             return Ok(());
         };
@@ -888,12 +888,8 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             }
             due_next_week = due_next_week.saturating_add(n);
         }
-        let currencies: crate::doc::Currencies = match self.kv.get(keys::CURRENCIES)? {
-            None => crate::doc::Currencies::default(),
-            Some(bytes) => decode(keys::CURRENCIES, &bytes).map_err(Error::Store)?,
-        };
         let mut mrr = Vec::new();
-        for currency in currencies.currencies {
+        for currency in self.currencies()? {
             let amount = self.counter(&keys::stat_mrr(currency))?;
             mrr.push((
                 currency,
@@ -912,6 +908,16 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     }
 
     // ----- helpers ---------------------------------------------------------------------------
+
+    /// The currencies that have a revenue counter.
+    pub(crate) fn currencies(&self) -> Result<Vec<orderflow_domain::values::Currency>, Error> {
+        match self.kv.get(keys::CURRENCIES)? {
+            None => Ok(Vec::new()),
+            Some(bytes) => decode::<crate::doc::Currencies>(keys::CURRENCIES, &bytes)
+                .map(|c| c.currencies)
+                .map_err(Error::Store),
+        }
+    }
 
     fn next_slot(&self, index: &IndexName) -> Result<u64, Error> {
         u64::try_from(self.kv.increment(&keys::index_counter(index), 1)?)

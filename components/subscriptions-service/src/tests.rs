@@ -1310,3 +1310,24 @@ fn weekly_across_berlin_dst_and_a_cron_schedule_order_at_local_time() -> TestRes
         Ok(())
     })
 }
+
+#[test]
+fn check_recounts_status_and_revenue_counters() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    Spec::monthly("s-2", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // A stats change applied twice (a claim lost with a crash, say).
+    kv.increment("sub/n/st/status/active", 1)?;
+    kv.increment("sub/n/st/mrr/BRL", 5190)?;
+    let s = service(&kv, at("2025-01-21T00:00:00Z"));
+    assert_eq!(s.check(false)?.inconsistencies.len(), 2);
+    s.check(true)?;
+    let stats = s.stats()?;
+    assert_eq!(stats.active, 2);
+    assert_eq!(
+        stats.monthly_recurring_revenue,
+        [(Currency::BRL, Money::from_minor(2 * 5190))]
+    );
+    assert!(s.check(false)?.inconsistencies.is_empty());
+    Ok(())
+}
