@@ -312,7 +312,6 @@ impl<K: Kv> Subscriptions<'_, K> {
             Err(e) => {
                 let reason = failure_reason(&e)?;
                 self.record(id, number, CycleOutcome::Failed { reason }, report)?;
-                report.failed += 1;
                 self.release(id, number)
             }
         }
@@ -328,6 +327,7 @@ impl<K: Kv> Subscriptions<'_, K> {
     ) -> Result<(), Error> {
         let now = self.now();
         let created = matches!(outcome, CycleOutcome::Created { .. });
+        let failed = matches!(outcome, CycleOutcome::Failed { .. });
         let result = self.write(id, |s| {
             Ok(s.apply(
                 Command::RecordCycle {
@@ -339,10 +339,12 @@ impl<K: Kv> Subscriptions<'_, K> {
         });
         match result {
             Ok(written) => {
+                // Counted only when this pass's record is the one that applied.
+                if !written.events.is_empty() {
+                    report.created += u64::from(created);
+                    report.failed += u64::from(failed);
+                }
                 if created {
-                    if !written.events.is_empty() {
-                        report.created += 1;
-                    }
                     self.release(id, number)?;
                 }
                 Ok(())
