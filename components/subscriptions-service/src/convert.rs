@@ -1,0 +1,673 @@
+//! WIT inputs of `orderflow:core/subscriptions` into domain values: parse, don't validate. Every
+//! bad field is collected as a [`FieldError`] with its camelCase JSON path.
+//!
+//! The customer, address, item and shipping parsers are copied from the orders service's
+//! `convert.rs` (same limits, same paths); like the key-value code they belong in a shared crate.
+
+use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, Shipping};
+use orderflow_domain::subscription::{
+    Command, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit, PurchaseDay,
+    Schedule, ScheduleEdit, SubscriptionPayment, SubscriptionStatus, TimeZone, Unit,
+};
+use orderflow_domain::values::{
+    Channel, Country, Currency, CustomerId, Document, Email, FieldError, Invalid, Money, Phone,
+    PlanId, PostalCode, Quantity, Sku, SubscriptionId, Text, Timestamp,
+};
+
+use crate::bindings::exports::orderflow::core::subscriptions as ws;
+use crate::bindings::orderflow::core::types as wit;
+use crate::doc::Plan;
+use crate::service::{Error, Filter, NewPlan, PageRequest};
+
+/// Longest names (people, products, plans), in characters.
+const NAME_MAX: usize = 200;
+/// Longest short codes (shipping methods, carriers, address numbers).
+const CODE_MAX: usize = 100;
+/// Longest address lines.
+const LINE_MAX: usize = 200;
+/// Longest reasons.
+const REASON_MAX: usize = 1_000;
+/// The channel of subscription orders when none is given.
+const DEFAULT_CHANNEL: &str = "subscriptions";
+
+/// Collects the errors of one input.
+#[derive(Debug, Default)]
+struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    fn take<T>(&mut self, path: &str, value: Result<T, Invalid>) -> Option<T> {
+        match value {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.errors.push(reason.at(path));
+                None
+            }
+        }
+    }
+
+    /// An optional value: `Some(None)` when absent, `None` when present and bad.
+    fn optional<T>(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        match value {
+            None => Some(None),
+            Some(value) => self.take(path, parse(value)).map(Some),
+        }
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(value) if self.errors.is_empty() => Ok(value),
+            Some(_) | None => Err(self.errors),
+        }
+    }
+}
+
+fn path(parent: &str, field: &str) -> String {
+    if parent.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
+
+fn text(max: usize) -> impl Fn(&str) -> Result<Text, Invalid> {
+    move |s| Text::parse(s, max)
+}
+
+fn amount(minor: i64) -> Result<Money, Invalid> {
+    Money::non_negative(minor)
+}
+
+fn payment_method(method: wit::PaymentMethod) -> PaymentMethod {
+    match method {
+        wit::PaymentMethod::CreditCard => PaymentMethod::CreditCard,
+        wit::PaymentMethod::Pix => PaymentMethod::Pix,
+        wit::PaymentMethod::Boleto => PaymentMethod::Boleto,
+        wit::PaymentMethod::Deposit => PaymentMethod::Deposit,
+        wit::PaymentMethod::BankTransfer => PaymentMethod::BankTransfer,
+    }
+}
+
+fn customer(f: &mut Fields, at: &str, c: &wit::Customer) -> Option<Customer> {
+    let id = f.optional(&path(at, "id"), c.id.as_deref(), CustomerId::parse);
+    let name = f.take(&path(at, "name"), Text::parse(&c.name, NAME_MAX));
+    let email = f.take(&path(at, "email"), Email::parse(&c.email));
+    let document = f.optional(
+        &path(at, "document"),
+        c.document.as_deref(),
+        Document::parse,
+    );
+    let phone = f.optional(&path(at, "phone"), c.phone.as_deref(), Phone::parse);
+    Some(Customer {
+        id: id?,
+        name: name?,
+        email: email?,
+        document: document?,
+        phone: phone?,
+    })
+}
+
+fn address(f: &mut Fields, at: &str, a: &wit::Address) -> Option<Address> {
+    let country = if a.country.trim().is_empty() {
+        Some(Country::BRA)
+    } else {
+        f.take(&path(at, "country"), Country::parse(a.country.trim()))
+    };
+    let brazil = country.as_ref().is_none_or(|c| *c == Country::BRA);
+    let street = f.take(&path(at, "street"), Text::parse(&a.street, LINE_MAX));
+    let number = f.take(&path(at, "number"), Text::parse(&a.number, CODE_MAX));
+    let complement = f.optional(
+        &path(at, "complement"),
+        a.complement.as_deref().filter(|s| !s.trim().is_empty()),
+        text(LINE_MAX),
+    );
+    let neighborhood = f.optional(
+        &path(at, "neighborhood"),
+        a.neighborhood.as_deref().filter(|s| !s.trim().is_empty()),
+        text(LINE_MAX),
+    );
+    let city = f.take(&path(at, "city"), Text::parse(&a.city, LINE_MAX));
+    let state = f.take(&path(at, "state"), Text::parse(&a.state, CODE_MAX));
+    let postal_code = f.take(
+        &path(at, "postalCode"),
+        PostalCode::parse(&a.postal_code, brazil),
+    );
+    Some(Address {
+        street: street?,
+        number: number?,
+        complement: complement?,
+        neighborhood: neighborhood?,
+        city: city?,
+        state: state?,
+        postal_code: postal_code?,
+        country: country?,
+    })
+}
+
+fn new_item(f: &mut Fields, at: &str, item: &wit::NewItem) -> Option<NewItem> {
+    let sku = f.take(&path(at, "sku"), Sku::parse(&item.sku));
+    let name = f.take(&path(at, "name"), Text::parse(&item.name, NAME_MAX));
+    let quantity = f.take(
+        &path(at, "quantity"),
+        Quantity::new(i64::from(item.quantity)),
+    );
+    let unit_price = f.take(&path(at, "unitPrice"), amount(item.unit_price));
+    let discount = f.take(&path(at, "discount"), amount(item.discount));
+    Some(NewItem {
+        sku: sku?,
+        name: name?,
+        quantity: quantity?,
+        unit_price: unit_price?,
+        discount: discount?,
+    })
+}
+
+fn items(f: &mut Fields, at: &str, items: &[wit::NewItem]) -> Option<Vec<NewItem>> {
+    let parsed: Vec<Option<NewItem>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| new_item(f, &format!("{at}[{i}]"), item))
+        .collect();
+    parsed.into_iter().collect()
+}
+
+fn shipping(f: &mut Fields, at: &str, s: &wit::Shipping) -> Option<Shipping> {
+    let method = f.take(&path(at, "method"), Text::parse(&s.method, CODE_MAX));
+    let carrier = f.optional(&path(at, "carrier"), s.carrier.as_deref(), text(CODE_MAX));
+    let price = f.take(&path(at, "price"), amount(s.price));
+    Some(Shipping {
+        method: method?,
+        carrier: carrier?,
+        price: price?,
+    })
+}
+
+fn timestamp(f: &mut Fields, at: &str, s: &str) -> Option<Timestamp> {
+    f.take(at, Timestamp::parse(s))
+}
+
+fn unit(unit: ws::Unit) -> Unit {
+    match unit {
+        ws::Unit::Day => Unit::Day,
+        ws::Unit::Week => Unit::Week,
+        ws::Unit::Month => Unit::Month,
+        ws::Unit::Year => Unit::Year,
+    }
+}
+
+/// A subscription status.
+pub(crate) fn status(status: ws::SubscriptionStatus) -> SubscriptionStatus {
+    match status {
+        ws::SubscriptionStatus::Active => SubscriptionStatus::Active,
+        ws::SubscriptionStatus::Paused => SubscriptionStatus::Paused,
+        ws::SubscriptionStatus::Canceled => SubscriptionStatus::Canceled,
+        ws::SubscriptionStatus::Finished => SubscriptionStatus::Finished,
+    }
+}
+
+fn schedule(f: &mut Fields, s: &ws::Schedule) -> Option<Schedule> {
+    let parsed = match s {
+        ws::Schedule::Every(interval) => Schedule::every(interval.every, unit(interval.unit)),
+        ws::Schedule::Cron(source) => Schedule::cron(source),
+    };
+    match parsed {
+        Ok(schedule) => Some(schedule),
+        Err(e) => {
+            f.errors.push(e.to_field_error());
+            None
+        }
+    }
+}
+
+fn purchase_day(f: &mut Fields, day: Option<u8>) -> Option<Option<PurchaseDay>> {
+    match day.map(PurchaseDay::new) {
+        None => Some(None),
+        Some(Ok(day)) => Some(Some(day)),
+        Some(Err(e)) => {
+            f.errors.push(e.to_field_error());
+            None
+        }
+    }
+}
+
+fn timezone(f: &mut Fields, name: &str) -> Option<TimeZone> {
+    match TimeZone::parse(name) {
+        Ok(tz) => Some(tz),
+        Err(e) => {
+            f.errors.push(e.to_field_error());
+            None
+        }
+    }
+}
+
+fn reason(f: &mut Fields, reason: Option<&str>) -> Option<Option<Text>> {
+    f.optional(
+        "reason",
+        reason.filter(|r| !r.trim().is_empty()),
+        text(REASON_MAX),
+    )
+}
+
+/// An id from a path or a call.
+pub(crate) fn subscription_id(id: &str) -> Result<SubscriptionId, Vec<FieldError>> {
+    SubscriptionId::parse(id).map_err(|e| vec![e.at("id")])
+}
+
+/// A plan id from a path or a call.
+pub(crate) fn plan_id(id: &str, field: &str) -> Result<PlanId, Vec<FieldError>> {
+    PlanId::parse(id).map_err(|e| vec![e.at(field)])
+}
+
+/// An instant from a call.
+pub(crate) fn instant(at: &str, field: &str) -> Result<Timestamp, Vec<FieldError>> {
+    Timestamp::parse(at).map_err(|e| vec![e.at(field)])
+}
+
+/// A plan to create, with its id (given or generated).
+pub(crate) fn new_plan(p: &ws::NewPlan, id: PlanId) -> Result<NewPlan, Vec<FieldError>> {
+    let mut f = Fields::default();
+    let name = f.take("name", Text::parse(&p.name, NAME_MAX));
+    let schedule = schedule(&mut f, &p.schedule);
+    let purchase_day = purchase_day(&mut f, p.purchase_day);
+    let timezone = timezone(&mut f, &p.timezone);
+    let value = (|| {
+        Some(NewPlan {
+            id,
+            name: name?,
+            schedule: schedule?,
+            purchase_day: purchase_day?,
+            timezone: timezone?,
+            max_cycles: p.max_cycles,
+        })
+    })();
+    f.finish(value)
+}
+
+/// A subscription to create: its id (given or generated), its plan if it names one (which
+/// supplies what the input leaves out), and the creation instant.
+pub(crate) fn new_subscription(
+    s: &ws::NewSubscription,
+    id: SubscriptionId,
+    plan: Option<&Plan>,
+    now: Timestamp,
+) -> Result<NewSubscription, Error> {
+    let mut f = Fields::default();
+    let schedule = match (&s.schedule, plan) {
+        (Some(given), _) => schedule(&mut f, given),
+        (None, Some(plan)) => Some(plan.schedule.clone()),
+        (None, None) => f.take("schedule", Err(Invalid::Required)),
+    };
+    let purchase_day = match (s.purchase_day, plan) {
+        (None, Some(plan)) => Some(plan.purchase_day),
+        (given, _) => purchase_day(&mut f, given),
+    };
+    let timezone = match (&s.timezone, plan) {
+        (Some(name), _) => timezone(&mut f, name),
+        (None, Some(plan)) => Some(plan.timezone),
+        (None, None) => Some(TimeZone::UTC),
+    };
+    let start_at = timestamp(&mut f, "startAt", &s.start_at);
+    let end_at = f.optional("endAt", s.end_at.as_deref(), Timestamp::parse);
+    let max_cycles = s.max_cycles.or(plan.and_then(|p| p.max_cycles));
+    let channel = f.take(
+        "channel",
+        Channel::parse(s.channel.as_deref().unwrap_or(DEFAULT_CHANNEL)),
+    );
+    let currency = f.take(
+        "currency",
+        Currency::parse(s.currency.as_deref().unwrap_or("BRL")),
+    );
+    let customer = customer(&mut f, "customer", &s.customer);
+    let shipping_address = address(&mut f, "shippingAddress", &s.shipping_address);
+    let billing_address = match &s.billing_address {
+        None => Some(None),
+        Some(a) => address(&mut f, "billingAddress", a).map(Some),
+    };
+    let items = items(&mut f, "items", &s.items);
+    let shipping = shipping(&mut f, "shipping", &s.shipping);
+    let template = (|| {
+        Some(NewOrderTemplate {
+            channel: channel?,
+            currency: currency?,
+            customer: customer?,
+            shipping_address: shipping_address?,
+            billing_address: billing_address?,
+            items: items?,
+            shipping: shipping?,
+            payment: SubscriptionPayment {
+                method: payment_method(s.payment_method),
+            },
+        })
+    })();
+    let value = (|| {
+        Some(Parts {
+            id,
+            plan_id: plan.map(|p| p.id.clone()),
+            schedule: schedule?,
+            purchase_day: purchase_day?,
+            timezone: timezone?,
+            start_at: start_at?,
+            end_at: end_at?,
+            max_cycles,
+            order: template?,
+            now,
+        })
+    })();
+    let parts = f.finish(value).map_err(Error::Invalid)?;
+    // The item rules (no items, a SKU twice, a discount over its line), as at placement.
+    // A field error among them is rendered as `invalid` (see `render::order_error`).
+    let order = OrderTemplate::new(parts.order).map_err(|e| Error::Rejected(e.into()))?;
+    Ok(NewSubscription {
+        id: parts.id,
+        plan_id: parts.plan_id,
+        schedule: parts.schedule,
+        purchase_day: parts.purchase_day,
+        timezone: parts.timezone,
+        start_at: parts.start_at,
+        end_at: parts.end_at,
+        max_cycles: parts.max_cycles,
+        order,
+        now: parts.now,
+    })
+}
+
+/// A subscription's parts before the order rules have looked at its template.
+struct Parts {
+    id: SubscriptionId,
+    plan_id: Option<PlanId>,
+    schedule: Schedule,
+    purchase_day: Option<PurchaseDay>,
+    timezone: TimeZone,
+    start_at: Timestamp,
+    end_at: Option<Timestamp>,
+    max_cycles: Option<u32>,
+    order: NewOrderTemplate,
+    now: Timestamp,
+}
+
+/// A person's command.
+pub(crate) fn command(c: &ws::Command) -> Result<Command, Vec<FieldError>> {
+    let mut f = Fields::default();
+    let value = match c {
+        ws::Command::Pause(why) => {
+            reason(&mut f, why.as_deref()).map(|reason| Command::Pause { reason })
+        }
+        ws::Command::Resume => Some(Command::Resume),
+        ws::Command::Cancel(why) => {
+            reason(&mut f, why.as_deref()).map(|reason| Command::Cancel { reason })
+        }
+        ws::Command::SkipNext => Some(Command::SkipNext),
+        ws::Command::EditSchedule(edit) => {
+            let schedule = schedule(&mut f, &edit.schedule);
+            let purchase_day = purchase_day(&mut f, edit.purchase_day);
+            let timezone = timezone(&mut f, &edit.timezone);
+            let anchor = timestamp(&mut f, "anchor", &edit.anchor);
+            let end_at = f.optional("endAt", edit.end_at.as_deref(), Timestamp::parse);
+            (|| {
+                Some(Command::EditSchedule(ScheduleEdit {
+                    schedule: schedule?,
+                    purchase_day: purchase_day?,
+                    timezone: timezone?,
+                    anchor: anchor?,
+                    end_at: end_at?,
+                    max_cycles: edit.max_cycles,
+                }))
+            })()
+        }
+        ws::Command::EditOrder(edit) => {
+            let customer = match &edit.customer {
+                None => Some(None),
+                Some(c) => customer(&mut f, "customer", c).map(Some),
+            };
+            let shipping_address = match &edit.shipping_address {
+                None => Some(None),
+                Some(a) => address(&mut f, "shippingAddress", a).map(Some),
+            };
+            let billing_address = match &edit.billing_address {
+                None => Some(None),
+                Some(a) => address(&mut f, "billingAddress", a).map(Some),
+            };
+            let items = match &edit.items {
+                None => Some(None),
+                Some(list) => items(&mut f, "items", list).map(Some),
+            };
+            let shipping = match &edit.shipping {
+                None => Some(None),
+                Some(s) => shipping(&mut f, "shipping", s).map(Some),
+            };
+            (|| {
+                Some(Command::EditOrder(OrderTemplateEdit {
+                    customer: customer?,
+                    shipping_address: shipping_address?,
+                    billing_address: billing_address?,
+                    items: items?,
+                    shipping: shipping?,
+                    payment: edit.payment_method.map(|method| SubscriptionPayment {
+                        method: payment_method(method),
+                    }),
+                }))
+            })()
+        }
+    };
+    f.finish(value)
+}
+
+/// A listing filter.
+pub(crate) fn filter(filter: &ws::Filter) -> Result<Filter, Vec<FieldError>> {
+    Ok(match filter {
+        ws::Filter::All => Filter::All,
+        ws::Filter::Status(s) => Filter::Status(status(*s)),
+        ws::Filter::Customer(c) => Filter::Customer(c.clone()),
+        ws::Filter::DueBefore(at) => Filter::DueBefore(instant(at, "dueBefore")?),
+    })
+}
+
+/// A page request.
+pub(crate) fn page(page: &ws::PageRequest) -> PageRequest {
+    PageRequest {
+        limit: page.limit,
+        cursor: page.cursor.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn input() -> ws::NewSubscription {
+        ws::NewSubscription {
+            id: None,
+            plan_id: None,
+            schedule: Some(ws::Schedule::Every(ws::Interval {
+                every: 1,
+                unit: ws::Unit::Month,
+            })),
+            purchase_day: None,
+            timezone: Some("America/Sao_Paulo".into()),
+            start_at: "2025-01-31T12:00:00Z".into(),
+            end_at: None,
+            max_cycles: None,
+            channel: None,
+            currency: None,
+            customer: wit::Customer {
+                id: Some("c-17".into()),
+                name: "Ana Souza".into(),
+                email: "ana@example.com".into(),
+                document: None,
+                phone: None,
+            },
+            shipping_address: wit::Address {
+                street: "Rua A".into(),
+                number: "10".into(),
+                complement: None,
+                neighborhood: None,
+                city: "São Paulo".into(),
+                state: "SP".into(),
+                postal_code: "01001000".into(),
+                country: String::new(),
+            },
+            billing_address: None,
+            items: vec![wit::NewItem {
+                sku: "CAFE-500G".into(),
+                name: "Café 500 g".into(),
+                quantity: 1,
+                unit_price: 3990,
+                discount: 0,
+            }],
+            shipping: wit::Shipping {
+                method: "PAC".into(),
+                carrier: None,
+                price: 1200,
+            },
+            payment_method: wit::PaymentMethod::Pix,
+        }
+    }
+
+    fn now() -> Result<Timestamp, Box<dyn std::error::Error>> {
+        Ok(Timestamp::parse("2025-01-20T10:00:00Z")?)
+    }
+
+    #[test]
+    fn a_subscription_input_becomes_a_subscription_and_renders_back() -> TestResult {
+        let new = new_subscription(&input(), SubscriptionId::parse("s-1")?, None, now()?)?;
+        let sub = orderflow_domain::subscription::Subscription::new(new)?;
+        let rendered = render::subscription(&sub);
+        assert_eq!(rendered.id, "s-1");
+        assert_eq!(rendered.order.channel, "subscriptions");
+        assert_eq!(rendered.order.currency, "BRL");
+        assert_eq!(rendered.timezone, "America/Sao_Paulo");
+        assert_eq!(
+            rendered.next_run_at.as_deref(),
+            Some("2025-01-31T12:00:00Z")
+        );
+        assert!(matches!(
+            rendered.schedule,
+            ws::Schedule::Every(ws::Interval {
+                every: 1,
+                unit: ws::Unit::Month
+            })
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_plan_supplies_what_the_subscription_leaves_out() -> TestResult {
+        let plan = Plan {
+            id: PlanId::parse("p-1")?,
+            name: Text::parse("Ração quinzenal", 200)?,
+            schedule: Schedule::every(2, Unit::Week)?,
+            purchase_day: None,
+            timezone: TimeZone::parse("Europe/Berlin")?,
+            max_cycles: Some(6),
+            created_at: now()?,
+        };
+        let mut bare = input();
+        bare.schedule = None;
+        bare.timezone = None;
+        let new = new_subscription(&bare, SubscriptionId::parse("s-2")?, Some(&plan), now()?)?;
+        assert_eq!(new.schedule, plan.schedule);
+        assert_eq!(new.timezone, plan.timezone);
+        assert_eq!(new.max_cycles, Some(6));
+        assert_eq!(new.plan_id, Some(plan.id));
+        Ok(())
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_with_its_path() -> TestResult {
+        let mut bad = input();
+        bad.schedule = None;
+        bad.timezone = Some("Mars/Olympus".into());
+        bad.start_at = "yesterday".into();
+        bad.customer.email = "not-an-email".into();
+        bad.items[0].sku = String::new();
+        let Err(Error::Invalid(fields)) =
+            new_subscription(&bad, SubscriptionId::parse("s-3")?, None, now()?)
+        else {
+            return Err("expected invalid fields".into());
+        };
+        let mut paths: Vec<&str> = fields.iter().map(|f| f.field()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "customer.email",
+                "items[0].sku",
+                "schedule",
+                "startAt",
+                "timezone"
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_template_the_order_rules_refuse_is_a_rule_error() -> TestResult {
+        let mut twice = input();
+        let item = twice.items[0].clone();
+        twice.items.push(item);
+        let refused = new_subscription(&twice, SubscriptionId::parse("s-4")?, None, now()?);
+        let Err(e) = refused else {
+            return Err("expected a refusal".into());
+        };
+        assert!(matches!(
+            render::error(e),
+            ws::Error::Rejected(ws::RuleError::Order(wit::RuleError::DuplicateSku(_)))
+        ));
+        Ok(())
+    }
+
+    fn command(c: &ws::Command) -> Result<Command, Error> {
+        super::command(c).map_err(Error::Invalid)
+    }
+
+    #[test]
+    fn commands_parse_with_their_reasons_and_edits() -> TestResult {
+        assert_eq!(
+            command(&ws::Command::Pause(Some("férias".into())))?,
+            Command::Pause {
+                reason: Some(Text::parse("férias", 200)?)
+            }
+        );
+        assert_eq!(
+            command(&ws::Command::Cancel(Some("  ".into())))?,
+            Command::Cancel { reason: None }
+        );
+        let edit = command(&ws::Command::EditOrder(ws::OrderEdit {
+            customer: None,
+            shipping_address: None,
+            billing_address: None,
+            items: None,
+            shipping: None,
+            payment_method: Some(wit::PaymentMethod::Boleto),
+        }))?;
+        let Command::EditOrder(edit) = edit else {
+            return Err("expected an order edit".into());
+        };
+        assert_eq!(edit.payment.map(|p| p.method), Some(PaymentMethod::Boleto));
+        let bad = command(&ws::Command::EditSchedule(ws::ScheduleEdit {
+            schedule: ws::Schedule::Cron("nope".into()),
+            purchase_day: None,
+            timezone: "UTC".into(),
+            anchor: "2025-02-01T00:00:00Z".into(),
+            end_at: None,
+            max_cycles: None,
+        }));
+        let Err(Error::Invalid(fields)) = bad else {
+            return Err("expected invalid fields".into());
+        };
+        assert_eq!(
+            fields.iter().map(|f| f.field()).collect::<Vec<_>>(),
+            ["schedule.cron"]
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,255 @@
+//! Every key-value key the subscriptions service reads or writes, built here and nowhere else.
+//! The layout itself is documented in the crate's root (`lib.rs`).
+//!
+//! Counters live under `sub/n/` and nothing else does, so no key written by `set` is ever
+//! incremented (Spin's host panics on that). Free text in a key is escaped by [`escape`] so that
+//! `/` always separates parts.
+
+use std::fmt::Write as _;
+
+use orderflow_domain::subscription::SubscriptionStatus;
+use orderflow_domain::values::{Currency, PlanId, SubscriptionId};
+use serde::{Deserialize, Serialize};
+
+/// The counter that numbers generated subscription ids (`s-{n}`).
+pub(crate) const SUBSCRIPTION_SEQ: &str = "sub/n/seq/subscription";
+
+/// The counter that numbers generated plan ids (`p-{n}`).
+pub(crate) const PLAN_SEQ: &str = "sub/n/seq/plan";
+
+/// The pass cursor: the last minute bucket every earlier pass has finished.
+pub(crate) const PASS_CURSOR: &str = "sub/pass/cursor";
+
+/// The currencies that have a recurring-revenue counter.
+pub(crate) const CURRENCIES: &str = "sub/stat/currencies";
+
+/// A plan document.
+pub(crate) fn plan(id: &PlanId) -> String {
+    format!("sub/p/{}", id.as_str())
+}
+
+/// The creation claim of a plan id.
+pub(crate) fn plan_claim(id: &PlanId) -> String {
+    format!("sub/n/pc/{}", id.as_str())
+}
+
+/// A subscription document.
+pub(crate) fn subscription(id: &SubscriptionId) -> String {
+    format!("sub/s/{}", id.as_str())
+}
+
+/// The creation claim of a subscription id.
+pub(crate) fn subscription_claim(id: &SubscriptionId) -> String {
+    format!("sub/n/sc/{}", id.as_str())
+}
+
+/// The record of cycle `number` (or of the range of cycles starting there).
+pub(crate) fn cycle(id: &SubscriptionId, number: u32) -> String {
+    format!("sub/c/{}/{number}", id.as_str())
+}
+
+/// The claim counter of a cycle's order: the pass that gets 1 places it.
+pub(crate) fn cycle_claim(id: &SubscriptionId, number: u32) -> String {
+    format!("sub/n/cc/{}/{number}", id.as_str())
+}
+
+/// When a cycle's claim was taken (written by its holder), so that a later pass can tell a live
+/// claim from one whose pass died.
+pub(crate) fn cycle_claim_at(id: &SubscriptionId, number: u32) -> String {
+    format!("sub/cc/{}/{number}", id.as_str())
+}
+
+/// The slot counter of an index.
+pub(crate) fn index_counter(index: &IndexName) -> String {
+    format!("sub/n/ix/{}", index.0)
+}
+
+/// One entry of an index.
+pub(crate) fn index_entry(index: &IndexName, slot: u64) -> String {
+    format!("sub/ix/{}/{slot}", index.0)
+}
+
+/// The slot counter of a due bucket (one minute).
+pub(crate) fn due_counter(bucket: Bucket) -> String {
+    format!("sub/n/due/m/{}", bucket.0)
+}
+
+/// One entry of a due bucket.
+pub(crate) fn due_entry(bucket: Bucket, slot: u64) -> String {
+    format!("sub/due/{}/{slot}", bucket.0)
+}
+
+/// How many due entries were ever allocated in an hour (never decremented): lets a pass skip an
+/// empty hour with one read.
+pub(crate) fn due_hour_counter(hour: i64) -> String {
+    format!("sub/n/due/h/{hour}")
+}
+
+/// How many due entries were ever allocated in a day (UTC, days since the epoch).
+pub(crate) fn due_day_counter(day: i64) -> String {
+    format!("sub/n/due/d/{day}")
+}
+
+/// How many due entries were ever allocated in a 365-day stretch since the epoch.
+pub(crate) fn due_era_counter(era: i64) -> String {
+    format!("sub/n/due/y/{era}")
+}
+
+/// The stats claim of one version of a subscription: its stats delta is applied by the caller
+/// that gets 1.
+pub(crate) fn stats_claim(id: &SubscriptionId, version: u64) -> String {
+    format!("sub/n/sx/{}/{version}", id.as_str())
+}
+
+/// Subscriptions in a status.
+pub(crate) fn stat_status(status: SubscriptionStatus) -> String {
+    format!("sub/n/st/status/{}", status.as_str())
+}
+
+/// Monthly recurring revenue of active subscriptions in a currency, in minor units.
+pub(crate) fn stat_mrr(currency: Currency) -> String {
+    format!("sub/n/st/mrr/{}", currency.as_str())
+}
+
+/// Active subscriptions whose next run falls in an hour (hours since the epoch).
+pub(crate) fn stat_due_hour(hour: i64) -> String {
+    format!("sub/n/st/due/{hour}")
+}
+
+/// A minute since the Unix epoch: the unit of the due index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Bucket(pub(crate) i64);
+
+impl Bucket {
+    /// Minutes in an hour.
+    pub(crate) const PER_HOUR: i64 = 60;
+    /// Minutes in a day.
+    pub(crate) const PER_DAY: i64 = 24 * 60;
+    /// Minutes in an era (365 days).
+    pub(crate) const PER_ERA: i64 = 365 * Self::PER_DAY;
+
+    /// The bucket an instant falls in.
+    pub(crate) fn of(at: orderflow_domain::values::Timestamp) -> Self {
+        Bucket(at.unix_seconds().div_euclid(60))
+    }
+
+    /// The hour it falls in.
+    pub(crate) fn hour(self) -> i64 {
+        self.0.div_euclid(Self::PER_HOUR)
+    }
+
+    /// The day it falls in.
+    pub(crate) fn day(self) -> i64 {
+        self.0.div_euclid(Self::PER_DAY)
+    }
+
+    /// The era it falls in.
+    pub(crate) fn era(self) -> i64 {
+        self.0.div_euclid(Self::PER_ERA)
+    }
+}
+
+/// The name of a secondary index, e.g. `status/active`. Built only here.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct IndexName(String);
+
+impl IndexName {
+    /// Every plan.
+    pub(crate) fn plans() -> Self {
+        IndexName("plans".to_owned())
+    }
+
+    /// Every subscription.
+    pub(crate) fn all() -> Self {
+        IndexName("all".to_owned())
+    }
+
+    /// Subscriptions in a status.
+    pub(crate) fn status(status: SubscriptionStatus) -> Self {
+        IndexName(format!("status/{}", status.as_str()))
+    }
+
+    /// Subscriptions of a customer, by its id or email as given.
+    pub(crate) fn customer(value: &str) -> Self {
+        IndexName(format!("customer/{}", escape(value.trim())))
+    }
+}
+
+/// Escapes free text for a key: letters, digits and `.`, `_`, `-`, `@`, `+` stay; every other
+/// byte becomes `%XX`, so `/` never appears inside a part.
+pub(crate) fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'@' | b'+') {
+            out.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orderflow_domain::values::Timestamp;
+
+    #[test]
+    fn counters_and_documents_never_share_a_prefix() -> Result<(), Box<dyn std::error::Error>> {
+        let id = SubscriptionId::parse("s-1")?;
+        let counters = [
+            SUBSCRIPTION_SEQ.to_owned(),
+            PLAN_SEQ.to_owned(),
+            plan_claim(&PlanId::parse("p-1")?),
+            subscription_claim(&id),
+            cycle_claim(&id, 3),
+            index_counter(&IndexName::all()),
+            due_counter(Bucket(7)),
+            due_hour_counter(1),
+            due_day_counter(1),
+            due_era_counter(1),
+            stats_claim(&id, 2),
+            stat_status(SubscriptionStatus::Active),
+            stat_mrr(Currency::BRL),
+            stat_due_hour(5),
+        ];
+        assert!(counters.iter().all(|k| k.starts_with("sub/n/")));
+        let documents = [
+            PASS_CURSOR.to_owned(),
+            CURRENCIES.to_owned(),
+            plan(&PlanId::parse("p-1")?),
+            subscription(&id),
+            cycle(&id, 3),
+            cycle_claim_at(&id, 3),
+            index_entry(&IndexName::all(), 1),
+            due_entry(Bucket(7), 1),
+        ];
+        assert!(
+            documents
+                .iter()
+                .all(|k| k.starts_with("sub/") && !k.starts_with("sub/n/"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn buckets_are_minutes_hours_days_and_eras_since_the_epoch()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let at = Timestamp::parse("1970-01-02T01:02:59Z")?;
+        let bucket = Bucket::of(at);
+        assert_eq!(bucket, Bucket(24 * 60 + 62));
+        assert_eq!((bucket.hour(), bucket.day(), bucket.era()), (25, 1, 0));
+        let before = Bucket::of(Timestamp::parse("1969-12-31T23:59:30Z")?);
+        assert_eq!((before.0, before.hour(), before.day()), (-1, -1, -1));
+        Ok(())
+    }
+
+    #[test]
+    fn free_text_in_keys_never_contains_a_separator() {
+        assert_eq!(escape("ana@example.com"), "ana@example.com");
+        assert_eq!(escape("a/b c"), "a%2Fb%20c");
+    }
+}

@@ -1,0 +1,125 @@
+//! The key-value store as the subscriptions service needs it, and its one implementation over
+//! Spin.
+//!
+//! Copied from `components/orders-service/src/kv.rs` (and `memory.rs` beside it) so that this
+//! crate could be built without touching the orders service; both copies are meant to move into
+//! one shared crate (e.g. `crates/kv`) that the two services depend on.
+//!
+//! [`Kv`] is the seam: the store logic takes `&impl Kv`, so it runs natively in tests against an
+//! in-memory store (`crate::memory`). [`SpinKv`] is the only code that touches spin-sdk's
+//! `#[doc(hidden)]` `wasi:keyvalue@0.2.0-draft2` bindings (atomic increment and compare-and-swap),
+//! which is why spin-sdk is pinned exactly.
+
+use std::fmt;
+
+use spin_sdk::key_value::Store;
+use spin_sdk::wit::wasi::keyvalue::{atomics, store};
+
+/// The store failed; the text says how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvError(pub String);
+
+impl fmt::Display for KvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KvError {}
+
+/// What a compare-and-swap reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swap {
+    /// The value was written.
+    Swapped,
+    /// The store says the value changed since `current`. On Redis-backed Spin this is also what
+    /// a swap that did write reports, so the caller re-reads to find out.
+    Failed,
+}
+
+/// The operations the services use. Semantics are Spin's (DESIGN.md, "The key-value
+/// store"): `increment` keeps an 8-byte little-endian i64 and counts a missing key as 0; a swap on
+/// a key that was absent at [`Kv::cas_current`] is an unconditional upsert.
+pub trait Kv {
+    /// A compare-and-swap in progress: the value seen by `cas_current`.
+    type Cas;
+
+    /// The value at `key`.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError>;
+    /// Writes `value` at `key`.
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
+    /// Removes `key` (absent is fine).
+    fn delete(&self, key: &str) -> Result<(), KvError>;
+    /// Adds `delta` to the counter at `key` atomically and returns the new value.
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError>;
+    /// Starts a compare-and-swap on `key`: the current value, to decide what to write.
+    fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), KvError>;
+    /// Writes `value` if the key still holds what `cas_current` saw.
+    fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, KvError>;
+}
+
+/// The Spin key-value store labelled `default`, through both of spin-sdk's APIs (they see the
+/// same data): `key_value::Store` for plain reads and writes, wasi:keyvalue for the atomics.
+pub struct SpinKv {
+    store: Store,
+    bucket: store::Bucket,
+}
+
+impl fmt::Debug for SpinKv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SpinKv(default)")
+    }
+}
+
+impl SpinKv {
+    /// Opens the `default` store.
+    pub fn open() -> Result<Self, KvError> {
+        let store = Store::open("default").map_err(|e| KvError(format!("open: {e}")))?;
+        let bucket = store::open("default").map_err(|e| KvError(format!("open: {e}")))?;
+        Ok(SpinKv { store, bucket })
+    }
+}
+
+impl Kv for SpinKv {
+    type Cas = atomics::Cas;
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.store
+            .get(key)
+            .map_err(|e| KvError(format!("get {key}: {e}")))
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.store
+            .set(key, value)
+            .map_err(|e| KvError(format!("set {key}: {e}")))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.store
+            .delete(key)
+            .map_err(|e| KvError(format!("delete {key}: {e}")))
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        atomics::increment(&self.bucket, key, delta)
+            .map_err(|e| KvError(format!("increment {key}: {e}")))
+    }
+
+    fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), KvError> {
+        let cas =
+            atomics::Cas::new(&self.bucket, key).map_err(|e| KvError(format!("cas {key}: {e}")))?;
+        let current = cas
+            .current()
+            .map_err(|e| KvError(format!("cas {key}: {e}")))?;
+        Ok((cas, current))
+    }
+
+    fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, KvError> {
+        match atomics::swap(cas, value) {
+            Ok(()) => Ok(Swap::Swapped),
+            Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Failed),
+            Err(atomics::CasError::StoreError(e)) => Err(KvError(format!("swap: {e}"))),
+        }
+    }
+}

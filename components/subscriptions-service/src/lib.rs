@@ -1,0 +1,84 @@
+//! The subscriptions service: plans, subscriptions, their cycle records, dashboard counters and
+//! the runner pass that turns each due cycle into exactly one order, over the Spin key-value
+//! store.
+//!
+//! The rules live in `orderflow_domain::subscription` (schedules, `Subscription::apply`, `due`,
+//! `order_for`); this crate stores what they decide and is the only code that knows the
+//! `sub/` key layout. [`Subscriptions`] takes any [`kv::Kv`]: [`kv::SpinKv`] in a component, an
+//! in-memory store in the tests. A pass places orders through the [`Orders`] trait:
+//! [`WitOrders`] over the imported `orderflow:core/orders` in a component, a fake in the tests.
+//!
+//! The crate is also the service component: [`component::Component`] exports
+//! `orderflow:core/subscriptions` (`wit/subscriptions.wit`, world `subscriptions-service`; built
+//! as a `cdylib` for `wasm32-wasip2`), to be composed into the handlers that import it. Not here yet (issue 5): the `subscriptions-api` HTTP component,
+//! the cron-triggered `subscription-runner`, composition, end-to-end tests and the benchmark.
+//!
+//! # Key layout
+//!
+//! Everything is under `sub/` (Spin's Redis backend does not namespace keys by store). Counters
+//! are under `sub/n/` and nothing else is, so no key written by `set` is ever incremented.
+//!
+//! | key | holds | written by |
+//! |---|---|---|
+//! | `sub/n/seq/subscription`, `sub/n/seq/plan` | the last generated `s-{n}` / `p-{n}` | `increment` |
+//! | `sub/n/sc/{subscriptionId}`, `sub/n/pc/{planId}` | creation claims of an id | `increment` (the caller that gets 1 creates) |
+//! | `sub/p/{planId}` | the plan | `set` by the claim holder |
+//! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, its index slots, its due entry, the stats change and cycle records of its last write | `set` at creation (claim holder), then compare-and-swap |
+//! | `sub/c/{subscriptionId}/{cycle}` | the record of a settled cycle (a range of missed or skipped cycles is one record at its first number, with `through`); a failed attempt is in the document, not here | `set` after the swap that settled it, and again by the next writer (each cycle is settled once) |
+//! | `sub/n/ix/{index}` · `sub/ix/{index}/{slot}` | index slot counter · `{id}` of the entry's holder; indexes `plans`, `all`, `status/{status}`, `customer/{id or email}` | `increment` · `set`/`delete` by the holder |
+//! | `sub/n/due/m/{minute}` · `sub/due/{minute}/{slot}` | due-index slot counter of a minute bucket · `{id}` of the subscription whose next run it is | `increment` · `set`/`delete` by the holder |
+//! | `sub/n/due/h/{hour}`, `sub/n/due/d/{day}`, `sub/n/due/y/{era}` | due entries ever allocated in an hour, day, 365-day era (lets a pass skip empty time with one read) | `increment` |
+//! | `sub/pass/cursor` | the last minute bucket passes have finished | compare-and-swap, only forward |
+//! | `sub/n/cc/{subscriptionId}/{cycle}` · `sub/cc/{subscriptionId}/{cycle}` | a cycle's order claim · when it was taken | `increment` (1 holds it) · `set` by the holder; both deleted once the cycle is recorded |
+//! | `sub/n/sx/{subscriptionId}/{version}` | the claim on applying a version's stats change once | `increment` |
+//! | `sub/n/st/status/{status}`, `sub/n/st/mrr/{currency}`, `sub/n/st/due/{hour}` | subscriptions per status, monthly recurring revenue (minor units), active subscriptions due per hour | `increment` by stats changes (and by `check` to repair the first two) |
+//! | `sub/stat/currencies` | the currencies with a revenue counter | compare-and-swap |
+//!
+//! Minutes, hours and days count from the Unix epoch (UTC); minute `m` is the bucket of the
+//! instants `[60m, 60m + 60)` seconds. Cycle identities and exactly-once: see [`pass`].
+
+/// The `orderflow:core` bindings of the `subscriptions-service` world (`wit/subscriptions.wit`):
+/// `orders` imported, `subscriptions` exported by [`component::Component`].
+#[cfg_attr(
+    target_arch = "wasm32",
+    expect(
+        unsafe_code,
+        reason = "the export glue wit-bindgen generates: canonical-ABI lifting and lowering"
+    )
+)]
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({ world: "subscriptions-service", path: "../../wit" });
+
+    // Only a component exports: a native build (the tests) would put the WIT names, which a
+    // linker version script cannot hold, into a shared library's symbol table.
+    #[cfg(target_arch = "wasm32")]
+    use super::component::Component;
+    #[cfg(target_arch = "wasm32")]
+    export!(Component);
+}
+
+pub mod check;
+pub mod component;
+mod convert;
+pub mod doc;
+mod keys;
+pub mod kv;
+#[cfg(test)]
+mod memory;
+pub mod orders;
+pub mod pass;
+mod render;
+pub mod service;
+pub mod stats;
+#[cfg(test)]
+mod tests;
+pub mod wit_orders;
+
+pub use check::CheckReport;
+pub use doc::{CycleRecord, Plan};
+pub use orders::{Orders, OrdersError, PlacedOrder, order_identity};
+pub use pass::{PassOptions, PassReport};
+pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, Written};
+pub use stats::Stats;
+pub use wit_orders::WitOrders;

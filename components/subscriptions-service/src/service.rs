@@ -1,0 +1,1010 @@
+//! The subscriptions service's store logic: plans, subscriptions, their indexes, cycle records
+//! and stats over a [`Kv`], with the write protocol of DESIGN.md.
+//!
+//! The write protocol, for every change of a subscription document:
+//! 1. `cas_current` the document; apply the stats change its version left (claimed by version
+//!    with `increment`, so it is counted once whoever applies it).
+//! 2. Decide with the domain (`Subscription::apply`). Write what the new version adds before it
+//!    exists — index entries in freshly incremented slots, its due entry — idempotent, harmless
+//!    if the swap never happens (readers check every entry against the document it names).
+//! 3. Swap in the new document with a fresh write id and its stats change. A `cas-failed` answer
+//!    is checked by re-reading: a document that carries our write id means the swap happened
+//!    (Redis-backed Spin reports successful swaps as failed); otherwise another writer won and we
+//!    retry from 1, at most [`MAX_ATTEMPTS`] times, then answer [`Error::Contention`].
+//! 4. Write the cycle records the new version settled (they travel in the document), apply its
+//!    stats change, and delete the entries the old version held and the new one does not. A
+//!    crash before that leaves stale entries, which readers skip, and records and a stats change
+//!    in the document, which the next writer applies before it decides.
+//!
+//! Creation is never decided by a swap (a swap on an absent key is an unconditional upsert on
+//! Spin): a subscription or plan id is claimed with `increment`, and only the caller that gets 1
+//! writes its document.
+//!
+//! This module must not touch spin-sdk: it takes `&impl Kv`.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+
+use orderflow_domain::subscription::{
+    Command, CycleStatus, Event, NewSubscription, PurchaseDay, Recurrence, Schedule, Subscription,
+    SubscriptionError, SubscriptionStatus, TimeZone,
+};
+use orderflow_domain::values::{FieldError, Invalid, PlanId, SubscriptionId, Text, Timestamp};
+
+use crate::doc::{
+    Contribution, CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode, subscription_id,
+};
+use crate::keys::{self, Bucket, IndexName};
+use crate::kv::{Kv, KvError, Swap};
+use crate::stats::{Stats, contribution};
+
+/// How many times a write is tried against concurrent writers before [`Error::Contention`].
+pub const MAX_ATTEMPTS: usize = 32;
+
+/// The largest page a listing answers.
+pub const MAX_LIMIT: u32 = 200;
+
+/// At most this many index entries (or cycle keys) are read by one listing call; a page may hold
+/// fewer items than asked and still carry a cursor.
+const MAX_SCAN: u64 = 1_000;
+
+/// At most this many occupancy counters are read by one due-before listing call.
+const MAX_COUNTER_READS: usize = 2_000;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No subscription with that id.
+    #[error("no such subscription")]
+    NotFound,
+    /// No plan with that id.
+    #[error("no such plan")]
+    PlanNotFound,
+    /// The id is taken (or was claimed by a create that did not finish).
+    #[error("the id is already taken")]
+    AlreadyExists,
+    /// The subscription rules refused.
+    #[error(transparent)]
+    Rejected(#[from] SubscriptionError),
+    /// `If-Match` named another version.
+    #[error("the subscription is at version {actual}, not {expected}")]
+    VersionMismatch {
+        /// The version the caller expected.
+        expected: u64,
+        /// The current version.
+        actual: u64,
+    },
+    /// Values from outside that do not parse (a cursor, a limit, a plan's schedule), one entry
+    /// per bad field.
+    #[error("{} invalid fields", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// Concurrent writers kept winning.
+    #[error("concurrent writers kept winning; try again")]
+    Contention,
+    /// The store failed, or holds something unreadable.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl From<KvError> for Error {
+    fn from(e: KvError) -> Self {
+        Error::Store(e.0)
+    }
+}
+
+/// What a new plan needs, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    /// Its id (see [`Subscriptions::next_plan_id`]).
+    pub id: PlanId,
+    /// Its name.
+    pub name: Text,
+    /// How often its subscriptions recur.
+    pub schedule: Schedule,
+    /// The day of the period cycles fall on.
+    pub purchase_day: Option<PurchaseDay>,
+    /// The zone the schedule is read in.
+    pub timezone: TimeZone,
+    /// Its subscriptions end after this many cycles.
+    pub max_cycles: Option<u32>,
+}
+
+/// Which subscriptions a listing answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// Every subscription, newest first.
+    All,
+    /// Those in a status, newest first.
+    Status(SubscriptionStatus),
+    /// Those of a customer (its id or email as stored), newest first.
+    Customer(String),
+    /// Active subscriptions whose next run is before the instant, soonest first.
+    DueBefore(Timestamp),
+}
+
+/// A page request: at most `limit` items (1..=[`MAX_LIMIT`]), from a previous page's cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many items.
+    pub limit: u32,
+    /// Where to go on from.
+    pub cursor: Option<String>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            limit: 50,
+            cursor: None,
+        }
+    }
+}
+
+/// A page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Present while there may be more.
+    pub next_cursor: Option<String>,
+}
+
+/// The result of a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The subscription after the call.
+    pub subscription: Subscription,
+    /// What happened (empty: nothing changed).
+    pub events: Vec<Event>,
+}
+
+/// The subscriptions service for one call: a store, the clock, a random nonce for write ids.
+#[derive(Debug)]
+pub struct Subscriptions<'a, K: Kv> {
+    pub(crate) kv: &'a K,
+    /// The clock; a pass runs under its own `now` (a test clock may be set).
+    now: Cell<Timestamp>,
+    nonce: u64,
+    writes: Cell<u64>,
+}
+
+/// Index slots and the due slot handed out during one write, reused across its retries so that
+/// a conflict does not burn a slot per attempt.
+#[derive(Debug, Default)]
+struct Allocations {
+    slots: HashMap<IndexName, u64>,
+    dues: Vec<DueSlot>,
+}
+
+impl<'a, K: Kv> Subscriptions<'a, K> {
+    /// A service over `kv` whose clock reads `now`; `nonce` must differ between calls (it makes
+    /// write ids unique).
+    pub fn new(kv: &'a K, now: Timestamp, nonce: u64) -> Self {
+        Subscriptions {
+            kv,
+            now: Cell::new(now),
+            nonce,
+            writes: Cell::new(0),
+        }
+    }
+
+    /// The clock.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now.get()
+    }
+
+    /// Runs `f` with the clock set to `now`, then restores it.
+    pub(crate) fn at<T>(&self, now: Timestamp, f: impl FnOnce() -> T) -> T {
+        let before = self.now.replace(now);
+        let result = f();
+        self.now.set(before);
+        result
+    }
+
+    pub(crate) fn write_id(&self) -> String {
+        let n = self.writes.get() + 1;
+        self.writes.set(n);
+        format!("{:016x}.{n}", self.nonce)
+    }
+
+    pub(crate) fn counter(&self, key: &str) -> Result<i64, Error> {
+        // An increment by 0 reads a counter without the risk of `get` on a value format.
+        Ok(self.kv.increment(key, 0)?)
+    }
+
+    // ----- ids and plans ---------------------------------------------------------------------
+
+    /// A fresh subscription id, `s-{n}`, from an atomic counter.
+    pub fn next_subscription_id(&self) -> Result<SubscriptionId, Error> {
+        let n = self.kv.increment(keys::SUBSCRIPTION_SEQ, 1)?;
+        SubscriptionId::parse(&format!("s-{n}")).map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// A fresh plan id, `p-{n}`, from an atomic counter.
+    pub fn next_plan_id(&self) -> Result<PlanId, Error> {
+        let n = self.kv.increment(keys::PLAN_SEQ, 1)?;
+        PlanId::parse(&format!("p-{n}")).map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// Creates a plan. Its schedule and purchase day are checked together as a subscription's
+    /// would be.
+    pub fn create_plan(&self, new: NewPlan) -> Result<Plan, Error> {
+        Recurrence::new(
+            new.schedule.clone(),
+            new.purchase_day,
+            new.timezone,
+            self.now(),
+        )
+        .map_err(|e| Error::Rejected(e.into()))?;
+        let plan = Plan {
+            id: new.id,
+            name: new.name,
+            schedule: new.schedule,
+            purchase_day: new.purchase_day,
+            timezone: new.timezone,
+            max_cycles: new.max_cycles,
+            created_at: self.now(),
+        };
+        if self.kv.increment(&keys::plan_claim(&plan.id), 1)? != 1 {
+            return Err(Error::AlreadyExists);
+        }
+        let index = IndexName::plans();
+        let slot = self.next_slot(&index)?;
+        let pointer = encode(&Pointer {
+            id: plan.id.as_str().to_owned(),
+        })
+        .map_err(Error::Store)?;
+        self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
+        let bytes = encode(&plan).map_err(Error::Store)?;
+        self.kv.set(&keys::plan(&plan.id), &bytes)?;
+        Ok(plan)
+    }
+
+    /// The plan with this id.
+    pub fn plan(&self, id: &PlanId) -> Result<Plan, Error> {
+        let key = keys::plan(id);
+        let bytes = self.kv.get(&key)?.ok_or(Error::PlanNotFound)?;
+        decode(&key, &bytes).map_err(Error::Store)
+    }
+
+    /// Plans, newest first.
+    pub fn plans(&self, page: &PageRequest) -> Result<Page<Plan>, Error> {
+        self.walk_index(&IndexName::plans(), page, |_, pointer| {
+            let Ok(id) = PlanId::parse(&pointer.id) else {
+                return Ok(None);
+            };
+            match self.plan(&id) {
+                Ok(plan) => Ok(Some(plan)),
+                Err(Error::PlanNotFound) => Ok(None),
+                Err(other) => Err(other),
+            }
+        })
+    }
+
+    // ----- subscriptions ---------------------------------------------------------------------
+
+    /// Creates a subscription (its plan, if it names one, must exist).
+    pub fn create(&self, new: NewSubscription) -> Result<Subscription, Error> {
+        if let Some(plan) = &new.plan_id {
+            self.plan(plan)?;
+        }
+        let sub = Subscription::new(new)?;
+        let id = sub.id().clone();
+        self.ensure_currency(sub.order().currency())?;
+        if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
+            return Err(Error::AlreadyExists);
+        }
+        let mut allocations = Allocations::default();
+        let empty = Stored {
+            write_id: String::new(),
+            recent_writes: Vec::new(),
+            subscription: sub.clone(),
+            slots: BTreeMap::new(),
+            due: None,
+            stats: None,
+            cycles: Vec::new(),
+        };
+        let next = self.next_document(&empty, None, sub.clone(), &mut allocations)?;
+        let bytes = encode(&next).map_err(Error::Store)?;
+        // The id is ours (the claim), so the key has a single writer: a plain write.
+        self.kv.set(&keys::subscription(&id), &bytes)?;
+        self.settle_stats(&id, &next)?;
+        Ok(sub)
+    }
+
+    /// The subscription with this id.
+    pub fn get(&self, id: &SubscriptionId) -> Result<Subscription, Error> {
+        Ok(self.read(id)?.ok_or(Error::NotFound)?.subscription)
+    }
+
+    pub(crate) fn read(&self, id: &SubscriptionId) -> Result<Option<Stored>, Error> {
+        let key = keys::subscription(id);
+        match self.kv.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => decode(&key, &bytes).map(Some).map_err(Error::Store),
+        }
+    }
+
+    /// Applies a person's command (pause, resume, cancel, skip next, edit the schedule or the
+    /// order). `expected_version` is `If-Match`.
+    pub fn apply(
+        &self,
+        id: &SubscriptionId,
+        command: Command,
+        expected_version: Option<u64>,
+    ) -> Result<Written, Error> {
+        let now = self.now();
+        self.write(id, |sub| {
+            if let Some(expected) = expected_version
+                && expected != sub.version()
+            {
+                return Err(Error::VersionMismatch {
+                    expected,
+                    actual: sub.version(),
+                });
+            }
+            Ok(sub.apply(command.clone(), now)?)
+        })
+    }
+
+    /// The write protocol (module documentation) around one domain decision.
+    pub(crate) fn write(
+        &self,
+        id: &SubscriptionId,
+        decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
+    ) -> Result<Written, Error> {
+        self.write_or_touch(id, decide, false)
+    }
+
+    /// [`Self::write`]; with `touch`, a decision that changes nothing still rewrites the document
+    /// (a fresh write id, and a due entry re-registered where a pass will find it).
+    pub(crate) fn write_or_touch(
+        &self,
+        id: &SubscriptionId,
+        decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
+        touch: bool,
+    ) -> Result<Written, Error> {
+        let mut allocations = Allocations::default();
+        let result = self.write_with(id, &decide, &mut allocations, touch);
+        if result.is_err() {
+            // Entries written for attempts that did not commit. The document decides which (a
+            // swap that answered an error may have written); if it cannot be read, or the
+            // cleanup fails, they stay as garbage that readers skip.
+            if let Ok(current) = self.read(id) {
+                self.discard_unused(&allocations, current.as_ref()).ok();
+            }
+        }
+        result
+    }
+
+    fn write_with(
+        &self,
+        id: &SubscriptionId,
+        decide: &impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
+        allocations: &mut Allocations,
+        touch: bool,
+    ) -> Result<Written, Error> {
+        let key = keys::subscription(id);
+        for _ in 0..MAX_ATTEMPTS {
+            let (cas, bytes) = self.kv.cas_current(&key)?;
+            let Some(bytes) = bytes else {
+                return Err(Error::NotFound);
+            };
+            let stored: Stored = decode(&key, &bytes).map_err(Error::Store)?;
+            self.settle_stats(id, &stored)?;
+            self.settle_cycles(id, &stored)?;
+            let transition = decide(&stored.subscription)?;
+            if transition.events.is_empty() && !touch {
+                return Ok(Written {
+                    subscription: stored.subscription,
+                    events: Vec::new(),
+                });
+            }
+            let mut next = self.next_document(
+                &stored,
+                Some(&stored.subscription),
+                transition.subscription.clone(),
+                allocations,
+            )?;
+            next.cycles = self.cycle_records(&stored.subscription, &transition.events);
+            let bytes = encode(&next).map_err(Error::Store)?;
+            let swapped = match self.kv.cas_swap(cas, &bytes)? {
+                Swap::Swapped => true,
+                Swap::Failed => self
+                    .read(id)?
+                    .is_some_and(|now| now.carries(&next.write_id)),
+            };
+            if !swapped {
+                continue;
+            }
+            self.after_write(id, &stored, &next)?;
+            self.discard_unused(allocations, Some(&next))?;
+            return Ok(Written {
+                subscription: transition.subscription,
+                events: transition.events,
+            });
+        }
+        Err(Error::Contention)
+    }
+
+    /// The document for `sub` succeeding `stored`: its index slots and due entry allocated and
+    /// written (before the swap; see the module documentation), and its stats change.
+    fn next_document(
+        &self,
+        stored: &Stored,
+        old: Option<&Subscription>,
+        sub: Subscription,
+        allocations: &mut Allocations,
+    ) -> Result<Stored, Error> {
+        let id = sub.id().clone();
+        let pointer = encode(&Pointer {
+            id: id.as_str().to_owned(),
+        })
+        .map_err(Error::Store)?;
+        let mut slots = BTreeMap::new();
+        for index in indexes_of(&sub) {
+            let slot = match stored.slots.get(&index) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = match allocations.slots.get(&index) {
+                        Some(slot) => *slot,
+                        None => {
+                            let slot = self.next_slot(&index)?;
+                            allocations.slots.insert(index.clone(), slot);
+                            slot
+                        }
+                    };
+                    self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
+                    slot
+                }
+            };
+            slots.insert(index, slot);
+        }
+        let due = match sub.next_run_at() {
+            None => None,
+            Some(at) => Some(self.due_slot(stored.due, at, allocations, &pointer)?),
+        };
+        let version = sub.version();
+        let from = old.map(contribution);
+        let to = contribution(&sub);
+        let stats = (from != Some(to)).then_some(crate::doc::StatsDelta { version, from, to });
+        Ok(Stored {
+            write_id: self.write_id(),
+            recent_writes: if stored.write_id.is_empty() {
+                Vec::new()
+            } else {
+                stored.recent_after()
+            },
+            subscription: sub,
+            slots,
+            due,
+            stats,
+            cycles: Vec::new(),
+        })
+    }
+
+    /// The due entry for a next run at `at`: the current one while it still will be scanned,
+    /// else a new one in bucket `max(at, now, cursor + 1)` — never in a bucket a pass has
+    /// finished, so the entry is seen (see `crate::pass` for why a pass keeps an overlap).
+    fn due_slot(
+        &self,
+        current: Option<DueSlot>,
+        at: Timestamp,
+        allocations: &mut Allocations,
+        pointer: &[u8],
+    ) -> Result<DueSlot, Error> {
+        let cursor = self.pass_cursor()?;
+        let target = Bucket::of(at)
+            .max(Bucket::of(self.now()))
+            .max(Bucket(cursor.map_or(i64::MIN, |c| c.0.saturating_add(1))));
+        if let Some(current) = current
+            && current.at == at
+            && current.bucket >= target
+        {
+            return Ok(current);
+        }
+        if let Some(allocated) = allocations
+            .dues
+            .iter()
+            .find(|d| d.at == at && d.bucket >= target)
+        {
+            return Ok(*allocated);
+        }
+        // Occupancy first: a pass that finds an era, day or hour empty skips it.
+        self.kv.increment(&keys::due_era_counter(target.era()), 1)?;
+        self.kv.increment(&keys::due_day_counter(target.day()), 1)?;
+        self.kv
+            .increment(&keys::due_hour_counter(target.hour()), 1)?;
+        let slot = u64::try_from(self.kv.increment(&keys::due_counter(target), 1)?)
+            .map_err(|_| Error::Store("due slot counter is negative".into()))?;
+        self.kv.set(&keys::due_entry(target, slot), pointer)?;
+        let due = DueSlot {
+            bucket: target,
+            slot,
+            at,
+        };
+        allocations.dues.push(due);
+        Ok(due)
+    }
+
+    /// Deletes the index and due entries allocated during a write that the document as stored
+    /// does not hold: a retry after a lost swap may have decided differently.
+    fn discard_unused(
+        &self,
+        allocations: &Allocations,
+        next: Option<&Stored>,
+    ) -> Result<(), Error> {
+        for (index, slot) in &allocations.slots {
+            if next.is_none_or(|n| n.slots.get(index) != Some(slot)) {
+                self.kv.delete(&keys::index_entry(index, *slot))?;
+            }
+        }
+        for due in &allocations.dues {
+            if next.is_none_or(|n| n.due != Some(*due)) {
+                self.kv.delete(&keys::due_entry(due.bucket, due.slot))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a successful swap: the stats change, and the entries `old` held that `next` does
+    /// not are deleted.
+    fn after_write(&self, id: &SubscriptionId, old: &Stored, next: &Stored) -> Result<(), Error> {
+        self.settle_cycles(id, next)?;
+        self.settle_stats(id, next)?;
+        for (index, slot) in &old.slots {
+            if next.slots.get(index) != Some(slot) {
+                self.kv.delete(&keys::index_entry(index, *slot))?;
+            }
+        }
+        if let Some(due) = old.due
+            && next.due != Some(due)
+        {
+            self.kv.delete(&keys::due_entry(due.bucket, due.slot))?;
+        }
+        // The claim of the version before the one just replaced is no longer needed: every
+        // writer that could still apply it has been overtaken by two writes.
+        if let Some(version) = old.subscription.version().checked_sub(1).filter(|v| *v > 0) {
+            self.kv.delete(&keys::stats_claim(id, version))?;
+        }
+        Ok(())
+    }
+
+    /// Applies the stats change a document carries, once: the caller that gets 1 from the
+    /// version's claim applies it.
+    pub(crate) fn settle_stats(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
+        let Some(delta) = stored.stats else {
+            return Ok(());
+        };
+        if self
+            .kv
+            .increment(&keys::stats_claim(id, delta.version), 1)?
+            != 1
+        {
+            return Ok(());
+        }
+        let mut changes: Vec<(String, i64)> = Vec::new();
+        let mut count = |c: &Contribution, sign: i64| {
+            changes.push((keys::stat_status(c.status), sign));
+            if let Some((currency, amount)) = c.mrr {
+                changes.push((keys::stat_mrr(currency), sign.saturating_mul(amount)));
+            }
+            if let Some(hour) = c.due_hour {
+                changes.push((keys::stat_due_hour(hour), sign));
+            }
+        };
+        if let Some(from) = &delta.from {
+            count(from, -1);
+        }
+        count(&delta.to, 1);
+        // Equal keys cancel out: only what changed is written.
+        let mut net: BTreeMap<String, i64> = BTreeMap::new();
+        for (key, change) in changes {
+            let entry = net.entry(key).or_insert(0);
+            *entry = entry.saturating_add(change);
+        }
+        for (key, change) in net {
+            if change != 0 {
+                self.kv.increment(&key, change)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure `currency` has a recurring-revenue counter listed.
+    fn ensure_currency(&self, currency: orderflow_domain::values::Currency) -> Result<(), Error> {
+        for _ in 0..MAX_ATTEMPTS {
+            let (cas, bytes) = self.kv.cas_current(keys::CURRENCIES)?;
+            let mut doc: crate::doc::Currencies = match &bytes {
+                None => crate::doc::Currencies::default(),
+                Some(bytes) => decode(keys::CURRENCIES, bytes).map_err(Error::Store)?,
+            };
+            if doc.currencies.contains(&currency) {
+                return Ok(());
+            }
+            doc.currencies.push(currency);
+            doc.write_id = self.write_id();
+            let encoded = encode(&doc).map_err(Error::Store)?;
+            // An absent key makes this an upsert that may drop a currency another creator added
+            // at the same moment: the loop re-reads until ours is there.
+            self.kv.cas_swap(cas, &encoded)?;
+        }
+        Err(Error::Contention)
+    }
+
+    /// The cycle records that `events` settle: created, skipped and missed cycles (a range is one
+    /// record). A failed attempt is not a record: the document's `attempts` and `lastError` say
+    /// it, and listings show it as the pending cycle.
+    fn cycle_records(&self, old: &Subscription, events: &[Event]) -> Vec<CycleRecord> {
+        let at = self.now();
+        let range = |first: u32, last: u32, status: CycleStatus| CycleRecord {
+            number: first,
+            through: (last > first).then_some(last),
+            scheduled_for: old.scheduled_for(first).unwrap_or(at),
+            status,
+            order_id: None,
+            attempts: 0,
+            error: None,
+        };
+        events
+            .iter()
+            .filter_map(|event| match event {
+                Event::CycleRecorded(cycle) => match cycle.status {
+                    CycleStatus::Failed => None,
+                    CycleStatus::Created | CycleStatus::Skipped | CycleStatus::Missed => {
+                        Some(CycleRecord {
+                            number: cycle.number,
+                            through: None,
+                            scheduled_for: cycle.scheduled_for,
+                            status: cycle.status,
+                            order_id: cycle.order_id.clone(),
+                            attempts: cycle.attempts,
+                            error: cycle.error.clone(),
+                        })
+                    }
+                },
+                Event::CyclesMissed(r) => Some(range(r.first(), r.last(), CycleStatus::Missed)),
+                Event::Resumed { skipped: Some(r) } => {
+                    Some(range(r.first(), r.last(), CycleStatus::Skipped))
+                }
+                Event::Resumed { skipped: None }
+                | Event::Paused { .. }
+                | Event::Canceled { .. }
+                | Event::CycleSkipMarked(_)
+                | Event::ScheduleEdited { .. }
+                | Event::OrderEdited
+                | Event::Finished => None,
+            })
+            .collect()
+    }
+
+    /// Writes the cycle records a document's version settled. Its writer does it after the swap
+    /// and every later writer again before deciding (a crash in between loses nothing); the keys
+    /// of different versions never overlap (a cycle is settled once), so a late repeat never
+    /// overwrites a newer record, and a writer whose swap lost never writes any.
+    fn settle_cycles(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
+        for record in &stored.cycles {
+            let bytes = encode(record).map_err(Error::Store)?;
+            self.kv.set(&keys::cycle(id, record.number), &bytes)?;
+        }
+        Ok(())
+    }
+
+    // ----- listings --------------------------------------------------------------------------
+
+    /// Subscriptions matching `filter`, a page at a time. Each call reads a bounded number of
+    /// entries and documents, whatever the number of subscriptions stored.
+    pub fn list(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Subscription>, Error> {
+        let index = match filter {
+            Filter::All => IndexName::all(),
+            Filter::Status(status) => IndexName::status(*status),
+            Filter::Customer(customer) => IndexName::customer(customer),
+            Filter::DueBefore(before) => return self.list_due(*before, page),
+        };
+        self.walk_index(&index, page, |slot, pointer| {
+            let Some(id) = subscription_id(pointer) else {
+                return Ok(None);
+            };
+            let Some(stored) = self.read(&id)? else {
+                return Ok(None);
+            };
+            // An entry left by a crash, or by a write whose swap lost, names a subscription
+            // that is not (or no longer) in the index at that slot: the document decides, so
+            // each subscription is listed once.
+            Ok(
+                (stored.slots.get(&index) == Some(&slot) && matches(filter, &stored.subscription))
+                    .then_some(stored.subscription),
+            )
+        })
+    }
+
+    /// Walks an index from its newest slot down, `load` turning entries into items.
+    fn walk_index<T>(
+        &self,
+        index: &IndexName,
+        page: &PageRequest,
+        load: impl Fn(u64, &Pointer) -> Result<Option<T>, Error>,
+    ) -> Result<Page<T>, Error> {
+        let limit = check_limit(page.limit)?;
+        let mut slot = match &page.cursor {
+            Some(cursor) => parse_slot_cursor(cursor)?,
+            None => u64::try_from(self.counter(&keys::index_counter(index))?).unwrap_or(0),
+        };
+        let mut items = Vec::new();
+        let mut scanned = 0;
+        while slot > 0 && items.len() < limit && scanned < MAX_SCAN {
+            let here = slot;
+            let key = keys::index_entry(index, slot);
+            slot -= 1;
+            scanned += 1;
+            let Some(bytes) = self.kv.get(&key)? else {
+                continue;
+            };
+            let pointer: Pointer = decode(&key, &bytes).map_err(Error::Store)?;
+            if let Some(item) = load(here, &pointer)? {
+                items.push(item);
+            }
+        }
+        Ok(Page {
+            items,
+            next_cursor: (slot > 0).then(|| format!("v1.{slot}")),
+        })
+    }
+
+    /// Active subscriptions due before `before`, by walking the due index from the pass cursor.
+    fn list_due(&self, before: Timestamp, page: &PageRequest) -> Result<Page<Subscription>, Error> {
+        let limit = check_limit(page.limit)?;
+        let (mut bucket, mut slot) = match &page.cursor {
+            Some(cursor) => parse_due_cursor(cursor)?,
+            None => (
+                Bucket(self.pass_cursor()?.map_or(0, |c| c.0.saturating_add(1))),
+                1,
+            ),
+        };
+        // Entries re-registered by a pass sit in the current minute even when their run was
+        // earlier (see `due_slot`), so the walk goes at least one minute past now.
+        let end = Bucket::of(before).max(Bucket(Bucket::of(self.now()).0.saturating_add(1)));
+        let mut walk = crate::pass::Occupancy::new(self, MAX_COUNTER_READS);
+        let mut items = Vec::new();
+        let mut scanned = 0;
+        'buckets: while let Some(current) = walk.next_occupied(bucket, end)? {
+            if current != bucket {
+                slot = 1;
+            }
+            bucket = current;
+            let slots = u64::try_from(self.counter(&keys::due_counter(bucket))?).unwrap_or(0);
+            while slot <= slots {
+                if items.len() >= limit || scanned >= MAX_SCAN {
+                    break 'buckets;
+                }
+                let key = keys::due_entry(bucket, slot);
+                slot += 1;
+                scanned += 1;
+                let Some(bytes) = self.kv.get(&key)? else {
+                    continue;
+                };
+                let pointer: Pointer = decode(&key, &bytes).map_err(Error::Store)?;
+                let Some(id) = subscription_id(&pointer) else {
+                    continue;
+                };
+                let Some(stored) = self.read(&id)? else {
+                    continue;
+                };
+                let here = stored
+                    .due
+                    .is_some_and(|d| d.bucket == bucket && d.slot == slot - 1);
+                if here
+                    && stored
+                        .subscription
+                        .next_run_at()
+                        .is_some_and(|at| at < before)
+                {
+                    items.push(stored.subscription);
+                }
+            }
+            bucket = Bucket(bucket.0.saturating_add(1));
+            slot = 1;
+        }
+        let done = walk.exhausted_at().is_none() && items.len() < limit && scanned < MAX_SCAN;
+        let resume = walk.exhausted_at().unwrap_or(bucket);
+        Ok(Page {
+            items,
+            next_cursor: (!done && resume <= end).then(|| format!("v1.{}.{slot}", resume.0)),
+        })
+    }
+
+    /// The cycles of a subscription, oldest first, from the cycle after `page.cursor`. Ranges of
+    /// missed or skipped cycles are one record each.
+    pub fn cycles(
+        &self,
+        id: &SubscriptionId,
+        page: &PageRequest,
+    ) -> Result<Page<CycleRecord>, Error> {
+        let limit = check_limit(page.limit)?;
+        let stored = self.read(id)?.ok_or(Error::NotFound)?;
+        let sub = &stored.subscription;
+        let mut number = match &page.cursor {
+            Some(cursor) => u32::try_from(parse_slot_cursor(cursor)?).map_err(|_| bad_cursor())?,
+            None => 1,
+        };
+        // Settled cycles have records; the pending one is shown once an attempt at it failed.
+        let settled = sub.next_cycle().saturating_sub(1);
+        let last = if sub.attempts() > 0 {
+            sub.next_cycle()
+        } else {
+            settled
+        };
+        let mut items = Vec::new();
+        let mut scanned = 0;
+        while number <= last && items.len() < limit && scanned < MAX_SCAN {
+            if number > settled {
+                items.push(CycleRecord {
+                    number,
+                    through: None,
+                    scheduled_for: sub.scheduled_for(number).unwrap_or(sub.updated_at()),
+                    status: CycleStatus::Failed,
+                    order_id: None,
+                    attempts: sub.attempts(),
+                    error: sub.last_error().cloned(),
+                });
+                number = number.saturating_add(1);
+                continue;
+            }
+            let key = keys::cycle(id, number);
+            scanned += 1;
+            let record = match self.kv.get(&key)? {
+                Some(bytes) => Some(decode::<CycleRecord>(&key, &bytes).map_err(Error::Store)?),
+                // Settled by the last write, whose writer died before writing the records.
+                None => stored.cycles.iter().find(|r| r.number == number).cloned(),
+            };
+            match record {
+                Some(record) => {
+                    number = record.through.unwrap_or(number).saturating_add(1);
+                    items.push(record);
+                }
+                None => number = number.saturating_add(1),
+            }
+        }
+        Ok(Page {
+            items,
+            next_cursor: (number <= last).then(|| format!("v1.{number}")),
+        })
+    }
+
+    // ----- stats -----------------------------------------------------------------------------
+
+    /// Counts by status, cycles due in the next day and week, and monthly recurring revenue,
+    /// read from counters kept on every write (a fixed number of reads: 4 + 169 + one per
+    /// currency).
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let status = |s| self.counter(&keys::stat_status(s));
+        let hour = Bucket::of(self.now()).hour();
+        let mut due_next_day = 0i64;
+        let mut due_next_week = 0i64;
+        for h in 0..=(7 * 24) {
+            let n = self.counter(&keys::stat_due_hour(hour + h))?;
+            if h <= 24 {
+                due_next_day = due_next_day.saturating_add(n);
+            }
+            due_next_week = due_next_week.saturating_add(n);
+        }
+        let mut mrr = Vec::new();
+        for currency in self.currencies()? {
+            let amount = self.counter(&keys::stat_mrr(currency))?;
+            mrr.push((
+                currency,
+                orderflow_domain::values::Money::from_minor(amount),
+            ));
+        }
+        Ok(Stats {
+            active: status(SubscriptionStatus::Active)?,
+            paused: status(SubscriptionStatus::Paused)?,
+            canceled: status(SubscriptionStatus::Canceled)?,
+            finished: status(SubscriptionStatus::Finished)?,
+            due_next_day,
+            due_next_week,
+            monthly_recurring_revenue: mrr,
+        })
+    }
+
+    // ----- helpers ---------------------------------------------------------------------------
+
+    /// The currencies that have a revenue counter.
+    pub(crate) fn currencies(&self) -> Result<Vec<orderflow_domain::values::Currency>, Error> {
+        match self.kv.get(keys::CURRENCIES)? {
+            None => Ok(Vec::new()),
+            Some(bytes) => decode::<crate::doc::Currencies>(keys::CURRENCIES, &bytes)
+                .map(|c| c.currencies)
+                .map_err(Error::Store),
+        }
+    }
+
+    fn next_slot(&self, index: &IndexName) -> Result<u64, Error> {
+        u64::try_from(self.kv.increment(&keys::index_counter(index), 1)?)
+            .map_err(|_| Error::Store("index slot counter is negative".into()))
+    }
+
+    /// The last bucket every pass has finished, if a pass has run.
+    pub(crate) fn pass_cursor(&self) -> Result<Option<Bucket>, Error> {
+        match self.kv.get(keys::PASS_CURSOR)? {
+            None => Ok(None),
+            Some(bytes) => {
+                let cursor: crate::doc::PassCursor =
+                    decode(keys::PASS_CURSOR, &bytes).map_err(Error::Store)?;
+                Ok(Some(cursor.bucket))
+            }
+        }
+    }
+}
+
+/// Every index a subscription belongs to.
+fn indexes_of(sub: &Subscription) -> Vec<IndexName> {
+    let customer = sub.order().customer();
+    let mut names = vec![
+        IndexName::all(),
+        IndexName::status(sub.status()),
+        IndexName::customer(customer.email.as_str()),
+    ];
+    if let Some(id) = &customer.id {
+        names.push(IndexName::customer(id.as_str()));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn matches(filter: &Filter, sub: &Subscription) -> bool {
+    let customer = sub.order().customer();
+    match filter {
+        Filter::All => true,
+        Filter::Status(status) => sub.status() == *status,
+        Filter::Customer(value) => {
+            let value = value.trim();
+            customer.email.as_str() == value
+                || customer.id.as_ref().is_some_and(|id| id.as_str() == value)
+        }
+        Filter::DueBefore(before) => sub.next_run_at().is_some_and(|at| at < *before),
+    }
+}
+
+fn check_limit(limit: u32) -> Result<usize, Error> {
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(usize::try_from(limit).unwrap_or(50))
+    } else {
+        Err(Error::Invalid(vec![
+            Invalid::OutOfRange {
+                min: 1,
+                max: i64::from(MAX_LIMIT),
+            }
+            .at("limit"),
+        ]))
+    }
+}
+
+fn bad_cursor() -> Error {
+    Error::Invalid(vec![
+        Invalid::BadFormat {
+            expected: "a cursor this listing gave out",
+        }
+        .at("cursor"),
+    ])
+}
+
+fn parse_slot_cursor(cursor: &str) -> Result<u64, Error> {
+    cursor
+        .strip_prefix("v1.")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(bad_cursor)
+}
+
+fn parse_due_cursor(cursor: &str) -> Result<(Bucket, u64), Error> {
+    let mut parts = cursor.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("v1"), Some(bucket), Some(slot), None) => {
+            let bucket = bucket.parse().map_err(|_| bad_cursor())?;
+            let slot = slot.parse().map_err(|_| bad_cursor())?;
+            Ok((Bucket(bucket), slot))
+        }
+        _ => Err(bad_cursor()),
+    }
+}

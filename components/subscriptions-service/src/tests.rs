@@ -1,0 +1,1333 @@
+//! Tests of the store logic over the in-memory store, with a fake orders service: schedules
+//! turned into orders, skips, pauses, limits, overlapping and dying passes, failures and
+//! downtime, each also under the Redis fault (successful swaps reported as `cas-failed`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::TimeDelta;
+use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, PlaceOrder, Shipping};
+use orderflow_domain::subscription::{
+    Command, CycleStatus, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit,
+    Schedule, Subscription, SubscriptionPayment, SubscriptionStatus, TimeZone, Unit,
+};
+use orderflow_domain::values::{
+    Channel, Currency, CustomerId, Email, ExternalId, Money, OrderId, PlanId, PostalCode, Quantity,
+    Sku, SubscriptionId, Text, Timestamp,
+};
+
+use crate::kv::Kv;
+use crate::memory::{Call, MemoryKv};
+use crate::orders::{Orders, OrdersError, PlacedOrder};
+use crate::service::{Error, Filter, NewPlan, PageRequest, Subscriptions};
+use crate::{CycleRecord, PassReport};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+static NONCE: AtomicU64 = AtomicU64::new(1);
+
+fn service(kv: &MemoryKv, now: Timestamp) -> Subscriptions<'_, MemoryKv> {
+    Subscriptions::new(kv, now, NONCE.fetch_add(1, Ordering::Relaxed))
+}
+
+fn at(s: &str) -> Timestamp {
+    // Test literals only; a typo fails loudly.
+    match Timestamp::parse(s) {
+        Ok(t) => t,
+        Err(e) => panic!("bad test timestamp {s}: {e}"),
+    }
+}
+
+fn text(s: &str) -> Fallible<Text> {
+    Ok(Text::parse(s, 200)?)
+}
+
+fn template(sku: &str, method: PaymentMethod) -> Fallible<OrderTemplate> {
+    Ok(OrderTemplate::new(NewOrderTemplate {
+        channel: Channel::parse("subscriptions")?,
+        currency: Currency::BRL,
+        customer: Customer {
+            id: Some(CustomerId::parse("c-17")?),
+            name: text("Ana Souza")?,
+            email: Email::parse("ana@example.com")?,
+            document: None,
+            phone: None,
+        },
+        shipping_address: Address {
+            street: text("Rua A")?,
+            number: text("10")?,
+            complement: None,
+            neighborhood: None,
+            city: text("São Paulo")?,
+            state: text("SP")?,
+            postal_code: PostalCode::parse("01001000", true)?,
+            country: orderflow_domain::values::Country::BRA,
+        },
+        billing_address: None,
+        items: vec![NewItem {
+            sku: Sku::parse(sku)?,
+            name: text("Café 500 g")?,
+            quantity: Quantity::ONE,
+            unit_price: Money::from_minor(3990),
+            discount: Money::ZERO,
+        }],
+        shipping: Shipping {
+            method: text("PAC")?,
+            carrier: None,
+            price: Money::from_minor(1200),
+        },
+        payment: SubscriptionPayment { method },
+    })?)
+}
+
+/// A subscription as the API would create it.
+struct Spec {
+    id: &'static str,
+    schedule: Schedule,
+    start: &'static str,
+    max_cycles: Option<u32>,
+    sku: &'static str,
+    method: PaymentMethod,
+}
+
+impl Spec {
+    fn monthly(id: &'static str, start: &'static str) -> Fallible<Spec> {
+        Ok(Spec {
+            id,
+            schedule: Schedule::every(1, Unit::Month)?,
+            start,
+            max_cycles: None,
+            sku: "CAFE-500G",
+            method: PaymentMethod::Pix,
+        })
+    }
+
+    fn create(self, kv: &MemoryKv, now: &str) -> Fallible<Subscription> {
+        let new = NewSubscription {
+            id: SubscriptionId::parse(self.id)?,
+            plan_id: None,
+            schedule: self.schedule,
+            purchase_day: None,
+            timezone: TimeZone::parse("America/Sao_Paulo")?,
+            start_at: at(self.start),
+            end_at: None,
+            max_cycles: self.max_cycles,
+            order: template(self.sku, self.method)?,
+            now: at(now),
+        };
+        Ok(service(kv, at(now)).create(new)?)
+    }
+}
+
+/// An order the fake holds.
+#[derive(Debug, Clone)]
+struct FakeOrder {
+    id: OrderId,
+    placement: PlaceOrder,
+    placed_at: Timestamp,
+    canceled: bool,
+}
+
+/// The orders service in memory: idempotent on channel + external id as the real one is, with
+/// SKUs it refuses (a data problem), an outage switch and hooks that run right before a
+/// placement (to interleave another pass there).
+#[derive(Default)]
+struct FakeOrders {
+    orders: RefCell<Vec<FakeOrder>>,
+    by_identity: RefCell<BTreeMap<(String, String), usize>>,
+    refused_skus: RefCell<Vec<String>>,
+    down: Cell<bool>,
+    before_place: RefCell<VecDeque<Box<dyn FnOnce()>>>,
+    clock: Cell<Option<Timestamp>>,
+    place_calls: Cell<usize>,
+}
+
+impl FakeOrders {
+    fn count(&self) -> usize {
+        self.orders.borrow().len()
+    }
+
+    /// The (subscription, cycle) of every order, in placement order.
+    fn cycles(&self) -> Vec<(String, u32)> {
+        self.orders
+            .borrow()
+            .iter()
+            .filter_map(|o| {
+                o.placement
+                    .subscription
+                    .as_ref()
+                    .map(|s| (s.id.as_str().to_owned(), s.cycle))
+            })
+            .collect()
+    }
+
+    fn refuse(&self, sku: &str) {
+        self.refused_skus.borrow_mut().push(sku.to_owned());
+    }
+}
+
+impl Orders for FakeOrders {
+    fn place(&self, order: PlaceOrder) -> Result<PlacedOrder, OrdersError> {
+        self.place_calls.set(self.place_calls.get() + 1);
+        let hook = self.before_place.borrow_mut().pop_front();
+        if let Some(hook) = hook {
+            hook();
+        }
+        if self.down.get() {
+            return Err(OrdersError::Unavailable("store down".into()));
+        }
+        if let Some(item) = order.items.iter().find(|i| {
+            self.refused_skus
+                .borrow()
+                .iter()
+                .any(|s| s == i.sku.as_str())
+        }) {
+            return Err(OrdersError::Rejected {
+                code: "unknown-sku".into(),
+                message: format!("SKU {} is not sold any more", item.sku.as_str()),
+            });
+        }
+        let identity = (
+            order.channel.as_str().to_owned(),
+            order
+                .external_id
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        if let Some(&index) = self.by_identity.borrow().get(&identity) {
+            return Ok(PlacedOrder {
+                id: self.orders.borrow()[index].id.clone(),
+            });
+        }
+        let mut orders = self.orders.borrow_mut();
+        let id = OrderId::parse(&format!("o-{}", orders.len() + 1))
+            .map_err(|e| OrdersError::Unavailable(e.to_string()))?;
+        orders.push(FakeOrder {
+            id: id.clone(),
+            placement: order,
+            placed_at: self
+                .clock
+                .get()
+                .unwrap_or_else(|| at("2000-01-01T00:00:00Z")),
+            canceled: false,
+        });
+        self.by_identity
+            .borrow_mut()
+            .insert(identity, orders.len() - 1);
+        Ok(PlacedOrder { id })
+    }
+
+    fn find(
+        &self,
+        channel: &Channel,
+        external_id: &ExternalId,
+    ) -> Result<Option<PlacedOrder>, OrdersError> {
+        let key = (channel.as_str().to_owned(), external_id.as_str().to_owned());
+        Ok(self
+            .by_identity
+            .borrow()
+            .get(&key)
+            .map(|&index| PlacedOrder {
+                id: self.orders.borrow()[index].id.clone(),
+            }))
+    }
+
+    fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
+        let mut canceled = 0;
+        for order in self.orders.borrow_mut().iter_mut() {
+            let window = match order.placement.payment.method {
+                PaymentMethod::Pix => TimeDelta::hours(1),
+                PaymentMethod::Boleto => TimeDelta::days(3),
+                PaymentMethod::CreditCard
+                | PaymentMethod::Deposit
+                | PaymentMethod::BankTransfer => {
+                    continue;
+                }
+            };
+            if !order.canceled
+                && canceled < u64::from(limit)
+                && order
+                    .placed_at
+                    .checked_add(window)
+                    .is_some_and(|due| due < now)
+            {
+                order.canceled = true;
+                canceled += 1;
+            }
+        }
+        Ok(canceled)
+    }
+}
+
+fn pass(kv: &MemoryKv, orders: &FakeOrders, now: &str) -> Fallible<PassReport> {
+    orders.clock.set(Some(at(now)));
+    let report = service(kv, at(now)).run_pass(at(now), orders)?;
+    Ok(report)
+}
+
+fn cycles(kv: &MemoryKv, id: &str) -> Fallible<Vec<CycleRecord>> {
+    let page = service(kv, at("2030-01-01T00:00:00Z")).cycles(
+        &SubscriptionId::parse(id)?,
+        &PageRequest {
+            limit: 200,
+            cursor: None,
+        },
+    )?;
+    Ok(page.items)
+}
+
+fn get(kv: &MemoryKv, id: &str) -> Fallible<Subscription> {
+    Ok(service(kv, at("2030-01-01T00:00:00Z")).get(&SubscriptionId::parse(id)?)?)
+}
+
+fn statuses(records: &[CycleRecord]) -> Vec<(u32, Option<u32>, CycleStatus)> {
+    records
+        .iter()
+        .map(|r| (r.number, r.through, r.status))
+        .collect()
+}
+
+/// Runs a scenario on a plain store and on one whose successful swaps all report `cas-failed`
+/// (Spin's Redis backend), which must end the same.
+fn both_modes(scenario: impl Fn(&Rc<MemoryKv>) -> TestResult) -> TestResult {
+    scenario(&Rc::new(MemoryKv::new()))?;
+    let lying = Rc::new(MemoryKv::new());
+    lying.lie_about_swaps(usize::MAX);
+    scenario(&lying)
+}
+
+// ----- schedules into orders ---------------------------------------------------------------------
+
+#[test]
+fn a_monthly_subscription_from_jan_31_orders_on_feb_28_mar_31_and_apr_30() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // Nothing is due before the start.
+        assert_eq!(pass(kv, &orders, "2025-01-31T11:59:00Z")?.created, 0);
+        for now in [
+            "2025-01-31T12:00:30Z",
+            "2025-02-28T12:01:00Z",
+            "2025-03-31T12:00:00Z",
+            "2025-04-30T12:05:00Z",
+        ] {
+            let report = pass(kv, &orders, now)?;
+            assert_eq!((report.due, report.created), (1, 1), "at {now}");
+            // A second pass at the same minute finds nothing more to do.
+            assert_eq!(pass(kv, &orders, now)?.created, 0, "again at {now}");
+        }
+        assert_eq!(
+            orders.cycles(),
+            (1..=4).map(|n| ("s-1".to_owned(), n)).collect::<Vec<_>>()
+        );
+        let records = cycles(kv, "s-1")?;
+        let scheduled: Vec<String> = records
+            .iter()
+            .map(|r| r.scheduled_for.to_rfc3339())
+            .collect();
+        assert_eq!(
+            scheduled,
+            [
+                "2025-01-31T12:00:00Z",
+                "2025-02-28T12:00:00Z",
+                "2025-03-31T12:00:00Z",
+                "2025-04-30T12:00:00Z"
+            ]
+        );
+        assert!(
+            records.iter().all(|r| r.status == CycleStatus::Created
+                && r.order_id.is_some()
+                && r.attempts == 1)
+        );
+        let sub = get(kv, "s-1")?;
+        assert_eq!(sub.cycle_count(), 4);
+        assert_eq!(sub.next_run_at(), Some(at("2025-05-31T12:00:00Z")));
+        Ok(())
+    })
+}
+
+#[test]
+fn every_order_carries_its_subscription_cycle_and_a_deterministic_external_id() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-7", "2025-03-01T09:00:00Z")?.create(&kv, "2025-03-01T08:00:00Z")?;
+    pass(&kv, &orders, "2025-03-01T09:00:00Z")?;
+    let placed = orders.orders.borrow();
+    let placement = &placed.first().ok_or("no order")?.placement;
+    assert_eq!(
+        placement.external_id.as_ref().map(|e| e.as_str()),
+        Some("s-7:1")
+    );
+    assert_eq!(placement.channel.as_str(), "subscriptions");
+    assert_eq!(
+        placement
+            .subscription
+            .as_ref()
+            .map(|s| (s.id.as_str(), s.cycle)),
+        Some(("s-7", 1))
+    );
+    Ok(())
+}
+
+#[test]
+fn a_skipped_cycle_is_recorded_and_the_next_is_ordered() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let s = service(kv, at("2025-01-25T10:00:00Z"));
+        let written = s.apply(&SubscriptionId::parse("s-1")?, Command::SkipNext, Some(1))?;
+        assert_eq!(written.subscription.version(), 2);
+        let report = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!((report.skipped, report.created), (1, 0));
+        let report = pass(kv, &orders, "2025-02-28T12:00:00Z")?;
+        assert_eq!((report.skipped, report.created), (0, 1));
+        assert_eq!(orders.cycles(), [("s-1".to_owned(), 2)]);
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [
+                (1, None, CycleStatus::Skipped),
+                (2, None, CycleStatus::Created)
+            ]
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn a_paused_subscription_creates_no_cycle_and_resuming_skips_what_fell_meanwhile() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        let id = SubscriptionId::parse("s-1")?;
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        assert_eq!(pass(kv, &orders, "2025-01-31T12:00:00Z")?.created, 1);
+        service(kv, at("2025-02-10T00:00:00Z")).apply(
+            &id,
+            Command::Pause {
+                reason: Some(text("vacation")?),
+            },
+            None,
+        )?;
+        for now in [
+            "2025-02-28T12:00:00Z",
+            "2025-03-31T12:00:00Z",
+            "2025-04-30T12:00:00Z",
+        ] {
+            let report = pass(kv, &orders, now)?;
+            assert_eq!((report.due, report.created), (0, 0), "paused at {now}");
+        }
+        assert_eq!(orders.count(), 1);
+        let resumed = service(kv, at("2025-05-10T00:00:00Z")).apply(&id, Command::Resume, None)?;
+        assert_eq!(resumed.subscription.next_cycle(), 5);
+        assert_eq!(pass(kv, &orders, "2025-05-10T00:01:00Z")?.created, 0);
+        assert_eq!(pass(kv, &orders, "2025-05-31T12:00:00Z")?.created, 1);
+        assert_eq!(
+            orders.cycles(),
+            [("s-1".to_owned(), 1), ("s-1".to_owned(), 5)]
+        );
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [
+                (1, None, CycleStatus::Created),
+                (2, Some(4), CycleStatus::Skipped),
+                (5, None, CycleStatus::Created)
+            ]
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn a_canceled_subscription_never_creates_a_cycle() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    service(&kv, at("2025-01-21T00:00:00Z")).apply(
+        &SubscriptionId::parse("s-1")?,
+        Command::Cancel { reason: None },
+        None,
+    )?;
+    assert_eq!(pass(&kv, &orders, "2025-01-31T12:00:00Z")?.due, 0);
+    assert_eq!(pass(&kv, &orders, "2025-03-31T12:00:00Z")?.due, 0);
+    assert_eq!(orders.count(), 0);
+    Ok(())
+}
+
+#[test]
+fn max_cycles_finish_the_subscription() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        let mut spec = Spec::monthly("s-1", "2025-01-31T12:00:00Z")?;
+        spec.max_cycles = Some(3);
+        spec.create(kv, "2025-01-20T10:00:00Z")?;
+        for now in [
+            "2025-01-31T12:00:00Z",
+            "2025-02-28T12:00:00Z",
+            "2025-03-31T12:00:00Z",
+            "2025-04-30T12:00:00Z",
+            "2025-05-31T12:00:00Z",
+        ] {
+            pass(kv, &orders, now)?;
+        }
+        assert_eq!(orders.count(), 3);
+        let sub = get(kv, "s-1")?;
+        assert_eq!(sub.status(), SubscriptionStatus::Finished);
+        assert_eq!(sub.next_run_at(), None);
+        let stats = service(kv, at("2025-06-01T00:00:00Z")).stats()?;
+        assert_eq!((stats.active, stats.finished), (0, 1));
+        Ok(())
+    })
+}
+
+// ----- exactly once ------------------------------------------------------------------------------
+
+#[test]
+fn two_overlapping_passes_create_each_cycle_once() -> TestResult {
+    both_modes(|kv| {
+        let orders = Rc::new(FakeOrders::default());
+        for id in ["s-1", "s-2", "s-3"] {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let now = "2025-01-31T12:00:00Z";
+        // A second pass runs in full inside the first pass's first compare-and-swap, after the
+        // first pass has placed s-1's order and before it records it.
+        let inner = Rc::clone(&orders);
+        let seen: Rc<RefCell<Option<PassReport>>> = Rc::default();
+        let seen_inner = Rc::clone(&seen);
+        kv.interleave(move |kv| {
+            let report = service(kv, at(now)).run_pass(at(now), &*inner).ok();
+            *seen_inner.borrow_mut() = report;
+        });
+        let first = pass(kv, &orders, now)?;
+        let second = seen.borrow().clone().ok_or("the second pass did not run")?;
+        assert!(!kv.has_pending_hooks());
+        assert!(first.errors.is_empty() && second.errors.is_empty());
+        // The inner pass found s-1's order by its identity and recorded it, then did s-2 and
+        // s-3; the outer pass's record lost its swap, found the cycle recorded, and had nothing
+        // left to do for the others.
+        assert_eq!((second.created, first.created), (3, 0));
+        assert_eq!(orders.count(), 3);
+        let mut placed = orders.cycles();
+        placed.sort();
+        assert_eq!(
+            placed,
+            [
+                ("s-1".to_owned(), 1),
+                ("s-2".to_owned(), 1),
+                ("s-3".to_owned(), 1)
+            ]
+        );
+        for id in ["s-1", "s-2", "s-3"] {
+            assert_eq!(get(kv, id)?.cycle_count(), 1, "{id}");
+            assert_eq!(
+                statuses(&cycles(kv, id)?),
+                [(1, None, CycleStatus::Created)]
+            );
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn a_pass_that_finds_a_live_claim_leaves_the_cycle_to_its_holder() -> TestResult {
+    both_modes(|kv| {
+        let orders = Rc::new(FakeOrders::default());
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let now = "2025-01-31T12:00:00Z";
+        // The second pass runs after the first claimed the cycle, before it places the order.
+        let inner = Rc::clone(&orders);
+        let inner_kv = Rc::clone(kv);
+        let seen: Rc<RefCell<Option<PassReport>>> = Rc::default();
+        let seen_inner = Rc::clone(&seen);
+        orders
+            .before_place
+            .borrow_mut()
+            .push_back(Box::new(move || {
+                let report = service(&inner_kv, at(now)).run_pass(at(now), &*inner).ok();
+                *seen_inner.borrow_mut() = report;
+            }));
+        let first = pass(kv, &orders, now)?;
+        let second = seen.borrow().clone().ok_or("the second pass did not run")?;
+        assert_eq!((second.due, second.created, second.in_progress), (1, 0, 1));
+        assert_eq!(first.created, 1);
+        assert_eq!(orders.count(), 1);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_pass_that_dies_after_claiming_is_finished_by_a_later_pass() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // The process dies right after the claim: its stamp never gets written.
+        kv.fail_writes_under("sub/cc/");
+        let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!((died.created, died.errors.len()), (0, 1));
+        kv.heal();
+        assert_eq!(orders.count(), 0);
+        // The next minute's pass sees a claim without a stamp: its holder is gone.
+        let next = pass(kv, &orders, "2025-01-31T12:01:00Z")?;
+        assert_eq!((next.created, next.in_progress), (1, 0), "{next:?}");
+        assert_eq!(orders.cycles(), [("s-1".to_owned(), 1)]);
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [(1, None, CycleStatus::Created)]
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn a_claim_stamped_by_a_pass_that_died_is_taken_over_once_its_lease_ends() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // The process dies between stamping the claim and placing the order.
+        orders.down.set(true);
+        kv.fail_writes_under("sub/s/");
+        kv.fail_writes_under("sub/c/");
+        let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!(died.created, 0);
+        kv.heal();
+        orders.down.set(false);
+        // A failed attempt gives its claim back; make this one look like a crash instead.
+        let s = service(kv, at("2025-01-31T12:00:00Z"));
+        let id = SubscriptionId::parse("s-1")?;
+        s.kv.increment(&crate::keys::cycle_claim(&id, 1), 1)?;
+        s.kv.set(
+            &crate::keys::cycle_claim_at(&id, 1),
+            br#"{"at":"2025-01-31T12:04:30Z"}"#,
+        )?;
+        // A live claim: left to its holder, and the cursor stays before its minute so that a
+        // later pass comes back to it (here, the holder is dead).
+        let early = pass(kv, &orders, "2025-01-31T12:05:00Z")?;
+        assert_eq!((early.created, early.in_progress), (0, 1));
+        let late = pass(kv, &orders, "2025-01-31T12:10:00Z")?;
+        assert_eq!((late.created, late.in_progress), (1, 0), "{late:?}");
+        assert_eq!(orders.count(), 1);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_pass_that_dies_after_placing_is_recorded_by_the_next_without_a_second_order() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // The order is placed, then the process dies before the cycle is recorded.
+        kv.fail_writes_under("sub/s/");
+        let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!((died.created, died.errors.len()), (0, 1));
+        assert_eq!(orders.count(), 1);
+        kv.heal();
+        // Right away (the claim is young): the order is found by its identity and recorded.
+        let next = pass(kv, &orders, "2025-01-31T12:00:40Z")?;
+        assert_eq!(next.created, 1, "{next:?}");
+        assert_eq!(orders.count(), 1);
+        assert_eq!(orders.place_calls.get(), 1);
+        assert_eq!(get(kv, "s-1")?.cycle_count(), 1);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_failed_cycle_is_recorded_with_its_reason_and_retried_after_the_data_is_fixed() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        orders.refuse("OLD-SKU");
+        let mut spec = Spec::monthly("s-1", "2025-01-31T12:00:00Z")?;
+        spec.sku = "OLD-SKU";
+        spec.create(kv, "2025-01-20T10:00:00Z")?;
+        let first = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!((first.failed, first.created), (1, 0));
+        let records = cycles(kv, "s-1")?;
+        assert_eq!(statuses(&records), [(1, None, CycleStatus::Failed)]);
+        let error = records
+            .first()
+            .and_then(|r| r.error.clone())
+            .ok_or("no error")?;
+        assert!(error.as_str().contains("OLD-SKU"), "{error}");
+        // Retried every pass while the data is wrong.
+        let second = pass(kv, &orders, "2025-01-31T12:01:00Z")?;
+        assert_eq!(second.failed, 1);
+        // The merchant fixes the item.
+        let fixed = template("CAFE-500G", PaymentMethod::Pix)?;
+        service(kv, at("2025-01-31T13:00:00Z")).apply(
+            &SubscriptionId::parse("s-1")?,
+            Command::EditOrder(OrderTemplateEdit {
+                items: Some(fixed.items().to_vec()),
+                ..OrderTemplateEdit::default()
+            }),
+            None,
+        )?;
+        let third = pass(kv, &orders, "2025-01-31T13:00:00Z")?;
+        assert_eq!((third.failed, third.created), (0, 1));
+        let records = cycles(kv, "s-1")?;
+        assert_eq!(statuses(&records), [(1, None, CycleStatus::Created)]);
+        assert_eq!(records.first().map(|r| r.attempts), Some(3));
+        assert_eq!(orders.cycles(), [("s-1".to_owned(), 1)]);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_year_of_downtime_then_one_pass_records_the_missed_cycles_and_orders_the_due_one() -> TestResult
+{
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-01T12:00:00Z")?.create(kv, "2024-12-20T10:00:00Z")?;
+        let mut daily = Spec::monthly("s-2", "2025-01-01T12:00:00Z")?;
+        daily.schedule = Schedule::every(1, Unit::Day)?;
+        daily.create(kv, "2024-12-20T10:00:00Z")?;
+        kv.clear_calls();
+        let report = pass(kv, &orders, "2026-01-01T12:30:00Z")?;
+        assert_eq!(report.due, 2);
+        assert_eq!(report.created, 2);
+        // Monthly: cycles 1-12 of 2025 missed, cycle 13 (2026-01-01) ordered. Daily: 366
+        // cycles from 2025-01-01 to 2026-01-01, all missed but the three within the three-day
+        // limit (Dec 30, Dec 31, Jan 1), of which the oldest is ordered now and the other two on
+        // the next passes.
+        assert_eq!(report.missed, 12 + 363);
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [
+                (1, Some(12), CycleStatus::Missed),
+                (13, None, CycleStatus::Created)
+            ]
+        );
+        assert_eq!(
+            statuses(&cycles(kv, "s-2")?),
+            [
+                (1, Some(363), CycleStatus::Missed),
+                (364, None, CycleStatus::Created)
+            ]
+        );
+        // The pass's cost grows with the downtime by about one counter read per day (365 here,
+        // plus a read per empty 365-day era since 1970 for this first pass), not with the
+        // missed cycles, which are one record per range.
+        assert!(kv.calls().len() < 800, "{} calls", kv.calls().len());
+        // The daily backlog drains one cycle per pass, oldest first.
+        assert_eq!(pass(kv, &orders, "2026-01-01T12:31:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2026-01-01T12:32:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2026-01-01T12:33:00Z")?.created, 0);
+        assert_eq!(
+            get(kv, "s-2")?.next_run_at(),
+            Some(at("2026-01-02T12:00:00Z"))
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn a_pass_reads_what_is_due_not_what_exists() -> TestResult {
+    let calls_with = |idle: usize| -> Fallible<usize> {
+        let kv = MemoryKv::new();
+        let orders = FakeOrders::default();
+        Spec::monthly("due", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+        for n in 0..idle {
+            let id: &'static str = Box::leak(format!("idle-{n}").into_boxed_str());
+            Spec::monthly(id, "2025-06-15T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+        }
+        pass(&kv, &orders, "2025-01-30T12:00:00Z")?;
+        kv.clear_calls();
+        let report = pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!(report.created, 1);
+        Ok(kv.calls().len())
+    };
+    let few = calls_with(1)?;
+    let many = calls_with(300)?;
+    assert_eq!(few, many);
+    Ok(())
+}
+
+#[test]
+fn unpaid_orders_past_their_deadline_are_canceled_by_the_pass() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    let mut spec = Spec::monthly("s-1", "2025-01-31T12:00:00Z")?;
+    spec.method = PaymentMethod::Boleto;
+    spec.create(&kv, "2025-01-20T10:00:00Z")?;
+    assert_eq!(
+        pass(&kv, &orders, "2025-01-31T12:00:00Z")?.canceled_unpaid,
+        0
+    );
+    assert_eq!(
+        pass(&kv, &orders, "2025-02-02T12:00:00Z")?.canceled_unpaid,
+        0
+    );
+    assert_eq!(
+        pass(&kv, &orders, "2025-02-03T12:01:00Z")?.canceled_unpaid,
+        1
+    );
+    Ok(())
+}
+
+// ----- reads ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_stale_version_is_refused_and_nothing_changes() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    let s = service(&kv, at("2025-01-21T00:00:00Z"));
+    let id = SubscriptionId::parse("s-1")?;
+    let refused = s.apply(&id, Command::Pause { reason: None }, Some(7));
+    assert_eq!(
+        refused.err(),
+        Some(Error::VersionMismatch {
+            expected: 7,
+            actual: 1
+        })
+    );
+    assert_eq!(s.get(&id)?.status(), SubscriptionStatus::Active);
+    let again = s.apply(&id, Command::Resume, None);
+    assert!(matches!(again, Err(Error::Rejected(_))));
+    Ok(())
+}
+
+#[test]
+fn a_subscription_id_is_created_once() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    let again = Spec::monthly("s-1", "2025-02-01T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z");
+    assert!(again.is_err());
+    assert_eq!(get(&kv, "s-1")?.start_at(), at("2025-01-31T12:00:00Z"));
+    let s = service(&kv, at("2025-01-20T10:00:00Z"));
+    let (a, b) = (s.next_subscription_id()?, s.next_subscription_id()?);
+    assert_ne!(a, b);
+    Ok(())
+}
+
+#[test]
+fn listings_by_status_customer_and_due_date_follow_every_change() -> TestResult {
+    both_modes(|kv| {
+        for (id, start) in [
+            ("s-1", "2025-02-01T12:00:00Z"),
+            ("s-2", "2025-02-10T12:00:00Z"),
+            ("s-3", "2025-03-01T12:00:00Z"),
+        ] {
+            Spec::monthly(id, start)?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        s.apply(
+            &SubscriptionId::parse("s-2")?,
+            Command::Pause { reason: None },
+            None,
+        )?;
+        let ids = |filter: Filter| -> Fallible<Vec<String>> {
+            let page = s.list(&filter, &PageRequest::default())?;
+            Ok(page
+                .items
+                .iter()
+                .map(|sub| sub.id().as_str().to_owned())
+                .collect())
+        };
+        assert_eq!(ids(Filter::All)?, ["s-3", "s-2", "s-1"]);
+        assert_eq!(
+            ids(Filter::Status(SubscriptionStatus::Active))?,
+            ["s-3", "s-1"]
+        );
+        assert_eq!(ids(Filter::Status(SubscriptionStatus::Paused))?, ["s-2"]);
+        assert_eq!(ids(Filter::Customer("c-17".into()))?, ["s-3", "s-2", "s-1"]);
+        assert_eq!(
+            ids(Filter::Customer("ana@example.com".into()))?,
+            ["s-3", "s-2", "s-1"]
+        );
+        assert!(ids(Filter::Customer("bia@example.com".into()))?.is_empty());
+        assert_eq!(ids(Filter::DueBefore(at("2025-02-15T00:00:00Z")))?, ["s-1"]);
+        assert_eq!(
+            ids(Filter::DueBefore(at("2025-04-01T00:00:00Z")))?,
+            ["s-1", "s-3"]
+        );
+        // Pages of one, by cursor.
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..10 {
+            let page = s.list(
+                &Filter::All,
+                &PageRequest {
+                    limit: 1,
+                    cursor: cursor.clone(),
+                },
+            )?;
+            seen.extend(page.items.iter().map(|sub| sub.id().as_str().to_owned()));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, ["s-3", "s-2", "s-1"]);
+        Ok(())
+    })
+}
+
+#[test]
+fn stats_count_statuses_due_cycles_and_monthly_revenue_as_writes_happen() -> TestResult {
+    both_modes(|kv| {
+        // 3990 + 1200 shipping = 5190 a cycle.
+        Spec::monthly("s-1", "2025-02-01T12:00:00Z")?.create(kv, "2025-01-31T13:00:00Z")?;
+        let mut yearly = Spec::monthly("s-2", "2025-02-05T12:00:00Z")?;
+        yearly.schedule = Schedule::every(1, Unit::Year)?;
+        yearly.create(kv, "2025-01-31T13:00:00Z")?;
+        let mut weekly = Spec::monthly("s-3", "2025-03-01T12:00:00Z")?;
+        weekly.schedule = Schedule::every(2, Unit::Week)?;
+        weekly.create(kv, "2025-01-31T13:00:00Z")?;
+        let s = service(kv, at("2025-01-31T13:00:00Z"));
+        let stats = s.stats()?;
+        assert_eq!((stats.active, stats.paused), (3, 0));
+        assert_eq!((stats.due_next_day, stats.due_next_week), (1, 2));
+        // 5190 + 5190 / 12 + 5190 × 365.2425 / 12 / 14.
+        let biweekly = 5190 * 3_652_425 / (12 * 14 * 10_000);
+        let mrr = 5190 + 5190 / 12 + biweekly;
+        assert_eq!(
+            stats.monthly_recurring_revenue,
+            [(Currency::BRL, Money::from_minor(mrr))]
+        );
+        s.apply(
+            &SubscriptionId::parse("s-1")?,
+            Command::Pause { reason: None },
+            None,
+        )?;
+        let stats = s.stats()?;
+        assert_eq!((stats.active, stats.paused), (2, 1));
+        assert_eq!((stats.due_next_day, stats.due_next_week), (0, 1));
+        assert_eq!(
+            stats.monthly_recurring_revenue,
+            [(Currency::BRL, Money::from_minor(mrr - 5190))]
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn plans_are_created_once_read_and_listed() -> TestResult {
+    let kv = MemoryKv::new();
+    let s = service(&kv, at("2025-01-20T10:00:00Z"));
+    let id = s.next_plan_id()?;
+    let new = NewPlan {
+        id: id.clone(),
+        name: text("Café do mês")?,
+        schedule: Schedule::every(1, Unit::Month)?,
+        purchase_day: None,
+        timezone: TimeZone::parse("America/Sao_Paulo")?,
+        max_cycles: Some(12),
+    };
+    let plan = s.create_plan(new.clone())?;
+    assert_eq!(s.plan(&id)?, plan);
+    assert_eq!(s.create_plan(new).err(), Some(Error::AlreadyExists));
+    let other = s.next_plan_id()?;
+    s.create_plan(NewPlan {
+        id: other.clone(),
+        name: text("Ração quinzenal")?,
+        schedule: Schedule::every(2, Unit::Week)?,
+        purchase_day: None,
+        timezone: TimeZone::UTC,
+        max_cycles: None,
+    })?;
+    let listed: Vec<PlanId> = s
+        .plans(&PageRequest::default())?
+        .items
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(listed, [other, id]);
+    assert_eq!(
+        s.plan(&PlanId::parse("p-404")?).err(),
+        Some(Error::PlanNotFound)
+    );
+    Ok(())
+}
+
+#[test]
+fn no_key_written_by_set_is_ever_incremented() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    pass(&kv, &orders, "2025-02-28T12:00:00Z")?;
+    for call in kv.calls() {
+        match call {
+            Call::Increment(key, _) => assert!(key.starts_with("sub/n/"), "{key}"),
+            Call::Set(key) | Call::CasSwap(key) => assert!(!key.starts_with("sub/n/"), "{key}"),
+            Call::Get(_) | Call::Delete(_) | Call::CasCurrent(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_swap_reported_failed_is_recognised_as_ours_even_after_a_later_write() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    let id = SubscriptionId::parse("s-1")?;
+    // Redis: the pause is written but reported failed, and before the writer re-reads another
+    // writer skips the next cycle.
+    kv.lie_about_swaps(1);
+    let other = id.clone();
+    kv.after_next_swap(move |kv| {
+        let skipped =
+            service(kv, at("2025-01-21T00:00:00Z")).apply(&other, Command::SkipNext, None);
+        assert!(skipped.is_ok());
+    });
+    let paused = service(&kv, at("2025-01-21T00:00:00Z")).apply(
+        &id,
+        Command::Pause { reason: None },
+        None,
+    )?;
+    assert_eq!(paused.subscription.version(), 2);
+    let now = get(&kv, "s-1")?;
+    // Paused once (a retried pause would have been refused or counted twice), skip on top.
+    assert_eq!(
+        (now.status(), now.version()),
+        (SubscriptionStatus::Paused, 3)
+    );
+    assert_eq!(now.skipped_cycles().len(), 1);
+    let stats = service(&kv, at("2025-01-21T00:00:00Z")).stats()?;
+    assert_eq!((stats.active, stats.paused), (0, 1));
+    Ok(())
+}
+
+#[test]
+fn a_swap_that_errs_after_writing_is_settled_by_the_next_pass_without_a_second_order() -> TestResult
+{
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // The cycle's record is written, but the store answers with an error.
+    kv.err_after_swaps(1);
+    let uncertain = pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    assert_eq!(uncertain.errors.len(), 1);
+    assert_eq!(get(&kv, "s-1")?.cycle_count(), 1);
+    let next = pass(&kv, &orders, "2025-01-31T12:01:00Z")?;
+    assert_eq!((next.due, next.created), (0, 0));
+    assert_eq!(orders.count(), 1);
+    // Its new due entry survived the error: the next cycle is ordered on time.
+    assert_eq!(pass(&kv, &orders, "2025-02-28T12:00:00Z")?.created, 1);
+    Ok(())
+}
+
+#[test]
+fn every_key_lives_under_the_sub_prefix() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    service(&kv, at("2025-02-01T00:00:00Z")).apply(
+        &SubscriptionId::parse("s-1")?,
+        Command::Pause { reason: None },
+        None,
+    )?;
+    let keys = kv.keys();
+    assert!(!keys.is_empty());
+    assert!(keys.iter().all(|k| k.starts_with("sub/")), "{keys:?}");
+    // Claims are given back once their cycle is recorded.
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("sub/cc/") || k.starts_with("sub/n/cc/"))
+    );
+    Ok(())
+}
+
+#[test]
+fn a_pass_with_a_budget_leaves_the_rest_to_the_next_pass() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        for id in ["s-1", "s-2", "s-3"] {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let options = crate::PassOptions {
+            max_subscriptions: 2,
+            ..crate::PassOptions::default()
+        };
+        let now = at("2025-01-31T12:00:00Z");
+        let first = service(kv, now).run_pass_with(now, &orders, &options)?;
+        assert_eq!(first.created, 2);
+        // Much later: the cursor stayed before the unfinished minute, so s-3 is still found.
+        let later = at("2025-02-01T09:00:00Z");
+        let second = service(kv, later).run_pass_with(later, &orders, &options)?;
+        assert_eq!(second.created, 1);
+        assert_eq!(orders.count(), 3);
+        Ok(())
+    })
+}
+
+#[test]
+fn six_nested_passes_create_each_cycle_once() -> TestResult {
+    both_modes(|kv| {
+        let orders = Rc::new(FakeOrders::default());
+        for id in ["s-1", "s-2", "s-3", "s-4"] {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let now = "2025-01-31T12:00:00Z";
+        // Each pass's first compare-and-swap runs the next pass in full inside it.
+        let reports: Rc<RefCell<Vec<PassReport>>> = Rc::default();
+        for _ in 0..5 {
+            let inner = Rc::clone(&orders);
+            let reports = Rc::clone(&reports);
+            kv.interleave(move |kv| {
+                if let Ok(report) = service(kv, at(now)).run_pass(at(now), &*inner) {
+                    reports.borrow_mut().push(report);
+                }
+            });
+        }
+        let outer = pass(kv, &orders, now)?;
+        let reports = reports.borrow();
+        assert_eq!(reports.len(), 5);
+        let created: u64 = reports.iter().map(|r| r.created).sum::<u64>() + outer.created;
+        assert_eq!(created, 4);
+        assert_eq!(orders.count(), 4);
+        assert!(reports.iter().all(|r| r.errors.is_empty()) && outer.errors.is_empty());
+        for id in ["s-1", "s-2", "s-3", "s-4"] {
+            assert_eq!(
+                statuses(&cycles(kv, id)?),
+                [(1, None, CycleStatus::Created)]
+            );
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn a_pass_costs_a_bounded_number_of_store_calls_per_order() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    for n in 0..200 {
+        let id: &'static str = Box::leak(format!("s-{n}").into_boxed_str());
+        Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    }
+    pass(&kv, &orders, "2025-01-31T11:00:00Z")?;
+    kv.clear_calls();
+    let report = pass(&kv, &orders, "2025-01-31T12:00:00Z")?;
+    assert_eq!(report.created, 200);
+    let per_order = kv.calls().len() / 200;
+    // 22 today: find (entry, document), claim and stamp, re-read, record (compare-and-swap,
+    // stats claim, cycle record, cursor, new due entry with its three occupancy counters, stats
+    // counters, old entry deleted), release. Keep it from creeping up.
+    assert!(per_order <= 22, "{per_order} store calls per order");
+    Ok(())
+}
+
+#[test]
+fn cycle_records_lost_with_a_crash_after_the_write_are_shown_and_rewritten() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        // The cycle is recorded in the document; the process dies before its record is written.
+        kv.fail_writes_under("sub/c/");
+        let died = pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        assert_eq!(died.errors.len(), 1);
+        kv.heal();
+        assert!(kv.peek("sub/c/s-1/1").is_none());
+        // Listings read it from the document meanwhile; the next write writes it.
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [(1, None, CycleStatus::Created)]
+        );
+        assert_eq!(pass(kv, &orders, "2025-02-28T12:00:00Z")?.created, 1);
+        assert!(kv.peek("sub/c/s-1/1").is_some());
+        assert_eq!(
+            statuses(&cycles(kv, "s-1")?),
+            [
+                (1, None, CycleStatus::Created),
+                (2, None, CycleStatus::Created)
+            ]
+        );
+        assert_eq!(orders.count(), 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_write_that_loses_its_swap_leaves_no_index_entry_behind() -> TestResult {
+    both_modes(|kv| {
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let id = SubscriptionId::parse("s-1")?;
+        // A cancel lands between the pause's read and its swap: the pause is then refused.
+        let other = id.clone();
+        kv.interleave(move |kv| {
+            let canceled = service(kv, at("2025-01-21T00:00:00Z")).apply(
+                &other,
+                Command::Cancel { reason: None },
+                None,
+            );
+            assert!(canceled.is_ok());
+        });
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        let paused = s.apply(&id, Command::Pause { reason: None }, None);
+        assert!(matches!(paused, Err(Error::Rejected(_))), "{paused:?}");
+        assert!(
+            !kv.keys()
+                .iter()
+                .any(|k| k.starts_with("sub/ix/status/paused/"))
+        );
+        let listed = |status| -> Fallible<usize> {
+            Ok(s.list(&Filter::Status(status), &PageRequest::default())?
+                .items
+                .len())
+        };
+        assert_eq!(listed(SubscriptionStatus::Paused)?, 0);
+        assert_eq!(listed(SubscriptionStatus::Canceled)?, 1);
+        assert_eq!(listed(SubscriptionStatus::Active)?, 0);
+        let stats = s.stats()?;
+        assert_eq!((stats.active, stats.paused, stats.canceled), (0, 0, 1));
+        Ok(())
+    })
+}
+
+#[test]
+fn check_finds_and_repairs_what_a_crash_left_out() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        Spec::monthly("s-2", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        let s = service(kv, at("2025-02-01T00:00:00Z"));
+        assert_eq!(s.check(false)?.inconsistencies, Vec::<String>::new());
+        // Lost writes: s-1's cycle record and status entry, s-2's due entry.
+        for key in kv.keys() {
+            let lost = key == "sub/c/s-1/1"
+                || (key.starts_with("sub/ix/status/active/")
+                    && kv.peek(&key).is_some_and(|v| v == br#"{"id":"s-1"}"#))
+                || (key.starts_with("sub/due/")
+                    && kv.peek(&key).is_some_and(|v| v == br#"{"id":"s-2"}"#));
+            if lost {
+                kv.delete(&key)?;
+            }
+        }
+        let found = s.check(false)?;
+        assert_eq!(
+            (found.subscriptions, found.inconsistencies.len()),
+            (2, 3),
+            "{found:?}"
+        );
+        let repaired = s.check(true)?;
+        assert_eq!(repaired.repaired.len(), 3, "{repaired:?}");
+        assert!(s.check(false)?.inconsistencies.is_empty());
+        // Both are ordered next month.
+        assert_eq!(pass(kv, &orders, "2025-02-28T12:00:00Z")?.created, 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn check_re_registers_a_due_entry_no_pass_would_reach() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // Its entry is dropped and a pass moves the cursor past its minute.
+    for key in kv.keys() {
+        if key.starts_with("sub/due/") {
+            kv.delete(&key)?;
+        }
+    }
+    assert_eq!(pass(&kv, &orders, "2025-01-31T12:10:00Z")?.created, 0);
+    let s = service(&kv, at("2025-01-31T12:11:00Z"));
+    let repaired = s.check(true)?;
+    assert_eq!(repaired.repaired.len(), 1, "{repaired:?}");
+    assert_eq!(pass(&kv, &orders, "2025-01-31T12:12:00Z")?.created, 1);
+    Ok(())
+}
+
+#[test]
+fn due_listings_page_soonest_first_across_minutes() -> TestResult {
+    both_modes(|kv| {
+        for (id, start) in [
+            ("s-3", "2025-03-01T12:00:00Z"),
+            ("s-1", "2025-02-01T12:00:00Z"),
+            ("s-2", "2025-02-01T12:00:30Z"),
+            ("s-4", "2025-09-01T12:00:00Z"),
+        ] {
+            Spec::monthly(id, start)?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        let filter = Filter::DueBefore(at("2025-04-01T00:00:00Z"));
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..10 {
+            let page = s.list(
+                &filter,
+                &PageRequest {
+                    limit: 1,
+                    cursor: cursor.clone(),
+                },
+            )?;
+            seen.extend(page.items.iter().map(|sub| sub.id().as_str().to_owned()));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, ["s-1", "s-2", "s-3"]);
+        Ok(())
+    })
+}
+
+#[test]
+fn weekly_across_berlin_dst_and_a_cron_schedule_order_at_local_time() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        // Weekly at 09:00 Berlin: 08:00Z in winter, 07:00Z once summer time starts (Mar 30).
+        let new = NewSubscription {
+            id: SubscriptionId::parse("berlin")?,
+            plan_id: None,
+            schedule: Schedule::every(1, Unit::Week)?,
+            purchase_day: None,
+            timezone: TimeZone::parse("Europe/Berlin")?,
+            start_at: at("2025-03-24T08:00:00Z"),
+            end_at: None,
+            max_cycles: None,
+            order: template("CAFE-500G", PaymentMethod::CreditCard)?,
+            now: at("2025-03-20T00:00:00Z"),
+        };
+        service(kv, at("2025-03-20T00:00:00Z")).create(new)?;
+        // Mondays 09:00 in São Paulo (12:00Z), by cron.
+        let mut cron = Spec::monthly("cron", "2025-03-20T00:00:00Z")?;
+        cron.schedule = Schedule::cron("0 0 9 * * MON")?;
+        cron.create(kv, "2025-03-20T00:00:00Z")?;
+        assert_eq!(pass(kv, &orders, "2025-03-24T08:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-24T12:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-31T06:59:00Z")?.created, 0);
+        assert_eq!(pass(kv, &orders, "2025-03-31T07:00:00Z")?.created, 1);
+        assert_eq!(pass(kv, &orders, "2025-03-31T12:00:00Z")?.created, 1);
+        let scheduled = |id: &str| -> Fallible<Vec<String>> {
+            Ok(cycles(kv, id)?
+                .iter()
+                .map(|r| r.scheduled_for.to_rfc3339())
+                .collect())
+        };
+        assert_eq!(
+            scheduled("berlin")?,
+            ["2025-03-24T08:00:00Z", "2025-03-31T07:00:00Z"]
+        );
+        assert_eq!(
+            scheduled("cron")?,
+            ["2025-03-24T12:00:00Z", "2025-03-31T12:00:00Z"]
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn check_recounts_status_and_revenue_counters() -> TestResult {
+    let kv = MemoryKv::new();
+    Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    Spec::monthly("s-2", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
+    // A stats change applied twice (a claim lost with a crash, say).
+    kv.increment("sub/n/st/status/active", 1)?;
+    kv.increment("sub/n/st/mrr/BRL", 5190)?;
+    let s = service(&kv, at("2025-01-21T00:00:00Z"));
+    assert_eq!(s.check(false)?.inconsistencies.len(), 2);
+    s.check(true)?;
+    let stats = s.stats()?;
+    assert_eq!(stats.active, 2);
+    assert_eq!(
+        stats.monthly_recurring_revenue,
+        [(Currency::BRL, Money::from_minor(2 * 5190))]
+    );
+    assert!(s.check(false)?.inconsistencies.is_empty());
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! [`Orders`] over the imported `orderflow:core/orders` interface: what a pass uses in a
+//! component. Domain placements are rendered into WIT records here; the orders service parses
+//! them back with its own rules.
+//!
+//! Only a component can call it (on a native build the imports are stubs); the pass logic is
+//! tested with an in-memory [`Orders`] instead.
+
+use orderflow_domain::order::{
+    Address, Customer, NewItem, PaymentMethod, PlaceOrder, Shipping, SubscriptionRef,
+};
+use orderflow_domain::values::{Channel, ExternalId, OrderId, Text, Timestamp};
+
+use crate::bindings::orderflow::core::orders as wo;
+use crate::bindings::orderflow::core::types as wit;
+use crate::orders::{Orders, OrdersError, PlacedOrder};
+
+/// How many pages of pending orders one `cancel_unpaid` reads at most.
+const UNPAID_PAGES: usize = 5;
+
+/// The orders service, through its WIT import.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WitOrders;
+
+impl Orders for WitOrders {
+    fn place(&self, order: PlaceOrder) -> Result<PlacedOrder, OrdersError> {
+        let written = wo::place(&place_order(&order), wit::Actor::System, None).map_err(failure)?;
+        placed(&written.order)
+    }
+
+    fn find(
+        &self,
+        channel: &Channel,
+        external_id: &ExternalId,
+    ) -> Result<Option<PlacedOrder>, OrdersError> {
+        match wo::find_by_external_id(channel.as_str(), external_id.as_str()).map_err(failure)? {
+            Some(order) => placed(&order).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads pending orders oldest first (at most five pages of 200) and expires the pix
+    /// and boleto ones past their deadline. Its cost grows with the pending orders it reads,
+    /// not only with those that expire: an index of pending payments by deadline in the orders
+    /// service is what would fix that.
+    fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
+        let mut canceled = 0u64;
+        let mut cursor = None;
+        for _ in 0..UNPAID_PAGES {
+            let page = wo::list(&wo::Query {
+                status: Some(wit::OrderStatus::PaymentPending),
+                q: None,
+                sku: None,
+                customer: None,
+                channel: None,
+                from: None,
+                to: None,
+                min_total: None,
+                max_total: None,
+                shipping_method: None,
+                sort: wo::Sort::CreatedAtAsc,
+                limit: 200,
+                cursor: cursor.take(),
+            })
+            .map_err(failure)?;
+            for order in &page.items {
+                if canceled >= u64::from(limit) {
+                    return Ok(canceled);
+                }
+                let expirable = matches!(
+                    order.payment.method,
+                    wit::PaymentMethod::Pix | wit::PaymentMethod::Boleto
+                );
+                let past_due = order
+                    .payment
+                    .due_at
+                    .as_deref()
+                    .and_then(|due| Timestamp::parse(due).ok())
+                    .is_some_and(|due| due < now);
+                if !(expirable && past_due) {
+                    continue;
+                }
+                match wo::apply(
+                    &order.id,
+                    &wit::Command::ExpirePayment,
+                    wit::Actor::System,
+                    None,
+                    None,
+                ) {
+                    Ok(written) if written.changed => canceled += 1,
+                    // Paid or expired meanwhile, or contended: the next pass looks again.
+                    Ok(_) | Err(_) => {}
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(canceled)
+    }
+}
+
+fn placed(order: &wit::Order) -> Result<PlacedOrder, OrdersError> {
+    OrderId::parse(&order.id)
+        .map(|id| PlacedOrder { id })
+        .map_err(|e| OrdersError::Unavailable(format!("the orders service answered id {e}")))
+}
+
+/// An error of the orders service: a refusal is a data problem, the rest is unavailability.
+fn failure(e: wit::Error) -> OrdersError {
+    match e {
+        wit::Error::Invalid(fields) => OrdersError::Rejected {
+            code: "invalid".into(),
+            message: fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
+        wit::Error::Rejected(rule) => OrdersError::Rejected {
+            code: "rejected".into(),
+            message: format!("{rule:?}"),
+        },
+        wit::Error::NotFound => OrdersError::Unavailable("order not found".into()),
+        wit::Error::IdempotencyKeyReused => {
+            OrdersError::Unavailable("idempotency key reused".into())
+        }
+        wit::Error::Contention => OrdersError::Unavailable("contention".into()),
+        wit::Error::StoreUnavailable(message) => OrdersError::Unavailable(message),
+    }
+}
+
+fn s(t: &Text) -> String {
+    t.as_str().to_owned()
+}
+
+fn opt(t: Option<&Text>) -> Option<String> {
+    t.map(s)
+}
+
+fn customer(c: &Customer) -> wit::Customer {
+    wit::Customer {
+        id: c.id.as_ref().map(|id| id.as_str().to_owned()),
+        name: s(&c.name),
+        email: c.email.as_str().to_owned(),
+        document: c.document.as_ref().map(|d| d.as_str().to_owned()),
+        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+    }
+}
+
+fn address(a: &Address) -> wit::Address {
+    wit::Address {
+        street: s(&a.street),
+        number: s(&a.number),
+        complement: opt(a.complement.as_ref()),
+        neighborhood: opt(a.neighborhood.as_ref()),
+        city: s(&a.city),
+        state: s(&a.state),
+        postal_code: a.postal_code.as_str().to_owned(),
+        country: a.country.as_str().to_owned(),
+    }
+}
+
+fn new_item(i: &NewItem) -> wit::NewItem {
+    wit::NewItem {
+        sku: i.sku.as_str().to_owned(),
+        name: s(&i.name),
+        quantity: i.quantity.get(),
+        unit_price: i.unit_price.minor(),
+        discount: i.discount.minor(),
+    }
+}
+
+fn shipping(sh: &Shipping) -> wit::Shipping {
+    wit::Shipping {
+        method: s(&sh.method),
+        carrier: opt(sh.carrier.as_ref()),
+        price: sh.price.minor(),
+    }
+}
+
+fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
+    match method {
+        PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
+        PaymentMethod::Pix => wit::PaymentMethod::Pix,
+        PaymentMethod::Boleto => wit::PaymentMethod::Boleto,
+        PaymentMethod::Deposit => wit::PaymentMethod::Deposit,
+        PaymentMethod::BankTransfer => wit::PaymentMethod::BankTransfer,
+    }
+}
+
+fn subscription_ref(r: &SubscriptionRef) -> wit::SubscriptionRef {
+    wit::SubscriptionRef {
+        id: r.id.as_str().to_owned(),
+        cycle: r.cycle,
+    }
+}
+
+/// A domain placement as the orders service's WIT input.
+fn place_order(p: &PlaceOrder) -> wit::PlaceOrder {
+    wit::PlaceOrder {
+        channel: Some(p.channel.as_str().to_owned()),
+        external_id: p.external_id.as_ref().map(|e| e.as_str().to_owned()),
+        currency: Some(p.currency.as_str().to_owned()),
+        customer: customer(&p.customer),
+        shipping_address: address(&p.shipping_address),
+        billing_address: p.billing_address.as_ref().map(address),
+        items: p.items.iter().map(new_item).collect(),
+        shipping: shipping(&p.shipping),
+        payment: wit::NewPayment {
+            method: payment_method(p.payment.method),
+            due_at: p.payment.due_at.map(Timestamp::to_rfc3339),
+        },
+        subscription: p.subscription.as_ref().map(subscription_ref),
+        expected_total: p.expected_total.map(|m| m.minor()),
+    }
+}
