@@ -8,7 +8,7 @@
 use std::fmt;
 
 use spin_sdk::key_value::Store;
-use spin_sdk::wit::wasi::keyvalue::{atomics, store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
 /// The store failed; the text says how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,14 @@ pub(crate) trait Kv {
     fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), KvError>;
     /// Writes `value` if the key still holds what `cas_current` saw.
     fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> Result<Swap, KvError>;
+    /// Writes every pair, in one call to the store (`wasi:keyvalue/batch`; on Spin's SQLite
+    /// store one transaction). Not atomic as a whole on every store: callers only batch
+    /// idempotent writes that are repaired if cut off.
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        pairs
+            .iter()
+            .try_for_each(|(key, value)| self.set(key, value))
+    }
 }
 
 /// The Spin key-value store labelled `default`, through both of spin-sdk's APIs (they see the
@@ -114,5 +122,9 @@ impl Kv for SpinKv {
             Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Failed),
             Err(atomics::CasError::StoreError(e)) => Err(KvError(format!("swap: {e}"))),
         }
+    }
+
+    fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
+        batch::set_many(&self.bucket, pairs).map_err(|e| KvError(format!("set-many: {e}")))
     }
 }

@@ -584,30 +584,34 @@ impl<'a, K: Kv> Service<'a, K> {
     fn run_effects(&self, stored: &Stored) -> Result<(), Failure> {
         let id = stored.order.id();
         let pointer = encode(&Pointer { id: id.clone() }).map_err(Failure::Store)?;
+        // The writes go in one batch (one transaction on SQLite); removals one by one (rare).
+        let mut writes = Vec::with_capacity(stored.pending.len());
         for effect in &stored.pending {
             match effect {
                 Effect::IndexAdd { index, slot } => {
-                    self.kv.set(&keys::index_entry(index, *slot), &pointer)?;
+                    writes.push((keys::index_entry(index, *slot), pointer.clone()));
                 }
                 Effect::IndexRemove { index, slot } => {
                     self.kv.delete(&keys::index_entry(index, *slot))?;
                 }
                 Effect::Feed { position, entry } => {
                     let bytes = encode(entry).map_err(Failure::Store)?;
-                    self.kv.set(&keys::feed_entry(*position), &bytes)?;
+                    writes.push((keys::feed_entry(*position), bytes));
                 }
                 Effect::External {
                     channel,
                     external_id,
                 } => {
-                    self.kv
-                        .set(&keys::external(channel, external_id), &pointer)?;
+                    writes.push((keys::external(channel, external_id), pointer.clone()));
                 }
                 Effect::Idempotency { hash, record } => {
                     let bytes = encode(record).map_err(Failure::Store)?;
-                    self.kv.set(&keys::idempotency(hash), &bytes)?;
+                    writes.push((keys::idempotency(hash), bytes));
                 }
             }
+        }
+        if !writes.is_empty() {
+            self.kv.set_many(&writes)?;
         }
         Ok(())
     }
