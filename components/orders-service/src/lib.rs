@@ -3,15 +3,13 @@
 //! This file is the thin edge: each export parses its WIT input into domain values
 //! ([`convert`]), opens the store, runs the store logic ([`service`], over the [`kv::Kv`] trait)
 //! and renders the result back into WIT records ([`render`]). The key layout is in [`keys`]; the
-//! stored documents in [`doc`]; every use of spin-sdk's key-value bindings in [`kv`].
+//! stored documents in [`doc`]; the store itself is `orderflow-kv` (crates/kv), shared with the
+//! subscriptions service.
 
 mod claim;
 mod convert;
 mod doc;
 mod keys;
-mod kv;
-#[cfg(test)]
-mod memory;
 mod render;
 mod service;
 #[cfg(test)]
@@ -25,6 +23,9 @@ use orderflow_domain::values::Timestamp;
 use bindings::exports::orderflow::core::orders as wo;
 use bindings::orderflow::core::types as wit;
 use kv::SpinKv;
+use orderflow_kv as kv;
+#[cfg(test)]
+use orderflow_kv::memory;
 use service::{Failure, Service};
 
 #[cfg_attr(

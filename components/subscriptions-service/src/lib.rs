@@ -63,9 +63,9 @@ pub mod component;
 mod convert;
 pub mod doc;
 mod keys;
-pub mod kv;
+pub use orderflow_kv as kv;
 #[cfg(test)]
-mod memory;
+use orderflow_kv::memory;
 pub mod orders;
 pub mod pass;
 mod render;

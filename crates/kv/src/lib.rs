@@ -1,18 +1,23 @@
-//! The key-value store as the orders service needs it, and its one implementation over Spin.
+//! The key-value store as orderflow's services (orders, subscriptions) use it, and its one
+//! implementation over Spin.
 //!
 //! [`Kv`] is the seam: the store logic takes `&impl Kv`, so it runs natively in tests against an
-//! in-memory store (`crate::memory`). [`SpinKv`] is the only code that touches spin-sdk's
+//! in-memory store ([`memory`]). [`SpinKv`] is the only code that touches spin-sdk's
 //! `#[doc(hidden)]` `wasi:keyvalue@0.2.0-draft2` bindings (atomic increment and compare-and-swap),
 //! which is why spin-sdk is pinned exactly.
 
 use std::fmt;
+
+pub mod memory;
 
 use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
 /// The store failed; the text says how.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KvError(pub(crate) String);
+pub struct KvError(pub String);
+
+impl std::error::Error for KvError {}
 
 impl fmt::Display for KvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,7 +27,7 @@ impl fmt::Display for KvError {
 
 /// What a compare-and-swap reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Swap {
+pub enum Swap {
     /// The value was written.
     Swapped,
     /// The store says the value changed since `current`. On Redis-backed Spin this is also what
@@ -30,10 +35,10 @@ pub(crate) enum Swap {
     Failed,
 }
 
-/// The operations the orders service uses. Semantics are Spin's (DESIGN.md, "The key-value
+/// The operations the services use. Semantics are Spin's (DESIGN.md, "The key-value
 /// store"): `increment` keeps an 8-byte little-endian i64 and counts a missing key as 0; a swap on
 /// a key that was absent at [`Kv::cas_current`] is an unconditional upsert.
-pub(crate) trait Kv {
+pub trait Kv {
     /// A compare-and-swap in progress: the value seen by `cas_current`.
     type Cas;
 
@@ -61,7 +66,7 @@ pub(crate) trait Kv {
 
 /// The Spin key-value store labelled `default`, through both of spin-sdk's APIs (they see the
 /// same data): `key_value::Store` for plain reads and writes, wasi:keyvalue for the atomics.
-pub(crate) struct SpinKv {
+pub struct SpinKv {
     store: Store,
     bucket: store::Bucket,
 }
@@ -74,7 +79,7 @@ impl fmt::Debug for SpinKv {
 
 impl SpinKv {
     /// Opens the `default` store.
-    pub(crate) fn open() -> Result<Self, KvError> {
+    pub fn open() -> Result<Self, KvError> {
         let store = Store::open("default").map_err(|e| KvError(format!("open: {e}")))?;
         let bucket = store::open("default").map_err(|e| KvError(format!("open: {e}")))?;
         Ok(SpinKv { store, bucket })

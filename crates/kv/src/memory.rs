@@ -1,4 +1,4 @@
-//! An in-memory [`Kv`] for tests (copied from the orders service's, see [`crate::kv`]): Spin's semantics (an absent key at `current` makes the swap an
+//! An in-memory [`Kv`] for tests: Spin's semantics (an absent key at `current` makes the swap an
 //! unconditional upsert; `increment` only on 8-byte counters), seeding, a log of calls, and the
 //! faults the service must survive: a write slipped in between `current` and `swap`, Redis-backed
 //! Spin reporting a successful swap as `cas-failed`, and a crash that loses writes.
@@ -6,11 +6,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::kv::{Kv, KvError, Swap};
+use crate::{Kv, KvError, Swap};
 
 /// A call, as the store saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Call {
+pub enum Call {
     Get(String),
     Set(String),
     Delete(String),
@@ -20,11 +20,11 @@ pub(crate) enum Call {
 }
 
 /// Runs between a `cas_current` and its `cas_swap`, with the store, like a concurrent writer.
-pub(crate) type Interleaving = Box<dyn FnOnce(&MemoryKv)>;
+pub type Interleaving = Box<dyn FnOnce(&MemoryKv)>;
 
 /// The in-memory store.
 #[derive(Default)]
-pub(crate) struct MemoryKv {
+pub struct MemoryKv {
     data: RefCell<BTreeMap<String, Vec<u8>>>,
     calls: RefCell<Vec<Call>>,
     interleavings: RefCell<VecDeque<Interleaving>>,
@@ -47,70 +47,70 @@ impl std::fmt::Debug for MemoryKv {
 
 impl MemoryKv {
     /// An empty store.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         MemoryKv::default()
     }
 
     /// Puts a value in place, as if written earlier.
-    pub(crate) fn seed(&self, key: &str, value: &[u8]) {
+    pub fn seed(&self, key: &str, value: &[u8]) {
         self.data
             .borrow_mut()
             .insert(key.to_owned(), value.to_vec());
     }
 
     /// The value at `key`, without recording a call.
-    pub(crate) fn peek(&self, key: &str) -> Option<Vec<u8>> {
+    pub fn peek(&self, key: &str) -> Option<Vec<u8>> {
         self.data.borrow().get(key).cloned()
     }
 
     /// Every key, without recording a call.
-    pub(crate) fn keys(&self) -> Vec<String> {
+    pub fn keys(&self) -> Vec<String> {
         self.data.borrow().keys().cloned().collect()
     }
 
     /// The calls so far.
-    pub(crate) fn calls(&self) -> Vec<Call> {
+    pub fn calls(&self) -> Vec<Call> {
         self.calls.borrow().clone()
     }
 
     /// Forgets the calls so far.
-    pub(crate) fn clear_calls(&self) {
+    pub fn clear_calls(&self) {
         self.calls.borrow_mut().clear();
     }
 
     /// Runs `f` inside the next compare-and-swap, between `current` and `swap`.
-    pub(crate) fn interleave(&self, f: impl FnOnce(&MemoryKv) + 'static) {
+    pub fn interleave(&self, f: impl FnOnce(&MemoryKv) + 'static) {
         self.interleavings.borrow_mut().push_back(Box::new(f));
     }
 
     /// Runs `f` right after the next swap has written, before its caller hears back.
-    pub(crate) fn after_next_swap(&self, f: impl FnOnce(&MemoryKv) + 'static) {
+    pub fn after_next_swap(&self, f: impl FnOnce(&MemoryKv) + 'static) {
         self.after_swaps.borrow_mut().push_back(Box::new(f));
     }
 
     /// Whether injected writers are still waiting for a swap.
-    pub(crate) fn has_pending_hooks(&self) -> bool {
+    pub fn has_pending_hooks(&self) -> bool {
         !self.interleavings.borrow().is_empty() || !self.after_swaps.borrow().is_empty()
     }
 
     /// Reports the next `n` successful swaps as `cas-failed`, as Redis-backed Spin does.
-    pub(crate) fn lie_about_swaps(&self, n: usize) {
+    pub fn lie_about_swaps(&self, n: usize) {
         self.lying_swaps.set(n);
     }
 
     /// Answers the next `n` successful swaps with a store error: the caller cannot know whether
     /// its write happened.
-    pub(crate) fn err_after_swaps(&self, n: usize) {
+    pub fn err_after_swaps(&self, n: usize) {
         self.erring_swaps.set(n);
     }
 
     /// Makes every write to a key starting with `prefix` fail until [`MemoryKv::heal`].
-    pub(crate) fn fail_writes_under(&self, prefix: &str) {
+    pub fn fail_writes_under(&self, prefix: &str) {
         self.failing.borrow_mut().push(prefix.to_owned());
     }
 
     /// Ends every injected write failure.
-    pub(crate) fn heal(&self) {
+    pub fn heal(&self) {
         self.failing.borrow_mut().clear();
     }
 
@@ -129,7 +129,7 @@ impl MemoryKv {
 
 /// A compare-and-swap in progress: the key and what `current` saw.
 #[derive(Debug)]
-pub(crate) struct MemoryCas {
+pub struct MemoryCas {
     key: String,
     seen: Option<Vec<u8>>,
 }
