@@ -490,3 +490,172 @@ pub(crate) fn repair(raw: &str) -> Result<bool, ApiError> {
     })?;
     Ok(repair)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn refusal<T>(result: Result<T, ApiError>) -> Option<(u16, &'static str)> {
+        result.err().map(|e| (e.status(), e.code()))
+    }
+
+    fn subscription_body() -> Value {
+        json!({
+            "schedule": {"every": 1, "unit": "month"}, "timezone": "America/Sao_Paulo",
+            "startAt": "2028-01-31T15:00:00Z",
+            "customer": {"name": "Ana Souza", "email": "ana@example.com"},
+            "shippingAddress": {"street": "Rua A", "number": "10", "city": "São Paulo",
+                                "state": "SP", "postalCode": "01001000"},
+            "items": [{"sku": "CAF-1KG", "name": "Café", "quantity": 2, "unitPrice": 4990}],
+            "shipping": {"method": "PAC", "price": 1500},
+            "payment": {"method": "boleto"}
+        })
+    }
+
+    #[test]
+    fn a_subscription_of_api_md_parses_into_the_wit_record() {
+        let parsed = new_subscription(subscription_body().to_string().as_bytes());
+        let Ok(sub) = parsed else {
+            panic!("refused: {parsed:?}")
+        };
+        assert_eq!(
+            sub.schedule,
+            Some(Schedule::Every(Interval {
+                every: 1,
+                unit: Unit::Month
+            }))
+        );
+        assert_eq!(sub.payment_method, PaymentMethod::Boleto);
+        assert_eq!(sub.items[0].unit_price, 4990);
+        assert_eq!(sub.shipping_address.country, "BRA");
+        assert_eq!(sub.plan_id, None);
+    }
+
+    #[test]
+    fn a_schedule_is_every_and_unit_or_cron_never_both() {
+        let with = |schedule: Value| {
+            let mut body = subscription_body();
+            body["schedule"] = schedule;
+            new_subscription(body.to_string().as_bytes())
+        };
+        assert!(matches!(
+            with(json!({"cron": "0 0 12 * * *"})).map(|s| s.schedule),
+            Ok(Some(Schedule::Cron(_)))
+        ));
+        for bad in [
+            json!({"every": 1, "unit": "day", "cron": "0 0 12 * * *"}),
+            json!({"every": 1}),
+            json!({"unit": "week"}),
+            json!({"every": 1, "unit": "fortnight"}),
+            json!({}),
+        ] {
+            assert_eq!(
+                refusal(with(bad.clone())),
+                Some((422, "validation-failed")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            refusal(with(json!({"every": "1", "unit": "day"}))),
+            Some((400, "wrong-type"))
+        );
+    }
+
+    #[test]
+    fn without_a_plan_the_schedule_is_required() {
+        let mut body = subscription_body();
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("schedule");
+        }
+        assert_eq!(
+            refusal(new_subscription(body.to_string().as_bytes())),
+            Some((422, "validation-failed"))
+        );
+        body["planId"] = json!("p-1");
+        assert!(new_subscription(body.to_string().as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn optional_bodies_are_empty_or_an_object() {
+        assert_eq!(reason(b"").ok(), Some(None));
+        assert_eq!(reason(b" \n").ok(), Some(None));
+        assert_eq!(
+            reason(br#"{"reason": "vacation"}"#).ok(),
+            Some(Some("vacation".to_owned()))
+        );
+        assert_eq!(refusal(reason(b"[]")), Some((400, "wrong-type")));
+        assert_eq!(refusal(nothing(b"{")), Some((400, "malformed-json")));
+        assert_eq!(
+            run_now(br#"{"now": "2028-01-31T15:00:00Z"}"#).ok(),
+            Some(Some("2028-01-31T15:00:00Z".to_owned()))
+        );
+        assert_eq!(
+            refusal(run_now(br#"{"now": 1}"#)),
+            Some((400, "wrong-type"))
+        );
+    }
+
+    #[test]
+    fn a_listing_takes_one_filter_and_a_page() {
+        let Ok((filter, page)) = list("status=paused&limit=10&cursor=abc") else {
+            panic!("refused")
+        };
+        assert_eq!(filter, Filter::Status(SubscriptionStatus::Paused));
+        assert_eq!((page.limit, page.cursor.as_deref()), (10, Some("abc")));
+        assert_eq!(
+            list("").ok().map(|(f, p)| (f, p.limit)),
+            Some((Filter::All, 50))
+        );
+        assert_eq!(
+            list("customer=a&customer=b").ok().map(|(f, _)| f),
+            Some(Filter::Customer("b".to_owned()))
+        );
+        assert_eq!(
+            refusal(list("status=paused&dueBefore=2028-01-01T00:00:00Z")),
+            Some((422, "one-filter-at-a-time"))
+        );
+        assert_eq!(refusal(list("limit=201")), Some((422, "validation-failed")));
+        assert_eq!(refusal(list("limit=x")), Some((400, "wrong-type")));
+        assert_eq!(
+            refusal(list("status=late")),
+            Some((422, "validation-failed"))
+        );
+        assert_eq!(repair("repair=true").ok(), Some(true));
+        assert_eq!(
+            refusal(repair("repair=yes")),
+            Some((422, "validation-failed"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{MAX_LIMIT, list, new_subscription};
+    use crate::route;
+
+    proptest! {
+        #[test]
+        fn any_query_string_is_parsed_or_refused_with_400_or_422(raw in "[a-zA-Z=&%0-9+._~:-]{0,64}|.{0,64}") {
+            match list(&raw) {
+                Ok((_, page)) => prop_assert!((1..=MAX_LIMIT).contains(&page.limit)),
+                Err(error) => prop_assert!(error.status() == 400 || error.status() == 422, "{error}"),
+            }
+        }
+
+        #[test]
+        fn any_body_is_parsed_or_refused_with_400_or_422(body in proptest::collection::vec(any::<u8>(), 0..128)) {
+            if let Err(error) = new_subscription(&body) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+            }
+        }
+
+        #[test]
+        fn any_path_routes_or_is_not_found_without_panicking(path in "(/subscriptions|/plans)?(/[a-zA-Z0-9%._~-]{0,8}){0,3}|.{0,32}") {
+            let _ = route::parse(&path);
+        }
+    }
+}

@@ -36,6 +36,7 @@ mod bindings {
     wit_bindgen::generate!({
         world: "subscriptions-handler",
         path: "../../wit",
+        additional_derives: [PartialEq],
         with: {
             "orderflow:core/types@0.1.0": http_common::types,
         },
