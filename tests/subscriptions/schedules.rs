@@ -155,3 +155,40 @@ fn a_year_of_downtime_then_one_pass_orders_the_due_cycle_and_reports_the_missed_
     assert_eq!(sub["cycleCount"], 1);
     assert_eq!(sub["nextRunAt"], "2029-02-01T15:00:00Z");
 }
+
+#[test]
+fn max_cycles_finish_the_subscription() {
+    let app = App::start("max-cycles");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-max", "2028-05-01T15:00:00Z");
+    body["maxCycles"] = json!(2);
+    create(&admin, &body);
+    assert_eq!(run(&admin, "2028-05-01T15:01:00Z")["created"], 1);
+    assert_eq!(run(&admin, "2028-06-01T15:01:00Z")["created"], 1);
+    let sub = get(&admin, "s-max");
+    assert_eq!(sub["status"], "finished", "{sub}");
+    assert_eq!(sub["nextRunAt"], serde_json::Value::Null);
+    assert_eq!(run(&admin, "2028-07-01T15:01:00Z")["created"], 0);
+    assert_eq!(cycles(&admin, "s-max").len(), 2);
+}
+
+#[test]
+fn a_cron_schedule_runs_at_its_local_fires() {
+    let app = App::start("cron-schedule");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-mondays", "2028-05-01T00:00:00Z");
+    // Mondays at 09:00 in São Paulo (12:00 UTC); May 1 2028 is a Monday.
+    body["schedule"] = json!({"cron": "0 0 9 * * Mon"});
+    let sub = create(&admin, &body);
+    assert_eq!(sub["nextRunAt"], "2028-05-01T12:00:00Z", "{sub}");
+    assert_eq!(run(&admin, "2028-05-01T11:59:00Z")["created"], 0);
+    assert_eq!(run(&admin, "2028-05-01T12:01:00Z")["created"], 1);
+    assert_eq!(run(&admin, "2028-05-08T12:01:00Z")["created"], 1);
+    let records = cycles(&admin, "s-mondays");
+    assert_eq!(records[1]["scheduledFor"], "2028-05-08T12:00:00Z");
+    order_of(&admin, "s-mondays", &records[1]);
+    assert_eq!(
+        get(&admin, "s-mondays")["nextRunAt"],
+        "2028-05-15T12:00:00Z"
+    );
+}
