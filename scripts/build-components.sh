@@ -3,7 +3,7 @@
 # `[component.<id>.build] command` from spin.toml, in order, from the project root. Then prints
 # each artifact's size (goal: under 1 MB with the wasm-release profile) and, when `wasm-tools` is
 # installed, checks that each composed component imports only what a Spin 3.x host provides and
-# exports only `wasi:http/incoming-handler`.
+# exports only `wasi:http/incoming-handler` (or, for a cron component, `handle-cron-event`).
 #
 # Usage: scripts/build-components.sh
 set -euo pipefail
@@ -56,7 +56,7 @@ if command -v wasm-tools >/dev/null 2>&1; then
     # What Spin 3.x gives a spin-sdk 5.x component with key-value and variables. The orders
     # service's `orderflow:core/types` may remain: an instance of types only, which wasmtime
     # (so Spin and the runner) accepts without anything in its linker.
-    allowed='^(wasi:(io|cli|clocks|random|http/types|keyvalue/store|keyvalue/atomics)[/@]|fermyon:spin/(key-value|variables)@2\.0\.0$|orderflow:core/types@)'
+    allowed='^(wasi:(io|cli|clocks|random|http/types|keyvalue/store|keyvalue/atomics)[/@]|fermyon:spin/(key-value|variables)@2\.0\.0$|fermyon:spin-cron/cron-types@2\.0\.0$|orderflow:core/types@)'
     for source in "${sources[@]}"; do
         wit=$(wasm-tools component wit "$source")
         imports=$(printf '%s\n' "$wit" | sed -n 's/^  import \([^;]*\);$/\1/p')
@@ -67,11 +67,14 @@ if command -v wasm-tools >/dev/null 2>&1; then
             printf '  %s\n' $unexpected >&2
             exit 1
         fi
-        if [ "$exports" != "wasi:http/incoming-handler@0.2.0" ]; then
-            echo "build-components: $source exports '$exports', not wasi:http/incoming-handler@0.2.0" >&2
-            exit 1
-        fi
-        echo "$source: $(printf '%s\n' "$imports" | wc -l) imports, all provided by Spin; exports wasi:http/incoming-handler@0.2.0"
+        case "$exports" in
+            "wasi:http/incoming-handler@0.2.0" | "handle-cron-event: func(metadata: metadata) -> result<_, error>") ;;
+            *)
+                echo "build-components: $source exports '$exports', not wasi:http/incoming-handler@0.2.0 or the cron trigger's handle-cron-event" >&2
+                exit 1
+                ;;
+        esac
+        echo "$source: $(printf '%s\n' "$imports" | wc -l) imports, all provided by Spin; exports ${exports%%: func*}"
     done
 else
     echo "(wasm-tools not installed: imports and exports not checked)"

@@ -21,7 +21,8 @@ pub(crate) fn manifest() -> &'static toml::Table {
     })
 }
 
-fn manifest_path() -> PathBuf {
+/// The project's spin.toml.
+pub(crate) fn manifest_path() -> PathBuf {
     helpers::root().join("spin.toml")
 }
 
@@ -124,6 +125,7 @@ pub(crate) struct App {
     /// The SQLite state directory (kept across [`App::kill_and_restart`]).
     pub(crate) state: PathBuf,
     cas: Cas,
+    manifest: PathBuf,
 }
 
 impl App {
@@ -134,10 +136,21 @@ impl App {
 
     /// As [`App::start`], with the store's compare-and-swap behaving as `cas` says.
     pub(crate) fn start_with(name: &str, cas: Cas) -> Self {
+        Self::start_manifest(name, cas, manifest_path())
+    }
+
+    /// As [`App::start_with`], serving `manifest`: a variant of spin.toml a test wrote (a faster
+    /// cron schedule, say), its `source` paths absolute. The components are the real ones.
+    pub(crate) fn start_manifest(name: &str, cas: Cas, manifest: PathBuf) -> Self {
         build_components();
         let state = state_dir(name);
-        let runner = serve(&state, cas);
-        Self { runner, state, cas }
+        let runner = serve(&manifest, &state, cas);
+        Self {
+            runner,
+            state,
+            cas,
+            manifest,
+        }
     }
 
     /// Where it serves.
@@ -165,7 +178,7 @@ impl App {
     /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
     /// before talk to the old address.
     pub(crate) fn restart(&mut self) {
-        self.runner = serve(&self.state, self.cas);
+        self.runner = serve(&self.manifest, &self.state, self.cas);
     }
 
     /// A client holding `token` (the value of the Spin variable of that name).
@@ -203,12 +216,12 @@ impl Drop for App {
     }
 }
 
-fn serve(state: &Path, cas: Cas) -> Runner {
+fn serve(manifest: &Path, state: &Path, cas: Cas) -> Runner {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderflow"));
     command
         .arg("up")
         .arg("--manifest")
-        .arg(manifest_path())
+        .arg(manifest)
         .arg("--no-build")
         .args(["--listen", "127.0.0.1:0", "--key-value-store", "sqlite"])
         .arg("--state-dir")

@@ -10,8 +10,9 @@
 //!
 //! The crate is also the service component: [`component::Component`] exports
 //! `orderflow:core/subscriptions` (`wit/subscriptions.wit`, world `subscriptions-service`; built
-//! as a `cdylib` for `wasm32-wasip2`), to be composed into the handlers that import it. Not here yet (issue 5): the `subscriptions-api` HTTP component,
-//! the cron-triggered `subscription-runner`, composition, end-to-end tests and the benchmark.
+//! as a `cdylib` for `wasm32-wasip2`), to be composed (after the orders service
+//! is plugged into it) into the components that import it: `subscriptions-api` (HTTP) and
+//! `subscription-runner` (cron). Not here yet (issue 5): payment retries and the benchmark.
 //!
 //! # Key layout
 //!

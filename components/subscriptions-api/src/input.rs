@@ -1,0 +1,661 @@
+//! Request bodies and query strings into the WIT records of `orderflow:core/subscriptions`.
+//!
+//! Shape and types are checked here, with http-common's readers (400 `wrong-type` naming the
+//! field; missing required fields, unknown enum names and out-of-range integers as 422 entries);
+//! values (time zones, cron expressions, timestamps, emails, ids) are the service's to judge.
+//! A schedule is `{"every": N, "unit": "day|week|month|year"}` or `{"cron": "..."}`.
+
+use http_common::input::{Fields, Obj, address, customer, parse_object};
+use http_common::types::{NewItem, PaymentMethod, Shipping};
+use http_common::{ApiError, names};
+use serde_json::Value;
+
+use crate::subs::{
+    Command, Filter, Interval, NewPlan, NewSubscription, OrderEdit, PageRequest, Schedule,
+    ScheduleEdit, Subscription, SubscriptionStatus, Unit,
+};
+
+/// The page size when `limit` is absent.
+pub(crate) const DEFAULT_LIMIT: u32 = 50;
+/// The largest page size (API.md).
+pub(crate) const MAX_LIMIT: u32 = 200;
+
+const UNITS: &[&str] = &["day", "week", "month", "year"];
+const STATUSES: &[&str] = &["active", "paused", "canceled", "finished"];
+
+fn parse_unit(text: &str) -> Option<Unit> {
+    match text {
+        "day" => Some(Unit::Day),
+        "week" => Some(Unit::Week),
+        "month" => Some(Unit::Month),
+        "year" => Some(Unit::Year),
+        _ => None,
+    }
+}
+
+fn parse_status(text: &str) -> Option<SubscriptionStatus> {
+    match text {
+        "active" => Some(SubscriptionStatus::Active),
+        "paused" => Some(SubscriptionStatus::Paused),
+        "canceled" => Some(SubscriptionStatus::Canceled),
+        "finished" => Some(SubscriptionStatus::Finished),
+        _ => None,
+    }
+}
+
+/// A schedule object (`{every, unit}` or `{cron}`); `None` after recording what is wrong.
+fn schedule(obj: &Obj<'_>, fields: &mut Fields) -> Result<Option<Schedule>, ApiError> {
+    let cron = obj.opt_string("cron")?;
+    let every = obj.opt_u32(fields, "every")?;
+    let unit = obj.opt_enum(fields, "unit", parse_unit, UNITS)?;
+    let path = obj.path("");
+    let path = path.trim_end_matches('.');
+    match (cron, every, unit) {
+        (Some(cron), None, None) => Ok(Some(Schedule::Cron(cron))),
+        (None, Some(every), Some(unit)) => Ok(Some(Schedule::Every(Interval { every, unit }))),
+        (Some(_), _, _) => {
+            fields.push(
+                path.to_owned(),
+                "ambiguous",
+                format!("{path} is either {{cron}} or {{every, unit}}, not both"),
+            );
+            Ok(None)
+        }
+        (None, every, unit) => {
+            // An unknown unit is already recorded; name what is missing.
+            if every.is_none() {
+                fields.push(
+                    obj.path("every"),
+                    "required",
+                    format!("{} is required (or give `cron`)", obj.path("every")),
+                );
+            }
+            if unit.is_none() && obj.opt_string("unit")?.is_none() {
+                fields.push(
+                    obj.path("unit"),
+                    "required",
+                    format!("{} is required (or give `cron`)", obj.path("unit")),
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// An optional small integer (purchase day): out of `0..=255` is a 422 entry.
+fn opt_u8(obj: &Obj<'_>, fields: &mut Fields, name: &str) -> Result<Option<u8>, ApiError> {
+    let Some(value) = obj.opt_u32(fields, name)? else {
+        return Ok(None);
+    };
+    match u8::try_from(value) {
+        Ok(value) => Ok(Some(value)),
+        Err(_) => {
+            let path = obj.path(name);
+            let message = format!("{path} must be a day of the month (1-31) or a weekday (1-7)");
+            fields.push(path, "out-of-range", message);
+            Ok(None)
+        }
+    }
+}
+
+fn item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
+    Ok(NewItem {
+        sku: obj.string(fields, "sku")?,
+        name: obj.string(fields, "name")?,
+        quantity: obj.u32(fields, "quantity")?,
+        unit_price: obj.money(fields, "unitPrice")?,
+        discount: obj.money_or_zero(fields, "discount")?,
+    })
+}
+
+fn items(objs: &[Obj<'_>], fields: &mut Fields) -> Result<Vec<NewItem>, ApiError> {
+    objs.iter().map(|obj| item(obj, fields)).collect()
+}
+
+fn shipping(obj: &Obj<'_>, fields: &mut Fields) -> Result<Shipping, ApiError> {
+    Ok(Shipping {
+        method: obj.string(fields, "method")?,
+        carrier: obj.opt_string("carrier")?,
+        price: obj.money(fields, "price")?,
+    })
+}
+
+fn payment_method(obj: &Obj<'_>, fields: &mut Fields) -> Result<PaymentMethod, ApiError> {
+    obj.enumeration(
+        fields,
+        "method",
+        names::parse_payment_method,
+        names::PAYMENT_METHODS,
+        PaymentMethod::Pix,
+    )
+}
+
+/// `POST /plans`.
+pub(crate) fn new_plan(body: &[u8]) -> Result<NewPlan, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let id = root.opt_string("id")?;
+    let name = root.string(&mut fields, "name")?;
+    let schedule = match root.object(&mut fields, "schedule")? {
+        Some(obj) => schedule(&obj, &mut fields)?,
+        None => None,
+    };
+    let purchase_day = opt_u8(&root, &mut fields, "purchaseDay")?;
+    let timezone = root.string(&mut fields, "timezone")?;
+    let max_cycles = root.opt_u32(&mut fields, "maxCycles")?;
+    fields.finish()?;
+    let schedule = schedule.ok_or_else(|| ApiError::invalid(&[]))?;
+    Ok(NewPlan {
+        id,
+        name,
+        schedule,
+        purchase_day,
+        timezone,
+        max_cycles,
+    })
+}
+
+/// `POST /subscriptions`: API.md's subscription without its computed fields. With `planId`, an
+/// absent schedule, purchase day, time zone and maximum cycles come from the plan.
+pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let id = root.opt_string("id")?;
+    let plan_id = root.opt_string("planId")?;
+    let schedule = match root.opt_object("schedule")? {
+        Some(obj) => schedule(&obj, &mut fields)?,
+        None => None,
+    };
+    let purchase_day = opt_u8(&root, &mut fields, "purchaseDay")?;
+    let timezone = root.opt_string("timezone")?;
+    let start_at = root.string(&mut fields, "startAt")?;
+    let end_at = root.opt_string("endAt")?;
+    let max_cycles = root.opt_u32(&mut fields, "maxCycles")?;
+    let channel = root.opt_string("channel")?;
+    let currency = root.opt_string("currency")?;
+    let customer = match root.object(&mut fields, "customer")? {
+        Some(obj) => Some(customer(&obj, &mut fields)?),
+        None => None,
+    };
+    let shipping_address = match root.object(&mut fields, "shippingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let billing_address = match root.opt_object("billingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let items = items(&root.objects(&mut fields, "items")?, &mut fields)?;
+    let shipping = match root.object(&mut fields, "shipping")? {
+        Some(obj) => Some(shipping(&obj, &mut fields)?),
+        None => None,
+    };
+    let payment_method = match root.object(&mut fields, "payment")? {
+        Some(obj) => Some(payment_method(&obj, &mut fields)?),
+        None => None,
+    };
+    if plan_id.is_none() && root.opt_object("schedule")?.is_none() {
+        fields.push(
+            "schedule".to_owned(),
+            "required",
+            "schedule is required unless planId names a plan",
+        );
+    }
+    fields.finish()?;
+    let (Some(customer), Some(shipping_address), Some(shipping), Some(payment_method)) =
+        (customer, shipping_address, shipping, payment_method)
+    else {
+        // `finish` has already refused a body without any of these.
+        return Err(ApiError::invalid(&[]));
+    };
+    Ok(NewSubscription {
+        id,
+        plan_id,
+        schedule,
+        purchase_day,
+        timezone,
+        start_at,
+        end_at,
+        max_cycles,
+        channel,
+        currency,
+        customer,
+        shipping_address,
+        billing_address,
+        items,
+        shipping,
+        payment_method,
+    })
+}
+
+/// An optional body that must be a JSON object when present (commands, `run`).
+fn optional_object(body: &[u8]) -> Result<Option<Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(None)
+    } else {
+        parse_object(body).map(Some)
+    }
+}
+
+/// The optional `{"reason": "..."}` of pause and cancel.
+pub(crate) fn reason(body: &[u8]) -> Result<Option<String>, ApiError> {
+    match optional_object(body)? {
+        Some(value) => Obj::root(&value)?.opt_string("reason"),
+        None => Ok(None),
+    }
+}
+
+/// The body of resume and skip: nothing, or a JSON object (ignored).
+pub(crate) fn nothing(body: &[u8]) -> Result<(), ApiError> {
+    optional_object(body).map(|_| ())
+}
+
+/// The optional `{"now": "<RFC 3339>"}` of `POST /subscriptions/run`: the test clock.
+pub(crate) fn run_now(body: &[u8]) -> Result<Option<String>, ApiError> {
+    match optional_object(body)? {
+        Some(value) => Obj::root(&value)?.opt_string("now"),
+        None => Ok(None),
+    }
+}
+
+const ORDER_PARTS: &[&str] = &[
+    "customer",
+    "shippingAddress",
+    "billingAddress",
+    "items",
+    "shipping",
+    "payment",
+];
+const SCHEDULE_PARTS: &[&str] = &[
+    "schedule",
+    "purchaseDay",
+    "timezone",
+    "anchor",
+    "endAt",
+    "maxCycles",
+];
+
+/// `PATCH /subscriptions/{id}`: either the next orders' parts (`customer`, `shippingAddress`,
+/// `billingAddress`, `items`, `shipping`, `payment`; absent parts stay) or the schedule
+/// (`schedule`, `purchaseDay`, `timezone`, `anchor`, `endAt`, `maxCycles`), not both in one
+/// request. A schedule edit starts at `anchor`, by default the subscription's next run; its
+/// absent fields keep the current values and `null` clears `purchaseDay`, `endAt`, `maxCycles`.
+pub(crate) fn edit(body: &[u8], current: &Subscription) -> Result<Command, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let has = |names: &[&str]| names.iter().any(|name| value.get(*name).is_some());
+    match (has(ORDER_PARTS), has(SCHEDULE_PARTS)) {
+        (true, true) => Err(ApiError::new(
+            422,
+            "mixed-edit",
+            "send schedule changes and order changes (items, addresses, shipping, payment) in separate requests",
+        )),
+        (false, false) => Err(ApiError::new(
+            422,
+            "empty-command",
+            "the request changes nothing; send items, addresses, shipping, payment or schedule fields",
+        )),
+        (true, false) => order_edit(&root).map(Command::EditOrder),
+        (false, true) => schedule_edit(&value, &root, current).map(Command::EditSchedule),
+    }
+}
+
+fn order_edit(root: &Obj<'_>) -> Result<OrderEdit, ApiError> {
+    let mut fields = Fields::new();
+    let customer = match root.opt_object("customer")? {
+        Some(obj) => Some(customer(&obj, &mut fields)?),
+        None => None,
+    };
+    let shipping_address = match root.opt_object("shippingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let billing_address = match root.opt_object("billingAddress")? {
+        Some(obj) => Some(address(&obj, &mut fields)?),
+        None => None,
+    };
+    let items = match root.opt_objects("items")? {
+        Some(objs) => Some(items(&objs, &mut fields)?),
+        None => None,
+    };
+    let shipping = match root.opt_object("shipping")? {
+        Some(obj) => Some(shipping(&obj, &mut fields)?),
+        None => None,
+    };
+    let payment_method = match root.opt_object("payment")? {
+        Some(obj) => Some(payment_method(&obj, &mut fields)?),
+        None => None,
+    };
+    fields.finish()?;
+    Ok(OrderEdit {
+        customer,
+        shipping_address,
+        billing_address,
+        items,
+        shipping,
+        payment_method,
+    })
+}
+
+fn schedule_edit(
+    value: &Value,
+    root: &Obj<'_>,
+    current: &Subscription,
+) -> Result<ScheduleEdit, ApiError> {
+    let mut fields = Fields::new();
+    let cleared = |name: &str| value.get(name).is_some_and(Value::is_null);
+    let schedule = match root.opt_object("schedule")? {
+        Some(obj) => schedule(&obj, &mut fields)?,
+        None => Some(current.schedule.clone()),
+    };
+    let purchase_day = match opt_u8(root, &mut fields, "purchaseDay")? {
+        Some(day) => Some(day),
+        None if cleared("purchaseDay") => None,
+        None => current.purchase_day,
+    };
+    let timezone = root
+        .opt_string("timezone")?
+        .unwrap_or_else(|| current.timezone.clone());
+    let anchor = match root.opt_string("anchor")? {
+        Some(anchor) => anchor,
+        None => current.next_run_at.clone().unwrap_or_else(|| {
+            fields.push(
+                "anchor".to_owned(),
+                "required",
+                "anchor is required: the subscription has no next run to start from",
+            );
+            String::new()
+        }),
+    };
+    let end_at = match root.opt_string("endAt")? {
+        Some(end) => Some(end),
+        None if cleared("endAt") => None,
+        None => current.end_at.clone(),
+    };
+    let max_cycles = match root.opt_u32(&mut fields, "maxCycles")? {
+        Some(max) => Some(max),
+        None if cleared("maxCycles") => None,
+        None => current.max_cycles,
+    };
+    fields.finish()?;
+    let schedule = schedule.ok_or_else(|| ApiError::invalid(&[]))?;
+    Ok(ScheduleEdit {
+        schedule,
+        purchase_day,
+        timezone,
+        anchor,
+        end_at,
+        max_cycles,
+    })
+}
+
+/// `limit` (1-200, default 50) and `cursor` of a listing; the other parameters are given to
+/// `other`. Empty parameters count as absent; a repeated one keeps its last value.
+fn page_and(
+    raw: &str,
+    mut other: impl FnMut(&str, &str, &mut Fields),
+) -> Result<PageRequest, ApiError> {
+    let mut page = PageRequest {
+        limit: DEFAULT_LIMIT,
+        cursor: None,
+    };
+    let mut fields = Fields::new();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_ref() {
+            "limit" => match value.parse::<u64>() {
+                Ok(limit) if (1..=u64::from(MAX_LIMIT)).contains(&limit) => {
+                    page.limit = u32::try_from(limit).unwrap_or(MAX_LIMIT);
+                }
+                Ok(_) => fields.push(
+                    "limit".to_owned(),
+                    "out-of-range",
+                    format!("limit must be from 1 to {MAX_LIMIT}"),
+                ),
+                Err(_) => return Err(ApiError::wrong_type("limit", "an integer")),
+            },
+            "cursor" => page.cursor = Some(value.to_owned()),
+            name => other(name, value, &mut fields),
+        }
+    }
+    fields.finish()?;
+    Ok(page)
+}
+
+/// The query of `GET /plans` and `GET /subscriptions/{id}/cycles`.
+pub(crate) fn page(raw: &str) -> Result<PageRequest, ApiError> {
+    page_and(raw, |_, _, _| {})
+}
+
+/// The query of `GET /subscriptions`: at most one of `status`, `customer` (id or email),
+/// `dueBefore` (RFC 3339), plus `limit` and `cursor`.
+pub(crate) fn list(raw: &str) -> Result<(Filter, PageRequest), ApiError> {
+    let (mut status, mut customer, mut due_before) = (None, None, None);
+    let page = page_and(raw, |name, value, fields| match name {
+        "status" => match parse_status(value) {
+            Some(parsed) => status = Some(Filter::Status(parsed)),
+            None => fields.push(
+                "status".to_owned(),
+                "unknown-value",
+                format!("status must be one of: {}", STATUSES.join(", ")),
+            ),
+        },
+        "customer" => customer = Some(Filter::Customer(value.to_owned())),
+        "dueBefore" => due_before = Some(Filter::DueBefore(value.to_owned())),
+        _ => {}
+    })?;
+    let given: Vec<(&str, Filter)> = [
+        ("status", status),
+        ("customer", customer),
+        ("dueBefore", due_before),
+    ]
+    .into_iter()
+    .filter_map(|(name, filter)| filter.map(|filter| (name, filter)))
+    .collect();
+    match <[_; 1]>::try_from(given) {
+        Ok([(_, filter)]) => Ok((filter, page)),
+        Err(given) if given.is_empty() => Ok((Filter::All, page)),
+        Err(given) => Err(ApiError::new(
+            422,
+            "one-filter-at-a-time",
+            "filter by one of status, customer or dueBefore per request",
+        )
+        .with_detail(
+            "filters",
+            given.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        )),
+    }
+}
+
+/// The `repair` parameter of `POST /subscriptions/check`: `true` or `false` (the default).
+pub(crate) fn repair(raw: &str) -> Result<bool, ApiError> {
+    let mut repair = false;
+    page_and(raw, |name, value, fields| {
+        if name == "repair" {
+            match value {
+                "true" => repair = true,
+                "false" => repair = false,
+                _ => fields.push(
+                    "repair".to_owned(),
+                    "unknown-value",
+                    "repair must be one of: true, false",
+                ),
+            }
+        }
+    })?;
+    Ok(repair)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn refusal<T>(result: Result<T, ApiError>) -> Option<(u16, &'static str)> {
+        result.err().map(|e| (e.status(), e.code()))
+    }
+
+    fn subscription_body() -> Value {
+        json!({
+            "schedule": {"every": 1, "unit": "month"}, "timezone": "America/Sao_Paulo",
+            "startAt": "2028-01-31T15:00:00Z",
+            "customer": {"name": "Ana Souza", "email": "ana@example.com"},
+            "shippingAddress": {"street": "Rua A", "number": "10", "city": "São Paulo",
+                                "state": "SP", "postalCode": "01001000"},
+            "items": [{"sku": "CAF-1KG", "name": "Café", "quantity": 2, "unitPrice": 4990}],
+            "shipping": {"method": "PAC", "price": 1500},
+            "payment": {"method": "boleto"}
+        })
+    }
+
+    #[test]
+    fn a_subscription_of_api_md_parses_into_the_wit_record() {
+        let parsed = new_subscription(subscription_body().to_string().as_bytes());
+        let Ok(sub) = parsed else {
+            panic!("refused: {parsed:?}")
+        };
+        assert_eq!(
+            sub.schedule,
+            Some(Schedule::Every(Interval {
+                every: 1,
+                unit: Unit::Month
+            }))
+        );
+        assert_eq!(sub.payment_method, PaymentMethod::Boleto);
+        assert_eq!(sub.items[0].unit_price, 4990);
+        assert_eq!(sub.shipping_address.country, "BRA");
+        assert_eq!(sub.plan_id, None);
+    }
+
+    #[test]
+    fn a_schedule_is_every_and_unit_or_cron_never_both() {
+        let with = |schedule: Value| {
+            let mut body = subscription_body();
+            body["schedule"] = schedule;
+            new_subscription(body.to_string().as_bytes())
+        };
+        assert!(matches!(
+            with(json!({"cron": "0 0 12 * * *"})).map(|s| s.schedule),
+            Ok(Some(Schedule::Cron(_)))
+        ));
+        for bad in [
+            json!({"every": 1, "unit": "day", "cron": "0 0 12 * * *"}),
+            json!({"every": 1}),
+            json!({"unit": "week"}),
+            json!({"every": 1, "unit": "fortnight"}),
+            json!({}),
+        ] {
+            assert_eq!(
+                refusal(with(bad.clone())),
+                Some((422, "validation-failed")),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            refusal(with(json!({"every": "1", "unit": "day"}))),
+            Some((400, "wrong-type"))
+        );
+    }
+
+    #[test]
+    fn without_a_plan_the_schedule_is_required() {
+        let mut body = subscription_body();
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("schedule");
+        }
+        assert_eq!(
+            refusal(new_subscription(body.to_string().as_bytes())),
+            Some((422, "validation-failed"))
+        );
+        body["planId"] = json!("p-1");
+        assert!(new_subscription(body.to_string().as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn optional_bodies_are_empty_or_an_object() {
+        assert_eq!(reason(b"").ok(), Some(None));
+        assert_eq!(reason(b" \n").ok(), Some(None));
+        assert_eq!(
+            reason(br#"{"reason": "vacation"}"#).ok(),
+            Some(Some("vacation".to_owned()))
+        );
+        assert_eq!(refusal(reason(b"[]")), Some((400, "wrong-type")));
+        assert_eq!(refusal(nothing(b"{")), Some((400, "malformed-json")));
+        assert_eq!(
+            run_now(br#"{"now": "2028-01-31T15:00:00Z"}"#).ok(),
+            Some(Some("2028-01-31T15:00:00Z".to_owned()))
+        );
+        assert_eq!(
+            refusal(run_now(br#"{"now": 1}"#)),
+            Some((400, "wrong-type"))
+        );
+    }
+
+    #[test]
+    fn a_listing_takes_one_filter_and_a_page() {
+        let Ok((filter, page)) = list("status=paused&limit=10&cursor=abc") else {
+            panic!("refused")
+        };
+        assert_eq!(filter, Filter::Status(SubscriptionStatus::Paused));
+        assert_eq!((page.limit, page.cursor.as_deref()), (10, Some("abc")));
+        assert_eq!(
+            list("").ok().map(|(f, p)| (f, p.limit)),
+            Some((Filter::All, 50))
+        );
+        assert_eq!(
+            list("customer=a&customer=b").ok().map(|(f, _)| f),
+            Some(Filter::Customer("b".to_owned()))
+        );
+        assert_eq!(
+            refusal(list("status=paused&dueBefore=2028-01-01T00:00:00Z")),
+            Some((422, "one-filter-at-a-time"))
+        );
+        assert_eq!(refusal(list("limit=201")), Some((422, "validation-failed")));
+        assert_eq!(refusal(list("limit=x")), Some((400, "wrong-type")));
+        assert_eq!(
+            refusal(list("status=late")),
+            Some((422, "validation-failed"))
+        );
+        assert_eq!(repair("repair=true").ok(), Some(true));
+        assert_eq!(
+            refusal(repair("repair=yes")),
+            Some((422, "validation-failed"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{MAX_LIMIT, list, new_subscription};
+    use crate::route;
+
+    proptest! {
+        #[test]
+        fn any_query_string_is_parsed_or_refused_with_400_or_422(raw in "[a-zA-Z=&%0-9+._~:-]{0,64}|.{0,64}") {
+            match list(&raw) {
+                Ok((_, page)) => prop_assert!((1..=MAX_LIMIT).contains(&page.limit)),
+                Err(error) => prop_assert!(error.status() == 400 || error.status() == 422, "{error}"),
+            }
+        }
+
+        #[test]
+        fn any_body_is_parsed_or_refused_with_400_or_422(body in proptest::collection::vec(any::<u8>(), 0..128)) {
+            if let Err(error) = new_subscription(&body) {
+                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
+            }
+        }
+
+        #[test]
+        fn any_path_routes_or_is_not_found_without_panicking(path in "(/subscriptions|/plans)?(/[a-zA-Z0-9%._~-]{0,8}){0,3}|.{0,32}") {
+            let _ = route::parse(&path);
+        }
+    }
+}

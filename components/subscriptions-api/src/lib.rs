@@ -1,0 +1,207 @@
+//! `/plans` and `/subscriptions`: the back office's (and, for creation, the checkout's) side of
+//! recurring purchases (API.md, "A subscription").
+//!
+//! A thin adapter over `orderflow:core/subscriptions`: route ([`route`]), authenticate
+//! (`admin_token`; `checkout_token` may also create a subscription), read `If-Match`, parse the
+//! body or query ([`input`]), call the service, render ([`render`]); every service error goes
+//! through [`error::from_service`]. `POST /subscriptions/run` runs the same pass as the cron
+//! `subscription-runner`, at once and optionally as of a test clock (`{"now": ...}`).
+//!
+//! The bindings: this crate generates the `subscriptions-handler` world itself and maps
+//! `orderflow:core/types` onto http-common's generated types (wit-bindgen's `with`), so
+//! http-common's readers and renderers of customers, addresses and money serve it unchanged,
+//! and the component imports only the subscriptions interface (never the orders one: its only
+//! link to orders is the composed subscriptions service).
+//!
+//! The subscriptions service has no `Idempotency-Key` records yet, so these POSTs are not
+//! replayed by key: creation is made safe to retry by sending your own `id` (a repeat is 409
+//! `already-exists`), commands by `If-Match`, and a pass is idempotent by nature.
+
+mod error;
+mod input;
+mod render;
+mod route;
+
+use http_common::request::{self, method_name};
+use http_common::{ApiError, Reply, auth, precondition};
+use serde_json::json;
+use spin_sdk::http::IncomingRequest;
+
+use crate::error::{On, from_service};
+use crate::route::{Action, Route};
+
+/// Generated bindings of the `subscriptions-handler` world, over http-common's `types`.
+#[doc(hidden)]
+mod bindings {
+    wit_bindgen::generate!({
+        world: "subscriptions-handler",
+        path: "../../wit",
+        additional_derives: [PartialEq],
+        with: {
+            "orderflow:core/types@0.1.0": http_common::types,
+        },
+    });
+}
+
+use bindings::orderflow::core::subscriptions as subs;
+
+/// The wasi:http export.
+#[expect(
+    unsafe_code,
+    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
+)]
+mod export_glue {
+    use spin_sdk::http::{IncomingRequest, Response};
+    use spin_sdk::http_component;
+
+    use http_common::Reply;
+
+    #[http_component]
+    async fn handle(request: IncomingRequest) -> Response {
+        super::respond(request)
+            .await
+            .unwrap_or_else(Reply::from)
+            .into_response()
+    }
+}
+
+/// Who presented a valid token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// `admin_token`: every route.
+    Admin,
+    /// `checkout_token`: only `POST /subscriptions`.
+    Checkout,
+}
+
+/// Checks the bearer token against `admin_token`, then `checkout_token`.
+fn authenticate(request: &IncomingRequest) -> Result<Caller, ApiError> {
+    let header = request::header(request, "authorization");
+    let presented = header.first().map(Vec::as_slice);
+    let mut refusal = None;
+    for (variable, caller) in [
+        ("admin_token", Caller::Admin),
+        ("checkout_token", Caller::Checkout),
+    ] {
+        let expected = spin_sdk::variables::get(variable).map_err(|error| {
+            ApiError::new(
+                503,
+                "not-configured",
+                "this route's token is not configured on the server",
+            )
+            .with_detail("variable", variable)
+            .with_detail("reason", error.to_string())
+        })?;
+        match auth::check_bearer(presented, &expected) {
+            Ok(()) => return Ok(caller),
+            Err(error) => refusal = refusal.or(Some(error)),
+        }
+    }
+    Err(refusal.unwrap_or_else(|| ApiError::unauthorized("send a bearer token")))
+}
+
+async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
+    let (path, query) = request::path_and_query(&request);
+    let route = route::parse(&path).ok_or_else(|| ApiError::no_route(&path))?;
+    let method = method_name(&request.method());
+    if !route.methods().contains(&method.as_str()) {
+        return Err(ApiError::method_not_allowed(&method, route.methods()));
+    }
+    let caller = authenticate(&request)?;
+    let create = route == Route::Subscriptions && method == "POST";
+    if caller == Caller::Checkout && !create {
+        return Err(ApiError::new(
+            403,
+            "forbidden",
+            "the checkout token may only create subscriptions; use the admin token",
+        ));
+    }
+    let service = |error: subs::Error| from_service(&error, On::Other);
+    let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
+    match route {
+        Route::Plans if method == "POST" => {
+            let body = request::read_body(request).await?;
+            let plan = subs::create_plan(&input::new_plan(&body)?).map_err(service)?;
+            Ok(Reply::json(201, &render::plan(&plan)))
+        }
+        Route::Plans => {
+            let page = subs::list_plans(&input::page(&query)?).map_err(service)?;
+            Ok(Reply::json(
+                200,
+                &render::page(&page.items, page.next_cursor.as_ref(), render::plan),
+            ))
+        }
+        Route::Plan(id) => {
+            let plan = subs::get_plan(&id).map_err(service)?;
+            Ok(Reply::json(200, &render::plan(&plan)))
+        }
+        Route::Subscriptions if create => {
+            let body = request::read_body(request).await?;
+            let sub = subs::create(&input::new_subscription(&body)?)
+                .map_err(|error| from_service(&error, On::Create))?;
+            Ok(Reply::json(201, &render::subscription(&sub)))
+        }
+        Route::Subscriptions => {
+            let (filter, page) = input::list(&query)?;
+            let page = subs::list(&filter, &page).map_err(service)?;
+            Ok(Reply::json(
+                200,
+                &render::page(&page.items, page.next_cursor.as_ref(), render::subscription),
+            ))
+        }
+        Route::Stats => {
+            let stats = subs::get_stats().map_err(service)?;
+            Ok(Reply::json(200, &render::stats(&stats)))
+        }
+        Route::Run => {
+            let body = request::read_body(request).await?;
+            let now = input::run_now(&body)?;
+            let report = subs::run_pass(now.as_deref()).map_err(service)?;
+            Ok(Reply::json(200, &render::pass_report(&report)))
+        }
+        Route::Check => {
+            let repair = input::repair(&query)?;
+            let report = subs::check(repair).map_err(service)?;
+            Ok(Reply::json(
+                200,
+                &json!({
+                    "subscriptions": report.subscriptions,
+                    "consistent": report.inconsistencies.is_empty(),
+                    "inconsistencies": report.inconsistencies,
+                    "repaired": report.repaired,
+                }),
+            ))
+        }
+        Route::Subscription(id) if method == "PATCH" => {
+            let body = request::read_body(request).await?;
+            let current = subs::get(&id).map_err(service)?;
+            let command = input::edit(&body, &current)?;
+            // Without If-Match, the edit applies to the version its defaults were read from.
+            let expected = expected_version.or(Some(current.version));
+            let sub = subs::apply(&id, &command, expected).map_err(service)?;
+            Ok(Reply::json(200, &render::subscription(&sub)))
+        }
+        Route::Subscription(id) => {
+            let sub = subs::get(&id).map_err(service)?;
+            Ok(Reply::json(200, &render::subscription(&sub)))
+        }
+        Route::Command(id, action) => {
+            let body = request::read_body(request).await?;
+            let command = match action {
+                Action::Pause => subs::Command::Pause(input::reason(&body)?),
+                Action::Cancel => subs::Command::Cancel(input::reason(&body)?),
+                Action::Resume => input::nothing(&body).map(|()| subs::Command::Resume)?,
+                Action::Skip => input::nothing(&body).map(|()| subs::Command::SkipNext)?,
+            };
+            let sub = subs::apply(&id, &command, expected_version).map_err(service)?;
+            Ok(Reply::json(200, &render::subscription(&sub)))
+        }
+        Route::Cycles(id) => {
+            let page = subs::cycles(&id, &input::page(&query)?).map_err(service)?;
+            Ok(Reply::json(
+                200,
+                &render::page(&page.items, page.next_cursor.as_ref(), render::cycle),
+            ))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The subscription components end to end: the real `spin.toml`, its components built by its own
+//! build commands (subscriptions-api and subscription-runner composed twice: orders service into
+//! subscriptions service into each), served by the real `orderflow` binary on a fresh SQLite
+//! store, driven over HTTP the way a back office and a checkout drive them (API.md, "A
+//! subscription").
+//!
+//! Passes run with test clocks (`POST /subscriptions/run` with `{"now": ...}`) set in 2028 and
+//! later, after the real clock: a subscription created now registers its due entry no earlier
+//! than the creation minute, and the cron trigger's own passes (every minute, at the real time)
+//! then never meet the test clock's. The cron test serves a copy of spin.toml whose runner fires
+//! every second, and makes no HTTP `run` call at all.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test harness: a failed step should fail the test, with its message"
+)]
+
+#[path = "../helpers/mod.rs"]
+mod helpers;
+
+#[path = "../orders/app.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with tests/orders; this suite uses a subset of it"
+)]
+mod app;
+
+mod concurrency;
+mod cron;
+mod refusals;
+mod sample;
+mod schedules;
+
+/// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
+pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (f, barrier) = (&f, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a worker thread panicked"))
+            .collect()
+    })
+}

@@ -1,0 +1,93 @@
+//! Request bodies and the calls every test makes.
+
+use serde_json::{Value, json};
+
+use crate::app::{Client, json, text};
+
+/// A monthly card subscription of two units (2 × 49.90 + 15.00 shipping = 114.80) starting at
+/// `start_at`, in São Paulo's time zone. Cards have no payment deadline, so passes with a test
+/// clock months ahead cancel none of its orders as unpaid.
+pub(crate) fn monthly(id: &str, start_at: &str) -> Value {
+    json!({
+        "id": id,
+        "schedule": {"every": 1, "unit": "month"},
+        "timezone": "America/Sao_Paulo",
+        "startAt": start_at,
+        "customer": {
+            "id": "c-17",
+            "name": "Ana Souza",
+            "email": "ana@example.com",
+            "document": "39053344705"
+        },
+        "shippingAddress": {
+            "street": "Rua A", "number": "10", "neighborhood": "Centro",
+            "city": "São Paulo", "state": "SP", "postalCode": "01001000", "country": "BRA"
+        },
+        "items": [
+            {"sku": "CAF-1KG", "name": "Café 1 kg", "quantity": 2, "unitPrice": 4990}
+        ],
+        "shipping": {"method": "PAC", "carrier": "Correios", "price": 1500},
+        "payment": {"method": "credit-card"}
+    })
+}
+
+/// The total of each order of [`monthly`].
+pub(crate) const TOTAL: i64 = 11480;
+
+/// POST /subscriptions, expecting 201; returns the subscription.
+pub(crate) fn create(client: &Client, body: &Value) -> Value {
+    let reply = client.post("/subscriptions", body);
+    assert_eq!(
+        reply.status,
+        201,
+        "creating a subscription: {}",
+        reply.text()
+    );
+    json(&reply)
+}
+
+/// One pass as of `now`, expecting 200; returns the report.
+pub(crate) fn run(client: &Client, now: &str) -> Value {
+    let reply = client.post("/subscriptions/run", &json!({ "now": now }));
+    assert_eq!(reply.status, 200, "run at {now}: {}", reply.text());
+    json(&reply)
+}
+
+/// GET /subscriptions/{id}, expecting 200.
+pub(crate) fn get(client: &Client, id: &str) -> Value {
+    let reply = client.get(&format!("/subscriptions/{id}"));
+    assert_eq!(reply.status, 200, "GET subscription {id}: {}", reply.text());
+    json(&reply)
+}
+
+/// Every cycle record of a subscription, oldest first.
+pub(crate) fn cycles(client: &Client, id: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/subscriptions/{id}/cycles?limit=200&cursor={c}"),
+            None => format!("/subscriptions/{id}/cycles?limit=200"),
+        };
+        let reply = client.get(&path);
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+        let page = json(&reply);
+        all.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+/// The order of a created cycle, read through GET /orders/{id}; checks it names its cycle.
+pub(crate) fn order_of(client: &Client, subscription: &str, cycle: &Value) -> Value {
+    assert_eq!(cycle["status"], "created", "{cycle}");
+    let order = client.order(&text(cycle, "orderId"));
+    assert_eq!(
+        order["subscription"],
+        json!({"id": subscription, "cycle": cycle["number"]}),
+        "{order}"
+    );
+    order
+}

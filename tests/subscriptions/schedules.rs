@@ -1,0 +1,194 @@
+//! Schedules under test clocks: a month's end, pause and resume, skip, and a year of downtime.
+
+use serde_json::json;
+
+use crate::app::{App, error_code, int, json};
+use crate::sample::{self, TOTAL, create, cycles, get, order_of, run};
+
+#[test]
+fn a_monthly_subscription_from_jan_31_orders_on_feb_29_mar_31_and_apr_30() {
+    let app = App::start("jan-31");
+    let admin = app.admin();
+    // Noon in São Paulo (UTC-3).
+    let sub = create(&admin, &sample::monthly("s-jan31", "2028-01-31T15:00:00Z"));
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["nextRunAt"], "2028-01-31T15:00:00Z");
+    assert_eq!(sub["cycleCount"], 0);
+    assert_eq!(sub["schedule"], json!({"every": 1, "unit": "month"}));
+
+    let early = run(&admin, "2028-01-31T14:59:00Z");
+    assert_eq!(
+        (early["due"].as_u64(), early["created"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let expected = [
+        ("2028-01-31T15:00:30Z", "2028-01-31T15:00:00Z"),
+        ("2028-02-29T15:01:00Z", "2028-02-29T15:00:00Z"),
+        ("2028-03-31T15:00:00Z", "2028-03-31T15:00:00Z"),
+        ("2028-04-30T15:05:00Z", "2028-04-30T15:00:00Z"),
+    ];
+    for (now, _) in expected {
+        let report = run(&admin, now);
+        assert_eq!(report["due"], 1, "at {now}: {report}");
+        assert_eq!(report["created"], 1, "at {now}: {report}");
+        for field in ["skipped", "failed", "canceledUnpaid", "missed"] {
+            assert_eq!(report[field], 0, "{field} at {now}: {report}");
+        }
+        // A second pass at the same instant finds nothing more to do.
+        assert_eq!(run(&admin, now)["created"], 0, "again at {now}");
+    }
+
+    let records = cycles(&admin, "s-jan31");
+    assert_eq!(records.len(), 4, "{records:?}");
+    for (n, (record, (_, scheduled))) in records.iter().zip(expected).enumerate() {
+        assert_eq!(record["number"], n + 1);
+        assert_eq!(record["scheduledFor"], scheduled);
+        let order = order_of(&admin, "s-jan31", record);
+        assert_eq!(order["totals"]["total"], TOTAL);
+        assert_eq!(order["channel"], "subscriptions");
+        assert_eq!(order["customer"]["email"], "ana@example.com");
+    }
+    let sub = get(&admin, "s-jan31");
+    assert_eq!(sub["cycleCount"], 4);
+    assert_eq!(sub["nextRunAt"], "2028-05-31T15:00:00Z");
+}
+
+#[test]
+fn pause_then_resume_creates_no_cycles_while_paused() {
+    let app = App::start("pause-resume");
+    let admin = app.admin();
+    create(&admin, &sample::monthly("s-pause", "2028-01-31T15:00:00Z"));
+    assert_eq!(run(&admin, "2028-01-31T15:01:00Z")["created"], 1);
+
+    let reply = admin.post(
+        "/subscriptions/s-pause/pause",
+        &json!({"reason": "vacation"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let paused = json(&reply);
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["pauseReason"], "vacation");
+    assert_eq!(paused["nextRunAt"], serde_json::Value::Null);
+    // Pausing twice is refused, naming the transition.
+    let again = admin.post("/subscriptions/s-pause/pause", &json!({}));
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert_eq!(error_code(&again), "invalid-transition");
+
+    for now in ["2028-02-29T15:01:00Z", "2028-03-31T15:01:00Z"] {
+        let report = run(&admin, now);
+        assert_eq!(report["created"], 0, "paused, at {now}: {report}");
+    }
+    assert_eq!(cycles(&admin, "s-pause").len(), 1);
+    assert_eq!(get(&admin, "s-pause")["cycleCount"], 1);
+
+    // Resume with the version just read (If-Match).
+    let version = int(&get(&admin, "s-pause"), "version").to_string();
+    let reply = admin.send(
+        "POST",
+        "/subscriptions/s-pause/resume",
+        &[("If-Match", version.as_str())],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(json(&reply)["status"], "active");
+
+    let report = run(&admin, "2028-04-30T15:01:00Z");
+    assert_eq!(report["created"], 1, "{report}");
+    let records = cycles(&admin, "s-pause");
+    let created: Vec<u64> = records
+        .iter()
+        .filter(|r| r["status"] == "created")
+        .filter_map(|r| r["number"].as_u64())
+        .collect();
+    // Cycles 2 and 3 fell while it was paused: never charged.
+    assert_eq!(created, [1, 4], "{records:?}");
+    let last = records.last().expect("a cycle record");
+    order_of(&admin, "s-pause", last);
+    assert_eq!(get(&admin, "s-pause")["cycleCount"], 2);
+}
+
+#[test]
+fn a_skipped_cycle_is_not_charged_and_the_next_one_is() {
+    let app = App::start("skip");
+    let admin = app.admin();
+    create(&admin, &sample::monthly("s-skip", "2028-03-01T15:00:00Z"));
+    let reply = admin.post("/subscriptions/s-skip/skip", &json!({}));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(json(&reply)["skippedCycles"], json!([1]));
+
+    let report = run(&admin, "2028-03-01T15:01:00Z");
+    assert_eq!(
+        (report["created"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    assert_eq!(run(&admin, "2028-04-01T15:01:00Z")["created"], 1);
+    let records = cycles(&admin, "s-skip");
+    assert_eq!(records[0]["status"], "skipped");
+    order_of(&admin, "s-skip", &records[1]);
+}
+
+#[test]
+fn a_year_of_downtime_then_one_pass_orders_the_due_cycle_and_reports_the_missed_ones() {
+    let app = App::start("downtime");
+    let admin = app.admin();
+    create(&admin, &sample::monthly("s-down", "2028-01-01T15:00:00Z"));
+    let report = run(&admin, "2029-01-01T15:30:00Z");
+    assert_eq!(report["due"], 1, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["missed"], 12, "{report}");
+    let records = cycles(&admin, "s-down");
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        (
+            &records[0]["number"],
+            &records[0]["through"],
+            &records[0]["status"]
+        ),
+        (&json!(1), &json!(12), &json!("missed"))
+    );
+    assert_eq!(records[1]["number"], 13);
+    assert_eq!(records[1]["scheduledFor"], "2029-01-01T15:00:00Z");
+    order_of(&admin, "s-down", &records[1]);
+    assert_eq!(run(&admin, "2029-01-01T15:31:00Z")["created"], 0);
+    let sub = get(&admin, "s-down");
+    assert_eq!(sub["cycleCount"], 1);
+    assert_eq!(sub["nextRunAt"], "2029-02-01T15:00:00Z");
+}
+
+#[test]
+fn max_cycles_finish_the_subscription() {
+    let app = App::start("max-cycles");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-max", "2028-05-01T15:00:00Z");
+    body["maxCycles"] = json!(2);
+    create(&admin, &body);
+    assert_eq!(run(&admin, "2028-05-01T15:01:00Z")["created"], 1);
+    assert_eq!(run(&admin, "2028-06-01T15:01:00Z")["created"], 1);
+    let sub = get(&admin, "s-max");
+    assert_eq!(sub["status"], "finished", "{sub}");
+    assert_eq!(sub["nextRunAt"], serde_json::Value::Null);
+    assert_eq!(run(&admin, "2028-07-01T15:01:00Z")["created"], 0);
+    assert_eq!(cycles(&admin, "s-max").len(), 2);
+}
+
+#[test]
+fn a_cron_schedule_runs_at_its_local_fires() {
+    let app = App::start("cron-schedule");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-mondays", "2028-05-01T00:00:00Z");
+    // Mondays at 09:00 in São Paulo (12:00 UTC); May 1 2028 is a Monday.
+    body["schedule"] = json!({"cron": "0 0 9 * * Mon"});
+    let sub = create(&admin, &body);
+    assert_eq!(sub["nextRunAt"], "2028-05-01T12:00:00Z", "{sub}");
+    assert_eq!(run(&admin, "2028-05-01T11:59:00Z")["created"], 0);
+    assert_eq!(run(&admin, "2028-05-01T12:01:00Z")["created"], 1);
+    assert_eq!(run(&admin, "2028-05-08T12:01:00Z")["created"], 1);
+    let records = cycles(&admin, "s-mondays");
+    assert_eq!(records[1]["scheduledFor"], "2028-05-08T12:00:00Z");
+    order_of(&admin, "s-mondays", &records[1]);
+    assert_eq!(
+        get(&admin, "s-mondays")["nextRunAt"],
+        "2028-05-15T12:00:00Z"
+    );
+}
