@@ -28,7 +28,7 @@ fn opt(t: Option<&Text>) -> Option<String> {
     t.map(s)
 }
 
-fn customer(c: &Customer) -> wit::Customer {
+pub(crate) fn customer(c: &Customer) -> wit::Customer {
     wit::Customer {
         id: c.id.as_ref().map(|id| id.as_str().to_owned()),
         name: s(&c.name),
@@ -38,7 +38,7 @@ fn customer(c: &Customer) -> wit::Customer {
     }
 }
 
-fn address(a: &Address) -> wit::Address {
+pub(crate) fn address(a: &Address) -> wit::Address {
     wit::Address {
         street: s(&a.street),
         number: s(&a.number),
@@ -51,7 +51,7 @@ fn address(a: &Address) -> wit::Address {
     }
 }
 
-fn new_item(i: &NewItem) -> wit::NewItem {
+pub(crate) fn new_item(i: &NewItem) -> wit::NewItem {
     wit::NewItem {
         sku: i.sku.as_str().to_owned(),
         name: s(&i.name),
@@ -61,7 +61,7 @@ fn new_item(i: &NewItem) -> wit::NewItem {
     }
 }
 
-fn shipping(sh: &Shipping) -> wit::Shipping {
+pub(crate) fn shipping(sh: &Shipping) -> wit::Shipping {
     wit::Shipping {
         method: s(&sh.method),
         carrier: opt(sh.carrier.as_ref()),
@@ -69,7 +69,7 @@ fn shipping(sh: &Shipping) -> wit::Shipping {
     }
 }
 
-fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
+pub(crate) fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
     match method {
         PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
         PaymentMethod::Pix => wit::PaymentMethod::Pix,

@@ -5,14 +5,13 @@
 //! Only a component can call it (on a native build the imports are stubs); the pass logic is
 //! tested with an in-memory [`Orders`] instead.
 
-use orderflow_domain::order::{
-    Address, Customer, NewItem, PaymentMethod, PlaceOrder, Shipping, SubscriptionRef,
-};
-use orderflow_domain::values::{Channel, ExternalId, OrderId, Text, Timestamp};
+use orderflow_domain::order::{PlaceOrder, SubscriptionRef};
+use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
 
 use crate::bindings::orderflow::core::orders as wo;
 use crate::bindings::orderflow::core::types as wit;
 use crate::orders::{Orders, OrdersError, PlacedOrder};
+use crate::render::{address, customer, new_item, payment_method, shipping};
 
 /// How many pages of pending orders one `cancel_unpaid` reads at most.
 const UNPAID_PAGES: usize = 5;
@@ -127,65 +126,6 @@ fn failure(e: wit::Error) -> OrdersError {
         }
         wit::Error::Contention => OrdersError::Unavailable("contention".into()),
         wit::Error::StoreUnavailable(message) => OrdersError::Unavailable(message),
-    }
-}
-
-fn s(t: &Text) -> String {
-    t.as_str().to_owned()
-}
-
-fn opt(t: Option<&Text>) -> Option<String> {
-    t.map(s)
-}
-
-fn customer(c: &Customer) -> wit::Customer {
-    wit::Customer {
-        id: c.id.as_ref().map(|id| id.as_str().to_owned()),
-        name: s(&c.name),
-        email: c.email.as_str().to_owned(),
-        document: c.document.as_ref().map(|d| d.as_str().to_owned()),
-        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
-    }
-}
-
-fn address(a: &Address) -> wit::Address {
-    wit::Address {
-        street: s(&a.street),
-        number: s(&a.number),
-        complement: opt(a.complement.as_ref()),
-        neighborhood: opt(a.neighborhood.as_ref()),
-        city: s(&a.city),
-        state: s(&a.state),
-        postal_code: a.postal_code.as_str().to_owned(),
-        country: a.country.as_str().to_owned(),
-    }
-}
-
-fn new_item(i: &NewItem) -> wit::NewItem {
-    wit::NewItem {
-        sku: i.sku.as_str().to_owned(),
-        name: s(&i.name),
-        quantity: i.quantity.get(),
-        unit_price: i.unit_price.minor(),
-        discount: i.discount.minor(),
-    }
-}
-
-fn shipping(sh: &Shipping) -> wit::Shipping {
-    wit::Shipping {
-        method: s(&sh.method),
-        carrier: opt(sh.carrier.as_ref()),
-        price: sh.price.minor(),
-    }
-}
-
-fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
-    match method {
-        PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
-        PaymentMethod::Pix => wit::PaymentMethod::Pix,
-        PaymentMethod::Boleto => wit::PaymentMethod::Boleto,
-        PaymentMethod::Deposit => wit::PaymentMethod::Deposit,
-        PaymentMethod::BankTransfer => wit::PaymentMethod::BankTransfer,
     }
 }
 
