@@ -36,7 +36,8 @@ pub(crate) const USAGE: &str = "\
 usage: orderflow-compose --plug <service.wasm> --socket <handler.wasm> -o <out.wasm> [--interface <name>]... [--no-optimize]
 
 Plugs the exports of the plug component (the orders service) into the imports of the socket
-component (an HTTP handler) and writes one self-contained component.
+component (an HTTP handler) and writes one self-contained component. An output newer than both
+inputs (and than this program) is left as it is; delete it to compose again.
 
   --plug <file>        the component exporting the interface(s)
   --socket <file>      the component importing them
