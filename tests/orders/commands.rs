@@ -1,74 +1,14 @@
 //! The order's whole life through the command components (payment-notification, invoice,
 //! tracking, change-order), run once they are all in spin.toml; and the signed payment webhook
-//! the concurrency tests use.
+//! the concurrency tests use (signed by `webhook`).
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::app::{self, App, error_code, json, text};
 use crate::helpers::Reply;
 use crate::placement::list_all;
 use crate::sample;
-
-/// HMAC-SHA256 (RFC 2104), as the payment provider signs.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0_u8; 64];
-    if key.len() > block.len() {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let inner = Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A payment provider's notification body.
-pub(crate) fn payment(order_id: &str, payment_id: &str, status: &str, amount: i64) -> Vec<u8> {
-    json!({
-        "orderId": order_id,
-        "paymentId": payment_id,
-        "status": status,
-        "amount": amount,
-        "method": "pix",
-        "occurredAt": now(),
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// The `Orderflow-Signature` of `body` at unix time `t`.
-fn signature(body: &[u8], t: i64) -> String {
-    let mut message = format!("{t}.").into_bytes();
-    message.extend_from_slice(body);
-    let mac = hmac_sha256(app::secret("payment_webhook_secret").as_bytes(), &message);
-    format!("t={t},v1={}", hex(&mac))
-}
-
-/// POSTs a signed notification.
-pub(crate) fn notify(app: &App, body: &[u8]) -> Reply {
-    let t = chrono::Utc::now().timestamp();
-    app.with_authorization(None).send(
-        "POST",
-        "/payments/notifications",
-        &[("Orderflow-Signature", &signature(body, t))],
-        body,
-    )
-}
+use crate::webhook::{hex, hmac_sha256, notify, payment, signature};
 
 /// A 44-digit NF-e access key with a valid check digit (modulo 11, weights 2-9 from the right).
 fn nfe_key(number: u32) -> String {
@@ -95,6 +35,10 @@ fn ok(reply: &Reply, what: &str) -> Value {
 fn conflict(reply: &Reply, what: &str) -> String {
     assert_eq!(reply.status, 409, "{what}: {}", reply.text());
     error_code(reply)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[test]

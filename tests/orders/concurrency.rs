@@ -125,8 +125,8 @@ fn check_ten_concurrent_identical_payment_approvals_make_one_transition(cas: Cas
     let app = App::start_with("payments", cas);
     let order = app.checkout().place(&sample::order("pay-1"));
     let id = text(&order, "id");
-    let body = crate::commands::payment(&id, "pay-123", "approved", sample::TOTAL);
-    let replies = parallel(10, |_| crate::commands::notify(&app, &body));
+    let body = crate::webhook::payment(&id, "pay-123", "approved", sample::TOTAL);
+    let replies = parallel(10, |_| crate::webhook::notify(&app, &body));
     for reply in &replies {
         assert_eq!(reply.status, 200, "{}", reply.text());
         assert_eq!(

@@ -21,6 +21,7 @@ mod listing;
 mod placement;
 mod refusals;
 mod sample;
+mod webhook;
 
 /// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
 pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {

@@ -25,8 +25,16 @@ mod helpers;
 )]
 mod app;
 
+#[path = "../orders/webhook.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with tests/orders; this suite signs card notifications only"
+)]
+mod webhook;
+
 mod concurrency;
 mod cron;
+mod payments;
 mod refusals;
 mod sample;
 mod schedules;

@@ -61,7 +61,7 @@ impl bindings::Guest for Runner {
 fn summary(timestamp: u64, report: &PassReport) -> String {
     let mut line = format!(
         "subscription-runner: tick {timestamp}: due {}, created {}, skipped {}, failed {}, \
-         missed {}, in progress {}, canceled unpaid {}",
+         missed {}, in progress {}, canceled unpaid {}, payment retries {}, paused for payment {}",
         report.due,
         report.created,
         report.skipped,
@@ -69,6 +69,8 @@ fn summary(timestamp: u64, report: &PassReport) -> String {
         report.missed,
         report.in_progress,
         report.canceled_unpaid,
+        report.payment_retries,
+        report.paused_for_payment,
     );
     for error in &report.errors {
         line.push_str("; error: ");
@@ -91,12 +93,15 @@ mod tests {
             canceled_unpaid: 4,
             missed: 5,
             in_progress: 6,
+            payment_retries: 7,
+            paused_for_payment: 8,
             errors: vec!["store down".to_owned()],
         };
         assert_eq!(
             summary(1_800_000_000, &report),
             "subscription-runner: tick 1800000000: due 3, created 2, skipped 1, failed 0, \
-             missed 5, in progress 6, canceled unpaid 4; error: store down"
+             missed 5, in progress 6, canceled unpaid 4, payment retries 7, paused for payment 8; \
+             error: store down"
         );
     }
 }

@@ -104,6 +104,14 @@ pub(crate) fn subscription(sub: &Subscription) -> Value {
         "attempts": sub.attempts,
         "lastError": sub.last_error,
         "skippedCycles": sub.skipped_cycles,
+        "paymentCheck": sub.payment_check.as_ref().map(|c| json!({
+            "cycle": c.cycle,
+            "attempt": c.attempt,
+            "maxAttempts": c.max_attempts,
+            "orderId": c.order_id,
+            "checkAt": c.check_at,
+            "lastFailure": c.last_failure,
+        })),
         "version": sub.version,
         "createdAt": sub.created_at,
         "updatedAt": sub.updated_at,
@@ -151,6 +159,8 @@ pub(crate) fn pass_report(report: &PassReport) -> Value {
         "canceledUnpaid": report.canceled_unpaid,
         "missed": report.missed,
         "inProgress": report.in_progress,
+        "paymentRetries": report.payment_retries,
+        "pausedForPayment": report.paused_for_payment,
         "errors": report.errors,
     })
 }

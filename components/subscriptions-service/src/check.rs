@@ -151,7 +151,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                 }
             }
         }
-        let Some(at) = sub.next_run_at() else {
+        let Some(at) = sub.wake_at() else {
             return Ok(());
         };
         let reachable = stored

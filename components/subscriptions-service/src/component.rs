@@ -6,10 +6,12 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use orderflow_domain::subscription::PaymentRetryPolicy;
 use orderflow_domain::values::Timestamp;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
 use crate::kv::SpinKv;
+use crate::pass::PassOptions;
 use crate::service::{Error, Subscriptions};
 use crate::wit_orders::WitOrders;
 use crate::{convert, render};
@@ -135,6 +137,30 @@ impl ws::Guest for Component {
             Some(at) => convert::instant(&at, "now").map_err(|f| render::invalid(&f))?,
             None => now(),
         };
-        with_service(|s| s.run_pass(at, &WitOrders)).map(|r| render::pass_report(&r))
+        let (payment, misconfigured) = payment_retry();
+        let options = PassOptions {
+            payment,
+            ..PassOptions::default()
+        };
+        with_service(|s| s.run_pass_with(at, &WitOrders, &options)).map(|mut r| {
+            r.errors.extend(misconfigured);
+            render::pass_report(&r)
+        })
     }
+}
+
+/// The payment retry policy of the application variables `payment_retry_attempts` and
+/// `payment_retry_interval_minutes`; the default's value for one that is not granted to the
+/// component or empty. A value that does not parse is replaced by the default too (a pass is
+/// not refused for it) and comes back as a sentence for the pass report.
+fn payment_retry() -> (PaymentRetryPolicy, Vec<String>) {
+    let read = |name: &str| {
+        spin_sdk::variables::get(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    convert::payment_retry(
+        read("payment_retry_attempts").as_deref(),
+        read("payment_retry_interval_minutes").as_deref(),
+    )
 }

@@ -6,8 +6,9 @@
 
 use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, Shipping};
 use orderflow_domain::subscription::{
-    Command, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit, PurchaseDay,
-    Schedule, ScheduleEdit, SubscriptionPayment, SubscriptionStatus, TimeZone, Unit,
+    Command, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit,
+    PaymentRetryPolicy, PurchaseDay, Schedule, ScheduleEdit, SubscriptionPayment,
+    SubscriptionStatus, TimeZone, Unit,
 };
 use orderflow_domain::values::{
     Channel, Country, Currency, CustomerId, Document, Email, FieldError, Invalid, Money, Phone,
@@ -267,6 +268,51 @@ pub(crate) fn plan_id(id: &str, field: &str) -> Result<PlanId, Vec<FieldError>> 
 /// An instant from a call.
 pub(crate) fn instant(at: &str, field: &str) -> Result<Timestamp, Vec<FieldError>> {
     Timestamp::parse(at).map_err(|e| vec![e.at(field)])
+}
+
+/// The longest interval between payment tries, in minutes: a week.
+const MAX_RETRY_INTERVAL_MINUTES: u32 = 7 * 24 * 60;
+
+/// A payment retry policy from the text of its two settings (`None`: not set): at most
+/// [`PaymentRetryPolicy::MAX_ATTEMPTS`] tries, one minute to a week apart. A setting that does
+/// not parse keeps the default's value, and a sentence says so.
+pub(crate) fn payment_retry(
+    attempts: Option<&str>,
+    interval_minutes: Option<&str>,
+) -> (PaymentRetryPolicy, Vec<String>) {
+    let mut policy = PaymentRetryPolicy::default();
+    let mut problems = Vec::new();
+    let mut setting = |name: &str, text: Option<&str>, min: u32, max: u32, default: u32| {
+        let Some(text) = text else {
+            return default;
+        };
+        match text.trim().parse::<u32>() {
+            Ok(value) if (min..=max).contains(&value) => value,
+            Ok(_) | Err(_) => {
+                problems.push(format!(
+                    "{name} is {text:?}, not a whole number from {min} to {max}: using {default}"
+                ));
+                default
+            }
+        }
+    };
+    policy.attempts = setting(
+        "payment_retry_attempts",
+        attempts,
+        0,
+        PaymentRetryPolicy::MAX_ATTEMPTS,
+        policy.attempts,
+    );
+    let default_minutes = u32::try_from(policy.interval.num_minutes()).unwrap_or(u32::MAX);
+    let minutes = setting(
+        "payment_retry_interval_minutes",
+        interval_minutes,
+        1,
+        MAX_RETRY_INTERVAL_MINUTES,
+        default_minutes,
+    );
+    policy.interval = chrono::TimeDelta::minutes(i64::from(minutes));
+    (policy, problems)
 }
 
 /// A plan to create, with its id (given or generated).
@@ -669,5 +715,30 @@ mod tests {
             ["schedule.cron"]
         );
         Ok(())
+    }
+
+    #[test]
+    fn payment_retry_settings_parse_and_fall_back_to_the_default_with_a_sentence() {
+        let (policy, problems) = payment_retry(None, None);
+        assert_eq!((policy, problems.len()), (PaymentRetryPolicy::default(), 0));
+        let (policy, problems) = payment_retry(Some(" 2 "), Some("30"));
+        assert_eq!(
+            (
+                policy.attempts,
+                policy.interval.num_minutes(),
+                problems.len()
+            ),
+            (2, 30, 0)
+        );
+        let (policy, problems) = payment_retry(Some("21"), Some("0"));
+        assert_eq!(policy, PaymentRetryPolicy::default());
+        assert_eq!(
+            problems,
+            [
+                "payment_retry_attempts is \"21\", not a whole number from 0 to 20: using 5",
+                "payment_retry_interval_minutes is \"0\", not a whole number from 1 to 10080: \
+                 using 180"
+            ]
+        );
     }
 }

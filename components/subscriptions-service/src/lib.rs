@@ -78,7 +78,9 @@ pub mod wit_orders;
 
 pub use check::CheckReport;
 pub use doc::{CycleRecord, Plan};
-pub use orders::{Orders, OrdersError, PlacedOrder, order_identity};
+pub use orders::{
+    Orders, OrdersError, PaymentState, PlacedOrder, attempt_identity, order_identity,
+};
 pub use pass::{PassOptions, PassReport};
 pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, Written};
 pub use stats::Stats;

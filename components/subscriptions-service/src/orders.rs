@@ -13,30 +13,36 @@
 //! `ExpirePayment`); every pass calls it. `WitOrders` does it from the orders service's list of
 //! pending orders, oldest first, a bounded number of pages a pass.
 //!
-//! # Payment retries (designed, not built)
+//! # Payments
 //!
-//! Issue 5 asks that a payment failing on a generated order be retried a bounded number of times
-//! (default: five tries in twelve hours, as VTEX) and the subscription then paused with the
-//! reason. orderflow has no outbound payment integration: a denial arrives as a payment
-//! notification that cancels the order. The design:
-//! - `Orders::payment(order) -> {pending, approved, denied(reason), expired}` (from `load`);
-//! - a *payment watch* per card cycle order, kept like the due index (`sub/pw/{minute}/{slot}`,
-//!   bounded pages per minute bucket, so the cost grows with the watches due): created with the
-//!   cycle's record, due at the next check (1 h, 2 h, 3 h, 3 h, 3 h after the placement);
-//! - a pass reads the due watches: approved → the watch is dropped; denied → retry attempt `k`
-//!   is placed with the identity `"{subscription}:{cycle}:r{k}"` (claimed like the cycle, safe to
-//!   repeat), the cycle record's `orderId` and `attempts` follow it; after the last attempt the
-//!   subscription gets `Command::Pause { reason: "payment failed 5 times: ..." }`.
-//!
-//! The domain records a cycle once (`RecordCycle`), so the retry attempts need either a domain
-//! command (`RecordPaymentAttempt`) or to live only in the service's cycle record; that choice,
-//! the policy type (`PaymentRetryPolicy { attempts, within }`, configurable through a Spin
-//! variable) and the tests are left.
+//! [`Orders::payment`] tells a pass where a cycle order's payment stands, so that a failed
+//! payment is retried with a new order (see `orderflow_domain::subscription::payment` for the
+//! rules, `crate::pass` for how a pass follows them). Attempt `k > 1` of cycle `n` is placed with
+//! the identity [`attempt_identity`] `"{subscription}:{n}:{k}"`, so a retried or overlapping pass
+//! places each attempt once, like the cycle itself.
 
 use std::fmt;
 
 use orderflow_domain::order::PlaceOrder;
 use orderflow_domain::values::{Channel, ExternalId, OrderId, SubscriptionId, Timestamp};
+
+/// Where an order's payment stands, as a pass following it needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentState {
+    /// Paid, or the order ended otherwise (a person canceled it, or an unpaid pix or boleto
+    /// expired): nothing more to follow.
+    Settled,
+    /// Not paid yet; a pix or boleto expires at `due_at`.
+    Pending {
+        /// The payment deadline, if the method has one.
+        due_at: Option<Timestamp>,
+    },
+    /// The provider denied the payment.
+    Failed {
+        /// Why, in a few words.
+        reason: String,
+    },
+}
 
 /// An order the orders service holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +95,9 @@ pub trait Orders {
     /// service owns this: it needs an index of pending payments by deadline so that the cost
     /// grows with the orders that expire, not with those that exist.
     fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError>;
+
+    /// Where the payment of order `id` stands; `None` when there is no such order.
+    fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError>;
 }
 
 /// The external id of cycle `cycle`'s order: `"{subscription}:{cycle}"`, or, when that would not
@@ -96,7 +105,21 @@ pub trait Orders {
 /// (`"h{hex}:{cycle}"`). Deterministic, so a retried pass finds the order instead of placing a
 /// second.
 pub fn order_identity(subscription: &SubscriptionId, cycle: u32) -> Option<ExternalId> {
-    let plain = format!("{}:{cycle}", subscription.as_str());
+    identity(subscription, &cycle.to_string())
+}
+
+/// The external id of payment attempt `attempt` (2 and later) of cycle `cycle`'s order:
+/// `"{subscription}:{cycle}:{attempt}"`, hashed like [`order_identity`] when too long.
+pub fn attempt_identity(
+    subscription: &SubscriptionId,
+    cycle: u32,
+    attempt: u32,
+) -> Option<ExternalId> {
+    identity(subscription, &format!("{cycle}:{attempt}"))
+}
+
+fn identity(subscription: &SubscriptionId, suffix: &str) -> Option<ExternalId> {
+    let plain = format!("{}:{suffix}", subscription.as_str());
     if let Ok(id) = ExternalId::parse(&plain) {
         return Some(id);
     }
@@ -105,7 +128,7 @@ pub fn order_identity(subscription: &SubscriptionId, cycle: u32) -> Option<Exter
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    ExternalId::parse(&format!("h{hash:016x}:{cycle}")).ok()
+    ExternalId::parse(&format!("h{hash:016x}:{suffix}")).ok()
 }
 
 #[cfg(test)]
@@ -124,6 +147,12 @@ mod tests {
         let id = order_identity(&long, 4_000_000_000).ok_or("no identity")?;
         assert!(id.as_str().starts_with('h') && id.as_str().ends_with(":4000000000"));
         assert_eq!(order_identity(&long, 4_000_000_000), Some(id));
+        assert_eq!(
+            attempt_identity(&short, 7, 2).map(|e| e.as_str().to_owned()),
+            Some("s-42:7:2".to_owned())
+        );
+        let attempt = attempt_identity(&long, 7, 2).ok_or("no identity")?;
+        assert!(attempt.as_str().starts_with('h') && attempt.as_str().ends_with(":7:2"));
         Ok(())
     }
 }

@@ -26,19 +26,33 @@
 //! cycle recorded or the claim expired. The cycle is recorded with `Command::RecordCycle` under
 //! compare-and-swap; a pass that finds it already recorded (`cycle-not-pending`) has nothing
 //! left to do.
+//!
+//! # Following payments
+//!
+//! A created cycle's order is followed under [`PassOptions::payment`] (the domain's
+//! `subscription::payment` has the rules). The subscription's due entry is kept at its
+//! `wake_at`, the earlier of its next cycle and its payment check, so the check costs what a
+//! due cycle costs. At the check the pass asks the orders service where the payment stands
+//! ([`Orders::payment`]): paid ends the check, pending looks again later (after the deadline
+//! of a pix or boleto), failed places the next attempt with its own identity
+//! ([`attempt_identity`]) while tries are left, and on the last try records the cycle failed
+//! and pauses the subscription with the reason. The step is written with
+//! `Command::FollowPayment`, which names the attempt: of two passes that raced, the second finds
+//! it stale and stops (both placed the same attempt identity, so one order exists).
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
 use orderflow_domain::subscription::{
-    CatchUpPolicy, Command, CycleOutcome, CycleStatus, Event, Subscription, SubscriptionError, due,
+    CatchUpPolicy, Command, CycleOutcome, CycleStatus, Event, PaymentCheck, PaymentRetryPolicy,
+    PaymentStep, Subscription, SubscriptionError, SubscriptionStatus, due,
 };
 use orderflow_domain::values::{SubscriptionId, Text, Timestamp};
 
 use crate::doc::{ClaimedAt, PassCursor, Pointer, decode, encode, subscription_id};
 use crate::keys::{self, Bucket};
 use crate::kv::{Kv, Swap};
-use crate::orders::{Orders, OrdersError, order_identity};
+use crate::orders::{Orders, OrdersError, PaymentState, attempt_identity, order_identity};
 use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
 
 /// How many minutes before `now` a pass leaves its cursor, so that entries registered while it
@@ -59,6 +73,8 @@ pub struct PassOptions {
     pub max_subscriptions: usize,
     /// At most this many unpaid orders are canceled by one pass.
     pub max_unpaid: u32,
+    /// How created cycles' payments are followed and retried.
+    pub payment: PaymentRetryPolicy,
 }
 
 impl Default for PassOptions {
@@ -67,6 +83,7 @@ impl Default for PassOptions {
             policy: CatchUpPolicy::default(),
             max_subscriptions: 10_000,
             max_unpaid: 1_000,
+            payment: PaymentRetryPolicy::default(),
         }
     }
 }
@@ -88,6 +105,10 @@ pub struct PassReport {
     pub missed: u64,
     /// Cycles left to a concurrent pass that holds their claim.
     pub in_progress: u64,
+    /// Orders placed to try a failed payment again.
+    pub payment_retries: u64,
+    /// Subscriptions paused because a cycle's payment failed on its last try.
+    pub paused_for_payment: u64,
     /// Failures of the store or the orders service that stopped part of the pass, one sentence
     /// each; what they stopped is retried by the next pass.
     pub errors: Vec<String>,
@@ -144,7 +165,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                 }
                 seen.insert(id.clone());
                 let deferred = report.in_progress;
-                if let Err(e) = self.pass_one(&id, orders, &options.policy, &mut report) {
+                if let Err(e) = self.pass_one(&id, orders, options, &mut report) {
                     report.errors.push(format!("subscription {id}: {e}"));
                     unfinished.get_or_insert(current);
                 }
@@ -194,19 +215,28 @@ impl<K: Kv> Subscriptions<'_, K> {
         Err(Error::Contention)
     }
 
-    /// Settles what is due for one subscription.
+    /// Settles what is due for one subscription: its payment check, then its cycles.
     fn pass_one(
         &self,
         id: &SubscriptionId,
         orders: &impl Orders,
-        policy: &CatchUpPolicy,
+        options: &PassOptions,
         report: &mut PassReport,
     ) -> Result<(), Error> {
         let now = self.now();
+        let policy = &options.policy;
         let Some(stored) = self.read(id)? else {
             return Ok(());
         };
         let mut sub = stored.subscription;
+        if sub.wake_at().is_none_or(|at| at > now) {
+            return Ok(());
+        }
+        if let Some(check) = sub.payment_check().filter(|c| c.check_at <= now).cloned()
+            && let Some(followed) = self.follow_payment(&sub, &check, orders, options, report)?
+        {
+            sub = followed;
+        }
         if sub.next_run_at().is_none_or(|at| at > now) {
             return Ok(());
         }
@@ -238,15 +268,112 @@ impl<K: Kv> Subscriptions<'_, K> {
                     | Event::CycleSkipMarked(_)
                     | Event::ScheduleEdited { .. }
                     | Event::OrderEdited
-                    | Event::Finished => {}
+                    | Event::Finished
+                    | Event::PaymentFollowed { .. } => {}
                 }
             }
             sub = written.subscription;
         }
         match due(&sub, now, policy).charge {
-            Some(charge) => self.charge(&sub, charge.number, orders, report),
+            Some(charge) => self.charge(&sub, charge.number, orders, options, report),
             None => Ok(()),
         }
+    }
+
+    /// Looks at the payment `check` follows and writes what was found and done (module
+    /// documentation). Answers the subscription as written, or `None` when another pass had
+    /// already taken this step.
+    fn follow_payment(
+        &self,
+        sub: &Subscription,
+        check: &PaymentCheck,
+        orders: &impl Orders,
+        options: &PassOptions,
+        report: &mut PassReport,
+    ) -> Result<Option<Subscription>, Error> {
+        let now = self.now();
+        let unavailable = |e: OrdersError| Error::Store(e.to_string());
+        let later = options.payment.check_after(now);
+        let step = match orders.payment(&check.order_id).map_err(unavailable)? {
+            // An order that is gone has nothing left to follow.
+            None | Some(PaymentState::Settled) => PaymentStep::Settled,
+            Some(PaymentState::Pending { due_at }) => PaymentStep::Pending {
+                // A pix or boleto is canceled by the first pass after its deadline: look right
+                // after that rather than an interval later.
+                check_at: match due_at {
+                    Some(due) if due >= now => due
+                        .checked_add(TimeDelta::minutes(OVERLAP_MINUTES))
+                        .unwrap_or(later),
+                    Some(_) | None => later,
+                },
+            },
+            Some(PaymentState::Failed { reason }) if check.attempt < check.max_attempts => {
+                match self.place_attempt(sub, check, orders) {
+                    Ok(order_id) => PaymentStep::Retried {
+                        reason: short_text(&reason)?,
+                        order_id,
+                        check_at: later,
+                    },
+                    // Not placed (the data, or the orders service): the check stays on the
+                    // failed attempt and comes back next interval, the error in the report.
+                    Err(e) => {
+                        report.errors.push(format!(
+                            "subscription {}: retrying the payment of cycle {}: {e}",
+                            sub.id(),
+                            check.cycle
+                        ));
+                        PaymentStep::Pending { check_at: later }
+                    }
+                }
+            }
+            Some(PaymentState::Failed { reason }) => PaymentStep::GaveUp {
+                reason: short_text(&format!(
+                    "payment of cycle {} failed {} times, last: {reason}",
+                    check.cycle, check.attempt
+                ))?,
+            },
+        };
+        let retried = matches!(step, PaymentStep::Retried { .. });
+        let gave_up = matches!(step, PaymentStep::GaveUp { .. });
+        let command = Command::FollowPayment {
+            cycle: check.cycle,
+            attempt: check.attempt,
+            step,
+        };
+        match self.write(sub.id(), |s| Ok(s.apply(command.clone(), now)?)) {
+            Ok(written) => {
+                report.payment_retries += u64::from(retried);
+                let paused = written.subscription.status() == SubscriptionStatus::Paused;
+                report.paused_for_payment += u64::from(gave_up && paused);
+                Ok(Some(written.subscription))
+            }
+            Err(Error::Rejected(SubscriptionError::PaymentCheckStale { .. })) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Places the next payment attempt of the followed cycle (its own identity, so placing it
+    /// twice yields one order).
+    fn place_attempt(
+        &self,
+        sub: &Subscription,
+        check: &PaymentCheck,
+        orders: &impl Orders,
+    ) -> Result<orderflow_domain::values::OrderId, Error> {
+        let attempt = check.attempt.saturating_add(1);
+        let identity = attempt_identity(sub.id(), check.cycle, attempt).ok_or_else(|| {
+            Error::Store(format!(
+                "no order identity for {}:{}:{attempt}",
+                sub.id(),
+                check.cycle
+            ))
+        })?;
+        let mut order = sub.order_for(check.cycle);
+        order.external_id = Some(identity);
+        orders
+            .place(order)
+            .map(|placed| placed.id)
+            .map_err(|e| Error::Store(e.to_string()))
     }
 
     /// Claims cycle `number` of `sub`, places its order and records it (module documentation).
@@ -255,6 +382,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         sub: &Subscription,
         number: u32,
         orders: &impl Orders,
+        options: &PassOptions,
         report: &mut PassReport,
     ) -> Result<(), Error> {
         let now = self.now();
@@ -276,6 +404,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                     id,
                     number,
                     CycleOutcome::Created { order_id: order.id },
+                    options,
                     report,
                 );
             }
@@ -307,11 +436,12 @@ impl<K: Kv> Subscriptions<'_, K> {
                 CycleOutcome::Created {
                     order_id: placed.id,
                 },
+                options,
                 report,
             ),
             Err(e) => {
                 let reason = failure_reason(&e)?;
-                self.record(id, number, CycleOutcome::Failed { reason }, report)?;
+                self.record(id, number, CycleOutcome::Failed { reason }, options, report)?;
                 self.release(id, number)
             }
         }
@@ -323,6 +453,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         id: &SubscriptionId,
         number: u32,
         outcome: CycleOutcome,
+        options: &PassOptions,
         report: &mut PassReport,
     ) -> Result<(), Error> {
         let now = self.now();
@@ -333,6 +464,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                 Command::RecordCycle {
                     number,
                     outcome: outcome.clone(),
+                    follow_payment: Some(options.payment),
                 },
                 now,
             )?)
@@ -367,7 +499,11 @@ impl<K: Kv> Subscriptions<'_, K> {
 
 /// The reason a failed cycle shows, as text the domain accepts.
 fn failure_reason(e: &OrdersError) -> Result<Text, Error> {
-    let full = e.to_string();
+    short_text(&e.to_string())
+}
+
+/// `full` as a reason the domain accepts: control characters blanked, at most 400 characters.
+fn short_text(full: &str) -> Result<Text, Error> {
     let short: String = full
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -160,6 +160,14 @@ pub(crate) fn subscription(sub: &Subscription) -> ws::Subscription {
         attempts: sub.attempts(),
         last_error: opt(sub.last_error()),
         skipped_cycles: sub.skipped_cycles().iter().copied().collect(),
+        payment_check: sub.payment_check().map(|c| ws::PaymentCheck {
+            cycle: c.cycle,
+            attempt: c.attempt,
+            max_attempts: c.max_attempts,
+            order_id: c.order_id.as_str().to_owned(),
+            check_at: ts(c.check_at),
+            last_failure: opt(c.last_failure.as_ref()),
+        }),
         version: sub.version(),
         created_at: ts(sub.created_at()),
         updated_at: ts(sub.updated_at()),
@@ -233,6 +241,8 @@ pub(crate) fn pass_report(r: &PassReport) -> ws::PassReport {
         canceled_unpaid: r.canceled_unpaid,
         missed: r.missed,
         in_progress: r.in_progress,
+        payment_retries: r.payment_retries,
+        paused_for_payment: r.paused_for_payment,
         errors: r.errors.clone(),
     }
 }
@@ -286,6 +296,8 @@ fn rule_error(e: SubscriptionError) -> ws::Error {
         SubscriptionError::AnchorInThePast { .. } => R::AnchorInThePast,
         SubscriptionError::Schedule(e) => R::Schedule(field_error(&e.to_field_error())),
         SubscriptionError::Order(e) => return order_error(e),
+        // Only a pass takes payment steps; a stale one lost a race.
+        SubscriptionError::PaymentCheckStale { .. } => return ws::Error::Contention,
     };
     ws::Error::Rejected(rule)
 }

@@ -460,7 +460,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             };
             slots.insert(index, slot);
         }
-        let due = match sub.next_run_at() {
+        let due = match sub.wake_at() {
             None => None,
             Some(at) => Some(self.due_slot(stored.due, at, allocations, &pointer)?),
         };
@@ -649,19 +649,22 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         events
             .iter()
             .filter_map(|event| match event {
+                // A failed order creation leaves the cycle pending (no record); a payment that
+                // failed on its last try ends it failed, its last order named.
                 Event::CycleRecorded(cycle) => match cycle.status {
-                    CycleStatus::Failed => None,
-                    CycleStatus::Created | CycleStatus::Skipped | CycleStatus::Missed => {
-                        Some(CycleRecord {
-                            number: cycle.number,
-                            through: None,
-                            scheduled_for: cycle.scheduled_for,
-                            status: cycle.status,
-                            order_id: cycle.order_id.clone(),
-                            attempts: cycle.attempts,
-                            error: cycle.error.clone(),
-                        })
-                    }
+                    CycleStatus::Failed if cycle.order_id.is_none() => None,
+                    CycleStatus::Failed
+                    | CycleStatus::Created
+                    | CycleStatus::Skipped
+                    | CycleStatus::Missed => Some(CycleRecord {
+                        number: cycle.number,
+                        through: None,
+                        scheduled_for: cycle.scheduled_for,
+                        status: cycle.status,
+                        order_id: cycle.order_id.clone(),
+                        attempts: cycle.attempts,
+                        error: cycle.error.clone(),
+                    }),
                 },
                 Event::CyclesMissed(r) => Some(range(r.first(), r.last(), CycleStatus::Missed)),
                 Event::Resumed { skipped: Some(r) } => {
@@ -673,19 +676,31 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 | Event::CycleSkipMarked(_)
                 | Event::ScheduleEdited { .. }
                 | Event::OrderEdited
-                | Event::Finished => None,
+                | Event::Finished
+                | Event::PaymentFollowed { .. } => None,
             })
             .collect()
     }
 
     /// Writes the cycle records a document's version settled. Its writer does it after the swap
-    /// and every later writer again before deciding (a crash in between loses nothing); the keys
-    /// of different versions never overlap (a cycle is settled once), so a late repeat never
-    /// overwrites a newer record, and a writer whose swap lost never writes any.
+    /// and every later writer again before deciding (a crash in between loses nothing); a writer
+    /// whose swap lost never writes any. A cycle is settled once, except that a payment retry
+    /// rewrites a created cycle's record with the next attempt's order: so a record with an
+    /// order is written only over an older attempt (a late repeat of an earlier version never
+    /// overwrites a newer record).
     fn settle_cycles(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
         for record in &stored.cycles {
+            let key = keys::cycle(id, record.number);
+            if record.order_id.is_some()
+                && let Some(bytes) = self.kv.get(&key)?
+                && let Ok(existing) = decode::<CycleRecord>(&key, &bytes)
+                && (existing.attempts, existing.status == CycleStatus::Failed)
+                    >= (record.attempts, record.status == CycleStatus::Failed)
+            {
+                continue;
+            }
             let bytes = encode(record).map_err(Error::Store)?;
-            self.kv.set(&keys::cycle(id, record.number), &bytes)?;
+            self.kv.set(&key, &bytes)?;
         }
         Ok(())
     }

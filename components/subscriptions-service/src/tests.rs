@@ -3,7 +3,7 @@
 //! downtime, each also under the Redis fault (successful swaps reported as `cas-failed`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,7 +11,8 @@ use chrono::TimeDelta;
 use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, PlaceOrder, Shipping};
 use orderflow_domain::subscription::{
     Command, CycleStatus, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit,
-    Schedule, Subscription, SubscriptionPayment, SubscriptionStatus, TimeZone, Unit,
+    PaymentRetryPolicy, Schedule, Subscription, SubscriptionPayment, SubscriptionStatus, TimeZone,
+    Unit,
 };
 use orderflow_domain::values::{
     Channel, Currency, CustomerId, Email, ExternalId, Money, OrderId, PlanId, PostalCode, Quantity,
@@ -20,7 +21,7 @@ use orderflow_domain::values::{
 
 use crate::kv::Kv;
 use crate::memory::{Call, MemoryKv};
-use crate::orders::{Orders, OrdersError, PlacedOrder};
+use crate::orders::{Orders, OrdersError, PaymentState, PlacedOrder};
 use crate::service::{Error, Filter, NewPlan, PageRequest, Subscriptions};
 use crate::{CycleRecord, PassReport};
 
@@ -143,6 +144,9 @@ struct FakeOrders {
     before_place: RefCell<VecDeque<Box<dyn FnOnce()>>>,
     clock: Cell<Option<Timestamp>>,
     place_calls: Cell<usize>,
+    /// Orders whose payment the provider approved, and those it denied.
+    paid: RefCell<BTreeSet<String>>,
+    denied: RefCell<BTreeSet<String>>,
 }
 
 impl FakeOrders {
@@ -166,6 +170,37 @@ impl FakeOrders {
 
     fn refuse(&self, sku: &str) {
         self.refused_skus.borrow_mut().push(sku.to_owned());
+    }
+
+    /// The id of the order placed with this external id.
+    fn id_of(&self, external_id: &str) -> Option<String> {
+        self.orders
+            .borrow()
+            .iter()
+            .find(|o| {
+                o.placement
+                    .external_id
+                    .as_ref()
+                    .is_some_and(|e| e.as_str() == external_id)
+            })
+            .map(|o| o.id.as_str().to_owned())
+    }
+
+    fn deny(&self, id: &str) {
+        self.denied.borrow_mut().insert(id.to_owned());
+    }
+
+    fn pay(&self, id: &str) {
+        self.paid.borrow_mut().insert(id.to_owned());
+    }
+}
+
+/// The payment deadline of a method placed at `placed_at`, as the orders service sets it.
+fn payment_window(method: PaymentMethod) -> Option<TimeDelta> {
+    match method {
+        PaymentMethod::Pix => Some(TimeDelta::hours(1)),
+        PaymentMethod::Boleto => Some(TimeDelta::days(3)),
+        PaymentMethod::CreditCard | PaymentMethod::Deposit | PaymentMethod::BankTransfer => None,
     }
 }
 
@@ -239,15 +274,12 @@ impl Orders for FakeOrders {
     fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
         let mut canceled = 0;
         for order in self.orders.borrow_mut().iter_mut() {
-            let window = match order.placement.payment.method {
-                PaymentMethod::Pix => TimeDelta::hours(1),
-                PaymentMethod::Boleto => TimeDelta::days(3),
-                PaymentMethod::CreditCard
-                | PaymentMethod::Deposit
-                | PaymentMethod::BankTransfer => {
-                    continue;
-                }
+            let Some(window) = payment_window(order.placement.payment.method) else {
+                continue;
             };
+            if self.paid.borrow().contains(order.id.as_str()) {
+                continue;
+            }
             if !order.canceled
                 && canceled < u64::from(limit)
                 && order
@@ -260,6 +292,25 @@ impl Orders for FakeOrders {
             }
         }
         Ok(canceled)
+    }
+
+    fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError> {
+        let orders = self.orders.borrow();
+        let Some(order) = orders.iter().find(|o| &o.id == id) else {
+            return Ok(None);
+        };
+        Ok(Some(if self.denied.borrow().contains(id.as_str()) {
+            PaymentState::Failed {
+                reason: "payment denied".into(),
+            }
+        } else if order.canceled || self.paid.borrow().contains(id.as_str()) {
+            PaymentState::Settled
+        } else {
+            PaymentState::Pending {
+                due_at: payment_window(order.placement.payment.method)
+                    .and_then(|w| order.placed_at.checked_add(w)),
+            }
+        }))
     }
 }
 
@@ -1330,4 +1381,194 @@ fn check_recounts_status_and_revenue_counters() -> TestResult {
     );
     assert!(s.check(false)?.inconsistencies.is_empty());
     Ok(())
+}
+
+// ----- payments --------------------------------------------------------------------------------
+
+impl Spec {
+    fn card(id: &'static str, start: &'static str) -> Fallible<Spec> {
+        Ok(Spec {
+            method: PaymentMethod::CreditCard,
+            ..Spec::monthly(id, start)?
+        })
+    }
+}
+
+fn pass_with(
+    kv: &MemoryKv,
+    orders: &FakeOrders,
+    now: &str,
+    payment: PaymentRetryPolicy,
+) -> Fallible<PassReport> {
+    orders.clock.set(Some(at(now)));
+    let options = crate::PassOptions {
+        payment,
+        ..crate::PassOptions::default()
+    };
+    Ok(service(kv, at(now)).run_pass_with(at(now), orders, &options)?)
+}
+
+fn order_of(orders: &FakeOrders, external_id: &str) -> Fallible<String> {
+    Ok(orders
+        .id_of(external_id)
+        .ok_or_else(|| format!("no order {external_id}"))?)
+}
+
+#[test]
+fn a_denied_payment_is_tried_again_with_a_new_order_and_a_paid_one_ends_the_follow_up() -> TestResult
+{
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        Spec::card("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        assert_eq!(pass(kv, &orders, "2025-01-31T12:00:00Z")?.created, 1);
+        let sub = get(kv, "s-1")?;
+        assert_eq!(sub.wake_at(), Some(at("2025-01-31T15:00:00Z")));
+        // Before the check nothing happens, even if the provider already said no.
+        orders.deny(&order_of(&orders, "s-1:1")?);
+        let early = pass(kv, &orders, "2025-01-31T14:00:00Z")?;
+        assert_eq!((early.payment_retries, orders.count()), (0, 1));
+        // At the check: attempt 2, with its own identity, in the cycle's record.
+        let report = pass(kv, &orders, "2025-01-31T15:00:00Z")?;
+        assert_eq!((report.payment_retries, report.created), (1, 0));
+        let second = order_of(&orders, "s-1:1:2")?;
+        assert_eq!(
+            orders.cycles(),
+            [("s-1".to_owned(), 1), ("s-1".to_owned(), 1)]
+        );
+        let records = cycles(kv, "s-1")?;
+        let record = records.first().ok_or("no cycle record")?;
+        assert_eq!(
+            (
+                record.status,
+                record.order_id.as_ref().map(|o| o.as_str().to_owned()),
+                record.attempts,
+                record.error.as_ref().map(|e| e.as_str().to_owned())
+            ),
+            (
+                CycleStatus::Created,
+                Some(second.clone()),
+                2,
+                Some("payment denied".to_owned())
+            )
+        );
+        // The same check again (a second pass in the same minute) places nothing more.
+        assert_eq!(
+            pass(kv, &orders, "2025-01-31T15:00:00Z")?.payment_retries,
+            0
+        );
+        // Paid: the follow-up ends and the subscription wakes for its next cycle only.
+        orders.pay(&second);
+        let paid = pass(kv, &orders, "2025-01-31T18:00:00Z")?;
+        assert_eq!((paid.payment_retries, orders.count()), (0, 2));
+        let sub = get(kv, "s-1")?;
+        assert_eq!(sub.payment_check(), None);
+        assert_eq!(sub.wake_at(), Some(at("2025-02-28T12:00:00Z")));
+        assert_eq!(pass(kv, &orders, "2025-02-28T12:00:00Z")?.created, 1);
+        assert_eq!(sub.status(), SubscriptionStatus::Active);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_payment_denied_on_every_try_fails_the_cycle_and_pauses_the_subscription() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        let policy = PaymentRetryPolicy {
+            attempts: 3,
+            interval: TimeDelta::hours(1),
+        };
+        Spec::card("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass_with(kv, &orders, "2025-01-31T12:00:00Z", policy)?;
+        let mut retries = 0;
+        for (now, external) in [
+            ("2025-01-31T13:00:00Z", "s-1:1"),
+            ("2025-01-31T14:00:00Z", "s-1:1:2"),
+        ] {
+            orders.deny(&order_of(&orders, external)?);
+            retries += pass_with(kv, &orders, now, policy)?.payment_retries;
+        }
+        assert_eq!(retries, 2);
+        let last = order_of(&orders, "s-1:1:3")?;
+        orders.deny(&last);
+        let report = pass_with(kv, &orders, "2025-01-31T15:00:00Z", policy)?;
+        assert_eq!((report.payment_retries, report.paused_for_payment), (0, 1));
+        let sub = get(kv, "s-1")?;
+        assert_eq!(sub.status(), SubscriptionStatus::Paused);
+        assert_eq!(
+            sub.pause_reason().map(Text::as_str),
+            Some("payment of cycle 1 failed 3 times, last: payment denied")
+        );
+        let records = cycles(kv, "s-1")?;
+        let record = records.first().ok_or("no cycle record")?;
+        assert_eq!(
+            (
+                record.status,
+                record.order_id.as_ref().map(|o| o.as_str()),
+                record.attempts
+            ),
+            (CycleStatus::Failed, Some(last.as_str()), 3)
+        );
+        // Paused: the next month brings no order, and nothing more is followed.
+        let later = pass_with(kv, &orders, "2025-02-28T12:00:00Z", policy)?;
+        assert_eq!((later.created, later.payment_retries), (0, 0));
+        assert_eq!(orders.count(), 3);
+        Ok(())
+    })
+}
+
+#[test]
+fn two_passes_at_the_same_check_place_one_retry() -> TestResult {
+    both_modes(|kv| {
+        let orders = Rc::new(FakeOrders::default());
+        Spec::card("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        orders.deny(&order_of(&orders, "s-1:1")?);
+        let now = "2025-01-31T15:00:00Z";
+        // The second pass runs in full right before the first places the retry.
+        let inner = Rc::clone(&orders);
+        let inner_kv = Rc::clone(kv);
+        let seen: Rc<RefCell<Option<PassReport>>> = Rc::default();
+        let seen_inner = Rc::clone(&seen);
+        orders
+            .before_place
+            .borrow_mut()
+            .push_back(Box::new(move || {
+                let report = service(&inner_kv, at(now)).run_pass(at(now), &*inner).ok();
+                *seen_inner.borrow_mut() = report;
+            }));
+        let first = pass(kv, &orders, now)?;
+        let second = seen.borrow().clone().ok_or("the second pass did not run")?;
+        assert_eq!(first.payment_retries + second.payment_retries, 1);
+        assert_eq!(orders.count(), 2);
+        let check = get(kv, "s-1")?.payment_check().cloned().ok_or("no check")?;
+        assert_eq!(check.attempt, 2);
+        Ok(())
+    })
+}
+
+#[test]
+fn an_unpaid_pix_is_not_retried_and_payments_can_be_left_unfollowed() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        // Pix: pending until its deadline (one hour), canceled then; the check ends there.
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass(kv, &orders, "2025-01-31T12:00:00Z")?;
+        let pending = pass(kv, &orders, "2025-01-31T15:00:00Z")?;
+        assert_eq!((pending.canceled_unpaid, pending.payment_retries), (1, 0));
+        // The pending pix looked at before its cancellation comes back once more, then ends.
+        pass(kv, &orders, "2025-01-31T18:00:00Z")?;
+        assert_eq!(get(kv, "s-1")?.payment_check(), None);
+        assert_eq!(orders.count(), 1);
+        // Zero attempts: a card order is not followed at all.
+        Spec::card("s-2", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let off = PaymentRetryPolicy {
+            attempts: 0,
+            interval: TimeDelta::hours(3),
+        };
+        pass_with(kv, &orders, "2025-01-31T18:01:00Z", off)?;
+        let sub = get(kv, "s-2")?;
+        assert_eq!(sub.payment_check(), None);
+        assert_eq!(sub.wake_at(), sub.next_run_at());
+        Ok(())
+    })
 }

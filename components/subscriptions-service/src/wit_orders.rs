@@ -10,7 +10,7 @@ use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
 
 use crate::bindings::orderflow::core::orders as wo;
 use crate::bindings::orderflow::core::types as wit;
-use crate::orders::{Orders, OrdersError, PlacedOrder};
+use crate::orders::{Orders, OrdersError, PaymentState, PlacedOrder};
 use crate::render::{address, customer, new_item, payment_method, shipping};
 
 /// How many pages of pending orders one `cancel_unpaid` reads at most.
@@ -96,6 +96,42 @@ impl Orders for WitOrders {
             }
         }
         Ok(canceled)
+    }
+
+    fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError> {
+        match wo::load(id.as_str()) {
+            Ok(order) => Ok(Some(payment_state(&order))),
+            Err(wit::Error::NotFound) => Ok(None),
+            Err(e) => Err(failure(e)),
+        }
+    }
+}
+
+/// Where an order's payment stands: a cancellation says why it ended (only a denial is a failed
+/// payment); otherwise the payment's status does.
+fn payment_state(order: &wit::Order) -> PaymentState {
+    if let Some(cancellation) = &order.cancellation {
+        return match cancellation.cause {
+            wit::CancelCause::PaymentDenied => PaymentState::Failed {
+                reason: "payment denied".into(),
+            },
+            // An unpaid pix or boleto ends with its order (the pass that expires it says so);
+            // it is not a payment to try again.
+            wit::CancelCause::PaymentExpired | wit::CancelCause::Requested => PaymentState::Settled,
+        };
+    }
+    match order.payment.status {
+        wit::PaymentStatus::Approved | wit::PaymentStatus::Refunded => PaymentState::Settled,
+        wit::PaymentStatus::Denied => PaymentState::Failed {
+            reason: "payment denied".into(),
+        },
+        wit::PaymentStatus::Pending => PaymentState::Pending {
+            due_at: order
+                .payment
+                .due_at
+                .as_deref()
+                .and_then(|due| Timestamp::parse(due).ok()),
+        },
     }
 }
 

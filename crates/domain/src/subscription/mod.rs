@@ -75,6 +75,7 @@
 
 pub mod cycle;
 pub mod due;
+pub mod payment;
 pub mod schedule;
 pub mod template;
 
@@ -88,6 +89,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cycle::{Cycle, CycleOutcome, CycleRange, CycleStatus, ScheduledCycle};
 pub use due::{CatchUpPolicy, Due, DueCycle, due};
+pub use payment::{PaymentCheck, PaymentRetryPolicy, PaymentStep};
 pub use schedule::{
     CronExpr, Interval, Occurrence, Occurrences, PurchaseDay, Recurrence, Schedule, ScheduleError,
     TimeZone, Unit,
@@ -95,7 +97,7 @@ pub use schedule::{
 pub use template::{NewOrderTemplate, OrderTemplate, OrderTemplateEdit, SubscriptionPayment};
 
 use crate::order::{OrderError, PlaceOrder};
-use crate::values::{PlanId, SubscriptionId, Text, Timestamp};
+use crate::values::{OrderId, PlanId, SubscriptionId, Text, Timestamp};
 
 /// Where a subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,6 +180,9 @@ pub struct Subscription {
     last_error: Option<Text>,
     cycle_count: u32,
     skip: BTreeSet<u32>,
+    /// The payment of a created cycle's order being followed (see [`payment`]).
+    #[serde(default)]
+    payment_check: Option<PaymentCheck>,
     #[serde(flatten)]
     order: OrderTemplate,
     version: u64,
@@ -224,6 +229,18 @@ pub enum Command {
         number: u32,
         /// What happened.
         outcome: CycleOutcome,
+        /// For a created order: follow its payment under this policy (see [`payment`]).
+        follow_payment: Option<PaymentRetryPolicy>,
+    },
+    /// Record what the runner found when it looked at the followed payment (see [`payment`]).
+    /// Active, paused or canceled; refused as stale unless `cycle` and `attempt` are the check's.
+    FollowPayment {
+        /// The followed cycle.
+        cycle: u32,
+        /// The followed attempt.
+        attempt: u32,
+        /// What was found and done.
+        step: PaymentStep,
     },
 }
 
@@ -239,6 +256,7 @@ impl Command {
             Command::EditOrder(_) => "edit-order",
             Command::CatchUp { .. } => "catch-up",
             Command::RecordCycle { .. } => "record-cycle",
+            Command::FollowPayment { .. } => "follow-payment",
         }
     }
 
@@ -252,7 +270,8 @@ impl Command {
             | Command::EditSchedule(_)
             | Command::EditOrder(_)
             | Command::CatchUp { .. }
-            | Command::RecordCycle { .. } => None,
+            | Command::RecordCycle { .. }
+            | Command::FollowPayment { .. } => None,
         }
     }
 }
@@ -311,6 +330,16 @@ pub enum Event {
     CyclesMissed(CycleRange),
     /// No cycle remains.
     Finished,
+    /// The followed payment was looked at (see [`payment`]): what was found and done. A retry
+    /// or a final failure also records the cycle ([`Event::CycleRecorded`]).
+    PaymentFollowed {
+        /// The cycle.
+        cycle: u32,
+        /// The attempt looked at.
+        attempt: u32,
+        /// What was found and done.
+        step: PaymentStep,
+    },
 }
 
 /// The result of a successful command: the new state and what happened. No events means nothing
@@ -370,6 +399,15 @@ pub enum SubscriptionError {
     /// The order template was refused by the order rules.
     #[error(transparent)]
     Order(#[from] OrderError),
+    /// A payment step for a check that is not the current one (another pass recorded it first,
+    /// or a newer cycle's check replaced it).
+    #[error("cycle {cycle} attempt {attempt} is not the payment being followed")]
+    PaymentCheckStale {
+        /// The cycle the step named.
+        cycle: u32,
+        /// The attempt the step named.
+        attempt: u32,
+    },
 }
 
 impl SubscriptionError {
@@ -384,6 +422,7 @@ impl SubscriptionError {
             SubscriptionError::AnchorInThePast { .. } => "anchor-in-the-past",
             SubscriptionError::Schedule(e) => e.code(),
             SubscriptionError::Order(e) => e.code(),
+            SubscriptionError::PaymentCheckStale { .. } => "payment-check-stale",
         }
     }
 }
@@ -414,6 +453,7 @@ impl Subscription {
             last_error: None,
             cycle_count: 0,
             skip: BTreeSet::new(),
+            payment_check: None,
             order: new.order,
             version: 1,
             created_at: new.now,
@@ -503,6 +543,26 @@ impl Subscription {
             | SubscriptionStatus::Canceled
             | SubscriptionStatus::Finished => None,
         }
+    }
+
+    /// When the runner should next look at this subscription for any reason: the earlier of
+    /// [`next_run_at`](Self::next_run_at) and the followed payment's check (which a finished
+    /// subscription's last cycle may still have; a paused or canceled one is not followed).
+    pub fn wake_at(&self) -> Option<Timestamp> {
+        let check = self.payment_check.as_ref().map(|c| c.check_at);
+        match self.status {
+            SubscriptionStatus::Active => match (self.next_cycle_at, check) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            SubscriptionStatus::Finished => check,
+            SubscriptionStatus::Paused | SubscriptionStatus::Canceled => None,
+        }
+    }
+
+    /// The payment of a created cycle's order being followed, if any.
+    pub fn payment_check(&self) -> Option<&PaymentCheck> {
+        self.payment_check.as_ref()
     }
 
     /// Failed attempts at the next cycle's order.
@@ -666,6 +726,7 @@ impl Subscription {
                     next.status = SubscriptionStatus::Canceled;
                     next.cancel_reason = reason.clone();
                     next.skip.clear();
+                    next.payment_check = None;
                     events.push(Event::Canceled {
                         reason: reason.clone(),
                     });
@@ -770,7 +831,8 @@ impl Subscription {
                         | Event::CycleSkipMarked(_)
                         | Event::ScheduleEdited { .. }
                         | Event::OrderEdited
-                        | Event::Finished => 0,
+                        | Event::Finished
+                        | Event::PaymentFollowed { .. } => 0,
                     });
                     if self.cursor() != pass.settled_to {
                         let through = pass
@@ -787,7 +849,11 @@ impl Subscription {
                 | SubscriptionStatus::Canceled
                 | SubscriptionStatus::Finished => return Err(self.refuse(&command)),
             },
-            Command::RecordCycle { number, outcome } => match self.status {
+            Command::RecordCycle {
+                number,
+                outcome,
+                follow_payment,
+            } => match self.status {
                 SubscriptionStatus::Active
                 | SubscriptionStatus::Paused
                 | SubscriptionStatus::Canceled => {
@@ -828,8 +894,22 @@ impl Subscription {
                             next.last_error = error;
                         }
                         CycleStatus::Created | CycleStatus::Skipped | CycleStatus::Missed => {
-                            if status == CycleStatus::Created {
+                            if let CycleOutcome::Created { order_id } = outcome {
                                 next.cycle_count = next.cycle_count.saturating_add(1);
+                                // One check at a time: the new cycle's replaces an older one.
+                                next.payment_check = None;
+                                if let Some(policy) = follow_payment.filter(|p| p.follows()) {
+                                    next.payment_check = Some(PaymentCheck {
+                                        cycle: *number,
+                                        scheduled_for,
+                                        attempt: 1,
+                                        created_after: attempts,
+                                        max_attempts: policy.attempts,
+                                        order_id: order_id.clone(),
+                                        check_at: policy.check_after(now),
+                                        last_failure: None,
+                                    });
+                                }
                             }
                             next.skip.remove(number);
                             let following = self
@@ -842,6 +922,21 @@ impl Subscription {
                 }
                 SubscriptionStatus::Finished => return Err(self.refuse(&command)),
             },
+            Command::FollowPayment {
+                cycle,
+                attempt,
+                step,
+            } => {
+                let check = self
+                    .payment_check
+                    .as_ref()
+                    .filter(|c| c.cycle == *cycle && c.attempt == *attempt)
+                    .ok_or(SubscriptionError::PaymentCheckStale {
+                        cycle: *cycle,
+                        attempt: *attempt,
+                    })?;
+                next.follow_payment(check, step, &mut events);
+            }
         }
         if !events.is_empty() {
             next.version = self.version.saturating_add(1);
@@ -851,6 +946,74 @@ impl Subscription {
             subscription: next,
             events,
         })
+    }
+
+    /// Applies a payment step to the current check (see [`payment`]).
+    fn follow_payment(
+        &mut self,
+        check: &PaymentCheck,
+        step: &PaymentStep,
+        events: &mut Vec<Event>,
+    ) {
+        events.push(Event::PaymentFollowed {
+            cycle: check.cycle,
+            attempt: check.attempt,
+            step: step.clone(),
+        });
+        let record = |status, order_id: &OrderId, attempts, error: &Text| {
+            Event::CycleRecorded(Cycle {
+                number: check.cycle,
+                scheduled_for: check.scheduled_for,
+                status,
+                order_id: Some(order_id.clone()),
+                attempts,
+                error: Some(error.clone()),
+            })
+        };
+        match step {
+            PaymentStep::Settled => self.payment_check = None,
+            PaymentStep::Pending { check_at } => {
+                self.payment_check = Some(PaymentCheck {
+                    check_at: *check_at,
+                    ..check.clone()
+                });
+            }
+            PaymentStep::Retried {
+                reason,
+                order_id,
+                check_at,
+            } => {
+                let attempt = check.attempt.saturating_add(1);
+                let attempts = check.created_after.saturating_add(check.attempt);
+                events.push(record(CycleStatus::Created, order_id, attempts, reason));
+                self.payment_check = Some(PaymentCheck {
+                    attempt,
+                    order_id: order_id.clone(),
+                    check_at: *check_at,
+                    last_failure: Some(reason.clone()),
+                    ..check.clone()
+                });
+            }
+            PaymentStep::GaveUp { reason } => {
+                let attempts = check
+                    .created_after
+                    .saturating_add(check.attempt.saturating_sub(1));
+                events.push(record(
+                    CycleStatus::Failed,
+                    &check.order_id,
+                    attempts,
+                    reason,
+                ));
+                self.payment_check = None;
+                if self.status == SubscriptionStatus::Active {
+                    self.status = SubscriptionStatus::Paused;
+                    self.pause_reason = Some(reason.clone());
+                    events.push(Event::Paused {
+                        reason: Some(reason.clone()),
+                    });
+                }
+            }
+        }
     }
 
     /// Moves the cursor to `to` (an existing occurrence). When `None`, no cycle remains after

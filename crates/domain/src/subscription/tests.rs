@@ -46,6 +46,7 @@ fn created(n: u32) -> Result<Command, Box<dyn std::error::Error>> {
         outcome: CycleOutcome::Created {
             order_id: OrderId::parse(&format!("o-{n}"))?,
         },
+        follow_payment: None,
     })
 }
 
@@ -133,6 +134,7 @@ fn a_failed_order_creation_leaves_the_cycle_pending_and_the_next_pass_retries_it
         outcome: CycleOutcome::Failed {
             reason: text("orders service unavailable")?,
         },
+        follow_payment: Some(PaymentRetryPolicy::default()),
     };
     let t = sub.apply(failed, at("2025-01-31T12:00:05Z"))?;
     let s = t.subscription;
@@ -784,7 +786,7 @@ proptest! {
             prop_assert_eq!(after.next_cycle(), c.number);
             let order_id = OrderId::parse("o").map_err(|e| fail(&e))?;
             after = after
-                .apply(Command::RecordCycle { number: c.number, outcome: CycleOutcome::Created { order_id } }, now)
+                .apply(Command::RecordCycle { number: c.number, outcome: CycleOutcome::Created { order_id }, follow_payment: None }, now)
                 .map_err(|e| fail(&e))?
                 .subscription;
         }
@@ -853,5 +855,219 @@ fn a_subscription_round_trips_through_json_with_the_api_field_names() -> TestRes
     }
     let back: Subscription = serde_json::from_value(json)?;
     assert_eq!(back, sub);
+    Ok(())
+}
+
+// ----- payment follow-up -------------------------------------------------------------------
+
+fn order(id: &str) -> Result<OrderId, Box<dyn std::error::Error>> {
+    Ok(OrderId::parse(id)?)
+}
+
+/// A monthly subscription whose cycle 1 order `o-1` was created at its start, followed under
+/// `policy`.
+fn followed(policy: PaymentRetryPolicy) -> Result<Subscription, Box<dyn std::error::Error>> {
+    let sub = monthly("2025-01-31T12:00:00Z")?;
+    let record = Command::RecordCycle {
+        number: 1,
+        outcome: CycleOutcome::Created {
+            order_id: order("o-1")?,
+        },
+        follow_payment: Some(policy),
+    };
+    Ok(sub.apply(record, at("2025-01-31T12:00:05Z"))?.subscription)
+}
+
+fn step(
+    sub: &Subscription,
+    attempt: u32,
+    step: PaymentStep,
+    now: &str,
+) -> Result<Transition, SubscriptionError> {
+    sub.apply(
+        Command::FollowPayment {
+            cycle: 1,
+            attempt,
+            step,
+        },
+        at(now),
+    )
+}
+
+#[test]
+fn a_created_cycle_starts_a_payment_check_and_wakes_the_runner_before_the_next_cycle() -> TestResult
+{
+    let sub = followed(PaymentRetryPolicy::default())?;
+    let check = sub.payment_check().cloned();
+    assert_eq!(
+        check,
+        Some(PaymentCheck {
+            cycle: 1,
+            scheduled_for: at("2025-01-31T12:00:00Z"),
+            attempt: 1,
+            created_after: 1,
+            max_attempts: 5,
+            order_id: order("o-1")?,
+            check_at: at("2025-01-31T15:00:05Z"),
+            last_failure: None,
+        })
+    );
+    assert_eq!(sub.next_run_at(), Some(at("2025-02-28T12:00:00Z")));
+    assert_eq!(sub.wake_at(), Some(at("2025-01-31T15:00:05Z")));
+    // Without a policy (or with zero attempts) nothing is followed.
+    let unfollowed = followed(PaymentRetryPolicy {
+        attempts: 0,
+        interval: TimeDelta::hours(1),
+    })?;
+    assert_eq!(unfollowed.payment_check(), None);
+    assert_eq!(unfollowed.wake_at(), unfollowed.next_run_at());
+    Ok(())
+}
+
+#[test]
+fn paid_ends_the_check_and_pending_moves_it() -> TestResult {
+    let sub = followed(PaymentRetryPolicy::default())?;
+    let later = at("2025-01-31T18:00:05Z");
+    let pending = step(
+        &sub,
+        1,
+        PaymentStep::Pending { check_at: later },
+        "2025-01-31T15:00:05Z",
+    )?;
+    assert_eq!(pending.subscription.wake_at(), Some(later));
+    assert_eq!(pending.subscription.version(), sub.version() + 1);
+    let paid = step(
+        &pending.subscription,
+        1,
+        PaymentStep::Settled,
+        "2025-01-31T18:00:05Z",
+    )?;
+    assert_eq!(paid.subscription.payment_check(), None);
+    assert_eq!(
+        paid.subscription.wake_at(),
+        Some(at("2025-02-28T12:00:00Z"))
+    );
+    assert_eq!(
+        paid.events,
+        vec![Event::PaymentFollowed {
+            cycle: 1,
+            attempt: 1,
+            step: PaymentStep::Settled
+        }]
+    );
+    Ok(())
+}
+
+#[test]
+fn failed_payments_are_retried_then_the_cycle_fails_and_the_subscription_pauses() -> TestResult {
+    let policy = PaymentRetryPolicy {
+        attempts: 3,
+        interval: TimeDelta::hours(3),
+    };
+    let mut sub = followed(policy)?;
+    let denied = text("payment denied")?;
+    for (attempt, now, next_order) in [
+        (1, "2025-01-31T15:00:05Z", "o-7"),
+        (2, "2025-01-31T18:00:05Z", "o-9"),
+    ] {
+        let check_at = at(now)
+            .checked_add(policy.interval)
+            .ok_or("timestamp overflow")?;
+        let t = step(
+            &sub,
+            attempt,
+            PaymentStep::Retried {
+                reason: denied.clone(),
+                order_id: order(next_order)?,
+                check_at,
+            },
+            now,
+        )?;
+        assert_eq!(
+            t.events[1],
+            Event::CycleRecorded(Cycle {
+                number: 1,
+                scheduled_for: at("2025-01-31T12:00:00Z"),
+                status: CycleStatus::Created,
+                order_id: Some(order(next_order)?),
+                attempts: attempt + 1,
+                error: Some(denied.clone()),
+            })
+        );
+        sub = t.subscription;
+        let check = sub.payment_check().ok_or("still followed")?;
+        assert_eq!((check.attempt, check.check_at), (attempt + 1, check_at));
+        assert_eq!(sub.status(), SubscriptionStatus::Active);
+    }
+    // The step of an attempt that is no longer followed (a racing pass) changes nothing.
+    assert_eq!(
+        step(&sub, 2, PaymentStep::Settled, "2025-01-31T21:00:05Z"),
+        Err(SubscriptionError::PaymentCheckStale {
+            cycle: 1,
+            attempt: 2
+        })
+    );
+    let reason = text("payment denied 3 times")?;
+    let t = step(
+        &sub,
+        3,
+        PaymentStep::GaveUp {
+            reason: reason.clone(),
+        },
+        "2025-01-31T21:00:05Z",
+    )?;
+    let s = t.subscription;
+    assert_eq!(s.status(), SubscriptionStatus::Paused);
+    assert_eq!(s.pause_reason(), Some(&reason));
+    assert_eq!((s.payment_check(), s.wake_at()), (None, None));
+    // The cycle's order stays counted: it was created; its record now says it failed.
+    assert_eq!(s.cycle_count(), 1);
+    assert!(t.events.contains(&Event::CycleRecorded(Cycle {
+        number: 1,
+        scheduled_for: at("2025-01-31T12:00:00Z"),
+        status: CycleStatus::Failed,
+        order_id: Some(order("o-9")?),
+        attempts: 3,
+        error: Some(reason.clone()),
+    })));
+    assert!(t.events.contains(&Event::Paused {
+        reason: Some(reason)
+    }));
+    Ok(())
+}
+
+#[test]
+fn a_finished_subscription_still_follows_its_last_payment_and_a_canceled_one_does_not() -> TestResult
+{
+    let sub = new(
+        Schedule::every(1, Unit::Month)?,
+        "2025-01-31T12:00:00Z",
+        None,
+        Some(1),
+    )?;
+    let record = Command::RecordCycle {
+        number: 1,
+        outcome: CycleOutcome::Created {
+            order_id: order("o-1")?,
+        },
+        follow_payment: Some(PaymentRetryPolicy::default()),
+    };
+    let finished = sub.apply(record, at("2025-01-31T12:00:05Z"))?.subscription;
+    assert_eq!(finished.status(), SubscriptionStatus::Finished);
+    assert_eq!(finished.wake_at(), Some(at("2025-01-31T15:00:05Z")));
+    let gave_up = step(
+        &finished,
+        1,
+        PaymentStep::GaveUp {
+            reason: text("payment denied")?,
+        },
+        "2025-01-31T15:00:05Z",
+    )?;
+    // Nothing left to pause: it stays finished.
+    assert_eq!(gave_up.subscription.status(), SubscriptionStatus::Finished);
+    let canceled = followed(PaymentRetryPolicy::default())?
+        .apply(Command::Cancel { reason: None }, at("2025-01-31T13:00:00Z"))?
+        .subscription;
+    assert_eq!((canceled.payment_check(), canceled.wake_at()), (None, None));
     Ok(())
 }
