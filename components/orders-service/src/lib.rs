@@ -6,7 +6,6 @@
 //! stored documents in [`doc`]; the store itself is `orderflow-kv` (crates/kv), shared with the
 //! subscriptions service.
 
-mod claim;
 mod convert;
 mod doc;
 mod keys;

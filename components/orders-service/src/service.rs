@@ -33,7 +33,7 @@ use orderflow_domain::values::{
     Channel, ExternalId, FieldError, IdempotencyKey, Money, OrderId, Sku, Timestamp,
 };
 
-use crate::claim;
+use crate::kv::claim;
 use crate::doc::{Effect, FeedEntry, IdempotencyRecord, Pointer, Stored, decode, encode};
 use crate::keys::{self, Day, IdempotencyHash, IndexName};
 use crate::kv::{Kv, KvError, Swap};
@@ -291,7 +291,7 @@ impl<'a, K: Kv> Service<'a, K> {
         }
         if let Some((channel, external_id)) = &external {
             let key_of = |window| keys::external_claim(channel, external_id, window);
-            if claim::take(self.kv, self.now, key_of)?.is_none() {
+            if claim::take(self.kv, self.now.unix_seconds(), key_of)?.is_none() {
                 // Another call is placing it and writes the pointer right after the order: wait
                 // for it a little (or it died, and its claim lapses with its lease: see `claim`).
                 for attempt in 0..=WINNER_WAIT_STEPS {
@@ -699,7 +699,7 @@ impl<'a, K: Kv> Service<'a, K> {
             return Ok(Taken::Held);
         }
         let key_of = |window| keys::idempotency_claim(&claim.hash, claim.generation, window);
-        if let Some(key) = claim::take(self.kv, self.now, key_of)? {
+        if let Some(key) = claim::take(self.kv, self.now.unix_seconds(), key_of)? {
             claim.held.replace(Some(key));
             return Ok(Taken::Held);
         }

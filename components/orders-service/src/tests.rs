@@ -13,7 +13,7 @@ use orderflow_domain::values::{
 };
 
 use crate::bindings::orderflow::core::types as wit;
-use crate::claim;
+use crate::kv::claim;
 use crate::convert;
 use crate::doc::{Stored, decode};
 use crate::keys::{self, IndexName};
@@ -224,7 +224,7 @@ fn a_second_placement_racing_the_first_never_creates_a_second_order() {
     let claim = keys::external_claim(
         &Channel::default(),
         &ExternalId::parse("MLB-9").unwrap(),
-        claim::window(t0()),
+        claim::window(t0().unix_seconds()),
     );
     kv.increment(&claim, 1).unwrap();
     assert_eq!(
@@ -244,7 +244,7 @@ fn a_claim_left_by_a_placement_that_died_lapses_with_its_lease() {
     let kv = MemoryKv::new();
     // A placement took the claim and died before writing the order.
     let external_id = ExternalId::parse("MLB-10").unwrap();
-    let claim = keys::external_claim(&Channel::default(), &external_id, claim::window(t0()));
+    let claim = keys::external_claim(&Channel::default(), &external_id, claim::window(t0().unix_seconds()));
     kv.increment(&claim, 1).unwrap();
     let retry = |seconds| {
         Service::new(&kv, later(t0(), seconds), nonce()).place(
@@ -267,7 +267,7 @@ fn an_idempotency_key_left_claimed_by_a_request_that_died_lapses_with_its_lease(
     let kv = MemoryKv::new();
     let idempotency = idem("k-died", "body").unwrap();
     let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0())), 1)
+    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())), 1)
         .unwrap();
     let retry = |seconds| {
         Service::new(&kv, later(t0(), seconds), nonce()).place(
@@ -700,7 +700,7 @@ fn a_key_held_by_a_running_request_answers_contention() {
     let kv = MemoryKv::new();
     let idempotency = idem("k-2", "body").unwrap();
     let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0())), 1)
+    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())), 1)
         .unwrap();
     assert_eq!(
         service(&kv).place(input(), Actor::Checkout, Some(idempotency)),
@@ -838,7 +838,7 @@ fn a_placement_that_lost_the_race_gives_its_ticket_back() {
     let claim = keys::external_claim(
         &Channel::default(),
         &ExternalId::parse("MLB-6").unwrap(),
-        claim::window(t0()),
+        claim::window(t0().unix_seconds()),
     );
     kv.increment(&claim, 1).unwrap();
     assert_eq!(

@@ -4,10 +4,13 @@
 //! [`Kv`] is the seam: the store logic takes `&impl Kv`, so it runs natively in tests against an
 //! in-memory store ([`memory`]). [`SpinKv`] is the only code that touches spin-sdk's
 //! `#[doc(hidden)]` `wasi:keyvalue@0.2.0-draft2` bindings (atomic increment and compare-and-swap),
-//! which is why spin-sdk is pinned exactly.
+//! which is why spin-sdk is pinned exactly. [`claim`] takes exactly-once claims that a crash
+//! cannot leave taken (the orders service's external ids and Idempotency-Keys, the subscriptions
+//! API's Idempotency-Keys).
 
 use std::fmt;
 
+pub mod claim;
 pub mod memory;
 
 use spin_sdk::key_value::Store;

@@ -11,24 +11,23 @@
 //! succeeds between one and two leases after the crash. A live holder finishes its write within
 //! milliseconds of taking the claim, far inside a lease.
 
-use orderflow_domain::values::Timestamp;
-
-use crate::kv::{Kv, KvError};
+use crate::{Kv, KvError};
 
 /// The length of a lease window, in seconds.
-pub(crate) const LEASE_SECONDS: i64 = 60;
+pub const LEASE_SECONDS: i64 = 60;
 
-/// The lease window of an instant.
-pub(crate) fn window(now: Timestamp) -> i64 {
-    now.unix_seconds().div_euclid(LEASE_SECONDS)
+/// The lease window of an instant (Unix seconds).
+pub fn window(now: i64) -> i64 {
+    now.div_euclid(LEASE_SECONDS)
 }
 
-/// Takes the claim named `key_of(window)` for the window of `now`. Returns its key while held
-/// (give it back with [`release`] if the claimed write did not happen), or `None`, with the
-/// ticket given back, when another caller holds it or a neighbouring window's claim.
-pub(crate) fn take<K: Kv>(
+/// Takes the claim named `key_of(window)` for the window of `now` (Unix seconds). Returns its
+/// key while held (give it back with [`release`] if the claimed write did not happen), or
+/// `None`, with the ticket given back, when another caller holds it or a neighbouring window's
+/// claim.
+pub fn take<K: Kv>(
     kv: &K,
-    now: Timestamp,
+    now: i64,
     key_of: impl Fn(i64) -> String,
 ) -> Result<Option<String>, KvError> {
     let window = window(now);
@@ -65,7 +64,7 @@ fn counter(bytes: Option<&[u8]>) -> i64 {
 }
 
 /// Gives a held claim back.
-pub(crate) fn release<K: Kv>(kv: &K, key: &str) -> Result<(), KvError> {
+pub fn release<K: Kv>(kv: &K, key: &str) -> Result<(), KvError> {
     kv.increment(key, -1).map(drop)
 }
 
@@ -74,8 +73,8 @@ mod tests {
     use super::*;
     use crate::memory::MemoryKv;
 
-    fn at(seconds: i64) -> Timestamp {
-        Timestamp::from_unix_seconds(1_795_395_600 + seconds).unwrap()
+    fn at(seconds: i64) -> i64 {
+        1_795_395_600 + seconds
     }
 
     fn key(window: i64) -> String {
