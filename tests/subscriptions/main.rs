@@ -27,6 +27,7 @@ mod app;
 
 mod concurrency;
 mod cron;
+mod dst;
 mod refusals;
 mod sample;
 mod schedules;
