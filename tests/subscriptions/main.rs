@@ -29,6 +29,7 @@ mod concurrency;
 mod cron;
 mod dst;
 mod refusals;
+mod retries;
 mod sample;
 mod schedules;
 
