@@ -26,6 +26,7 @@ mod helpers;
 mod app;
 
 mod concurrency;
+mod crash;
 mod cron;
 mod dst;
 mod refusals;
