@@ -33,11 +33,15 @@ mod app;
 mod webhook;
 
 mod concurrency;
+mod crash;
 mod cron;
+mod dst;
 mod payments;
 mod refusals;
+mod retries;
 mod sample;
 mod schedules;
+mod unpaid;
 
 /// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
 pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {

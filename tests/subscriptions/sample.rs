@@ -1,5 +1,6 @@
 //! Request bodies and the calls every test makes.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::app::{Client, json, text};
@@ -90,4 +91,44 @@ pub(crate) fn order_of(client: &Client, subscription: &str, cycle: &Value) -> Va
         "{order}"
     );
     order
+}
+
+/// PATCH /subscriptions/{id} with `body`, expecting 200; returns the subscription.
+pub(crate) fn patch(client: &Client, id: &str, body: &Value) -> Value {
+    let path = format!("/subscriptions/{id}");
+    let reply = client.send("PATCH", &path, &[], body.to_string().as_bytes());
+    assert_eq!(reply.status, 200, "PATCH {path}: {}", reply.text());
+    json(&reply)
+}
+
+/// Every order of channel `subscriptions` (GET /orders, every page).
+pub(crate) fn subscription_orders(client: &Client) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/orders?channel=subscriptions&limit=200&cursor={c}"),
+            None => "/orders?channel=subscriptions&limit=200".to_owned(),
+        };
+        let reply = client.get(&path);
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+        let page = json(&reply);
+        all.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+/// An RFC 3339 instant.
+pub(crate) fn instant(at: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(at)
+        .unwrap_or_else(|e| panic!("{at} is not RFC 3339: {e}"))
+        .with_timezone(&Utc)
+}
+
+/// An instant as the API writes it (whole seconds, `Z`).
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }

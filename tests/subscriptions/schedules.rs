@@ -1,4 +1,5 @@
-//! Schedules under test clocks: a month's end, pause and resume, skip, and a year of downtime.
+//! Schedules under test clocks: a month's end, pause and resume, skip, a year of downtime, and the
+//! limits (`maxCycles`, `endAt`).
 
 use serde_json::json;
 
@@ -191,4 +192,82 @@ fn a_cron_schedule_runs_at_its_local_fires() {
         get(&admin, "s-mondays")["nextRunAt"],
         "2028-05-15T12:00:00Z"
     );
+}
+
+#[test]
+fn an_end_date_finishes_the_subscription_with_no_cycle_after_it() {
+    let app = App::start("end-at");
+    let admin = app.admin();
+    // Monthly on the 10th at noon in São Paulo, ending ten days after the third cycle.
+    let mut body = sample::monthly("s-end", "2028-01-10T15:00:00Z");
+    body["endAt"] = json!("2028-03-20T00:00:00Z");
+    let sub = create(&admin, &body);
+    assert_eq!(sub["endAt"], "2028-03-20T00:00:00Z", "{sub}");
+    // Ending on the third cycle's instant: a cycle at endAt is still a cycle (API.md: "no cycle
+    // falls after endAt").
+    let mut body = sample::monthly("s-end-on-fire", "2028-01-10T15:00:00Z");
+    body["endAt"] = json!("2028-03-10T15:00:00Z");
+    create(&admin, &body);
+    let ids = ["s-end", "s-end-on-fire"];
+
+    for (now, next) in [
+        ("2028-01-10T15:01:00Z", "2028-02-10T15:00:00Z"),
+        ("2028-02-10T15:01:00Z", "2028-03-10T15:00:00Z"),
+    ] {
+        let report = run(&admin, now);
+        assert_eq!(report["created"], 2, "at {now}: {report}");
+        for id in ids {
+            let sub = get(&admin, id);
+            assert_eq!(sub["status"], "active", "{sub}");
+            assert_eq!(sub["nextRunAt"], next, "{sub}");
+        }
+    }
+    // The last cycle finishes them at once: the next occurrence (April 10) is after endAt.
+    let report = run(&admin, "2028-03-10T15:01:00Z");
+    assert_eq!(report["created"], 2, "{report}");
+    for id in ids {
+        let sub = get(&admin, id);
+        assert_eq!(sub["status"], "finished", "{sub}");
+        assert_eq!(sub["nextRunAt"], serde_json::Value::Null, "{sub}");
+        assert_eq!(sub["cycleCount"], 3, "{sub}");
+    }
+    // Nothing after the end date: not on the next monthly date, not a year on.
+    for now in ["2028-04-10T15:01:00Z", "2029-04-10T15:01:00Z"] {
+        let report = run(&admin, now);
+        for field in ["due", "created", "skipped", "failed", "missed"] {
+            assert_eq!(report[field], 0, "{field} at {now}: {report}");
+        }
+    }
+    for id in ids {
+        let records = cycles(&admin, id);
+        let scheduled: Vec<&str> = records
+            .iter()
+            .map(|r| r["scheduledFor"].as_str().expect("scheduledFor"))
+            .collect();
+        assert_eq!(
+            scheduled,
+            [
+                "2028-01-10T15:00:00Z",
+                "2028-02-10T15:00:00Z",
+                "2028-03-10T15:00:00Z"
+            ],
+            "{id}"
+        );
+        for record in &records {
+            order_of(&admin, id, record);
+        }
+    }
+    let finished = json(&admin.get("/subscriptions?status=finished"));
+    let mut listed: Vec<&str> = finished["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ids, "{finished}");
+    // A finished subscription cannot be resumed.
+    let resume = admin.post("/subscriptions/s-end/resume", &json!({}));
+    assert_eq!(resume.status, 409, "{}", resume.text());
+    assert_eq!(error_code(&resume), "invalid-transition");
 }

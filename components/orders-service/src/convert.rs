@@ -373,7 +373,9 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
                 }))
             })()
         }
-        wit::Command::ExpirePayment => Some(Command::ExpirePayment),
+        wit::Command::ExpirePayment(as_of) => f
+            .optional("asOf", as_of.as_deref(), Timestamp::parse)
+            .map(|as_of| Command::ExpirePayment { as_of }),
         wit::Command::StartHandling => Some(Command::StartHandling),
         wit::Command::AddInvoice(i) => invoice(&mut f, i).map(Command::AddInvoice),
         wit::Command::AddShipment(s) => {

@@ -16,10 +16,11 @@
 //! Creation is never decided by a swap (an absent key makes a swap an unconditional upsert):
 //! numbers come from `increment`, the id is derived from the number so the document key has a
 //! single writer, and a channel's own id is claimed with `increment` (the caller that gets 1
-//! places; later callers find the order through the pointer). Idempotency-Keys are claimed the
-//! same way. Claims are taken last, right before the write, and given back after any clean
-//! failure: only a crash between a claim and the write itself leaves one taken with nothing
-//! written (later calls with that external id or key then answer `contention`).
+//! places and writes the pointer to its order before the order itself; later callers find the
+//! order through the pointer, even when a crash cut off the order's effects). Idempotency-Keys
+//! are claimed the same way. Claims are taken last, right before the write, and given back after
+//! any clean failure: only a crash between a claim and the write itself leaves one taken with
+//! nothing written (later calls with that external id or key then answer `contention`).
 //!
 //! This module must not touch spin-sdk: it takes `&impl Kv`.
 
@@ -306,6 +307,15 @@ impl<'a, K: Kv> Service<'a, K> {
                 }
                 return Err(Failure::Contention.into());
             }
+            // The pointer goes before the order: a crash between the order and its effects
+            // must not leave an order its identity cannot find, or a retry after the claim's
+            // lease places a second one. A pointer to an order never written finds nothing.
+            let pointer = encode(&Pointer {
+                id: next.order.id().clone(),
+            })
+            .map_err(Failure::Store)?;
+            self.kv
+                .set(&keys::external(channel, external_id), &pointer)?;
         }
         let uncertain = |e: Failure| Failed::Uncertain(e);
         let swapped = match self

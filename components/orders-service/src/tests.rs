@@ -462,7 +462,7 @@ fn check_with_repair_finishes_what_a_crash_cut_off() {
     let kv = MemoryKv::new();
     let healthy = place(&kv);
     kv.fail_writes_under("ord/ix/");
-    kv.fail_writes_under("ord/ext/");
+    kv.fail_writes_under("ord/feed/");
     let cut = service(&kv)
         .place(with_external("MLB-8"), Actor::Checkout, None)
         .unwrap()
@@ -491,13 +491,6 @@ fn check_with_repair_finishes_what_a_crash_cut_off() {
             .any(|i| i.contains("o-1") && i.contains("status/")),
         "{report:?}"
     );
-    assert!(
-        service(&kv)
-            .find_by_external_id(&Channel::default(), &ExternalId::parse("MLB-8").unwrap())
-            .unwrap()
-            .is_none(),
-        "the pointer was cut off"
-    );
 
     let repair = service(&kv).check(true).unwrap();
     assert!(!repair.repaired.is_empty(), "{repair:?}");
@@ -510,6 +503,27 @@ fn check_with_repair_finishes_what_a_crash_cut_off() {
         .find_by_external_id(&Channel::default(), &ExternalId::parse("MLB-8").unwrap())
         .unwrap();
     assert_eq!(found.as_ref().map(Order::id), Some(cut.id()));
+}
+
+#[test]
+fn a_crash_right_after_the_order_write_never_lets_a_retry_place_it_twice() {
+    let kv = MemoryKv::new();
+    // The placement dies right after its order is written: none of its effects are.
+    kv.after_next_swap(|kv| kv.fail_writes_under("ord/"));
+    let first = service(&kv).place(with_external("MLB-11"), Actor::Checkout, None);
+    assert!(first.is_ok(), "{first:?}");
+    kv.heal();
+    assert!(!stored(&kv, &keys::order_id(1).unwrap()).pending.is_empty());
+    // A retry once the external id's claim has lapsed finds that order (its pointer was written
+    // before it) instead of placing a second one, and finishes its effects on the way.
+    let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
+        .place(with_external("MLB-11"), Actor::Checkout, None)
+        .unwrap();
+    assert!(!retry.changed);
+    assert_eq!(retry.order.number(), 1);
+    let orders = kv.keys().into_iter().filter(|k| k.starts_with("ord/o/"));
+    assert_eq!(orders.count(), 1, "{:?}", kv.keys());
+    assert_indexed(&kv, retry.order.id());
 }
 
 #[test]

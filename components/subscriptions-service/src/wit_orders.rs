@@ -40,7 +40,8 @@ impl Orders for WitOrders {
     /// Reads pending orders oldest first (at most five pages of 200) and expires the pix
     /// and boleto ones past their deadline. Its cost grows with the pending orders it reads,
     /// not only with those that expire: an index of pending payments by deadline in the orders
-    /// service is what would fix that.
+    /// service is what would fix that. The expiry carries `now`, so that the orders service
+    /// judges the deadline as of the pass's clock (a test clock included), not only its own.
     fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
         let mut canceled = 0u64;
         let mut cursor = None;
@@ -80,7 +81,7 @@ impl Orders for WitOrders {
                 }
                 match wo::apply(
                     &order.id,
-                    &wit::Command::ExpirePayment,
+                    &wit::Command::ExpirePayment(Some(now.to_rfc3339())),
                     wit::Actor::System,
                     None,
                     None,

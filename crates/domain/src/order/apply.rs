@@ -260,7 +260,7 @@ pub fn apply(order: &Order, command: &Command, ctx: &Context) -> Result<Applied,
     let event = match command {
         Command::PaymentNotification(n) => step.payment_notification(n)?,
         Command::ManualPayment(m) => step.manual_payment(m)?,
-        Command::ExpirePayment => step.expire()?,
+        Command::ExpirePayment { as_of } => step.expire(*as_of)?,
         Command::StartHandling => step.start_handling()?,
         Command::AddInvoice(invoice) => step.invoice(invoice)?,
         Command::AddShipment(shipment) => step.shipment(shipment)?,
@@ -384,7 +384,7 @@ fn is_replay(order: &Order, command: &Command) -> Result<bool, OrderError> {
             None => Ok(false),
         },
         Command::ManualPayment(_)
-        | Command::ExpirePayment
+        | Command::ExpirePayment { .. }
         | Command::StartHandling
         | Command::Cancel { .. }
         | Command::Hold { .. }
@@ -540,9 +540,10 @@ impl Step<'_> {
         Ok(())
     }
 
-    fn expire(&mut self) -> Result<EventKind, OrderError> {
+    fn expire(&mut self, as_of: Option<Timestamp>) -> Result<EventKind, OrderError> {
+        let at = as_of.map_or(self.ctx.now, |as_of| as_of.max(self.ctx.now));
         match self.order.payment.due_at {
-            Some(due) if due <= self.ctx.now => {
+            Some(due) if due <= at => {
                 self.cancel_with(CancelCause::PaymentExpired, None)?;
                 Ok(EventKind::PaymentExpired)
             }

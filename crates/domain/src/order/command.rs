@@ -23,7 +23,12 @@ pub enum Command {
     /// A person confirms a pix, deposit or bank-transfer payment by hand.
     ManualPayment(ManualPayment),
     /// The payment deadline (`payment.dueAt`) passed without payment: cancel.
-    ExpirePayment,
+    ExpirePayment {
+        /// The instant the deadline is judged at when it is later than the context's `now`: a
+        /// runner pass under a test clock. `None`: the context's `now`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        as_of: Option<Timestamp>,
+    },
     /// The store starts preparing (or producing) the order.
     StartHandling,
     /// An output (sale) or input (return) invoice from the ERP.
@@ -129,7 +134,7 @@ impl Command {
                 PaymentOutcome::Refunded => CommandKind::RefundPayment,
             },
             Command::ManualPayment(_) => CommandKind::ApprovePaymentManually,
-            Command::ExpirePayment => CommandKind::ExpirePayment,
+            Command::ExpirePayment { .. } => CommandKind::ExpirePayment,
             Command::StartHandling => CommandKind::StartHandling,
             Command::AddInvoice(invoice) => match invoice.kind {
                 InvoiceKind::Output => CommandKind::Invoice,

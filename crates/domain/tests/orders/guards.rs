@@ -58,7 +58,7 @@ fn pix_and_boleto_get_deadlines_and_cards_do_not() {
     ));
     assert_eq!(card.payment().due_at, None);
     assert_eq!(
-        try_run(&card, Command::ExpirePayment, 100_000).unwrap_err(),
+        try_run(&card, Command::ExpirePayment { as_of: None }, 100_000).unwrap_err(),
         OrderError::PaymentNotExpired
     );
 }
@@ -67,16 +67,47 @@ fn pix_and_boleto_get_deadlines_and_cards_do_not() {
 fn an_unpaid_pix_order_expires_only_after_its_deadline() {
     let order = sample();
     assert_eq!(
-        try_run(&order, Command::ExpirePayment, 59)
+        try_run(&order, Command::ExpirePayment { as_of: None }, 59)
             .unwrap_err()
             .code(),
         "payment-not-expired"
     );
-    let expired = run(&order, Command::ExpirePayment, 61);
+    let expired = run(&order, Command::ExpirePayment { as_of: None }, 61);
     assert_eq!(expired.status(), Status::Canceled);
     assert_eq!(
         expired.history().last().unwrap().event,
         EventKind::PaymentExpired
+    );
+}
+
+#[test]
+fn an_expiry_as_of_a_later_instant_judges_the_deadline_then_and_an_earlier_one_changes_nothing() {
+    let order = sample();
+    // A runner pass under a test clock an hour and a minute ahead, ten minutes after placement.
+    let expired = run(
+        &order,
+        Command::ExpirePayment {
+            as_of: Some(at(61)),
+        },
+        10,
+    );
+    assert_eq!(expired.status(), Status::Canceled);
+    assert_eq!(expired.history().last().unwrap().at, at(10));
+    // An instant before the clock does not hold back a deadline the clock has passed...
+    let late = run(&order, Command::ExpirePayment { as_of: Some(at(0)) }, 61);
+    assert_eq!(late.status(), Status::Canceled);
+    // ...nor make one the clock has not passed expire.
+    assert_eq!(
+        try_run(
+            &order,
+            Command::ExpirePayment {
+                as_of: Some(at(30))
+            },
+            59
+        )
+        .unwrap_err()
+        .code(),
+        "payment-not-expired"
     );
 }
 

@@ -299,7 +299,7 @@ pub(crate) fn command_of(kind: CommandKind) -> Command {
             amount: money(SAMPLE_TOTAL),
             note: Some(text("seen on the bank statement")),
         }),
-        CommandKind::ExpirePayment => Command::ExpirePayment,
+        CommandKind::ExpirePayment => Command::ExpirePayment { as_of: None },
         CommandKind::StartHandling => Command::StartHandling,
         CommandKind::Invoice => invoice(InvoiceKind::Output, "NF-9", SAMPLE_TOTAL, None),
         CommandKind::ReturnInvoice => invoice(InvoiceKind::Input, "DEV-9", SAMPLE_TOTAL, None),
