@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Benchmarks one subscription runner pass at different store sizes (issue 5): for each size N, a
+# fresh runner store is seeded with N subscriptions, 1,000 of them due in the minute T and the rest
+# from T + 1 h over the following 30 days; then the real runner serves the real spin.toml on that
+# store and ONE `POST /subscriptions/run {"now": T + 1 min}` is timed: the pass that creates the
+# 1,000 orders. Reports the pass's wall time, orders created per second and the runner's CPU for
+# it, then the ratio of the last size's pass time to the first's. Goals (issue 5): pass times
+# within 1.5x of each other at 100k and 1M, and at least 2,000 orders per second. Reports, never
+# gates.
+#
+# Seeding (set-up, timed but not the measured figure) runs natively: benches/seed-subscriptions
+# creates every subscription through the subscriptions service's own `Subscriptions::create`
+# over a rusqlite connection to the store file, many calls per transaction. Before the runner
+# starts, it also runs the same pass natively with an orders service that only counts, inside a
+# transaction it rolls back, and prints the subscriptions side's key-value calls per order.
+#
+# T is a whole minute one day after the real clock, as in tests/subscriptions: the cron trigger's
+# own passes (every minute, at the real time) never reach it. Orders are card orders, so the
+# pass's unpaid-order sweep cancels none of them (it still reads the pending ones).
+#
+# The runner's request time limit is raised to 10 minutes (default 30 s) so that a slow pass is
+# measured rather than cut off; the script says when a pass took longer than the default.
+#
+# Usage: benches/subscriptions.sh [size...]   (default: 100000 1000000; e.g. `... 10000`)
+# BIN=path/to/orderflow skips the release build of the runner and uses that binary. The seeding
+# tool is built in $CARGO_TARGET_DIR (default target/). WORK=dir puts the state directories
+# there (default: a fresh mktemp directory; 1M subscriptions take about 3 GB); they are deleted
+# at the end. PERF=dir records `perf record -g` of the runner during each timed pass into
+# dir/perf-<size>.data (the runner writes /tmp/perf-<pid>.map of guest functions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000)
+due=1000
+source scripts/tools.sh
+ensure_wasm_target
+ensure_wasm_opt
+
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
+"$BIN" build >/dev/null
+cargo build --release --quiet -p seed-subscriptions
+seed="${CARGO_TARGET_DIR:-$PWD/target}/release/seed-subscriptions"
+
+if [ -n "${WORK:-}" ]; then mkdir -p "$WORK"; work="$(mktemp -d "$WORK/subs-bench.XXXXXX")"
+else work="$(mktemp -d)"; fi
+pid=
+stop_runner() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    pid=
+}
+trap 'stop_runner; rm -rf "$work"' EXIT
+
+# The real spin.toml with absolute component paths.
+sed "s|^source = \"target/|source = \"$PWD/target/|" spin.toml > "$work/spin.toml"
+vars=()
+for name in checkout_token admin_token erp_token logistics_token payment_webhook_secret; do
+    vars+=(--variable "$name=bench-$name")
+done
+admin=(-H 'Authorization: Bearer bench-admin_token')
+port=39519
+hz="$(getconf CLK_TCK)"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# A whole minute one day after now, and the pass clock a minute after it.
+t_epoch=$(( ($(date +%s) / 60 + 1) * 60 + 86400 ))
+t="$(date -u -d "@$t_epoch" +%Y-%m-%dT%H:%M:%SZ)"
+pass_now="$(date -u -d "@$((t_epoch + 60))" +%Y-%m-%dT%H:%M:%SZ)"
+echo "T = $t (1,000 due), pass now = $pass_now; $(nproc) cores, runner and seeding on the same machine"
+
+results=()
+for n in "${sizes[@]}"; do
+    state="$work/state-$n"
+    echo "== $n subscriptions"
+    "$seed" seed --state-dir "$state" --count "$n" --due "$due" --due-at "$t"
+    echo "  store: $(du -sh "$state" | cut -f1) on disk, $(df -h --output=avail "$work" | tail -1 | tr -d ' ') free; load $(load)"
+    "$seed" count-pass --state-dir "$state" --now "$pass_now" | sed 's/^/  /'
+
+    env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE RUST_LOG=warn ${PERF:+ORDERFLOW_PERF_MAP=1} \
+        "$BIN" up --no-build --manifest "$work/spin.toml" --listen "127.0.0.1:$port" \
+        --state-dir "$state" --time-limit-ms 600000 "${vars[@]}" 2>"$work/log-$n" &
+    pid=$!
+    # Ready once the subscriptions component answers (this also instantiates it once).
+    for _ in $(seq 300); do
+        curl -sf "${admin[@]}" "http://127.0.0.1:$port/plans?limit=1" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    perf_pid=
+    if [ -n "${PERF:-}" ]; then
+        mkdir -p "$PERF"
+        perf record -q -g -F 999 -p "$pid" -o "$PERF/perf-$n.data" 2>/dev/null &
+        perf_pid=$!
+        sleep 0.5
+    fi
+    load_before="$(load)"
+    cpu_before="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
+    start_ns="$(date +%s%N)"
+    answer="$(curl -s -X POST "${admin[@]}" -H 'Content-Type: application/json' \
+        -d "{\"now\": \"$pass_now\"}" "http://127.0.0.1:$port/subscriptions/run")"
+    end_ns="$(date +%s%N)"
+    cpu_ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - cpu_before ))
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+    stop_runner
+    secs="$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN {printf "%.3f", (b - a) / 1e9}')"
+    cpu="$(awk -v t="$cpu_ticks" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')"
+    created="$(echo "$answer" | grep -o '"created":[0-9]*' | cut -d: -f2 || true)"
+    errors="$(echo "$answer" | grep -o '"errors":\[[^]]*\]' || true)"
+    verdict="ok"
+    if [ "$created" != "$due" ] || [ "$errors" != '"errors":[]' ]; then
+        verdict="UNEXPECTED ANSWER: $answer"
+    fi
+    rate="$(awk -v n="${created:-0}" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')"
+    line="$(printf '%8s subscriptions: pass %7.3f s, %6s orders/s, runner CPU %6s s (load before %s) %s' \
+        "$n" "$secs" "$rate" "$cpu" "$load_before" "$verdict")"
+    echo "$line"
+    awk -v s="$secs" 'BEGIN {exit !(s > 30)}' &&
+        echo "  (longer than the runner's default 30 s request time limit)"
+    results+=("$n $secs")
+    grep -v '^\s*$' "$work/log-$n" | tail -5 | sed 's/^/  runner log: /' || true
+    rm -rf "$state"
+done
+
+echo "== summary (machine load average now: $(load))"
+first="${results[0]}"
+for r in "${results[@]}"; do
+    set -- $r
+    printf '%8s subscriptions: pass %7.3f s, %6.0f orders/s, %.2fx the first size'"'"'s pass time\n' \
+        "$1" "$2" "$(awk -v s="$2" -v n="$due" 'BEGIN {print n / s}')" \
+        "$(awk -v a="$2" -v b="${first#* }" 'BEGIN {print a / b}')"
+done
+echo "goals: pass times within 1.5x of each other; at least 2000 orders/s"
