@@ -37,7 +37,8 @@ ensure_wasm_target
 ensure_wasm_opt
 
 if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
-"$BIN" build >/dev/null
+# spin.toml's build commands write under target/, whatever CARGO_TARGET_DIR says.
+env -u CARGO_TARGET_DIR "$BIN" build >/dev/null 2>&1
 cargo build --release --quiet -p seed-subscriptions
 seed="${CARGO_TARGET_DIR:-$PWD/target}/release/seed-subscriptions"
 
