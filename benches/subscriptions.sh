@@ -28,7 +28,8 @@
 # copy); they are deleted at the end. RUNS=n passes per size (default 3), each on a fresh copy of
 # the seeded store with a fresh runner; the summary uses their median. PERF=dir records `perf
 # record -g` of the runner during each timed pass into dir/perf-<size>-<run>.data (the runner
-# writes /tmp/perf-<pid>.map of guest functions).
+# writes /tmp/perf-<pid>.map of guest functions). KV_CALLS=1 adds an untimed pass per size that
+# counts the runner's key-value backend calls with gdb (see `kv_calls`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -71,23 +72,73 @@ t="$(date -u -d "@$t_epoch" +%Y-%m-%dT%H:%M:%SZ)"
 pass_now="$(date -u -d "@$((t_epoch + 60))" +%Y-%m-%dT%H:%M:%SZ)"
 echo "T = $t (1,000 due), pass now = $pass_now; $(nproc) cores, runner and seeding on the same machine"
 
-# One timed pass on a copy of the seeded store: prints a line, appends "seconds" to $times.
-timed_pass() { # size run seeded-dir
-    local n="$1" r="$2" state="$work/run" perf_pid= answer again again_ms start_ns end_ns
-    local cpu_before cpu_ticks load_before secs cpu created errors verdict rate again_start
-    rm -rf "$state"; cp -r "$3" "$state"
+# Copies the seeded store $1 to $2 and serves it; $pid is the runner once it answers.
+start_runner() { # seeded-dir state-dir log [manifest]
+    rm -rf "$2"; cp -r "$1" "$2"
     # On disk before the runner starts: else its first checkpoint's fsync would write back the
     # whole copy inside the timed pass.
-    sync "$state/sqlite_key_value.db"
+    sync "$2/sqlite_key_value.db"
     env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE RUST_LOG=warn ${PERF:+ORDERFLOW_PERF_MAP=1} \
-        "$BIN" up --no-build --manifest "$work/spin.toml" --listen "127.0.0.1:$port" \
-        --state-dir "$state" --time-limit-ms 600000 "${vars[@]}" 2>"$work/log-$n-$r" &
+        "$BIN" up --no-build --manifest "${4:-$work/spin.toml}" --listen "127.0.0.1:$port" \
+        --state-dir "$2" --time-limit-ms 600000 "${vars[@]}" 2>"$3" &
     pid=$!
     # Ready once the subscriptions component answers (this also instantiates it once).
     for _ in $(seq 300); do
         curl -sf "${admin[@]}" "http://127.0.0.1:$port/plans?limit=1" >/dev/null 2>&1 && break
         sleep 0.1
     done
+}
+
+run_pass() { # prints the pass report
+    curl -s -X POST "${admin[@]}" -H 'Content-Type: application/json' \
+        -d "{\"now\": \"$pass_now\"}" "http://127.0.0.1:$port/subscriptions/run"
+}
+
+# KV_CALLS=1: one more pass per size, not timed, with gdb counting the runner's calls into its
+# key-value backend (breakpoints on the `Backend` methods of `orderflow::kv::Sqlite`, from the
+# runner's symbol table): every call of both services and the pass, by kind, per created order;
+# then the same for the same pass again (the unpaid sweep), still per order of the first pass.
+kv_calls() { # size seeded-dir
+    local n="$1" state="$work/run" cmds="$work/gdb-cmds" label answer gdb_pid i=0
+    command -v gdb >/dev/null || { echo "  KV_CALLS: gdb is missing"; return; }
+    nm "$BIN" | awk '$2 == "T" && /Sqlite.*Backend/ {print $3}' > "$work/syms"
+    [ -s "$work/syms" ] || { echo "  KV_CALLS: $BIN has no symbols"; return; }
+    {
+        echo "set pagination off"; echo "set confirm off"
+        echo "handle SIGUSR1 stop print nopass"; echo "handle SIGPIPE nostop noprint pass"
+        while read -r sym; do echo "break *'$sym'"; done < "$work/syms"
+        while read -r _; do i=$((i + 1)); echo "ignore $i 1000000000"; done < "$work/syms"
+        echo 'echo ATTACHED\n'; echo "continue"; echo "info breakpoints"; echo "detach"
+    } > "$cmds"
+    # Without the cron trigger: a tick during the (slow, traced) pass would add its own calls.
+    awk '/^\[\[trigger.cron\]\]/ {skip = 1} /^$/ {skip = 0} !skip' "$work/spin.toml" \
+        > "$work/spin-no-cron.toml"
+    start_runner "$2" "$state" "$work/log-$n-kv" "$work/spin-no-cron.toml"
+    for label in "pass" "again"; do
+        gdb -q -batch -p "$pid" -x "$cmds" > "$work/gdb-$label.log" 2>&1 &
+        gdb_pid=$!
+        for _ in $(seq 300); do grep -q ATTACHED "$work/gdb-$label.log" && break; sleep 0.1; done
+        answer="$(run_pass)"
+        kill -USR1 "$pid"
+        wait "$gdb_pid" || true
+        awk -v div="$due" -v label="$label" -v answer="$answer" '
+            /Backend>::/ { name = $0; sub(/.*Backend>::/, "", name); sub(/::h[0-9a-f]+>.*/, "", name) }
+            /already hit/ { hits[name] = $4; total += $4 }
+            END {
+                line = ""
+                for (k in hits) line = line sprintf(" %s %.2f", k, hits[k] / div)
+                printf "  key-value calls, %s: %.2f per created order:%s  %s\n", label, total / div, line, answer
+            }' "$work/gdb-$label.log"
+    done
+    stop_runner
+    rm -rf "$state"
+}
+
+# One timed pass on a copy of the seeded store: prints a line, appends "seconds" to $times.
+timed_pass() { # size run seeded-dir
+    local n="$1" r="$2" state="$work/run" perf_pid= answer again again_ms start_ns end_ns
+    local cpu_before cpu_ticks load_before secs cpu created errors verdict rate again_start
+    start_runner "$3" "$state" "$work/log-$n-$r"
     if [ -n "${PERF:-}" ]; then
         mkdir -p "$PERF"
         perf record -q -g -F 999 -p "$pid" -o "$PERF/perf-$n-$r.data" 2>/dev/null &
@@ -97,16 +148,14 @@ timed_pass() { # size run seeded-dir
     load_before="$(load)"
     cpu_before="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
     start_ns="$(date +%s%N)"
-    answer="$(curl -s -X POST "${admin[@]}" -H 'Content-Type: application/json' \
-        -d "{\"now\": \"$pass_now\"}" "http://127.0.0.1:$port/subscriptions/run")"
+    answer="$(run_pass)"
     end_ns="$(date +%s%N)"
     cpu_ticks=$(( $(awk '{print $14 + $15}' "/proc/$pid/stat") - cpu_before ))
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     # The same pass again: nothing is due any more, so its cost is the walk and the unpaid-order
     # sweep over the 1,000 orders just placed (pending card payments, none cancelable).
     again_start="$(date +%s%N)"
-    again="$(curl -s -X POST "${admin[@]}" -H 'Content-Type: application/json' \
-        -d "{\"now\": \"$pass_now\"}" "http://127.0.0.1:$port/subscriptions/run")"
+    again="$(run_pass)"
     again_ms="$(awk -v a="$again_start" -v b="$(date +%s%N)" 'BEGIN {printf "%.0f", (b - a) / 1e6}')"
     stop_runner
     secs="$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN {printf "%.3f", (b - a) / 1e9}')"
@@ -139,6 +188,7 @@ for n in "${sizes[@]}"; do
     echo "  each run: a copy of this store, a fresh runner, ONE timed pass; then the same pass again"
     times=()
     for r in $(seq "$runs"); do timed_pass "$n" "$r" "$seeded"; done
+    [ -n "${KV_CALLS:-}" ] && kv_calls "$n" "$seeded"
     results+=("$n $(median "${times[@]}")")
     rm -rf "$seeded"
 done
