@@ -36,6 +36,7 @@ mod concurrency;
 mod crash;
 mod cron;
 mod dst;
+mod idempotency;
 mod payments;
 mod refusals;
 mod retries;

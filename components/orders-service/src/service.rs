@@ -34,9 +34,9 @@ use orderflow_domain::values::{
     Channel, ExternalId, FieldError, IdempotencyKey, Money, OrderId, Sku, Timestamp,
 };
 
-use crate::kv::claim;
 use crate::doc::{Effect, FeedEntry, IdempotencyRecord, Pointer, Stored, decode, encode};
 use crate::keys::{self, Day, IdempotencyHash, IndexName};
+use crate::kv::claim;
 use crate::kv::{Kv, KvError, Swap};
 
 /// How long a placement that lost the claim on a channel + external id waits, in steps, for the

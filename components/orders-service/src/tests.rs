@@ -13,11 +13,11 @@ use orderflow_domain::values::{
 };
 
 use crate::bindings::orderflow::core::types as wit;
-use crate::kv::claim;
 use crate::convert;
 use crate::doc::{Stored, decode};
 use crate::keys::{self, IndexName};
 use crate::kv::Kv;
+use crate::kv::claim;
 use crate::memory::{Call, MemoryKv};
 use crate::service::{Failure, Idempotency, Query, Service, Sort, Written};
 
@@ -244,7 +244,11 @@ fn a_claim_left_by_a_placement_that_died_lapses_with_its_lease() {
     let kv = MemoryKv::new();
     // A placement took the claim and died before writing the order.
     let external_id = ExternalId::parse("MLB-10").unwrap();
-    let claim = keys::external_claim(&Channel::default(), &external_id, claim::window(t0().unix_seconds()));
+    let claim = keys::external_claim(
+        &Channel::default(),
+        &external_id,
+        claim::window(t0().unix_seconds()),
+    );
     kv.increment(&claim, 1).unwrap();
     let retry = |seconds| {
         Service::new(&kv, later(t0(), seconds), nonce()).place(
@@ -267,8 +271,11 @@ fn an_idempotency_key_left_claimed_by_a_request_that_died_lapses_with_its_lease(
     let kv = MemoryKv::new();
     let idempotency = idem("k-died", "body").unwrap();
     let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())), 1)
-        .unwrap();
+    kv.increment(
+        &keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())),
+        1,
+    )
+    .unwrap();
     let retry = |seconds| {
         Service::new(&kv, later(t0(), seconds), nonce()).place(
             input(),
@@ -714,8 +721,11 @@ fn a_key_held_by_a_running_request_answers_contention() {
     let kv = MemoryKv::new();
     let idempotency = idem("k-2", "body").unwrap();
     let hash = keys::IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-    kv.increment(&keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())), 1)
-        .unwrap();
+    kv.increment(
+        &keys::idempotency_claim(&hash, 0, claim::window(t0().unix_seconds())),
+        1,
+    )
+    .unwrap();
     assert_eq!(
         service(&kv).place(input(), Actor::Checkout, Some(idempotency)),
         Err(Failure::Contention)

@@ -13,17 +13,17 @@
 //! and the component imports only the subscriptions interface (never the orders one: its only
 //! link to orders is the composed subscriptions service).
 //!
-//! The subscriptions service has no `Idempotency-Key` records yet, so these POSTs are not
-//! replayed by key: creation is made safe to retry by sending your own `id` (a repeat is 409
-//! `already-exists`), commands by `If-Match`, and a pass is idempotent by nature.
+//! Every POST honours `Idempotency-Key` ([`replay`]): the first answer is replayed for the same
+//! key and body within 24 h.
 
 mod error;
 mod input;
 mod render;
+mod replay;
 mod route;
 
 use http_common::request::{self, method_name};
-use http_common::{ApiError, Reply, auth, precondition};
+use http_common::{ApiError, Reply, auth, idempotency, precondition};
 use serde_json::json;
 use spin_sdk::http::IncomingRequest;
 
@@ -116,16 +116,70 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             "the checkout token may only create subscriptions; use the admin token",
         ));
     }
-    let service = |error: subs::Error| from_service(&error, On::Other);
     let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
+    // API.md: every POST accepts an Idempotency-Key (other methods ignore the header).
+    let key = match method.as_str() {
+        "POST" => idempotency::key(&request::header(&request, "idempotency-key"))?,
+        _ => None,
+    };
+    let body = match method.as_str() {
+        "POST" | "PATCH" => request::read_body(request).await?,
+        _ => Vec::new(),
+    };
+    let keyed = key.map(|key| replay::Keyed::new(&path, &key, &body));
+    let Some(keyed) = keyed else {
+        return answer(route, &method, &query, &body, expected_version, None);
+    };
+    match replay::begin(&keyed)? {
+        replay::Begun::Answer(reply) => Ok(reply),
+        replay::Begun::Run(held) => {
+            let reply = answer(
+                route,
+                &method,
+                &query,
+                &body,
+                expected_version,
+                Some(&keyed),
+            )
+            .unwrap_or_else(Reply::from);
+            replay::finish(&keyed, &held, &reply);
+            Ok(reply)
+        }
+    }
+}
+
+/// The answer to an authenticated request for `route`; `keyed` when it carries an
+/// Idempotency-Key (creations without an id then get one derived from it: see [`replay`]).
+fn answer(
+    route: Route,
+    method: &str,
+    query: &str,
+    body: &[u8],
+    expected_version: Option<u64>,
+    keyed: Option<&replay::Keyed>,
+) -> Result<Reply, ApiError> {
+    let service = |error: subs::Error| from_service(&error, On::Other);
     match route {
         Route::Plans if method == "POST" => {
-            let body = request::read_body(request).await?;
-            let plan = subs::create_plan(&input::new_plan(&body)?).map_err(service)?;
-            Ok(Reply::json(201, &render::plan(&plan)))
+            let mut plan = input::new_plan(body)?;
+            let derived = keyed
+                .filter(|_| plan.id.is_none())
+                .map(|k| k.derived_id("p"));
+            if derived.is_some() {
+                plan.id.clone_from(&derived);
+            }
+            match (subs::create_plan(&plan), derived) {
+                (Ok(plan), _) => Ok(Reply::json(201, &render::plan(&plan))),
+                // This key's earlier run created it (and crashed before recording its answer).
+                (Err(subs::Error::AlreadyExists), Some(id)) => {
+                    let plan = subs::get_plan(&id).map_err(service)?;
+                    Ok(Reply::json(201, &render::plan(&plan)))
+                }
+                (Err(error), _) => Err(service(error)),
+            }
         }
         Route::Plans => {
-            let page = subs::list_plans(&input::page(&query)?).map_err(service)?;
+            let page = subs::list_plans(&input::page(query)?).map_err(service)?;
             Ok(Reply::json(
                 200,
                 &render::page(&page.items, page.next_cursor.as_ref(), render::plan),
@@ -135,14 +189,26 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             let plan = subs::get_plan(&id).map_err(service)?;
             Ok(Reply::json(200, &render::plan(&plan)))
         }
-        Route::Subscriptions if create => {
-            let body = request::read_body(request).await?;
-            let sub = subs::create(&input::new_subscription(&body)?)
-                .map_err(|error| from_service(&error, On::Create))?;
-            Ok(Reply::json(201, &render::subscription(&sub)))
+        Route::Subscriptions if method == "POST" => {
+            let mut new = input::new_subscription(body)?;
+            let derived = keyed
+                .filter(|_| new.id.is_none())
+                .map(|k| k.derived_id("s"));
+            if derived.is_some() {
+                new.id.clone_from(&derived);
+            }
+            match (subs::create(&new), derived) {
+                (Ok(sub), _) => Ok(Reply::json(201, &render::subscription(&sub))),
+                // This key's earlier run created it (and crashed before recording its answer).
+                (Err(subs::Error::AlreadyExists), Some(id)) => {
+                    let sub = subs::get(&id).map_err(service)?;
+                    Ok(Reply::json(201, &render::subscription(&sub)))
+                }
+                (Err(error), _) => Err(from_service(&error, On::Create)),
+            }
         }
         Route::Subscriptions => {
-            let (filter, page) = input::list(&query)?;
+            let (filter, page) = input::list(query)?;
             let page = subs::list(&filter, &page).map_err(service)?;
             Ok(Reply::json(
                 200,
@@ -154,13 +220,12 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             Ok(Reply::json(200, &render::stats(&stats)))
         }
         Route::Run => {
-            let body = request::read_body(request).await?;
-            let now = input::run_now(&body)?;
+            let now = input::run_now(body)?;
             let report = subs::run_pass(now.as_deref()).map_err(service)?;
             Ok(Reply::json(200, &render::pass_report(&report)))
         }
         Route::Check => {
-            let repair = input::repair(&query)?;
+            let repair = input::repair(query)?;
             let report = subs::check(repair).map_err(service)?;
             Ok(Reply::json(
                 200,
@@ -173,9 +238,8 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             ))
         }
         Route::Subscription(id) if method == "PATCH" => {
-            let body = request::read_body(request).await?;
             let current = subs::get(&id).map_err(service)?;
-            let command = input::edit(&body, &current)?;
+            let command = input::edit(body, &current)?;
             // Without If-Match, the edit applies to the version its defaults were read from.
             let expected = expected_version.or(Some(current.version));
             let sub = subs::apply(&id, &command, expected).map_err(service)?;
@@ -186,18 +250,17 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             Ok(Reply::json(200, &render::subscription(&sub)))
         }
         Route::Command(id, action) => {
-            let body = request::read_body(request).await?;
             let command = match action {
-                Action::Pause => subs::Command::Pause(input::reason(&body)?),
-                Action::Cancel => subs::Command::Cancel(input::reason(&body)?),
-                Action::Resume => input::nothing(&body).map(|()| subs::Command::Resume)?,
-                Action::Skip => input::nothing(&body).map(|()| subs::Command::SkipNext)?,
+                Action::Pause => subs::Command::Pause(input::reason(body)?),
+                Action::Cancel => subs::Command::Cancel(input::reason(body)?),
+                Action::Resume => input::nothing(body).map(|()| subs::Command::Resume)?,
+                Action::Skip => input::nothing(body).map(|()| subs::Command::SkipNext)?,
             };
             let sub = subs::apply(&id, &command, expected_version).map_err(service)?;
             Ok(Reply::json(200, &render::subscription(&sub)))
         }
         Route::Cycles(id) => {
-            let page = subs::cycles(&id, &input::page(&query)?).map_err(service)?;
+            let page = subs::cycles(&id, &input::page(query)?).map_err(service)?;
             Ok(Reply::json(
                 200,
                 &render::page(&page.items, page.next_cursor.as_ref(), render::cycle),
