@@ -142,6 +142,10 @@ pub(crate) struct IdempotencyRecord {
     pub(crate) changed: bool,
     /// The order as answered.
     pub(crate) snapshot: Order,
+    /// Written by a placement before its order (so a crash between the order and its effects
+    /// cannot let a retry place it again): it holds only once that order exists.
+    #[serde(default)]
+    pub(crate) tentative: bool,
 }
 
 /// Encodes a document.

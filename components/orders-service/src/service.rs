@@ -290,6 +290,15 @@ impl<'a, K: Kv> Service<'a, K> {
         {
             return Ok(*written);
         }
+        if let Some(claim) = claim {
+            // Like the external-id pointer below, the key's record goes before the order (marked
+            // tentative: it holds only once the order exists), so that a crash between the order
+            // and its effects cannot let a retry after the claim's lease place it again.
+            let mut record = self.record(claim, &next.order, true);
+            record.tentative = true;
+            let bytes = encode(&record).map_err(Failure::Store)?;
+            self.kv.set(&keys::idempotency(&claim.hash), &bytes)?;
+        }
         if let Some((channel, external_id)) = &external {
             let key_of = |window| keys::external_claim(channel, external_id, window);
             if claim::take(self.kv, self.now.unix_seconds(), key_of)?.is_none() {
@@ -667,15 +676,22 @@ impl<'a, K: Kv> Service<'a, K> {
             at: self.now,
             changed,
             snapshot: order.clone(),
+            tentative: false,
         }
     }
 
+    /// The record of a key; a tentative one only once the order it names was written.
     fn read_record(&self, hash: &IdempotencyHash) -> Result<Option<IdempotencyRecord>, Failure> {
         let key = keys::idempotency(hash);
-        match self.kv.get(&key)? {
-            None => Ok(None),
-            Some(bytes) => decode(&key, &bytes).map(Some).map_err(Failure::Store),
+        let record: IdempotencyRecord = match self.kv.get(&key)? {
+            None => return Ok(None),
+            Some(bytes) => decode(&key, &bytes).map_err(Failure::Store)?,
+        };
+        if record.tentative && self.kv.get(&keys::order(record.snapshot.id()))?.is_none() {
+            // Its placement died before the order: as if never written.
+            return Ok(None);
         }
+        Ok(Some(record))
     }
 
     /// Replays or refuses an Idempotency-Key from its record, or names the generation a new

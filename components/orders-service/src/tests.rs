@@ -534,6 +534,43 @@ fn a_crash_right_after_the_order_write_never_lets_a_retry_place_it_twice() {
 }
 
 #[test]
+fn a_crash_right_after_the_order_write_never_lets_an_idempotency_key_retry_place_it_twice() {
+    let kv = MemoryKv::new();
+    // No external id: only the key's record can find the order again.
+    kv.after_next_swap(|kv| kv.fail_writes_under("ord/"));
+    let first = service(&kv).place(input(), Actor::Checkout, idem("k-crash", "fp-1"));
+    assert!(first.is_ok(), "{first:?}");
+    kv.heal();
+    let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
+        .place(input(), Actor::Checkout, idem("k-crash", "fp-1"))
+        .unwrap();
+    assert!(retry.replayed);
+    assert_eq!(retry.order.number(), 1);
+    let orders = kv.keys().into_iter().filter(|k| k.starts_with("ord/o/"));
+    assert_eq!(orders.count(), 1, "{:?}", kv.keys());
+}
+
+#[test]
+fn a_key_whose_placement_died_before_its_order_is_placed_by_a_retry_after_the_lease() {
+    let kv = MemoryKv::new();
+    // The placement dies at its order's write: the tentative record names an order never
+    // written, so the retry (once the claim's lease lapsed) places it, once.
+    kv.fail_writes_under("ord/o/");
+    let first = service(&kv).place(input(), Actor::Checkout, idem("k-early", "fp-1"));
+    assert!(first.is_err(), "{first:?}");
+    kv.heal();
+    let soon = Service::new(&kv, later(t0(), 1), nonce())
+        .place(input(), Actor::Checkout, idem("k-early", "fp-1"));
+    assert!(soon.is_err(), "the claim still holds: {soon:?}");
+    let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
+        .place(input(), Actor::Checkout, idem("k-early", "fp-1"))
+        .unwrap();
+    assert!(retry.changed && !retry.replayed);
+    let orders = kv.keys().into_iter().filter(|k| k.starts_with("ord/o/"));
+    assert_eq!(orders.count(), 1, "{:?}", kv.keys());
+}
+
+#[test]
 fn listing_a_thousand_orders_page_by_page_sees_each_exactly_once() {
     let kv = MemoryKv::new();
     let mut canceled = BTreeSet::new();
