@@ -875,8 +875,10 @@ impl<'a, K: Kv> Service<'a, K> {
         })
     }
 
+    /// A counter's value, read (not incremented by 0: that would be a write).
     fn counter(&self, key: &str) -> Result<u64, Failure> {
-        let value = self.kv.increment(key, 0)?;
+        let value = crate::kv::counter_value(self.kv.get(key)?.as_deref())
+            .ok_or_else(|| Failure::Store(format!("{key} does not hold a counter")))?;
         Ok(u64::try_from(value).unwrap_or(0))
     }
 

@@ -559,8 +559,11 @@ fn a_key_whose_placement_died_before_its_order_is_placed_by_a_retry_after_the_le
     let first = service(&kv).place(input(), Actor::Checkout, idem("k-early", "fp-1"));
     assert!(first.is_err(), "{first:?}");
     kv.heal();
-    let soon = Service::new(&kv, later(t0(), 1), nonce())
-        .place(input(), Actor::Checkout, idem("k-early", "fp-1"));
+    let soon = Service::new(&kv, later(t0(), 1), nonce()).place(
+        input(),
+        Actor::Checkout,
+        idem("k-early", "fp-1"),
+    );
     assert!(soon.is_err(), "the claim still holds: {soon:?}");
     let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
         .place(input(), Actor::Checkout, idem("k-early", "fp-1"))

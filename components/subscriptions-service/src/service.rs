@@ -208,8 +208,9 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     }
 
     pub(crate) fn counter(&self, key: &str) -> Result<i64, Error> {
-        // An increment by 0 reads a counter without the risk of `get` on a value format.
-        Ok(self.kv.increment(key, 0)?)
+        // Read, in either of Spin's counter encodings: an increment by 0 would be a write.
+        crate::kv::counter_value(self.kv.get(key)?.as_deref())
+            .ok_or_else(|| Error::Store(format!("{key} does not hold a counter")))
     }
 
     // ----- ids and plans ---------------------------------------------------------------------
@@ -510,11 +511,18 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         {
             return Ok(*allocated);
         }
-        // Occupancy first: a pass that finds an era, day or hour empty skips it.
-        self.kv.increment(&keys::due_era_counter(target.era()), 1)?;
-        self.kv.increment(&keys::due_day_counter(target.day()), 1)?;
-        self.kv
-            .increment(&keys::due_hour_counter(target.hour()), 1)?;
+        // Occupancy first: a pass that finds an era, day or hour empty skips it. Only whether
+        // a counter is positive matters and none ever goes down, so one already positive is
+        // left as it is (a read instead of a write; two writers that both read zero both add).
+        for counter in [
+            keys::due_era_counter(target.era()),
+            keys::due_day_counter(target.day()),
+            keys::due_hour_counter(target.hour()),
+        ] {
+            if self.counter(&counter)? <= 0 {
+                self.kv.increment(&counter, 1)?;
+            }
+        }
         let slot = u64::try_from(self.kv.increment(&keys::due_counter(target), 1)?)
             .map_err(|_| Error::Store("due slot counter is negative".into()))?;
         self.kv.set(&keys::due_entry(target, slot), pointer)?;
@@ -576,11 +584,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let Some(delta) = stored.stats else {
             return Ok(());
         };
-        if self
-            .kv
-            .increment(&keys::stats_claim(id, delta.version), 1)?
-            != 1
-        {
+        // Claimed once per version: a claim already taken is only read (claims never go down),
+        // so the writers after the first spend a read, not a write.
+        let claim = keys::stats_claim(id, delta.version);
+        if self.counter(&claim)? > 0 || self.kv.increment(&claim, 1)? != 1 {
             return Ok(());
         }
         let mut changes: Vec<(String, i64)> = Vec::new();

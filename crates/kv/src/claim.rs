@@ -45,22 +45,10 @@ pub fn take<K: Kv>(
     Ok(Some(key))
 }
 
-/// The value of a counter read with `get` (absent: 0). Spin's SQLite and in-memory stores keep
-/// `increment`ed values as 8 little-endian bytes, its Redis store as decimal text. (Reading with
-/// `increment` by 0 would also work everywhere, but writes.)
+/// The value of a claim counter read with `get` (absent: 0); a value that is not a counter
+/// counts as held, the safe side.
 fn counter(bytes: Option<&[u8]>) -> i64 {
-    let Some(bytes) = bytes else {
-        return 0;
-    };
-    let text = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
-    match (text, <[u8; 8]>::try_from(bytes)) {
-        (Some(text), _) => text.parse().unwrap_or(0),
-        (None, Ok(le)) => i64::from_le_bytes(le),
-        // Not a counter: count it as held, the safe side.
-        (None, Err(_)) => 1,
-    }
+    crate::counter_value(bytes).unwrap_or(1)
 }
 
 /// Gives a held claim back.

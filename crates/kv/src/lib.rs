@@ -16,6 +16,24 @@ pub mod memory;
 use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
+/// The value of a counter read with `get`: `Some(0)` when absent, `None` when the bytes are not a
+/// counter. Spin's SQLite and in-memory stores keep `increment`ed values as 8 little-endian bytes,
+/// its Redis store as decimal text. Reading this way costs a read; reading with `increment` by 0
+/// would work everywhere too, but is a write (a SQLite transaction).
+pub fn counter_value(bytes: Option<&[u8]>) -> Option<i64> {
+    let Some(bytes) = bytes else {
+        return Some(0);
+    };
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+    match (text, <[u8; 8]>::try_from(bytes)) {
+        (Some(text), _) => text.parse().ok(),
+        (None, Ok(le)) => Some(i64::from_le_bytes(le)),
+        (None, Err(_)) => None,
+    }
+}
+
 /// The store failed; the text says how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KvError(pub String);
