@@ -1159,7 +1159,11 @@ fn a_pass_costs_a_bounded_number_of_store_calls_per_order() -> TestResult {
     let writes = calls
         .iter()
         .filter(|c| matches!(c, Call::Set(_) | Call::Delete(_) | Call::CasSwap(_)))
-        .chain(calls.iter().filter(|c| matches!(c, Call::Increment(_, d) if *d != 0)))
+        .chain(
+            calls
+                .iter()
+                .filter(|c| matches!(c, Call::Increment(_, d) if *d != 0)),
+        )
         .count()
         / 200;
     // Today: find (entry, document), claim and stamp, re-read, record (compare-and-swap, stats
