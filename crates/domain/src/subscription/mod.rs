@@ -77,6 +77,7 @@ pub mod cycle;
 pub mod due;
 pub mod payment;
 pub mod schedule;
+mod stored;
 pub mod template;
 
 #[cfg(test)]
@@ -157,15 +158,15 @@ pub struct NewSubscription {
 }
 
 /// A subscription: its schedule, status, cycle cursor and the template of its orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Stored and exchanged as one flat JSON object (see `stored.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     id: SubscriptionId,
     plan_id: Option<PlanId>,
     status: SubscriptionStatus,
     pause_reason: Option<Text>,
     cancel_reason: Option<Text>,
-    #[serde(flatten)]
     recurrence: Recurrence,
     start_at: Timestamp,
     end_at: Option<Timestamp>,
@@ -181,9 +182,7 @@ pub struct Subscription {
     cycle_count: u32,
     skip: BTreeSet<u32>,
     /// The payment of a created cycle's order being followed (see [`payment`]).
-    #[serde(default)]
     payment_check: Option<PaymentCheck>,
-    #[serde(flatten)]
     order: OrderTemplate,
     version: u64,
     created_at: Timestamp,

@@ -89,6 +89,20 @@ impl OrderTemplate {
         })
     }
 
+    /// A template read back from storage, its item rules checked when it was made.
+    pub(super) fn as_stored(parts: NewOrderTemplate) -> OrderTemplate {
+        OrderTemplate {
+            channel: parts.channel,
+            currency: parts.currency,
+            customer: parts.customer,
+            shipping_address: parts.shipping_address,
+            billing_address: parts.billing_address,
+            items: parts.items,
+            shipping: parts.shipping,
+            payment: parts.payment,
+        }
+    }
+
     /// The template with `edit` applied, checked like a new one.
     pub fn edited(&self, edit: &OrderTemplateEdit) -> Result<OrderTemplate, OrderError> {
         if edit == &OrderTemplateEdit::default() {

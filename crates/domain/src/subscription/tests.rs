@@ -636,6 +636,17 @@ fn a_subscription_round_trips_through_json_in_the_api_shape() -> TestResult {
         "nextCycle",
         "cycleCount",
         "anchorAt",
+        "cycleOffset",
+        "skip",
+        "paymentCheck",
+        "channel",
+        "currency",
+        "customer",
+        "shippingAddress",
+        "billingAddress",
+        "items",
+        "shipping",
+        "payment",
         "version",
         "createdAt",
         "updatedAt",
@@ -643,6 +654,14 @@ fn a_subscription_round_trips_through_json_in_the_api_shape() -> TestResult {
         assert!(json.get(key).is_some(), "{key} in {json}");
     }
     assert_eq!(json["status"], "active");
+    // The recurrence is checked on the way in: a purchase day does not fit a daily schedule.
+    let mut on_the_5th = json.clone();
+    on_the_5th["purchaseDay"] = serde_json::json!(5);
+    assert!(serde_json::from_value::<Subscription>(on_the_5th).is_ok());
+    let mut daily = json.clone();
+    daily["schedule"] = serde_json::json!({"every": 1, "unit": "day"});
+    daily["purchaseDay"] = serde_json::json!(5);
+    assert!(serde_json::from_value::<Subscription>(daily).is_err());
     assert_eq!(json["timezone"], "America/Sao_Paulo");
     assert_eq!(serde_json::from_value::<Subscription>(json)?, sub);
     Ok(())
