@@ -89,7 +89,15 @@ async fn fire(runtime: &Runtime, component: &LoadedComponent) {
             .call_handle_cron_event(&mut store, Metadata { timestamp })
             .await
     };
-    match tokio::time::timeout(runtime.time_limit(), result).await {
+    let result = tokio::time::timeout(runtime.time_limit(), result).await;
+    // What the event wrote is committed before the runner reports it done.
+    if let Err(e) = component.backend().flush() {
+        tracing::error!(
+            component = component.id(),
+            "cron event's writes not committed: {e}"
+        );
+    }
+    match result {
         Ok(Ok(Ok(()))) => tracing::info!(
             "cron component={} -> ok {:?}",
             component.id(),

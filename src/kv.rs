@@ -13,11 +13,11 @@
 //! connections and run beside writes. A busy timeout covers a second process on the same file.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// A backend failure; guests see it as the `other(string)` error variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +66,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         seen: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool, KvError>;
+    /// Makes every write so far durable (and visible to other processes) before the caller lets
+    /// anything outside the process observe it. Stores that commit each call need not act.
+    fn flush(&self) -> Result<(), KvError> {
+        Ok(())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,27 +105,128 @@ const SELECT: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2
 const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
                      ON CONFLICT(store, key) DO UPDATE SET value=$3";
 const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
-/// How many idle read connections are kept.
-const READ_POOL: usize = 8;
 
-/// Spin's SQLite store in `<state dir>/sqlite_key_value.db`.
+/// Spin's SQLite store in `<state dir>/sqlite_key_value.db`, with group commit.
+///
+/// One connection serves every call, behind a mutex held for one statement, so each call sees
+/// every write before it. Writes go into one open transaction that is committed by [`flush`]
+/// (the runner calls it before any response, outbound request or cron completion makes a write
+/// observable outside the process), by a background thread once the transaction is
+/// [`GROUP_WINDOW`] old, and after [`GROUP_WRITES`] writes. Each write is a savepoint inside it,
+/// so a failed batch leaves nothing half-written. A kill loses only writes that nobody outside
+/// has seen depend on: the file always holds a prefix of the writes, in order. A commit that
+/// fails stops the store (every later call fails) rather than let a later commit acknowledge
+/// writes that were rolled back.
+///
+/// The background thread also checkpoints the WAL into the database (passive, on its own
+/// connection) so that no call waits for a checkpoint's copy and fsync.
+///
+/// [`flush`]: Backend::flush
 #[derive(Debug)]
 pub struct Sqlite {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    group: Arc<Mutex<Group>>,
+}
+
+/// The longest a write waits for its transaction's commit when nothing else commits it.
+pub const GROUP_WINDOW: Duration = Duration::from_millis(5);
+/// The most writes one transaction gathers.
+const GROUP_WRITES: u32 = 4096;
+/// How often the background thread checkpoints the WAL while writes come in.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// The one connection and its open write transaction, if any.
+#[derive(Debug)]
+struct Group {
+    conn: Connection,
+    /// When the open transaction began (None: no transaction is open).
+    open_since: Option<Instant>,
+    writes: u32,
+    /// Commits since the last checkpoint.
+    commits: u64,
+    /// Why the store stopped, once a commit failed.
+    failed: Option<String>,
+}
+
+impl Group {
+    fn usable(&self) -> Result<(), KvError> {
+        match &self.failed {
+            None => Ok(()),
+            Some(why) => Err(KvError::Sqlite(format!(
+                "the store stopped after a failed commit ({why}); restart the runner"
+            ))),
+        }
+    }
+
+    fn begin(&mut self) -> Result<(), KvError> {
+        self.usable()?;
+        if self.open_since.is_none() {
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            self.open_since = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Counts a write into the open transaction, or stops the store if a failure took the
+    /// transaction with it (SQLite rolls the whole transaction back on some errors, such as a
+    /// full disk).
+    fn wrote<T>(&mut self, result: Result<T, KvError>) -> Result<T, KvError> {
+        if result.is_err() && self.conn.is_autocommit() {
+            let why = "a failed write rolled its transaction back".to_owned();
+            tracing::error!("key-value store stops: {why}");
+            self.open_since = None;
+            self.failed = Some(why);
+            return Err(self.usable().unwrap_err());
+        }
+        self.writes += 1;
+        if self.writes >= GROUP_WRITES {
+            self.commit()?;
+        }
+        result
+    }
+
+    fn commit(&mut self) -> Result<(), KvError> {
+        self.usable()?;
+        if self.open_since.take().is_none() {
+            return Ok(());
+        }
+        self.writes = 0;
+        if let Err(e) = self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            let why = format!("{e:?}");
+            tracing::error!("key-value commit failed, the store stops: {why}");
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.failed = Some(why);
+            return self.usable();
+        }
+        self.commits += 1;
+        Ok(())
+    }
 }
 
 impl Sqlite {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, KvError> {
-        let writer = Self::connect(path)?;
-        writer.execute(SPIN_SCHEMA, [])?;
-        Ok(Self {
-            path: path.to_owned(),
-            writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-        })
+        let conn = Self::connect(path)?;
+        conn.execute(SPIN_SCHEMA, [])?;
+        // Checkpoints run on the background thread's connection instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Self::connect(path)?;
+        let group = Arc::new(Mutex::new(Group {
+            conn,
+            open_since: None,
+            writes: 0,
+            commits: 0,
+            failed: None,
+        }));
+        let weak = Arc::downgrade(&group);
+        std::thread::Builder::new()
+            .name("kv-commit".into())
+            .spawn(move || background(&weak, &checkpointer))
+            .map_err(|e| KvError::Sqlite(format!("cannot start the commit thread: {e}")))?;
+        Ok(Self { group })
     }
 
     fn connect(path: &Path) -> Result<Connection, KvError> {
@@ -132,24 +238,83 @@ impl Sqlite {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, KvError>) -> Result<T, KvError> {
-        let pooled = lock(&self.readers).pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => Self::connect(&self.path)?,
-        };
-        let result = f(&conn);
-        let mut pool = lock(&self.readers);
-        if pool.len() < READ_POOL {
-            pool.push(conn);
-        }
-        result
+        let group = lock(&self.group);
+        group.usable()?;
+        f(&group.conn)
     }
 
-    fn write<T>(
+    /// Runs `f`, one statement or a statement after a read, in the open transaction (opening
+    /// one if needed). A statement that fails is undone by SQLite alone.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, KvError>) -> Result<T, KvError> {
+        let mut group = lock(&self.group);
+        group.begin()?;
+        let result = f(&group.conn);
+        group.wrote(result)
+    }
+
+    /// Runs `f`, several statements, as one savepoint of the open transaction: all or nothing.
+    fn write_all<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, KvError>,
+        f: impl FnOnce(&Connection) -> Result<T, KvError>,
     ) -> Result<T, KvError> {
-        f(&mut lock(&self.writer))
+        let mut group = lock(&self.group);
+        group.begin()?;
+        group.conn.prepare_cached("SAVEPOINT batch")?.execute([])?;
+        let result = f(&group.conn);
+        let end = if result.is_ok() {
+            "RELEASE batch"
+        } else {
+            "ROLLBACK TO batch"
+        };
+        if let Err(e) = group
+            .conn
+            .prepare_cached(end)
+            .and_then(|mut s| s.execute([]))
+        {
+            return group.wrote(Err(e.into()));
+        }
+        if result.is_err() {
+            group.conn.prepare_cached("RELEASE batch")?.execute([])?;
+        }
+        group.wrote(result)
+    }
+}
+
+/// Commits transactions older than [`GROUP_WINDOW`] and checkpoints the WAL, until the store
+/// is dropped (then commits what is left).
+fn background(group: &std::sync::Weak<Mutex<Group>>, checkpointer: &Connection) {
+    let mut last_checkpoint = Instant::now();
+    loop {
+        std::thread::sleep(GROUP_WINDOW / 2);
+        let Some(group) = group.upgrade() else { return };
+        let commits = {
+            let mut group = lock(&group);
+            if group
+                .open_since
+                .is_some_and(|since| since.elapsed() >= GROUP_WINDOW)
+            {
+                let _ = group.commit();
+            }
+            group.commits
+        };
+        if commits > 0 && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            last_checkpoint = Instant::now();
+            // Passive: copies what no reader needs, never waits for or blocks the writer.
+            if let Err(e) = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            {
+                tracing::warn!("WAL checkpoint failed: {e}");
+            } else {
+                lock(&group).commits = 0;
+            }
+        }
+    }
+}
+
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        if let Err(e) = lock(&self.group).commit() {
+            tracing::error!("key-value writes lost at exit: {e}");
+        }
     }
 }
 
@@ -203,32 +368,28 @@ impl Backend for Sqlite {
     }
 
     fn set_many(&self, store: &str, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_all(|c| {
             for (k, v) in pairs {
-                tx.prepare_cached(UPSERT)?.execute(params![store, k, v])?;
+                c.prepare_cached(UPSERT)?.execute(params![store, k, v])?;
             }
-            Ok(tx.commit()?)
+            Ok(())
         })
     }
 
     fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_all(|c| {
             for k in keys {
-                tx.prepare_cached(DELETE)?.execute(params![store, k])?;
+                c.prepare_cached(DELETE)?.execute(params![store, k])?;
             }
-            Ok(tx.commit()?)
+            Ok(())
         })
     }
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let new = add(key, select(&tx, store, key)?, delta)?;
-            tx.prepare_cached(UPSERT)?
+            let new = add(key, select(c, store, key)?, delta)?;
+            c.prepare_cached(UPSERT)?
                 .execute(params![store, key, new.to_le_bytes()])?;
-            tx.commit()?;
             Ok(new)
         })
     }
@@ -253,6 +414,10 @@ impl Backend for Sqlite {
             };
             Ok(rows == 1)
         })
+    }
+
+    fn flush(&self) -> Result<(), KvError> {
+        lock(&self.group).commit()
     }
 }
 
@@ -462,6 +627,62 @@ mod tests {
             b.delete_many("s", &["a".into(), "b".into()]).unwrap();
             assert!(b.keys("s").unwrap().is_empty());
         }
+    }
+
+    /// What another process sees in the file.
+    fn outside(path: &Path, key: &str) -> Option<Vec<u8>> {
+        Connection::open(path)
+            .unwrap()
+            .query_row(SELECT, params!["s", key], |r| r.get(0))
+            .optional()
+            .unwrap()
+    }
+
+    #[test]
+    fn sqlite_writes_are_seen_at_once_inside_and_after_a_flush_outside() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("kv.db");
+        let b = Sqlite::open(&path).unwrap();
+        b.set("s", "k", b"v").unwrap();
+        assert_eq!(b.get("s", "k").unwrap().unwrap(), b"v");
+        b.flush().unwrap();
+        assert_eq!(outside(&path, "k").unwrap(), b"v");
+        // Left alone, a write is committed within the group window.
+        b.set("s", "later", b"w").unwrap();
+        std::thread::sleep(GROUP_WINDOW * 20);
+        assert_eq!(outside(&path, "later").unwrap(), b"w");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_open_group_intact() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("kv.db");
+        let b = Sqlite::open(&path).unwrap();
+        b.set("s", "before", b"1").unwrap();
+        b.set("s", "text", b"hello").unwrap();
+        assert!(matches!(
+            b.increment("s", "text", 1),
+            Err(KvError::NotACounter(_))
+        ));
+        b.set("s", "after", b"2").unwrap();
+        b.flush().unwrap();
+        assert_eq!(outside(&path, "before").unwrap(), b"1");
+        assert_eq!(outside(&path, "text").unwrap(), b"hello");
+        assert_eq!(outside(&path, "after").unwrap(), b"2");
+    }
+
+    #[test]
+    fn dropping_the_store_commits_what_it_holds() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("kv.db");
+        let b = Sqlite::open(&path).unwrap();
+        b.set_many(
+            "s",
+            &[("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())],
+        )
+        .unwrap();
+        drop(b);
+        assert_eq!(outside(&path, "b").unwrap(), b"2");
     }
 
     #[test]

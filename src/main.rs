@@ -107,6 +107,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let values = variables::resolve_app(&app, &args.variables, |k| std::env::var(k).ok())?;
     let state_dir = args.state_dir.unwrap_or_else(|| app.dir.join(".spin"));
     let backend = kv::open(args.key_value_store, &state_dir)?;
+    let store = backend.clone();
     let router = Router::build(
         &app.http_base,
         app.http_triggers
@@ -178,6 +179,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     .await;
     if drained.is_err() {
         tracing::warn!("some components were still running at exit");
+    }
+    if let Err(e) = store.flush() {
+        tracing::error!("key-value writes not committed at exit: {e}");
     }
     tracing::info!("stopped");
     Ok(())

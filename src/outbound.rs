@@ -13,6 +13,8 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{WasiBody, WasiHttpHooks};
 
+use crate::kv::Backend;
+
 /// An `allowed_outbound_hosts` entry the runner cannot honour.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("allowed_outbound_hosts entry {entry:?}: {reason}")]
@@ -138,12 +140,13 @@ impl AllowedHosts {
 #[derive(Debug, Clone)]
 pub struct OutboundHooks {
     allowed: Arc<AllowedHosts>,
+    backend: Arc<dyn Backend>,
 }
 
 impl OutboundHooks {
-    /// Hooks enforcing `allowed`.
-    pub fn new(allowed: Arc<AllowedHosts>) -> Self {
-        Self { allowed }
+    /// Hooks enforcing `allowed`; `backend` is committed before a request leaves.
+    pub fn new(allowed: Arc<AllowedHosts>, backend: Arc<dyn Backend>) -> Self {
+        Self { allowed, backend }
     }
 }
 
@@ -166,6 +169,11 @@ impl WasiHttpHooks for OutboundHooks {
         if !self.allowed.allows(request.uri()) {
             tracing::warn!(uri = %request.uri(), "outbound request denied by allowed_outbound_hosts");
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        // The request may tell someone else what this instance wrote: it is committed first.
+        if let Err(e) = self.backend.flush() {
+            tracing::error!("outbound request refused, the key-value store cannot commit: {e}");
+            return Box::new(async { Err(wasmtime_wasi_http::Error::InternalError(None)) });
         }
         // What the trait's default does: the body-written future is not needed.
         drop(fut);

@@ -119,6 +119,11 @@ impl LoadedComponent {
         &self.id
     }
 
+    /// The key-value backend its instances use.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.kv.backend
+    }
+
     /// The pre-instantiated `wasi:http/incoming-handler`, if the component exports one.
     pub fn proxy(&self) -> Option<&ProxyPre<InstanceState>> {
         self.proxy.as_ref()
@@ -332,7 +337,7 @@ impl Runtime {
             .build();
         let state = InstanceState::new(
             wasi,
-            OutboundHooks::new(component.hosts.clone()),
+            OutboundHooks::new(component.hosts.clone(), component.kv.backend.clone()),
             component.kv.clone(),
             component.variables.clone(),
             limits,

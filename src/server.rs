@@ -296,6 +296,23 @@ impl HttpTrigger {
         });
         match receiver.await {
             Ok(Ok(response)) => {
+                // Nothing the guest wrote may be seen through its answer before it is durable:
+                // the head waits for the commit, and so does each body frame (for writes made
+                // while streaming).
+                let backend = component.backend().clone();
+                if let Err(e) = backend.flush() {
+                    tracing::error!(component = component.id(), "writes not committed: {e}");
+                    return text(StatusCode::INTERNAL_SERVER_ERROR, "");
+                }
+                let response = response.map(|body| {
+                    body.map_frame(move |frame| {
+                        if let Err(e) = backend.flush() {
+                            tracing::error!("writes made while streaming not committed: {e}");
+                        }
+                        frame
+                    })
+                    .boxed_unsync()
+                });
                 let id = component.id().to_owned();
                 tokio::spawn(async move {
                     if let Ok(Err(e)) = task.await {
