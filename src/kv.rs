@@ -151,10 +151,19 @@ impl Group {
     fn usable(&self) -> Result<(), KvError> {
         match &self.failed {
             None => Ok(()),
-            Some(why) => Err(KvError::Sqlite(format!(
-                "the store stopped after a failed commit ({why}); restart the runner"
-            ))),
+            Some(why) => Err(stopped(why)),
         }
+    }
+
+    /// Stops the store: the open transaction is gone, and with it writes a later commit must
+    /// not be taken to have kept.
+    fn stop(&mut self, why: String) -> KvError {
+        tracing::error!("the key-value store stops: {why}");
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.open_since = None;
+        let error = stopped(&why);
+        self.failed = Some(why);
+        error
     }
 
     fn begin(&mut self) -> Result<(), KvError> {
@@ -171,11 +180,7 @@ impl Group {
     /// full disk).
     fn wrote<T>(&mut self, result: Result<T, KvError>) -> Result<T, KvError> {
         if result.is_err() && self.conn.is_autocommit() {
-            let why = "a failed write rolled its transaction back".to_owned();
-            tracing::error!("key-value store stops: {why}");
-            self.open_since = None;
-            self.failed = Some(why);
-            return Err(self.usable().unwrap_err());
+            return Err(self.stop("a failed write rolled its transaction back".to_owned()));
         }
         self.writes += 1;
         if self.writes >= GROUP_WRITES {
@@ -195,15 +200,17 @@ impl Group {
             .prepare_cached("COMMIT")
             .and_then(|mut s| s.execute([]))
         {
-            let why = format!("{e:?}");
-            tracing::error!("key-value commit failed, the store stops: {why}");
-            let _ = self.conn.execute_batch("ROLLBACK");
-            self.failed = Some(why);
-            return self.usable();
+            return Err(self.stop(format!("commit failed: {e:?}")));
         }
         self.commits += 1;
         Ok(())
     }
+}
+
+fn stopped(why: &str) -> KvError {
+    KvError::Sqlite(format!(
+        "the store stopped after a failed commit ({why}); restart the runner"
+    ))
 }
 
 impl Sqlite {
@@ -259,25 +266,26 @@ impl Sqlite {
     ) -> Result<T, KvError> {
         let mut group = lock(&self.group);
         group.begin()?;
-        group.conn.prepare_cached("SAVEPOINT batch")?.execute([])?;
-        let result = f(&group.conn);
-        let end = if result.is_ok() {
-            "RELEASE batch"
-        } else {
-            "ROLLBACK TO batch"
-        };
-        if let Err(e) = group
-            .conn
-            .prepare_cached(end)
-            .and_then(|mut s| s.execute([]))
-        {
-            return group.wrote(Err(e.into()));
+        let run = |sql: &str| group_statement(&group.conn, sql);
+        if let Err(e) = run("SAVEPOINT batch") {
+            return group.wrote(Err(e));
         }
-        if result.is_err() {
-            group.conn.prepare_cached("RELEASE batch")?.execute([])?;
+        let result = f(&group.conn);
+        let ended = match result {
+            Ok(_) => run("RELEASE batch"),
+            Err(_) => run("ROLLBACK TO batch").and_then(|()| run("RELEASE batch")),
+        };
+        if let Err(e) = ended {
+            // The transaction is in a state nobody planned for: what it holds goes.
+            return Err(group.stop(format!("ending a batch failed: {e}")));
         }
         group.wrote(result)
     }
+}
+
+fn group_statement(conn: &Connection, sql: &str) -> Result<(), KvError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Commits transactions older than [`GROUP_WINDOW`] and checkpoints the WAL, until the store
