@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::schedule::TimeZone;
 use super::template::{NewOrderTemplate, OrderTemplate, SubscriptionPayment};
 use super::{PaymentCheck, PurchaseDay, Recurrence, Schedule, Subscription, SubscriptionStatus};
-use super::schedule::TimeZone;
 use crate::order::{Address, Customer, NewItem, Shipping};
 use crate::values::{Channel, Currency, PlanId, SubscriptionId, Text, Timestamp};
 
