@@ -297,8 +297,9 @@ impl HttpTrigger {
         match receiver.await {
             Ok(Ok(response)) => {
                 // Nothing the guest wrote may be seen through its answer before it is durable:
-                // the head waits for the commit, and so does each body frame (for writes made
-                // while streaming).
+                // the head waits for the commit (a failed one answers 500 instead), and so does
+                // each body frame, for writes made while streaming (a failed commit then stops
+                // the store, so that no later answer claims those writes).
                 let backend = component.backend().clone();
                 if let Err(e) = backend.flush() {
                     tracing::error!(component = component.id(), "writes not committed: {e}");
