@@ -98,6 +98,11 @@ pub(crate) fn order_id(id: &str) -> Result<OrderId, Vec<FieldError>> {
     OrderId::parse(id).map_err(|e| vec![e.at("id")])
 }
 
+/// An instant given on its own, named `field` in errors.
+pub(crate) fn instant(field: &str, at: &str) -> Result<Timestamp, Vec<FieldError>> {
+    Timestamp::parse(at).map_err(|e| vec![e.at(field)])
+}
+
 /// A channel and its own order id.
 pub(crate) fn external(
     channel: &str,
@@ -586,6 +591,7 @@ pub(crate) fn query(q: wo::Query) -> Result<Query, Vec<FieldError>> {
             sort,
             limit: limit?,
             cursor: q.cursor,
+            unpaid: false,
         })
     })();
     f.finish(value)

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use chrono::Datelike;
 
-use orderflow_domain::order::{Order, Status};
+use orderflow_domain::order::{Order, PaymentMethod, Status};
 use orderflow_domain::values::{Channel, Document, Email, ExternalId, OrderId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +113,12 @@ impl IndexName {
         IndexName(format!("customer/{}", escape(value)))
     }
 
+    /// Pix and boleto orders awaiting payment: what expires at a deadline (see
+    /// `Service::cancel_unpaid`), kept apart so that pending card payments never hide them.
+    pub(crate) fn unpaid() -> Self {
+        IndexName("unpaid".to_owned())
+    }
+
     /// The name as written in keys and in the order document.
     pub(crate) fn as_str(&self) -> &str {
         &self.0
@@ -134,6 +140,13 @@ pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
     ];
     for value in values.into_iter().flatten() {
         names.push(IndexName::customer(&value));
+    }
+    let payment = order.payment();
+    if order.status() == Status::PaymentPending
+        && matches!(payment.method, PaymentMethod::Pix | PaymentMethod::Boleto)
+        && payment.due_at.is_some()
+    {
+        names.push(IndexName::unpaid());
     }
     names.sort();
     names.dedup();

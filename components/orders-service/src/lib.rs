@@ -138,6 +138,11 @@ impl wo::Guest for Component {
             .map_err(render::error)
     }
 
+    fn cancel_unpaid(as_of: wit::Timestamp, limit: u32) -> Result<u64, wit::Error> {
+        let as_of = convert::instant("asOf", &as_of).map_err(render::invalid)?;
+        with_service(|s| s.cancel_unpaid(as_of, limit)).map_err(render::error)
+    }
+
     fn check(repair: bool) -> Result<wo::CheckReport, wit::Error> {
         with_service(|s| s.check(repair))
             .map(render::report)

@@ -172,6 +172,8 @@ pub(crate) struct Query {
     pub(crate) sort: Sort,
     pub(crate) limit: u32,
     pub(crate) cursor: Option<String>,
+    /// Only pix and boleto orders awaiting payment (the `unpaid` index; not an API filter).
+    pub(crate) unpaid: bool,
 }
 
 /// A page of orders.
@@ -195,6 +197,8 @@ pub(crate) const MAX_LIMIT: u32 = 200;
 const DEFAULT_LIMIT: u32 = 50;
 /// At most this many days are walked by one list call.
 const MAX_DAYS_PER_CALL: usize = 31;
+/// Pages of the `unpaid` index one `cancel_unpaid` call reads.
+const UNPAID_PAGES: usize = 5;
 
 /// The service for one request: a store, the clock, and a random nonce for write ids.
 #[derive(Debug)]
@@ -786,6 +790,46 @@ impl<'a, K: Kv> Service<'a, K> {
 
     /// One page of orders matching `query`. Reads at most about three times `limit` entries and
     /// 31 days of the day index per call, whatever the number of orders.
+    /// Cancels pix and boleto orders still unpaid at their deadline as of `as_of` (the caller's
+    /// clock; a later service clock wins), at most `limit` of them; answers how many. Reads the
+    /// `unpaid` index oldest first, a bounded number of pages: its cost follows the unpaid
+    /// pix/boleto orders, never the pending card payments or the orders stored. An order paid,
+    /// expired or contended meanwhile is left to the next call.
+    pub(crate) fn cancel_unpaid(&self, as_of: Timestamp, limit: u32) -> Result<u64, Failure> {
+        let at = as_of.max(self.now);
+        let mut canceled = 0u64;
+        let mut cursor = None;
+        for _ in 0..UNPAID_PAGES {
+            let page = self.list(&Query {
+                unpaid: true,
+                sort: Sort::CreatedAtAsc,
+                limit: MAX_LIMIT,
+                cursor: cursor.take(),
+                ..Query::default()
+            })?;
+            for order in &page.items {
+                if canceled >= u64::from(limit) {
+                    return Ok(canceled);
+                }
+                if order.payment().due_at.is_none_or(|due| due > at) {
+                    continue;
+                }
+                let command = Command::ExpirePayment { as_of: Some(as_of) };
+                match self.apply(order.id(), &command, Actor::System, None, None) {
+                    Ok(written) if written.changed => canceled += 1,
+                    Err(store @ Failure::Store(_)) => return Err(store),
+                    // Paid or expired meanwhile, or contended: the next call looks again.
+                    Ok(_) | Err(_) => {}
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(canceled)
+    }
+
     pub(crate) fn list(&self, query: &Query) -> Result<Page, Failure> {
         let limit = match query.limit {
             0 => DEFAULT_LIMIT,
@@ -1102,7 +1146,9 @@ enum Source {
 
 impl Source {
     fn for_query(query: &Query, now: Timestamp) -> Self {
-        if let Some(status) = query.status {
+        if query.unpaid {
+            Source::Index(IndexName::unpaid())
+        } else if let Some(status) = query.status {
             Source::Index(IndexName::status(status))
         } else if let Some(customer) = &query.customer {
             Source::Index(IndexName::customer(&keys::customer_value(customer)))

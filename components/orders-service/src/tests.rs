@@ -186,6 +186,8 @@ fn a_placed_order_loads_back_and_is_in_its_indexes() {
             "customer/c-17",
             "day/2026-11-22",
             "status/payment-pending",
+            // A pix payment awaited until its deadline.
+            "unpaid",
         ]
     );
     assert!(kv.peek(&keys::feed_entry(1)).is_some());
@@ -571,6 +573,55 @@ fn a_key_whose_placement_died_before_its_order_is_placed_by_a_retry_after_the_le
     assert!(retry.changed && !retry.replayed);
     let orders = kv.keys().into_iter().filter(|k| k.starts_with("ord/o/"));
     assert_eq!(orders.count(), 1, "{:?}", kv.keys());
+}
+
+#[test]
+fn unpaid_pix_and_boleto_expire_however_many_card_payments_are_pending_before_them() {
+    let kv = MemoryKv::new();
+    let paid_by = |method| {
+        let mut input = input();
+        input.payment.method = method;
+        input
+    };
+    // More pending card payments, older than the rest, than one call reads pages of.
+    for n in 0..1001 {
+        Service::new(&kv, later(t0(), n), nonce())
+            .place(paid_by(PaymentMethod::CreditCard), Actor::Checkout, None)
+            .unwrap();
+    }
+    let placed_at = later(t0(), 2000);
+    let place = |method| {
+        Service::new(&kv, placed_at, nonce())
+            .place(paid_by(method), Actor::Checkout, None)
+            .unwrap()
+            .order
+    };
+    let boleto = place(PaymentMethod::Boleto);
+    let pix = place(PaymentMethod::Pix);
+    let due = |o: &Order| o.payment().due_at.unwrap();
+    assert!(due(&pix) < due(&boleto), "pix has the shorter window");
+    let s = Service::new(&kv, placed_at, nonce());
+    assert_eq!(s.cancel_unpaid(later(due(&pix), -1), 100).unwrap(), 0);
+    assert_eq!(s.cancel_unpaid(due(&pix), 100).unwrap(), 1);
+    assert_eq!(s.load(pix.id()).unwrap().status(), Status::Canceled);
+    assert_eq!(
+        s.load(boleto.id()).unwrap().status(),
+        Status::PaymentPending
+    );
+    assert_eq!(s.cancel_unpaid(due(&boleto), 100).unwrap(), 1);
+    assert_eq!(s.load(boleto.id()).unwrap().status(), Status::Canceled);
+    assert_eq!(s.cancel_unpaid(due(&boleto), 100).unwrap(), 0);
+    let pending = list_all(
+        &kv,
+        Query {
+            status: Some(Status::PaymentPending),
+            limit: 200,
+            ..Query::default()
+        },
+    );
+    assert_eq!(pending.len(), 1001, "card payments are not expired");
+    let report = s.check(false).unwrap();
+    assert!(report.inconsistencies.is_empty(), "{report:?}");
 }
 
 #[test]

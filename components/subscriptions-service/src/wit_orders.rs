@@ -13,9 +13,6 @@ use crate::bindings::orderflow::core::types as wit;
 use crate::orders::{Orders, OrdersError, PaymentState, PlacedOrder};
 use crate::render::{address, customer, new_item, payment_method, shipping};
 
-/// How many pages of pending orders one `cancel_unpaid` reads at most.
-const UNPAID_PAGES: usize = 5;
-
 /// The orders service, through its WIT import.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct WitOrders;
@@ -43,60 +40,7 @@ impl Orders for WitOrders {
     /// service is what would fix that. The expiry carries `now`, so that the orders service
     /// judges the deadline as of the pass's clock (a test clock included), not only its own.
     fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
-        let mut canceled = 0u64;
-        let mut cursor = None;
-        for _ in 0..UNPAID_PAGES {
-            let page = wo::list(&wo::Query {
-                status: Some(wit::OrderStatus::PaymentPending),
-                q: None,
-                sku: None,
-                customer: None,
-                channel: None,
-                from: None,
-                to: None,
-                min_total: None,
-                max_total: None,
-                shipping_method: None,
-                sort: wo::Sort::CreatedAtAsc,
-                limit: 200,
-                cursor: cursor.take(),
-            })
-            .map_err(failure)?;
-            for order in &page.items {
-                if canceled >= u64::from(limit) {
-                    return Ok(canceled);
-                }
-                let expirable = matches!(
-                    order.payment.method,
-                    wit::PaymentMethod::Pix | wit::PaymentMethod::Boleto
-                );
-                let past_due = order
-                    .payment
-                    .due_at
-                    .as_deref()
-                    .and_then(|due| Timestamp::parse(due).ok())
-                    .is_some_and(|due| due < now);
-                if !(expirable && past_due) {
-                    continue;
-                }
-                match wo::apply(
-                    &order.id,
-                    &wit::Command::ExpirePayment(Some(now.to_rfc3339())),
-                    wit::Actor::System,
-                    None,
-                    None,
-                ) {
-                    Ok(written) if written.changed => canceled += 1,
-                    // Paid or expired meanwhile, or contended: the next pass looks again.
-                    Ok(_) | Err(_) => {}
-                }
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        Ok(canceled)
+        wo::cancel_unpaid(&now.to_rfc3339(), limit).map_err(failure)
     }
 
     fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError> {
