@@ -788,8 +788,6 @@ impl<'a, K: Kv> Service<'a, K> {
 
     // ----- list ------------------------------------------------------------------------------
 
-    /// One page of orders matching `query`. Reads at most about three times `limit` entries and
-    /// 31 days of the day index per call, whatever the number of orders.
     /// Cancels pix and boleto orders still unpaid at their deadline as of `as_of` (the caller's
     /// clock; a later service clock wins), at most `limit` of them; answers how many. Reads the
     /// `unpaid` index oldest first, a bounded number of pages: its cost follows the unpaid
@@ -830,6 +828,8 @@ impl<'a, K: Kv> Service<'a, K> {
         Ok(canceled)
     }
 
+    /// One page of orders matching `query`. Reads at most about three times `limit` entries and
+    /// 31 days of the day index per call, whatever the number of orders.
     pub(crate) fn list(&self, query: &Query) -> Result<Page, Failure> {
         let limit = match query.limit {
             0 => DEFAULT_LIMIT,
