@@ -637,6 +637,14 @@ mod tests {
         }
     }
 
+    /// A store in a new file (removed with the directory).
+    fn fresh_sqlite() -> (tempdir::Dir, std::path::PathBuf, Sqlite) {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("kv.db");
+        let store = Sqlite::open(&path).unwrap();
+        (dir, path, store)
+    }
+
     /// What another process sees in the file.
     fn outside(path: &Path, key: &str) -> Option<Vec<u8>> {
         Connection::open(path)
@@ -648,9 +656,7 @@ mod tests {
 
     #[test]
     fn sqlite_writes_are_seen_at_once_inside_and_after_a_flush_outside() {
-        let dir = tempdir::Dir::new();
-        let path = dir.path.join("kv.db");
-        let b = Sqlite::open(&path).unwrap();
+        let (_dir, path, b) = fresh_sqlite();
         b.set("s", "k", b"v").unwrap();
         assert_eq!(b.get("s", "k").unwrap().unwrap(), b"v");
         b.flush().unwrap();
@@ -663,9 +669,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_the_open_group_intact() {
-        let dir = tempdir::Dir::new();
-        let path = dir.path.join("kv.db");
-        let b = Sqlite::open(&path).unwrap();
+        let (_dir, path, b) = fresh_sqlite();
         b.set("s", "before", b"1").unwrap();
         b.set("s", "text", b"hello").unwrap();
         assert!(matches!(
@@ -681,9 +685,7 @@ mod tests {
 
     #[test]
     fn dropping_the_store_commits_what_it_holds() {
-        let dir = tempdir::Dir::new();
-        let path = dir.path.join("kv.db");
-        let b = Sqlite::open(&path).unwrap();
+        let (_dir, path, b) = fresh_sqlite();
         b.set_many(
             "s",
             &[("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())],

@@ -77,16 +77,7 @@ impl OrderTemplate {
     /// placement.
     pub fn new(new: NewOrderTemplate) -> Result<OrderTemplate, OrderError> {
         check_items(&new.items)?;
-        Ok(OrderTemplate {
-            channel: new.channel,
-            currency: new.currency,
-            customer: new.customer,
-            shipping_address: new.shipping_address,
-            billing_address: new.billing_address,
-            items: new.items,
-            shipping: new.shipping,
-            payment: new.payment,
-        })
+        Ok(OrderTemplate::as_stored(new))
     }
 
     /// A template read back from storage, its item rules checked when it was made.
