@@ -177,11 +177,15 @@ fn a_trap_answers_500_names_the_component_and_the_runner_keeps_serving() {
         "{}",
         runner.log()
     );
+    // The line is long (a backtrace, and a native one under RUST_BACKTRACE) and its fields come
+    // last: the log may be read while it is still being written.
+    let named = |log: &str| log.contains("component=\"probe\"") || log.contains("component=probe");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !named(&runner.log()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = runner.log();
-    assert!(
-        log.contains("component=\"probe\"") || log.contains("component=probe"),
-        "{log}"
-    );
+    assert!(named(&log), "{log}");
     assert!(log.contains("unreachable"), "{log}");
     assert_eq!(runner.get("/hello").text(), "hello");
 }
