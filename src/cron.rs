@@ -82,7 +82,7 @@ async fn fire(runtime: &Runtime, component: &LoadedComponent) {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let started = std::time::Instant::now();
-    let mut store = runtime.store(component);
+    let mut store = runtime.store(component, None);
     let result = async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance

@@ -4,10 +4,18 @@
 //! `crates/outbound-networking-config/src/allowed_hosts.rs` (v3.6.3) for the forms this project
 //! uses: `scheme://host[:port]` with `*` for any scheme, host or port, and `*.domain` for
 //! subdomains. A denied request fails with `error-code.http-request-denied`, as in Spin's
-//! `crates/factor-outbound-http/src/wasi.rs`. CIDR ranges, port ranges, `self` and service
-//! chaining are refused at start-up rather than half-supported.
+//! `crates/factor-outbound-http/src/wasi.rs`. CIDR ranges, port ranges and `self` requests are
+//! refused at start-up rather than half-supported.
+//!
+//! Service chaining is Spin's (`crates/trigger-http/src/outbound_http.rs`): a request to
+//! `http://<component-id>.spin.internal/<path>`, allowed by an entry naming that host (or
+//! `http://*.spin.internal`), never leaves the process: it is handed to the HTTP trigger, which
+//! runs that component in a fresh instance as if `/...` had matched `<path>`. As in Spin, only
+//! HTTP-triggered instances can chain; from a cron event such a request fails as Spin's cron
+//! trigger fails it, on the name lookup.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
@@ -105,8 +113,10 @@ impl AllowedHosts {
             Host::Subdomain(format!(".{}", domain.to_ascii_lowercase()))
         } else if host.contains('*') {
             return Err(fail("wildcards are allowed only as subdomains"));
-        } else if host == "self" || host == "self.alt" || host.ends_with(".spin.internal") {
-            return Err(fail("self requests and service chaining are not supported"));
+        } else if host == "self" || host == "self.alt" {
+            return Err(fail(
+                "self requests are not supported (service chaining is)",
+            ));
         } else if host.contains('/') || host.is_empty() {
             return Err(fail("is not a host"));
         } else {
@@ -135,18 +145,55 @@ impl AllowedHosts {
     }
 }
 
+/// The component a service-chaining URL names (`http://<id>.spin.internal/...`), Spin's
+/// `parse_service_chaining_target`.
+pub fn chained_component(uri: &http::Uri) -> Option<&str> {
+    let host = uri.host()?.trim();
+    let (first, rest) = host.split_once('.')?;
+    (rest.eq_ignore_ascii_case("spin.internal") && !first.is_empty()).then_some(first)
+}
+
+/// An answer to a chained request.
+pub type ChainedResponse = Pin<Box<dyn Future<Output = http::Response<WasiBody>> + Send>>;
+
+/// Runs chained requests in-process: the HTTP trigger.
+pub trait Chain: Send + Sync {
+    /// Runs `component` on `request` as the trigger runs a routed request.
+    fn call(self: Arc<Self>, component: &str, request: http::Request<WasiBody>) -> ChainedResponse;
+}
+
 /// `wasi:http` hooks for one instance: checks each outgoing request against its component's
-/// allowed hosts before handing it to wasmtime-wasi-http's default client.
-#[derive(Debug, Clone)]
+/// allowed hosts, then runs a chained request in-process or hands any other to
+/// wasmtime-wasi-http's default client.
+#[derive(Clone)]
 pub struct OutboundHooks {
     allowed: Arc<AllowedHosts>,
     backend: Arc<dyn Backend>,
+    chain: Option<Arc<dyn Chain>>,
+}
+
+impl std::fmt::Debug for OutboundHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundHooks")
+            .field("allowed", &self.allowed)
+            .field("chains", &self.chain.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OutboundHooks {
-    /// Hooks enforcing `allowed`; `backend` is committed before a request leaves.
-    pub fn new(allowed: Arc<AllowedHosts>, backend: Arc<dyn Backend>) -> Self {
-        Self { allowed, backend }
+    /// Hooks enforcing `allowed`; `backend` is committed before a request leaves; `chain` runs
+    /// service-chaining requests (`None`: outside the HTTP trigger, where Spin has none).
+    pub fn new(
+        allowed: Arc<AllowedHosts>,
+        backend: Arc<dyn Backend>,
+        chain: Option<Arc<dyn Chain>>,
+    ) -> Self {
+        Self {
+            allowed,
+            backend,
+            chain,
+        }
     }
 }
 
@@ -177,6 +224,23 @@ impl WasiHttpHooks for OutboundHooks {
         }
         // What the trait's default does: the body-written future is not needed.
         drop(fut);
+        if let Some(component) = chained_component(request.uri()).map(str::to_owned) {
+            let Some(chain) = &self.chain else {
+                // No interceptor: the name is looked up, and `.internal` names do not resolve.
+                return Box::new(async {
+                    Err(wasmtime_wasi_http::Error::DnsError {
+                        rcode: Some("address not available".to_owned()),
+                        info_code: Some(0),
+                    })
+                });
+            };
+            let response = chain.clone().call(&component, request);
+            return Box::new(async move {
+                let io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> =
+                    Box::new(async { Ok(()) });
+                Ok((response.await, io))
+            });
+        }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(io);
@@ -212,6 +276,31 @@ mod tests {
         assert!(!allows(&["*://*.example.com:*"], "http://example.com/"));
         assert!(allows(&["http://localhost:8080"], "http://LOCALHOST:8080/"));
         assert!(!allows(&[], "https://example.com/"));
+        assert!(allows(
+            &["http://subscriptions-api.spin.internal"],
+            "http://subscriptions-api.spin.internal/subscriptions/run"
+        ));
+        assert!(!allows(
+            &["http://subscriptions-api.spin.internal"],
+            "http://orders-api.spin.internal/orders"
+        ));
+        assert!(allows(
+            &["http://*.spin.internal"],
+            "http://orders-api.spin.internal/orders"
+        ));
+    }
+
+    #[test]
+    fn chaining_targets_are_read_like_spin() {
+        let target = |uri: &str| chained_component(&uri.parse().unwrap()).map(str::to_owned);
+        assert_eq!(
+            target("http://subscriptions-api.spin.internal/x").as_deref(),
+            Some("subscriptions-api")
+        );
+        assert_eq!(target("http://a.spin.internal:80/").as_deref(), Some("a"));
+        assert_eq!(target("http://a.b.spin.internal/"), None);
+        assert_eq!(target("http://spin.internal/"), None);
+        assert_eq!(target("https://example.com/"), None);
     }
 
     #[test]
@@ -220,6 +309,7 @@ mod tests {
             "example.com",
             "https://example.com/path",
             "http://self",
+            "http://self.alt",
             "*://*",
         ] {
             assert!(AllowedHosts::parse(&[bad.to_owned()]).is_err(), "{bad}");

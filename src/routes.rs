@@ -65,7 +65,7 @@ pub struct Router {
 /// The result of routing one path.
 #[derive(Debug)]
 pub struct RouteMatch<'r> {
-    handler: &'r Handler,
+    handler: std::borrow::Cow<'r, Handler>,
     named: Vec<(String, String)>,
     trailing: String,
 }
@@ -135,7 +135,7 @@ impl Router {
             },
         };
         Some(RouteMatch {
-            handler: found.handler(),
+            handler: std::borrow::Cow::Borrowed(found.handler()),
             named,
             trailing,
         })
@@ -143,6 +143,20 @@ impl Router {
 }
 
 impl RouteMatch<'_> {
+    /// Spin's `RouteMatch::synthetic`, for service chaining: `component` as if its route were
+    /// `/...` and had matched `path`.
+    pub fn synthetic(component: &str, path: &str) -> RouteMatch<'static> {
+        RouteMatch {
+            handler: std::borrow::Cow::Owned(Handler {
+                component: component.to_owned(),
+                based_route: "/...".to_owned(),
+                raw_route: "/...".to_owned(),
+            }),
+            named: Vec::new(),
+            trailing: path.to_owned(),
+        }
+    }
+
     /// The component that handles the request.
     pub fn component(&self) -> &str {
         &self.handler.component
@@ -358,5 +372,32 @@ mod tests {
         assert_eq!(get("spin-component-route"), Some("/foo/:id"));
         assert_eq!(get("spin-client-addr"), Some("127.0.0.1:8777"));
         assert_eq!(get("spin-path-match-id"), Some("42"));
+    }
+
+    #[test]
+    fn a_chained_request_matches_as_spins_synthetic_route() {
+        let m = RouteMatch::synthetic("api", "/subscriptions/run/shard");
+        assert_eq!(m.component(), "api");
+        let client: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        let headers = m.spin_headers(
+            "http",
+            "api.spin.internal",
+            "/subscriptions/run/shard",
+            client,
+        );
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("spin-path-info"), Some("/subscriptions/run/shard"));
+        assert_eq!(get("spin-matched-route"), Some("/..."));
+        assert_eq!(get("spin-raw-component-route"), Some("/..."));
+        assert_eq!(get("spin-component-route"), Some(""));
+        assert_eq!(
+            get("spin-full-url"),
+            Some("http://api.spin.internal/subscriptions/run/shard")
+        );
     }
 }

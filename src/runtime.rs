@@ -21,7 +21,7 @@ use crate::host::bindings::cron::SpinCronPre;
 use crate::host::{self, InstanceState, KeyValueGrants};
 use crate::kv::Backend;
 use crate::manifest::App;
-use crate::outbound::{AllowedHostError, AllowedHosts, OutboundHooks};
+use crate::outbound::{AllowedHostError, AllowedHosts, Chain, OutboundHooks};
 use crate::variables::{ComponentVariables, VariableError};
 
 /// How often the epoch advances; the granularity of the time limit and of guest yields.
@@ -325,8 +325,13 @@ impl Runtime {
         self.components.get(id)
     }
 
-    /// A fresh store for one instance of `component`, with its deadline armed.
-    pub fn store(&self, component: &LoadedComponent) -> Store<InstanceState> {
+    /// A fresh store for one instance of `component`, with its deadline armed; `chain` runs its
+    /// service-chaining requests (the HTTP trigger's instances have one, cron events none).
+    pub fn store(
+        &self,
+        component: &LoadedComponent,
+        chain: Option<Arc<dyn Chain>>,
+    ) -> Store<InstanceState> {
         let wasi = WasiCtx::builder()
             .inherit_stdout()
             .inherit_stderr()
@@ -337,7 +342,7 @@ impl Runtime {
             .build();
         let state = InstanceState::new(
             wasi,
-            OutboundHooks::new(component.hosts.clone(), component.kv.backend.clone()),
+            OutboundHooks::new(component.hosts.clone(), component.kv.backend.clone(), chain),
             component.kv.clone(),
             component.variables.clone(),
             limits,

@@ -19,15 +19,20 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
-use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
-use crate::routes::Router;
+use crate::outbound::{Chain, ChainedResponse};
+use crate::routes::{RouteMatch, Router};
 use crate::runtime::{LoadedComponent, Runtime};
 
 /// Paths Spin reserves for itself (`crates/routes/src/lib.rs`).
 const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+/// The client address a chained request shows (Spin's `CHAINED_CLIENT_ADDR`).
+const CHAINED_CLIENT_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +178,7 @@ impl HttpTrigger {
     }
 
     async fn handle(
-        &self,
+        self: &Arc<Self>,
         req: Request<Incoming>,
         client: SocketAddr,
     ) -> Response<HyperOutgoingBody> {
@@ -231,12 +236,57 @@ impl HttpTrigger {
         response
     }
 
-    async fn run(
-        &self,
-        component: &Arc<LoadedComponent>,
-        req: Request<Incoming>,
-        spin_headers: Vec<(String, String)>,
+    /// A service-chaining request from a component (see `crate::outbound`), routed as Spin's
+    /// `OutboundHttpInterceptor` does: to `component_id` as if its route were `/...`.
+    async fn handle_chained(
+        self: Arc<Self>,
+        component_id: String,
+        req: Request<WasiBody>,
     ) -> Response<HyperOutgoingBody> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let Some(component) = self
+            .runtime
+            .component(&component_id)
+            .filter(|c| c.proxy().is_some())
+            .cloned()
+        else {
+            tracing::error!(
+                "{method} {path}: service chaining to {component_id}, which no HTTP route serves"
+            );
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "");
+        };
+        let host = req.uri().host().unwrap_or("localhost").to_owned();
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+        let spin_headers = RouteMatch::synthetic(&component_id, &path).spin_headers(
+            "http",
+            &host,
+            &path_and_query,
+            CHAINED_CLIENT_ADDR,
+        );
+        let response = self.run(&component, req, spin_headers).await;
+        tracing::info!(
+            "{method} {path} chained component={component_id} -> {} {:?}",
+            response.status().as_u16(),
+            started.elapsed()
+        );
+        response
+    }
+
+    async fn run<B>(
+        self: &Arc<Self>,
+        component: &Arc<LoadedComponent>,
+        req: Request<B>,
+        spin_headers: Vec<(String, String)>,
+    ) -> Response<HyperOutgoingBody>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let Some(proxy) = component.proxy().cloned() else {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "");
         };
@@ -258,7 +308,8 @@ impl HttpTrigger {
         });
         let req = Request::from_parts(parts, body);
 
-        let mut store = self.runtime.store(component);
+        let chain: Arc<dyn Chain> = self.clone();
+        let mut store = self.runtime.store(component, Some(chain));
         let (sender, receiver) = oneshot::channel();
         let prepared = store
             .data_mut()
@@ -347,6 +398,12 @@ impl HttpTrigger {
                 text(StatusCode::INTERNAL_SERVER_ERROR, "")
             }
         }
+    }
+}
+
+impl Chain for HttpTrigger {
+    fn call(self: Arc<Self>, component: &str, request: Request<WasiBody>) -> ChainedResponse {
+        Box::pin(self.handle_chained(component.to_owned(), request))
     }
 }
 

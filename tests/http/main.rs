@@ -53,7 +53,7 @@ source = "HELLO"
 
 [component.probe]
 source = "PROBE"
-allowed_outbound_hosts = ["http://127.0.0.1:*"]
+allowed_outbound_hosts = ["http://127.0.0.1:*", "http://hidden.spin.internal"]
 variables = { greeting = "{{ greeting }}, world", from_env = "{{ from_env }}", secret = "{{ secret }}" }
 
 [component.bare]
@@ -149,6 +149,24 @@ fn routes_headers_variables_and_outbound_behave_like_spin() {
         denied.text().contains("HttpRequestDenied"),
         "{}",
         denied.text()
+    );
+
+    // Service chaining: in-process to the named component, private routes included, only
+    // where allowed (`hello` is not in probe's list).
+    let chained = runner.get("/probe/outbound?url=http://hidden.spin.internal/any/path");
+    assert_eq!(chained.text(), "status=200");
+    let unlisted = runner.get("/probe/outbound?url=http://hello.spin.internal/hello");
+    assert!(
+        unlisted.text().contains("HttpRequestDenied"),
+        "{}",
+        unlisted.text()
+    );
+    assert!(
+        runner.wait_for_log(
+            "GET /any/path chained component=hidden -> 200",
+            Duration::from_secs(5)
+        ),
+        "no log line for the chained request"
     );
 
     // The body limit.
