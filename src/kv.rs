@@ -73,9 +73,24 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// How many times [`lock`] tries a held lock before sleeping on it.
+const LOCK_SPINS: u32 = 2_000;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the data half-written (every operation is one
     // statement or transaction), so a poisoned lock is still usable.
+    //
+    // The store's calls hold it for a few microseconds, and parallel instances (the shards of a
+    // subscription pass) take it tens of thousands of times a second: sleeping on it at once
+    // costs two context switches per contended call, more than the wait. So a contended caller
+    // first spins for about as long as a call takes (std's mutex spins only ~100 times).
+    for _ in 0..LOCK_SPINS {
+        match m.try_lock() {
+            Ok(guard) => return guard,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+        }
+    }
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
