@@ -29,7 +29,8 @@
 # the seeded store with a fresh runner; the summary uses their median. PERF=dir records `perf
 # record -g` of the runner during each timed pass into dir/perf-<size>-<run>.data (the runner
 # writes /tmp/perf-<pid>.map of guest functions). KV_CALLS=1 adds an untimed pass per size that
-# counts the runner's key-value backend calls with gdb (see `kv_calls`).
+# counts the runner's key-value backend calls with gdb (see `kv_calls`). PASS_SHARDS=n sets the
+# application variable `pass_shards` (default 2: the pass runs as two parallel shards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -61,6 +62,7 @@ vars=()
 for name in checkout_token admin_token erp_token logistics_token payment_webhook_secret; do
     vars+=(--variable "$name=bench-$name")
 done
+[ -n "${PASS_SHARDS:-}" ] && vars+=(--variable "pass_shards=$PASS_SHARDS")
 admin=(-H 'Authorization: Bearer bench-admin_token')
 port=39519
 hz="$(getconf CLK_TCK)"

@@ -11,8 +11,8 @@ use http_common::{ApiError, names};
 use serde_json::Value;
 
 use crate::subs::{
-    Command, Filter, Interval, NewPlan, NewSubscription, OrderEdit, PageRequest, Schedule,
-    ScheduleEdit, Subscription, SubscriptionStatus, Unit,
+    Command, Filter, Interval, NewPlan, NewSubscription, OrderEdit, PageRequest, PassShard,
+    Schedule, ScheduleEdit, Subscription, SubscriptionStatus, Unit,
 };
 
 /// The page size when `limit` is absent.
@@ -258,6 +258,18 @@ pub(crate) fn run_now(body: &[u8]) -> Result<Option<String>, ApiError> {
         Some(value) => Obj::root(&value)?.opt_string("now"),
         None => Ok(None),
     }
+}
+
+/// The body of `POST /subscriptions/run/shard`: `{"now", "index", "count"}`, all required.
+pub(crate) fn run_shard(body: &[u8]) -> Result<(String, PassShard), ApiError> {
+    let value = parse_object(body)?;
+    let obj = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let now = obj.string(&mut fields, "now")?;
+    let index = obj.u32(&mut fields, "index")?;
+    let count = obj.u32(&mut fields, "count")?;
+    fields.finish()?;
+    Ok((now, PassShard { index, count }))
 }
 
 const ORDER_PARTS: &[&str] = &[

@@ -5,7 +5,8 @@
 //! (`admin_token`; `checkout_token` may also create a subscription), read `If-Match`, parse the
 //! body or query ([`input`]), call the service, render ([`render`]); every service error goes
 //! through [`error::from_service`]. `POST /subscriptions/run` runs the same pass as the cron
-//! `subscription-runner`, at once and optionally as of a test clock (`{"now": ...}`).
+//! `subscription-runner`, at once and optionally as of a test clock (`{"now": ...}`), split
+//! into shards that run side by side ([`shards`]).
 //!
 //! The bindings: this crate generates the `subscriptions-handler` world itself and maps
 //! `orderflow:core/types` onto http-common's generated types (wit-bindgen's `with`), so
@@ -21,6 +22,7 @@ mod input;
 mod render;
 mod replay;
 mod route;
+mod shards;
 
 use http_common::request::{self, method_name};
 use http_common::{ApiError, Reply, auth, idempotency, precondition};
@@ -128,7 +130,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     };
     let keyed = key.map(|key| replay::Keyed::new(&path, &key, &body));
     let Some(keyed) = keyed else {
-        return answer(route, &method, &query, &body, expected_version, None);
+        return answer(route, &method, &query, &body, expected_version, None).await;
     };
     match replay::begin(&keyed)? {
         replay::Begun::Answer(reply) => Ok(reply),
@@ -141,6 +143,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
                 expected_version,
                 Some(&keyed),
             )
+            .await
             .unwrap_or_else(Reply::from);
             replay::finish(&keyed, &held, &reply);
             Ok(reply)
@@ -150,7 +153,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
 
 /// The answer to an authenticated request for `route`; `keyed` when it carries an
 /// Idempotency-Key (creations without an id then get one derived from it: see [`replay`]).
-fn answer(
+async fn answer(
     route: Route,
     method: &str,
     query: &str,
@@ -221,8 +224,13 @@ fn answer(
         }
         Route::Run => {
             let now = input::run_now(body)?;
-            let report = subs::run_pass(now.as_deref()).map_err(service)?;
+            let report = shards::run(now.as_deref()).await?;
             Ok(Reply::json(200, &render::pass_report(&report)))
+        }
+        Route::RunShard => {
+            let (now, shard) = input::run_shard(body)?;
+            let report = subs::run_shard(&now, shard).map_err(service)?;
+            Ok(Reply::json(200, &shards::shard_report(&report)))
         }
         Route::Check => {
             let repair = input::repair(query)?;

@@ -29,6 +29,9 @@ pub(crate) enum Route {
     Stats,
     /// `/subscriptions/run`: one runner pass on demand.
     Run,
+    /// `/subscriptions/run/shard`: one shard of a pass, which `run` sends to this component
+    /// itself as a service-chained request (see `crate::shards`).
+    RunShard,
     /// `/subscriptions/check`: the service's consistency check and repair.
     Check,
     /// `/subscriptions/{id}`: read and edit.
@@ -45,7 +48,7 @@ impl Route {
         match self {
             Self::Plans | Self::Subscriptions => &["GET", "POST"],
             Self::Plan(_) | Self::Stats | Self::Cycles(_) => &["GET"],
-            Self::Run | Self::Check | Self::Command(..) => &["POST"],
+            Self::Run | Self::RunShard | Self::Check | Self::Command(..) => &["POST"],
             Self::Subscription(_) => &["GET", "PATCH"],
         }
     }
@@ -88,6 +91,7 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
     match (first, second) {
         ("stats", None) => Some(Route::Stats),
         ("run", None) => Some(Route::Run),
+        ("run", Some("shard")) => Some(Route::RunShard),
         ("check", None) => Some(Route::Check),
         (first, None) => id(first).map(Route::Subscription),
         (first, Some(action)) => {
@@ -116,6 +120,7 @@ mod tests {
         assert_eq!(parse("/subscriptions"), Some(Route::Subscriptions));
         assert_eq!(parse("/subscriptions/stats"), Some(Route::Stats));
         assert_eq!(parse("/subscriptions/run"), Some(Route::Run));
+        assert_eq!(parse("/subscriptions/run/shard"), Some(Route::RunShard));
         assert_eq!(parse("/subscriptions/check"), Some(Route::Check));
         assert_eq!(
             parse("/subscriptions/s-1"),
@@ -161,6 +166,8 @@ mod tests {
             "/subscriptions/s-1/",
             "/subscriptions/s-1/renew",
             "/subscriptions/s-1/pause/now",
+            "/subscriptions/run/shards",
+            "/subscriptions/run/shard/1",
             "/subscriptions/%zz",
             "/subscriptions/a%20b",
             "/subscriptions/a%2Fb/pause",

@@ -7,11 +7,11 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use orderflow_domain::subscription::PaymentRetryPolicy;
-use orderflow_domain::values::Timestamp;
+use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
 use crate::kv::SpinKv;
-use crate::pass::PassOptions;
+use crate::pass::{PassOptions, Shard};
 use crate::service::{Error, Subscriptions};
 use crate::wit_orders::WitOrders;
 use crate::{convert, render};
@@ -133,20 +133,66 @@ impl ws::Guest for Component {
     }
 
     fn run_pass(at: Option<String>) -> Result<ws::PassReport, ws::Error> {
-        let at = match at {
-            Some(at) => convert::instant(&at, "now").map_err(|f| render::invalid(&f))?,
-            None => now(),
-        };
-        let (payment, misconfigured) = payment_retry();
-        let options = PassOptions {
-            payment,
-            ..PassOptions::default()
-        };
+        let at = pass_instant(at)?;
+        let (options, misconfigured) = pass_options(None);
         with_service(|s| s.run_pass_with(at, &WitOrders, &options)).map(|mut r| {
             r.errors.extend(misconfigured);
             render::pass_report(&r)
         })
     }
+
+    fn begin_pass(at: Option<String>) -> Result<String, ws::Error> {
+        pass_instant(at).map(Timestamp::to_rfc3339)
+    }
+
+    fn run_shard(at: String, shard: ws::PassShard) -> Result<ws::ShardReport, ws::Error> {
+        let at = pass_instant(Some(at))?;
+        let count = i64::from(shard.count);
+        let shard = Shard::new(shard.index, shard.count).ok_or_else(|| {
+            let range = Invalid::OutOfRange {
+                min: 0,
+                max: count.saturating_sub(1),
+            };
+            render::invalid(&[FieldError::new("shard.index", range)])
+        })?;
+        let (options, _) = pass_options(Some(shard));
+        with_service(|s| s.run_shard(at, &WitOrders, &options)).map(|r| ws::ShardReport {
+            report: render::pass_report(&r.report),
+            unfinished: r.unfinished.map(Timestamp::to_rfc3339),
+        })
+    }
+
+    fn end_pass(at: String, unfinished: Option<String>) -> Result<ws::PassReport, ws::Error> {
+        let at = pass_instant(Some(at))?;
+        let unfinished = unfinished
+            .map(|u| convert::instant(&u, "unfinished"))
+            .transpose()
+            .map_err(|f| render::invalid(&f))?;
+        let (options, misconfigured) = pass_options(None);
+        with_service(|s| s.end_pass(at, &WitOrders, &options, unfinished)).map(|mut r| {
+            r.errors.extend(misconfigured);
+            render::pass_report(&r)
+        })
+    }
+}
+
+/// A pass's instant: `at` checked, or now.
+fn pass_instant(at: Option<String>) -> Result<Timestamp, ws::Error> {
+    match at {
+        Some(at) => convert::instant(&at, "now").map_err(|f| render::invalid(&f)),
+        None => Ok(now()),
+    }
+}
+
+/// A pass's options from the application variables (and what was wrong with them).
+fn pass_options(shard: Option<Shard>) -> (PassOptions, Vec<String>) {
+    let (payment, misconfigured) = payment_retry();
+    let options = PassOptions {
+        payment,
+        shard,
+        ..PassOptions::default()
+    };
+    (options, misconfigured)
 }
 
 /// The payment retry policy of the application variables `payment_retry_attempts` and

@@ -134,6 +134,11 @@ impl Bucket {
         Bucket(at.unix_seconds().div_euclid(60))
     }
 
+    /// The instant it starts at (`None` only outside the timestamps the domain can hold).
+    pub(crate) fn start(self) -> Option<orderflow_domain::values::Timestamp> {
+        orderflow_domain::values::Timestamp::from_unix_seconds(self.0.checked_mul(60)?)
+    }
+
     /// The hour it falls in.
     pub(crate) fn hour(self) -> i64 {
         self.0.div_euclid(Self::PER_HOUR)

@@ -81,7 +81,7 @@ pub use doc::{CycleRecord, Plan};
 pub use orders::{
     Orders, OrdersError, PaymentState, PlacedOrder, attempt_identity, order_identity,
 };
-pub use pass::{PassOptions, PassReport};
+pub use pass::{PassOptions, PassReport, Shard, ShardReport};
 pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, Written};
 pub use stats::Stats;
 pub use wit_orders::WitOrders;

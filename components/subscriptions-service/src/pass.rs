@@ -75,6 +75,41 @@ pub struct PassOptions {
     pub max_unpaid: u32,
     /// How created cycles' payments are followed and retried.
     pub payment: PaymentRetryPolicy,
+    /// The share of the due subscriptions this pass handles (`None`: all of them).
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` disjoint shares of the due subscriptions, by a hash of the id, so that one
+/// pass can run as `count` parallel requests: each subscription belongs to exactly one shard,
+/// and exactly-once holds between shards as between overlapping passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    index: u32,
+    count: u32,
+}
+
+impl Shard {
+    /// Shard `index` of `count`, or `None` unless `index < count`.
+    pub fn new(index: u32, count: u32) -> Option<Self> {
+        (index < count).then_some(Shard { index, count })
+    }
+
+    /// Whether `id` belongs to this shard (FNV-1a of the id: the same in every build).
+    pub fn holds(self, id: &SubscriptionId) -> bool {
+        let hash = id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        hash % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+/// What one shard did, and the first minute it did not finish (see [`PassOptions::shard`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardReport {
+    /// What the shard did (it cancels no unpaid orders).
+    pub report: PassReport,
+    /// The start of the first minute bucket the shard did not finish, if any.
+    pub unfinished: Option<Timestamp>,
 }
 
 impl Default for PassOptions {
@@ -84,6 +119,7 @@ impl Default for PassOptions {
             max_subscriptions: 10_000,
             max_unpaid: 1_000,
             payment: PaymentRetryPolicy::default(),
+            shard: None,
         }
     }
 }
@@ -130,7 +166,47 @@ impl<K: Kv> Subscriptions<'_, K> {
         self.at(now, || self.pass(orders, options))
     }
 
+    /// One shard of a pass as of `now` (see [`Shard`]): the due subscriptions of
+    /// `options.shard`, in the buckets from the pass cursor to `now`. Neither moves the cursor
+    /// nor cancels unpaid orders: [`Self::end_pass`] does, with the first bucket each shard did
+    /// not finish.
+    pub fn run_shard(
+        &self,
+        now: Timestamp,
+        orders: &impl Orders,
+        options: &PassOptions,
+    ) -> Result<ShardReport, Error> {
+        self.at(now, || self.walk_due(orders, options))
+    }
+
+    /// Ends a pass whose shards have all run (or failed): moves the cursor to `now` less the
+    /// overlap, but never past the minute before `unfinished` (the earliest bucket a shard did
+    /// not finish), then cancels unpaid orders past their deadline. Answers what the sweep did.
+    pub fn end_pass(
+        &self,
+        now: Timestamp,
+        orders: &impl Orders,
+        options: &PassOptions,
+        unfinished: Option<Timestamp>,
+    ) -> Result<PassReport, Error> {
+        self.at(now, || {
+            let mut report = PassReport::default();
+            self.finish(orders, options, unfinished.map(Bucket::of), &mut report)?;
+            Ok(report)
+        })
+    }
+
     fn pass(&self, orders: &impl Orders, options: &PassOptions) -> Result<PassReport, Error> {
+        let ShardReport {
+            mut report,
+            unfinished,
+        } = self.walk_due(orders, options)?;
+        self.finish(orders, options, unfinished.map(Bucket::of), &mut report)?;
+        Ok(report)
+    }
+
+    /// Handles every due subscription (of `options.shard`) in the buckets after the cursor.
+    fn walk_due(&self, orders: &impl Orders, options: &PassOptions) -> Result<ShardReport, Error> {
         let now = self.now();
         let mut report = PassReport::default();
         let start = self.pass_cursor()?;
@@ -154,7 +230,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                 else {
                     continue;
                 };
-                if seen.contains(&id) {
+                if seen.contains(&id) || !options.shard.is_none_or(|shard| shard.holds(&id)) {
                     continue;
                 }
                 // The budget counts subscriptions that had something due: entries of ones that
@@ -177,7 +253,22 @@ impl<K: Kv> Subscriptions<'_, K> {
             }
             bucket = Bucket(current.0.saturating_add(1));
         }
-        let mut target = Bucket(end.0.saturating_sub(OVERLAP_MINUTES));
+        Ok(ShardReport {
+            report,
+            unfinished: unfinished.and_then(Bucket::start),
+        })
+    }
+
+    /// Moves the cursor (never past the minute before `unfinished`) and sweeps unpaid orders.
+    fn finish(
+        &self,
+        orders: &impl Orders,
+        options: &PassOptions,
+        unfinished: Option<Bucket>,
+        report: &mut PassReport,
+    ) -> Result<(), Error> {
+        let now = self.now();
+        let mut target = Bucket(Bucket::of(now).0.saturating_sub(OVERLAP_MINUTES));
         if let Some(unfinished) = unfinished {
             target = target.min(Bucket(unfinished.0.saturating_sub(1)));
         }
@@ -186,7 +277,7 @@ impl<K: Kv> Subscriptions<'_, K> {
             Ok(n) => report.canceled_unpaid = n,
             Err(e) => report.errors.push(format!("canceling unpaid orders: {e}")),
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Moves the pass cursor forward to `target` (never back).

@@ -1107,6 +1107,94 @@ fn a_pass_with_a_budget_leaves_the_rest_to_the_next_pass() -> TestResult {
 }
 
 #[test]
+fn a_pass_run_as_shards_creates_each_cycle_once_and_ends_like_one_pass() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        let ids: Vec<&'static str> = (1..=12)
+            .map(|n| &*Box::leak(format!("s-{n}").into_boxed_str()))
+            .collect();
+        for id in &ids {
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let count = 3;
+        let shard = |index| {
+            let shard = crate::Shard::new(index, count).ok_or("no such shard")?;
+            Ok::<_, Box<dyn std::error::Error>>(crate::PassOptions {
+                shard: Some(shard),
+                ..crate::PassOptions::default()
+            })
+        };
+        for id in &ids {
+            let id = SubscriptionId::parse(id)?;
+            let holders = (0..count)
+                .filter(|i| crate::Shard::new(*i, count).is_some_and(|s| s.holds(&id)))
+                .count();
+            assert_eq!(holders, 1, "{id} belongs to exactly one shard");
+        }
+        assert_eq!(crate::Shard::new(3, 3), None);
+        let now = at("2025-01-31T12:00:00Z");
+        let mut created = 0;
+        for index in 0..count {
+            let report = service(kv, now).run_shard(now, &orders, &shard(index)?)?;
+            assert!(
+                report.report.errors.is_empty(),
+                "{:?}",
+                report.report.errors
+            );
+            assert_eq!(report.unfinished, None);
+            assert!(report.report.created < 12, "a shard handles its share only");
+            created += report.report.created;
+        }
+        assert_eq!(created, 12);
+        assert_eq!(orders.count(), 12);
+        // A shard run twice (its request failed after working, and it was run again) creates
+        // nothing more.
+        let again = service(kv, now).run_shard(now, &orders, &shard(0)?)?;
+        assert_eq!(again.report.created, 0);
+        let end = service(kv, now).end_pass(now, &orders, &crate::PassOptions::default(), None)?;
+        assert!(end.errors.is_empty(), "{:?}", end.errors);
+        // The cursor moved past the minute: a later pass finds nothing left to create.
+        let later = at("2025-01-31T12:10:00Z");
+        let after = service(kv, later).run_pass(later, &orders)?;
+        assert_eq!((after.due, after.created), (0, 0));
+        assert_eq!(orders.count(), 12);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_shard_that_did_not_finish_keeps_the_cursor_before_its_minute() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        for n in 1..=6 {
+            let id: &'static str = Box::leak(format!("s-{n}").into_boxed_str());
+            Spec::monthly(id, "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        }
+        let now = at("2025-01-31T12:00:30Z");
+        let mut unfinished = None;
+        let mut created = 0;
+        for index in 0..2 {
+            let options = crate::PassOptions {
+                shard: crate::Shard::new(index, 2),
+                max_subscriptions: 1,
+                ..crate::PassOptions::default()
+            };
+            let report = service(kv, now).run_shard(now, &orders, &options)?;
+            created += report.report.created;
+            unfinished = unfinished.or(report.unfinished);
+        }
+        assert_eq!(created, 2);
+        assert_eq!(unfinished, Some(at("2025-01-31T12:00:00Z")));
+        service(kv, now).end_pass(now, &orders, &crate::PassOptions::default(), unfinished)?;
+        // A day later the minute is still within reach: the rest are created.
+        let later = at("2025-02-01T12:00:00Z");
+        assert_eq!(service(kv, later).run_pass(later, &orders)?.created, 4);
+        assert_eq!(orders.count(), 6);
+        Ok(())
+    })
+}
+
+#[test]
 fn six_nested_passes_create_each_cycle_once() -> TestResult {
     both_modes(|kv| {
         let orders = Rc::new(FakeOrders::default());
