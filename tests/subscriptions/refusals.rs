@@ -16,6 +16,7 @@ fn routes() -> Vec<(&'static str, &'static str)> {
         ("POST", "/subscriptions"),
         ("GET", "/subscriptions/stats"),
         ("POST", "/subscriptions/run"),
+        ("POST", "/subscriptions/run/shard"),
         ("POST", "/subscriptions/check"),
         ("GET", "/subscriptions/s-1"),
         ("PATCH", "/subscriptions/s-1"),
@@ -216,6 +217,22 @@ fn bad_bodies_and_queries_are_4xx_with_a_code_never_5xx() {
         422,
         "validation-failed",
         "a test clock that is not a time",
+    );
+    let shard = |body: Value| admin.post("/subscriptions/run/shard", &body);
+    let now = "2028-07-03T15:01:00Z";
+    for (body, what) in [
+        (json!({"now": now, "index": 2, "count": 2}), "shard 2 of 2"),
+        (json!({"now": now, "index": 0, "count": 0}), "shard 0 of 0"),
+        (json!({"now": now, "index": 0}), "a shard without its count"),
+        (json!({"index": 0, "count": 2}), "a shard without its clock"),
+    ] {
+        check(shard(body), 422, "validation-failed", what);
+    }
+    check(
+        shard(json!({"now": now, "index": "0", "count": 2})),
+        400,
+        "wrong-type",
+        "a shard index as text",
     );
 
     // Over 256 KiB: 413.
