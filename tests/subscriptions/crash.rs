@@ -85,23 +85,23 @@ fn a_pass_killed_halfway_is_finished_by_a_later_pass_with_one_order_per_cycle() 
     // A failure here can only be the orders service's own claim on an external id that the
     // kill caught between claiming and writing: it lapses within two minutes of real time
     // (`claim::LEASE_SECONDS`), and a later pass places the order then.
+    for id in &ids {
+        let pending = cycles(&admin, id);
+        if let Some(cycle) = pending.iter().find(|c| c["status"] == "failed") {
+            assert_eq!(
+                cycle["error"], "orders unavailable: contention",
+                "{id}: {cycle}"
+            );
+        }
+    }
     let mut now = sample::instant("2028-09-01T12:04:00Z");
-    let deadline = Instant::now() + Duration::from_secs(180);
+    let deadline = Instant::now() + Duration::from_secs(300);
     let mut failing = failed;
     while failing > 0 {
         assert!(
             Instant::now() < deadline,
-            "cycles still failing after 180 s"
+            "cycles still failing after 300 s"
         );
-        for id in &ids {
-            let pending = cycles(&admin, id);
-            if let Some(cycle) = pending.iter().find(|c| c["status"] == "failed") {
-                assert_eq!(
-                    cycle["error"], "orders unavailable: contention",
-                    "{id}: {cycle}"
-                );
-            }
-        }
         std::thread::sleep(Duration::from_secs(10));
         now += chrono::TimeDelta::minutes(1);
         let report = run(&admin, &sample::rfc3339(now));
