@@ -197,13 +197,11 @@ impl OutboundHooks {
     }
 }
 
+/// The future of a request's I/O after its response arrived (wasi-http's `send_request`).
+type IoFuture = Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>;
+
 type SendFuture = Box<
-    dyn Future<
-            Output = wasmtime_wasi_http::Result<(
-                http::Response<WasiBody>,
-                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-            )>,
-        > + Send,
+    dyn Future<Output = wasmtime_wasi_http::Result<(http::Response<WasiBody>, IoFuture)>> + Send,
 >;
 
 impl WasiHttpHooks for OutboundHooks {
@@ -211,7 +209,7 @@ impl WasiHttpHooks for OutboundHooks {
         &mut self,
         request: http::Request<WasiBody>,
         options: Option<wasmtime_wasi_http::RequestOptions>,
-        fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+        fut: IoFuture,
     ) -> SendFuture {
         if !self.allowed.allows(request.uri()) {
             tracing::warn!(uri = %request.uri(), "outbound request denied by allowed_outbound_hosts");
@@ -236,14 +234,13 @@ impl WasiHttpHooks for OutboundHooks {
             };
             let response = chain.clone().call(&component, request);
             return Box::new(async move {
-                let io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> =
-                    Box::new(async { Ok(()) });
+                let io: IoFuture = Box::new(async { Ok(()) });
                 Ok((response.await, io))
             });
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            let io: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(io);
+            let io: IoFuture = Box::new(io);
             Ok((response.map(BodyExt::boxed_unsync), io))
         })
     }

@@ -5,6 +5,7 @@
 //! prefix wins, `:name` matches one segment, `/...` matches the rest; a route written twice keeps
 //! the last. The headers follow `crates/trigger-http/src/headers.rs`.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use serde::Deserialize;
@@ -65,7 +66,7 @@ pub struct Router {
 /// The result of routing one path.
 #[derive(Debug)]
 pub struct RouteMatch<'r> {
-    handler: std::borrow::Cow<'r, Handler>,
+    handler: Cow<'r, Handler>,
     named: Vec<(String, String)>,
     trailing: String,
 }
@@ -135,7 +136,7 @@ impl Router {
             },
         };
         Some(RouteMatch {
-            handler: std::borrow::Cow::Borrowed(found.handler()),
+            handler: Cow::Borrowed(found.handler()),
             named,
             trailing,
         })
@@ -147,7 +148,7 @@ impl RouteMatch<'_> {
     /// `/...` and had matched `path`.
     pub fn synthetic(component: &str, path: &str) -> RouteMatch<'static> {
         RouteMatch {
-            handler: std::borrow::Cow::Owned(Handler {
+            handler: Cow::Owned(Handler {
                 component: component.to_owned(),
                 based_route: "/...".to_owned(),
                 raw_route: "/...".to_owned(),

@@ -221,11 +221,8 @@ impl HttpTrigger {
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost")
                 .to_owned();
-            let path_and_query = req
-                .uri()
-                .path_and_query()
-                .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
-            let spin_headers = found.spin_headers("http", &host, &path_and_query, client);
+            let spin_headers =
+                found.spin_headers("http", &host, &path_and_query(req.uri()), client);
             self.run(component, req, spin_headers).await
         };
         tracing::info!(
@@ -258,14 +255,10 @@ impl HttpTrigger {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "");
         };
         let host = req.uri().host().unwrap_or("localhost").to_owned();
-        let path_and_query = req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
         let spin_headers = RouteMatch::synthetic(&component_id, &path).spin_headers(
             "http",
             &host,
-            &path_and_query,
+            &path_and_query(req.uri()),
             CHAINED_CLIENT_ADDR,
         );
         let response = self.run(&component, req, spin_headers).await;
@@ -405,6 +398,12 @@ impl Chain for HttpTrigger {
     fn call(self: Arc<Self>, component: &str, request: Request<WasiBody>) -> ChainedResponse {
         Box::pin(self.handle_chained(component.to_owned(), request))
     }
+}
+
+/// The path and query of a request's URI (the path alone when it has neither).
+fn path_and_query(uri: &http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
 }
 
 /// A trap's message with its wasm backtrace, on one line per frame.
