@@ -3,8 +3,10 @@
 # same runner in the same run: place-order (POST /checkout/orders), manual payment approval
 # (POST /orders/{id}/payment, each request a different order) and GET /orders/{id}, with wrk at
 # 16 keep-alive connections (the figure real Spin was measured at). Reports requests per second,
-# p50/p99 latency, the ratio to hello-world, and each component's .wasm size. Reports, never
-# gates. Usage: benches/orders.sh [seconds per run, default 10]
+# p50/p99 latency, the ratio to hello-world, the runner's CPU time per request (user + system,
+# from /proc: steadier than throughput on a shared machine, and it says what a request costs
+# whoever else uses the cores) with its ratio to hello-world's, and each component's .wasm size.
+# Reports, never gates. Usage: benches/orders.sh [seconds per run, default 10]
 # (BIN=path/to/orderflow skips the release build of the runner and uses that binary.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,17 +74,25 @@ wrk.headers["Authorization"] = "Bearer bench-admin_token"
 LUA
 
 hello_rps=
+hello_cpu=
+hz="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 run() { # name seconds path [script]
-    local out rps p50 p99 errors ratio
+    local out rps p50 p99 errors ratio before requests cpu cost
+    before="$(cpu_ticks)"
     out="$(wrk -t2 -c"$conns" -d"${2}s" --latency ${4:+-s "$4"} "http://127.0.0.1:$port$3")"
+    requests="$(echo "$out" | awk '/requests in/ {print $1}')"
+    cpu="$(awk -v t="$(( $(cpu_ticks) - before ))" -v hz="$hz" -v n="$requests" \
+        'BEGIN {printf "%.0f", t / hz * 1e6 / n}')"
     rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
     p50="$(echo "$out" | awk '$1 == "50%" {print $2}')"
     p99="$(echo "$out" | awk '$1 == "99%" {print $2}')"
     errors="$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')"
-    [ -z "$hello_rps" ] && hello_rps="$rps"
+    [ -z "$hello_rps" ] && hello_rps="$rps" && hello_cpu="$cpu"
     ratio="$(awk -v a="$rps" -v b="$hello_rps" 'BEGIN {printf "%.2f", a / b}')"
-    printf '%-14s %10s req/s  p50 %-8s p99 %-8s  %s x hello-world  %s\n' \
-        "$1" "$rps" "$p50" "$p99" "$ratio" "$errors"
+    cost="$(awk -v a="$cpu" -v b="$hello_cpu" 'BEGIN {printf "%.1f", a / b}')"
+    printf '%-14s %10s req/s  p50 %-8s p99 %-8s  %s x hello-world  CPU %5s us/req (%sx)  %s\n' \
+        "$1" "$rps" "$p50" "$p99" "$ratio" "$cpu" "$cost" "$errors"
 }
 echo "c=$conns, ${secs}s per run (approvals a quarter of it), runner and wrk on the same $(nproc) cores"
 run hello-world "$secs" /hello
