@@ -6,6 +6,12 @@
 # p50/p99 latency, the ratio to hello-world, the runner's CPU time per request (user + system,
 # from /proc: steadier than throughput on a shared machine, and it says what a request costs
 # whoever else uses the cores) with its ratio to hello-world's, and each component's .wasm size.
+# Then the floor under any component that stores something: the probe fixture making exactly one
+# key-value call per request (a get, an increment, a 1.5 KB set of a new key, a compare-and-swap
+# of a 1.5 KB document), each committed before its answer as every write is, and the two calls
+# no placement can do without: a number from increment, then a new 1.5 KB document under it. What
+# a call adds to hello-world's CPU is what each of a placement's calls costs at the least. Beside
+# them, GET order without a token: the composed orders-api instantiated, answering 401 at once.
 # Reports, never gates. Usage: benches/orders.sh [seconds per run, default 10]
 # (BIN=path/to/orderflow skips the release build of the runner and uses that binary.)
 set -euo pipefail
@@ -36,6 +42,14 @@ component = "hello"
 
 [component.hello]
 source = "$PWD/target/wasm32-wasip2/wasm-release/fixture_hello.wasm"
+
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+
+[component.probe]
+source = "$PWD/target/wasm32-wasip2/wasm-release/fixture_probe.wasm"
+key_value_stores = ["default"]
 TOML
 
 port=39518
@@ -68,6 +82,20 @@ function request()
         {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench-admin_token"},
         '{"amount": 11480, "note": "bench"}')
 end
+LUA
+# The floor rows: one key-value call per request, a 1.5 KB value where one is written.
+cat > "$work/set-new.lua" <<'LUA'
+local threads = 0
+function setup(thread) thread:set("first", threads); threads = threads + 1 end
+function init() n = first end
+function request()
+    n = n + 2
+    return wrk.format("POST", "/probe/kv/set?key=floor-" .. n, nil, string.rep("x", 1500))
+end
+LUA
+cat > "$work/swap.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = string.rep("x", 1500)
 LUA
 cat > "$work/get.lua" <<'LUA'
 wrk.headers["Authorization"] = "Bearer bench-admin_token"
@@ -103,6 +131,15 @@ placed="$(curl -s "http://127.0.0.1:$port/orders?limit=1" -H 'Authorization: Bea
 # is approved once.
 run approve "$(( (secs + 3) / 4 ))" /orders "$work/approve.lua"
 run get-order "$secs" /orders/o-1 "$work/get.lua"
+echo "the floor: one key-value call per request; an order component refusing (its 401s show as Non-2xx)"
+curl -sf -X POST --data-binary "$(head -c 1500 /dev/zero | tr '\0' x)" \
+    "http://127.0.0.1:$port/probe/kv/set?key=floor-doc" >/dev/null
+run "  kv get" "$secs" "/probe/kv/get?key=floor-doc"
+run "  kv increment" "$secs" "/probe/kv/increment?key=floor-n"
+run "  kv set (new)" "$secs" /probe "$work/set-new.lua"
+run "  kv swap" "$secs" "/probe/kv/cas-once?key=floor-doc" "$work/swap.lua"
+run "  number + set" "$secs" "/probe/kv/numbered-set?key=floor-order" "$work/swap.lua"
+run "  401 GET order" "$secs" /orders/o-1
 echo "orders placed: $placed (an approval past that number would answer 404, counted as Non-2xx)"
 echo "runner RSS: $(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status")"
 echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg)"
