@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds and composes every component exactly as `spin build` does: runs each component's
 # `[component.<id>.build] command` from spin.toml, in order, from the project root. Then prints
-# each artifact's size (goal: under 1 MB with the wasm-release profile) and, when `wasm-tools` is
-# installed, checks that each composed component imports only what a Spin 3.x host provides and
-# exports only `wasi:http/incoming-handler` (or, for a cron component, `handle-cron-event`).
+# each artifact's size (goal: under 1 MB for the order components, wasm-release) and, when
+# `wasm-tools` is installed, checks that each composed component imports only what a Spin 3.x host
+# provides and exports only `wasi:http/incoming-handler` (or, for a cron component,
+# `handle-cron-event`).
 #
 # Usage: scripts/build-components.sh
 set -euo pipefail
@@ -39,7 +40,7 @@ done
 # Every .wasm a build command names (plug, sockets, composed artifacts), once each.
 mapfile -t artifacts < <(printf '%s\n' "${commands[@]}" | grep -o '[^ ]*\.wasm' | awk '!seen[$0]++')
 echo
-echo "artifact sizes (wasm-release):"
+echo "artifact sizes (the profile is in each path):"
 over=0
 for artifact in "${artifacts[@]}"; do
     size=$(stat -c %s "$artifact")
