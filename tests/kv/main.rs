@@ -118,6 +118,24 @@ fn increment_counts_in_eight_byte_little_endian() {
 }
 
 #[test]
+fn numbered_set_writes_each_body_under_its_own_number() {
+    // The benchmark's floor under a placement (benches/orders.sh): a number, then a new key.
+    let runner = memory("kv-numbered-set");
+    assert_eq!(
+        runner.post("/probe/kv/numbered-set?key=o", b"first").text(),
+        "1"
+    );
+    assert_eq!(
+        runner
+            .post("/probe/kv/numbered-set?key=o", b"second")
+            .text(),
+        "2"
+    );
+    assert_eq!(runner.get("/probe/kv/get?key=o/1").text(), "first");
+    assert_eq!(runner.get("/probe/kv/get?key=o/2").text(), "second");
+}
+
+#[test]
 fn a_swap_on_a_key_absent_at_current_is_an_unconditional_upsert() {
     let runner = memory("kv-cas-absent");
     assert_eq!(
