@@ -83,19 +83,20 @@ function request()
         '{"amount": 11480, "note": "bench"}')
 end
 LUA
-# The floor rows: one key-value call per request, a 1.5 KB value where one is written.
-cat > "$work/set-new.lua" <<'LUA'
+# The floor rows: one key-value call per request, a value of $value_size bytes where one is written.
+value_size=1500
+cat > "$work/set-new.lua" <<LUA
 local threads = 0
 function setup(thread) thread:set("first", threads); threads = threads + 1 end
 function init() n = first end
 function request()
     n = n + 2
-    return wrk.format("POST", "/probe/kv/set?key=floor-" .. n, nil, string.rep("x", 1500))
+    return wrk.format("POST", "/probe/kv/set?key=floor-" .. n, nil, string.rep("x", $value_size))
 end
 LUA
-cat > "$work/swap.lua" <<'LUA'
+cat > "$work/swap.lua" <<LUA
 wrk.method = "POST"
-wrk.body = string.rep("x", 1500)
+wrk.body = string.rep("x", $value_size)
 LUA
 cat > "$work/get.lua" <<'LUA'
 wrk.headers["Authorization"] = "Bearer bench-admin_token"
@@ -132,7 +133,7 @@ placed="$(curl -s "http://127.0.0.1:$port/orders?limit=1" -H 'Authorization: Bea
 run approve "$(( (secs + 3) / 4 ))" /orders "$work/approve.lua"
 run get-order "$secs" /orders/o-1 "$work/get.lua"
 echo "the floor: one key-value call per request; an order component refusing (its 401s show as Non-2xx)"
-curl -sf -X POST --data-binary "$(head -c 1500 /dev/zero | tr '\0' x)" \
+curl -sf -X POST --data-binary "$(head -c "$value_size" /dev/zero | tr '\0' x)" \
     "http://127.0.0.1:$port/probe/kv/set?key=floor-doc" >/dev/null
 run "  kv get" "$secs" "/probe/kv/get?key=floor-doc"
 run "  kv increment" "$secs" "/probe/kv/increment?key=floor-n"
