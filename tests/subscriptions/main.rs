@@ -1,8 +1,8 @@
 //! The subscription components end to end: the real `spin.toml`, its components built by its own
 //! build commands (subscriptions-api and subscription-runner composed twice: orders service into
 //! subscriptions service into each), served by the real `orderflow` binary on a fresh SQLite
-//! store, driven over HTTP the way a back office and a checkout drive them (API.md, "A
-//! subscription").
+//! store, driven over HTTP the way a back office and a checkout drive them (openapi.yaml,
+//! tag `subscriptions`).
 //!
 //! Passes run with test clocks (`POST /subscriptions/run` with `{"now": ...}`) set in 2028 and
 //! later, after the real clock: a subscription created now registers its due entry no earlier

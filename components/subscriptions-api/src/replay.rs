@@ -1,5 +1,5 @@
-//! `Idempotency-Key` on the subscription POSTs (API.md, "Idempotency"): the same key on the same
-//! route with the same body within 24 h replays the first answer (status and body, with
+//! `Idempotency-Key` on the subscription POSTs (as openapi.yaml describes it): the same key on the
+//! same route with the same body within 24 h replays the first answer (status and body, with
 //! `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency-key-reused`.
 //!
 //! The answers are kept by this edge, not by the subscriptions service: each is a whole HTTP
