@@ -1,5 +1,5 @@
 //! Why a command was refused. One variant per reason a client can act on; [`OrderError::code`]
-//! gives the kebab-case code of API.md and [`OrderError::kind`] the HTTP family it belongs to, so
+//! gives the kebab-case code a client sees (openapi.yaml's error codes) and [`OrderError::kind`] the HTTP family it belongs to, so
 //! the adapters map errors in one place.
 
 use super::command::CommandKind;
@@ -163,7 +163,7 @@ pub enum OrderError {
 }
 
 impl OrderError {
-    /// The kebab-case code of API.md.
+    /// The kebab-case code a client sees in the error body (openapi.yaml's `Error.code`).
     pub fn code(&self) -> &'static str {
         match self {
             OrderError::InvalidTransition { .. } => "invalid-transition",
