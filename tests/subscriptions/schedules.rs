@@ -195,6 +195,63 @@ fn a_cron_schedule_runs_at_its_local_fires() {
 }
 
 #[test]
+fn a_five_field_crontab_runs_at_nine_on_the_first_in_sao_paulo() {
+    let app = App::start("cron-five-fields");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-first", "2028-01-15T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 9 1 * *"});
+    let sub = create(&admin, &body);
+    assert_eq!(sub["schedule"], json!({"cron": "0 9 1 * *"}), "{sub}");
+    assert_eq!(sub["timezone"], "America/Sao_Paulo", "{sub}");
+    // 09:00 in São Paulo (UTC-3) is 12:00 UTC; the first fire at or after startAt is Feb 1.
+    assert_eq!(sub["nextRunAt"], "2028-02-01T12:00:00Z", "{sub}");
+    assert_eq!(run(&admin, "2028-02-01T11:59:00Z")["created"], 0);
+    for (now, next) in [
+        ("2028-02-01T12:01:00Z", "2028-03-01T12:00:00Z"),
+        ("2028-03-01T12:00:30Z", "2028-04-01T12:00:00Z"),
+        ("2028-04-01T12:05:00Z", "2028-05-01T12:00:00Z"),
+    ] {
+        let report = run(&admin, now);
+        assert_eq!(report["created"], 1, "at {now}: {report}");
+        assert_eq!(get(&admin, "s-first")["nextRunAt"], next, "after {now}");
+    }
+    let records = cycles(&admin, "s-first");
+    let scheduled: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["scheduledFor"].as_str())
+        .collect();
+    assert_eq!(
+        scheduled,
+        [
+            "2028-02-01T12:00:00Z",
+            "2028-03-01T12:00:00Z",
+            "2028-04-01T12:00:00Z"
+        ]
+    );
+    order_of(&admin, "s-first", &records[2]);
+
+    // Six fields (seconds first) read the same; day-of-week 7 is Sunday, as in crontab.
+    let mut body = sample::monthly("s-sundays", "2028-01-01T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 30 8 * * 7"});
+    // 2028-01-02 is a Sunday: 08:30 in São Paulo.
+    assert_eq!(create(&admin, &body)["nextRunAt"], "2028-01-02T11:30:00Z");
+
+    // A bad expression is refused at schedule.cron, saying how expressions are read.
+    let mut body = sample::monthly("s-bad-cron", "2028-01-15T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 9 1 *"});
+    let reply = admin.post("/subscriptions", &body);
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    let refused = json(&reply);
+    let field = &refused["error"]["details"]["fields"][0];
+    assert_eq!(field["field"], "schedule.cron", "{refused}");
+    let message = field["message"].as_str().unwrap_or_default();
+    for words in ["crontab", "timezone", "5 fields", "seconds first"] {
+        assert!(message.contains(words), "{message}");
+    }
+    assert_eq!(get(&admin, "s-first")["cycleCount"], 3);
+}
+
+#[test]
 fn an_end_date_finishes_the_subscription_with_no_cycle_after_it() {
     let app = App::start("end-at");
     let admin = app.admin();

@@ -51,20 +51,24 @@
 //!
 //! # Cron schedules
 //!
-//! A [`CronExpr`] has six or seven fields, seconds first (`sec min hour day-of-month month
-//! day-of-week [year]`), parsed by the `cron` crate (whose day-of-week numbers run 1 = Sunday to
-//! 7 = Saturday; prefer names such as `MON-FRI`). It must name exactly one second and one minute,
-//! so it fires at most once an hour: a subscription is a business cadence, and this bounds the
-//! work of catching up after downtime. The expression is matched against the subscription's
-//! *local* wall-clock time, and each matching local time is turned into an instant by the same
-//! rule as interval schedules: a fire inside a spring-forward gap happens at the shifted time
-//! (`0 30 2 * * *` in Europe/Berlin fires at 03:30 CEST on the last Sunday of March), and a fire
-//! in the repeated fall-back hour happens once, at the earlier instant. (The `cron` crate on a
-//! `DateTime<Tz>` would instead drop the gap fire and fire twice in the overlap — a missed or a
-//! doubled order — so it is only asked about wall-clock times.) Occurrence 1 is the first fire
-//! at or after the anchor; occurrence `k + 1` is the first fire whose local time is later than
-//! occurrence `k`'s. Occurrence `k` of a cron schedule therefore costs `k` steps: walk them with
-//! [`Recurrence::occurrences`] or from a known one with [`Recurrence::occurrences_from`].
+//! A [`CronExpr`] is read as crontab reads it: five fields (`minute hour day-of-month month
+//! day-of-week`, at second 0), or six with seconds first, or seven with seconds first and a year
+//! last. Day-of-week 0 and 7 are Sunday, names such as `MON-FRI` and `JAN` are accepted, and when
+//! both day fields are given a day matches when either does (`0 9 1 * MON`: the 1st and every
+//! Monday); see [`CronExpr`] for the whole syntax. It must name exactly one second and one
+//! minute, so it fires at most once an hour: a subscription is a business cadence, and this
+//! bounds the work of catching up after downtime. The expression is matched against the
+//! subscription's *local* wall-clock time in its IANA [`TimeZone`] (`0 9 1 * *` in
+//! America/Sao_Paulo is 09:00 in São Paulo on the 1st), and each matching local time is turned
+//! into an instant by the same rule as interval schedules: a fire inside a spring-forward gap
+//! happens at the shifted time (`30 2 * * *` in Europe/Berlin fires at 03:30 CEST on the last
+//! Sunday of March), and a fire in the repeated fall-back hour happens once, at the earlier
+//! instant. (The parser's own time-zone search would move a gap fire to the end of the gap,
+//! 03:00, unlike interval schedules; so it is only asked about wall-clock times.) Occurrence 1 is
+//! the first fire at or after the anchor; occurrence `k + 1` is the first fire whose local time
+//! is later than occurrence `k`'s. Occurrence `k` of a cron schedule therefore costs `k` steps:
+//! walk them with [`Recurrence::occurrences`] or from a known one with
+//! [`Recurrence::occurrences_from`].
 
 mod cron_expr;
 mod recurrence;
@@ -95,13 +99,16 @@ pub enum ScheduleError {
         "a schedule is either {{\"every\": N, \"unit\": \"day|week|month|year\"}} or {{\"cron\": \"...\"}}"
     )]
     Shape,
-    /// The cron expression does not have six or seven whitespace-separated fields.
-    #[error("a cron expression has 6 or 7 fields, seconds first; this one has {fields}")]
+    /// The cron expression does not have five, six or seven whitespace-separated fields.
+    #[error(
+        "a cron expression has 5 fields (minute hour day-of-month month day-of-week), or 6 or 7 \
+         with seconds first and a year last; this one has {fields}"
+    )]
     CronFieldCount {
         /// How many fields were found.
         fields: usize,
     },
-    /// The `cron` crate refused the expression.
+    /// The parser refused the expression.
     #[error("invalid cron expression: {reason}")]
     CronSyntax {
         /// The parser's message.
@@ -158,13 +165,11 @@ impl ScheduleError {
             }
             .at("schedule"),
             ScheduleError::CronFieldCount { .. } | ScheduleError::CronSyntax { .. } => {
-                Invalid::BadFormat {
-                    expected: "a cron expression of 6 or 7 fields, seconds first",
-                }
+                Invalid::BadFormat { expected: CRON_FORMAT }
                 .at("schedule.cron")
             }
             ScheduleError::CronTooFrequent => Invalid::BadFormat {
-                expected: "a cron expression with one second and one minute value (at most hourly)",
+                expected: "a cron expression naming one minute (and one second): at most hourly",
             }
             .at("schedule.cron"),
             ScheduleError::UnknownTimeZone { .. } => Invalid::BadFormat {
@@ -183,6 +188,11 @@ impl ScheduleError {
         }
     }
 }
+
+/// What a cron expression must be, as the API says it.
+const CRON_FORMAT: &str = "a cron expression read in the subscription's timezone: 5 fields as \
+    crontab (minute hour day-of-month month day-of-week, e.g. \"0 9 1 * *\"), or 6 or 7 with \
+    seconds first and an optional year last";
 
 /// The unit of an interval schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
