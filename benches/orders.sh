@@ -134,8 +134,8 @@ run hello-world "hello-world" "$secs" /hello
 run place-order "place-order" "$secs" /checkout/orders "$work/place.lua"
 placed="$(curl -s "http://127.0.0.1:$port/orders?limit=1" -H 'Authorization: Bearer bench-admin_token' |
     grep -o '"number":[0-9]*' | head -1 | cut -d: -f2)"
-# A quarter of the time: approvals run about three times faster than placements, and each order
-# is approved once.
+# A quarter of the time: approvals run faster than placements, and each order is approved once,
+# so a full-length run would approve past the orders placed.
 run approve "payment approval" "$(( (secs + 3) / 4 ))" /orders "$work/approve.lua"
 run get-order "GET order" "$secs" /orders/o-1 "$work/get.lua"
 echo "the floor: one key-value call per request; an order component refusing (its 401s show as Non-2xx)"

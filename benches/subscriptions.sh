@@ -25,8 +25,8 @@
 # Usage: benches/subscriptions.sh [size...]   (default: 100000 1000000; e.g. `... 10000`)
 # BIN=path/to/orderflow skips the release build of the runner and uses that binary. The seeding
 # tool is built in $CARGO_TARGET_DIR (default target/). WORK=dir puts the state directories there
-# (default: a fresh mktemp directory; 1M subscriptions take 2.5 GB, twice while a run works on its
-# copy); they are deleted at the end. RUNS=n passes per size (default 3), each on a fresh copy of
+# (default: a fresh mktemp directory; a 1M store takes gigabytes, twice while a run works on its
+# copy: benches/README.md); they are deleted at the end. RUNS=n passes per size (default 3), each on a fresh copy of
 # the seeded store with a fresh runner; the summary uses their median. PERF=dir records `perf
 # record -g` of the runner during each timed pass into dir/perf-<size>-<run>.data (the runner
 # writes /tmp/perf-<pid>.map of guest functions). KV_CALLS=1 adds an untimed pass per size that

@@ -28,7 +28,7 @@ use subscriptions_service::{Orders, OrdersError, PaymentState, PlacedOrder, Subs
 use crate::population::Plan;
 use crate::store::SqliteKv;
 
-/// Commit after this many key-value calls (about 3,000 subscriptions).
+/// Commit after this many key-value calls (a few thousand subscriptions).
 const CALLS_PER_TRANSACTION: u64 = 60_000;
 
 #[derive(Debug, Parser)]
