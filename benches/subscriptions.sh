@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks one subscription runner pass at different store sizes (issue 5): for each size N, a
+# Benchmarks one subscription runner pass at different store sizes: for each size N, a
 # fresh runner store is seeded with N subscriptions, 1,000 of them due in the minute T and the rest
 # from T + 1 h over the following 30 days; then the real runner serves the real spin.toml on that
 # store and ONE `POST /subscriptions/run {"now": T + 1 min}` is timed: the pass that creates the
 # 1,000 orders. Reports the pass's wall time, orders created per second and the runner's CPU for
-# it, then the ratio of the last size's pass time to the first's. Goals (issue 5): pass times
+# it, then the ratio of the last size's pass time to the first's. Goals: pass times
 # within 1.5x of each other at 100k and 1M, and at least 2,000 orders per second. Reports, never
 # gates. Ends with the summary as a markdown table between marker lines, which
 # benches/update-readme.sh puts into benches/README.md.
