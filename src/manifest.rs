@@ -500,6 +500,7 @@ source = "ticker.wasm"
         let err = parse_str(&text).unwrap_err().to_string();
         assert!(err.contains("sqlite_databases"), "{err}");
         assert!(err.contains("line 25"), "{err}");
+        assert!(err.contains("docs/architecture.md"), "{err}");
     }
 
     #[test]

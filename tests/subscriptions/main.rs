@@ -18,19 +18,7 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
-#[path = "../orders/app.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with tests/orders; this suite uses a subset of it"
-)]
-mod app;
-
-#[path = "../orders/webhook.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with tests/orders; this suite signs card notifications only"
-)]
-mod webhook;
+use helpers::{app, parallel, webhook};
 
 mod concurrency;
 mod crash;
@@ -43,23 +31,3 @@ mod retries;
 mod sample;
 mod schedules;
 mod unpaid;
-
-/// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
-pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (f, barrier) = (&f, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker thread panicked"))
-            .collect()
-    })
-}

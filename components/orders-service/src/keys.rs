@@ -174,7 +174,7 @@ pub(crate) struct Day(String);
 impl Day {
     /// The day an instant falls on, in UTC.
     pub(crate) fn of(at: Timestamp) -> Self {
-        // Not chrono's `format`: its strftime parser costs ~12 KB of wasm.
+        // Not chrono's `format`: its strftime parser would add to every order component's size.
         let at = at.as_datetime();
         Day(format!(
             "{:04}-{:02}-{:02}",

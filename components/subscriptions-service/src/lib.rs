@@ -12,7 +12,7 @@
 //! `orderflow:core/subscriptions` (`wit/subscriptions.wit`, world `subscriptions-service`; built
 //! as a `cdylib` for `wasm32-wasip2`), to be composed (after the orders service
 //! is plugged into it) into the components that import it: `subscriptions-api` (HTTP) and
-//! `subscription-runner` (cron). Not here yet (issue 5): payment retries and the benchmark.
+//! `subscription-runner` (cron).
 //!
 //! # Key layout
 //!
