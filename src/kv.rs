@@ -533,9 +533,7 @@ pub fn open(kind: BackendKind, state_dir: &Path) -> Result<Arc<dyn Backend>, KvE
             std::fs::create_dir_all(state_dir).map_err(|e| {
                 KvError::Sqlite(format!("cannot create {}: {e}", state_dir.display()))
             })?;
-            Ok(Arc::new(Sqlite::open(
-                &state_dir.join(FILE_NAME),
-            )?))
+            Ok(Arc::new(Sqlite::open(&state_dir.join(FILE_NAME))?))
         }
     }
 }

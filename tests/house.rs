@@ -82,13 +82,20 @@ fn every_cited_section_exists() {
             for section in citations(&text, document) {
                 cited += 1;
                 if !sections.contains(&section) {
-                    missing.push(format!("{} cites {document}, \"{section}\"", file.display()));
+                    missing.push(format!(
+                        "{} cites {document}, \"{section}\"",
+                        file.display()
+                    ));
                 }
             }
         }
     }
     assert!(cited > 0, "no citation found: the scan is broken");
-    assert!(missing.is_empty(), "no such section:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "no such section:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
