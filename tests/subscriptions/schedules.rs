@@ -115,18 +115,45 @@ fn a_skipped_cycle_is_not_charged_and_the_next_one_is() {
     create(&admin, &sample::monthly("s-skip", "2028-03-01T15:00:00Z"));
     let reply = admin.post("/subscriptions/s-skip/skip", &json!({}));
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(json(&reply)["skippedCycles"], json!([1]));
+    let skipped = json(&reply);
+    assert_eq!(skipped["skippedCycles"], json!([1]));
+    // The subscription shows the next cycle that will really run: April's, not March's.
+    assert_eq!(skipped["nextRunAt"], "2028-04-01T15:00:00Z", "{skipped}");
+    assert_eq!(skipped["nextCycle"], 1, "{skipped}");
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-04-01T15:00:00Z");
+    // Skipping again moves it once more; both marks are listed.
+    let twice = json(&admin.post("/subscriptions/s-skip/skip", &json!({})));
+    assert_eq!(twice["skippedCycles"], json!([1, 2]));
+    assert_eq!(twice["nextRunAt"], "2028-05-01T15:00:00Z", "{twice}");
+    // A listing of what is due before mid-April leaves it out: nothing runs before May.
+    let due = admin.get("/subscriptions?dueBefore=2028-04-15T00:00:00Z");
+    assert_eq!(due.status, 200, "{}", due.text());
+    assert_eq!(json(&due)["items"], json!([]), "{}", due.text());
 
+    // The passes record the marked cycles as skipped when they fall, and charge May's.
     let report = run(&admin, "2028-03-01T15:01:00Z");
     assert_eq!(
         (report["created"].as_u64(), report["skipped"].as_u64()),
         (Some(0), Some(1)),
         "{report}"
     );
-    assert_eq!(run(&admin, "2028-04-01T15:01:00Z")["created"], 1);
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-05-01T15:00:00Z");
+    let report = run(&admin, "2028-04-01T15:01:00Z");
+    assert_eq!(
+        (report["created"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    assert_eq!(run(&admin, "2028-05-01T15:01:00Z")["created"], 1);
     let records = cycles(&admin, "s-skip");
-    assert_eq!(records[0]["status"], "skipped");
-    order_of(&admin, "s-skip", &records[1]);
+    let statuses: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["skipped", "skipped", "created"], "{records:?}");
+    assert_eq!(records[2]["scheduledFor"], "2028-05-01T15:00:00Z");
+    order_of(&admin, "s-skip", &records[2]);
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-06-01T15:00:00Z");
 }
 
 #[test]

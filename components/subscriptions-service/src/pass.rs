@@ -328,7 +328,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         {
             sub = followed;
         }
-        if sub.next_run_at().is_none_or(|at| at > now) {
+        if sub.next_cycle_at().is_none_or(|at| at > now) {
             return Ok(());
         }
         let pass = due(&sub, now, policy);

@@ -109,6 +109,11 @@ impl Subscription {
                             now,
                         });
                     }
+                    // A mark on a cycle the old schedule placed before the new anchor goes: the
+                    // new schedule starts after that date, so what the customer skipped is not
+                    // charged anyway, and the number now names a cycle at or after the anchor.
+                    next.skip
+                        .retain(|&n| self.scheduled_for(n).is_none_or(|at| at >= edit.anchor));
                     next.recurrence = Recurrence::new(
                         edit.schedule.clone(),
                         edit.purchase_day,

@@ -22,6 +22,8 @@
 //!   reported as one range in [`Event::Resumed`] — never charged late.
 //! - **Skip next.** Marks the oldest unsettled cycle not yet marked (at most
 //!   [`Subscription::MAX_SKIPS`] at a time); a pass records it as skipped when it is reached.
+//!   [`Subscription::next_run_at`] is the first cycle not marked: the next one really charged.
+//!   A schedule edit drops the marks of cycles the old schedule placed before the new anchor.
 //! - **Recording.** The runner settles cycles strictly in order: [`Command::CatchUp`] records the
 //!   missed and skipped ones of a pass, then [`Command::RecordCycle`] the charged one. A failed
 //!   order creation leaves the cycle unsettled (`attempts` and `lastError` grow) so the next pass

@@ -116,10 +116,22 @@ impl Subscription {
         self.next_cycle
     }
 
-    /// When the runner should next look at this subscription: when
-    /// [`next_cycle`](Self::next_cycle) falls, while active; `None` while paused (nothing is
-    /// charged), canceled or finished.
+    /// When the next cycle that will really be charged falls, while active: the oldest unsettled
+    /// cycle not marked to be skipped. `None` while paused (nothing is charged), canceled or
+    /// finished, and when every remaining cycle is marked to be skipped.
     pub fn next_run_at(&self) -> Option<Timestamp> {
+        match self.status {
+            SubscriptionStatus::Active => self.next_charge().map(|o| o.at),
+            SubscriptionStatus::Paused
+            | SubscriptionStatus::Canceled
+            | SubscriptionStatus::Finished => None,
+        }
+    }
+
+    /// When the runner should next settle a cycle, while active: when
+    /// [`next_cycle`](Self::next_cycle) falls, even when it is marked to be skipped (the pass
+    /// records it as skipped then). `None` while paused, canceled or finished.
+    pub fn next_cycle_at(&self) -> Option<Timestamp> {
         match self.status {
             SubscriptionStatus::Active => self.next_cycle_at,
             SubscriptionStatus::Paused
@@ -129,7 +141,7 @@ impl Subscription {
     }
 
     /// When the runner should next look at this subscription for any reason: the earlier of
-    /// [`next_run_at`](Self::next_run_at) and the followed payment's check (which a finished
+    /// [`next_cycle_at`](Self::next_cycle_at) and the followed payment's check (which a finished
     /// subscription's last cycle may still have; a paused or canceled one is not followed).
     pub fn wake_at(&self) -> Option<Timestamp> {
         let check = self.payment_check.as_ref().map(|c| c.check_at);
@@ -211,6 +223,17 @@ impl Subscription {
             index: self.next_cycle.checked_sub(self.cycle_offset)?,
             at: self.next_cycle_at?,
         })
+    }
+
+    /// The oldest unsettled cycle not marked to be skipped, within the limits. Marks are at most
+    /// [`Subscription::MAX_SKIPS`], so this looks at most that many cycles ahead.
+    pub(super) fn next_charge(&self) -> Option<Occurrence> {
+        let cursor = self.cursor()?;
+        self.recurrence
+            .occurrences_from(cursor)
+            .take(self.skip.len().saturating_add(1))
+            .take_while(|o| self.exists(o))
+            .find(|o| !self.skip.contains(&self.number(o)))
     }
 
     /// The number of the last cycle, from `from` on, that falls before `instant`
