@@ -1,6 +1,6 @@
 //! The order components end to end: the real `spin.toml`, its components built by its own build
 //! commands, served by the real `orderflow` binary on a fresh SQLite store, driven over HTTP the
-//! way a store's checkout, payment provider, ERP, carriers and back office drive it (API.md).
+//! way a store's checkout, payment provider, ERP, carriers and back office drive it (openapi.yaml).
 //!
 //! The concurrency tests run twice: on an honest store and with the runner's fault mode in which
 //! a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store.

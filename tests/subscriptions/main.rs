@@ -1,8 +1,8 @@
 //! The subscription components end to end: the real `spin.toml`, its components built by its own
 //! build commands (subscriptions-api and subscription-runner composed twice: orders service into
 //! subscriptions service into each), served by the real `orderflow` binary on a fresh SQLite
-//! store, driven over HTTP the way a back office and a checkout drive them (API.md, "A
-//! subscription").
+//! store, driven over HTTP the way a back office and a checkout drive them (openapi.yaml,
+//! tag `subscriptions`).
 //!
 //! The tests' subscriptions live on a test clock (`sample::CLOCK`, created at the host's time),
 //! and their passes run by advancing it to instants in 2028 and later (`sample::run`): the cron

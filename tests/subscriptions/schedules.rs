@@ -201,8 +201,8 @@ fn an_end_date_finishes_the_subscription_with_no_cycle_after_it() {
     body["endAt"] = json!("2028-03-20T00:00:00Z");
     let sub = create(&admin, &body);
     assert_eq!(sub["endAt"], "2028-03-20T00:00:00Z", "{sub}");
-    // Ending on the third cycle's instant: a cycle at endAt is still a cycle (API.md: "no cycle
-    // falls after endAt").
+    // Ending on the third cycle's instant: a cycle at endAt is still a cycle (no cycle
+    // falls after endAt).
     let mut body = sample::monthly("s-end-on-fire", "2028-01-10T15:00:00Z");
     body["endAt"] = json!("2028-03-10T15:00:00Z");
     create(&admin, &body);

@@ -1,6 +1,6 @@
-//! The WIT `order` record as the camelCase JSON of API.md: money as integers, statuses and
-//! other enums kebab-case, timestamps as the service gives them (RFC 3339 UTC), optional
-//! values as `null`.
+//! The WIT `order` record as the camelCase JSON of openapi.yaml's `Order`: money as integers,
+//! statuses and other enums kebab-case, timestamps as the service gives them (RFC 3339 UTC),
+//! optional values as `null`.
 
 use serde_json::{Value, json};
 

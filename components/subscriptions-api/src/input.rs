@@ -17,7 +17,7 @@ use crate::subs::{
 
 /// The page size when `limit` is absent.
 pub(crate) const DEFAULT_LIMIT: u32 = 50;
-/// The largest page size (API.md).
+/// The largest page size (`Limit` in openapi.yaml).
 pub(crate) const MAX_LIMIT: u32 = 200;
 
 const UNITS: &[&str] = &["day", "week", "month", "year"];
@@ -156,8 +156,9 @@ pub(crate) fn new_plan(body: &[u8]) -> Result<NewPlan, ApiError> {
     })
 }
 
-/// `POST /subscriptions`: API.md's subscription without its computed fields. With `planId`, an
-/// absent schedule, purchase day, time zone and maximum cycles come from the plan.
+/// `POST /subscriptions`: openapi.yaml's `NewSubscription`, a subscription without its computed
+/// fields. With `planId`, an absent schedule, purchase day, time zone and maximum cycles come from
+/// the plan.
 pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError> {
     let value = parse_object(body)?;
     let root = Obj::root(&value)?;

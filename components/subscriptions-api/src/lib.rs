@@ -1,5 +1,5 @@
 //! `/plans` and `/subscriptions`: the back office's (and, for creation, the checkout's) side of
-//! recurring purchases (API.md, "A subscription").
+//! recurring purchases (the `subscriptions` operations of openapi.yaml).
 //!
 //! A thin adapter over `orderflow:core/subscriptions`: route ([`route`]), authenticate
 //! (`admin_token`; `checkout_token` may also create a subscription), read `If-Match`, parse the
@@ -122,7 +122,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         ));
     }
     let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
-    // API.md: every POST accepts an Idempotency-Key (other methods ignore the header).
+    // Every POST accepts an Idempotency-Key (other methods ignore the header).
     let key = match method.as_str() {
         "POST" => idempotency::key(&request::header(&request, "idempotency-key"))?,
         _ => None,

@@ -1,6 +1,6 @@
-//! The WIT records of `orderflow:core/subscriptions` as the camelCase JSON of API.md ("A
-//! subscription"): enums kebab-case, timestamps as the service gives them (RFC 3339 UTC), money
-//! as integers, optional values as `null`.
+//! The WIT records of `orderflow:core/subscriptions` as the camelCase JSON of openapi.yaml (`Plan`,
+//! `Subscription`, `Cycle`, `PassReport`): enums kebab-case, timestamps as the service gives them
+//! (RFC 3339 UTC), money as integers, optional values as `null`.
 
 use http_common::render::{address, customer};
 use http_common::{names, types::NewItem};
@@ -72,7 +72,7 @@ pub(crate) fn plan(plan: &Plan) -> Value {
     })
 }
 
-/// A subscription, with the order template's parts at the top level as API.md shows them.
+/// A subscription, with the order template's parts at the top level as openapi.yaml shows them.
 pub(crate) fn subscription(sub: &Subscription) -> Value {
     let order = &sub.order;
     json!({
@@ -171,7 +171,7 @@ pub(crate) fn stats(stats: &Stats) -> Value {
     })
 }
 
-/// What a pass did: API.md's `{due, created, skipped, failed, canceledUnpaid}` and the rest of
+/// What a pass did: `{due, created, skipped, failed, canceledUnpaid}` and the rest of
 /// the report.
 pub(crate) fn pass_report(report: &PassReport) -> Value {
     json!({

@@ -1,5 +1,5 @@
 //! The subscriptions service's store logic: plans, subscriptions, their indexes, cycle records
-//! and stats over a [`Kv`], with the write protocol of DESIGN.md.
+//! and stats over a [`Kv`] (docs/architecture.md, "Writes").
 //!
 //! The write protocol, for every change of a subscription document:
 //! 1. `cas_current` the document; apply the stats change its version left (claimed by version

@@ -1,9 +1,9 @@
 //! The order document and its parts, as stored and as rendered.
 //!
-//! Field names serialize in camelCase exactly as API.md shows. An [`Order`] is built only by
-//! [`super::place`] and changed only by [`super::apply`]; its fields are read through accessors so
-//! that no caller can break the invariants (totals equal the sum of their parts, `version` counts
-//! the changes).
+//! Field names serialize in camelCase exactly as openapi.yaml's `Order` shows. An [`Order`] is
+//! built only by [`super::place`] and changed only by [`super::apply`]; its fields are read through
+//! accessors so that no caller can break the invariants (totals equal the sum of their parts,
+//! `version` counts the changes).
 
 use serde::{Deserialize, Serialize};
 
