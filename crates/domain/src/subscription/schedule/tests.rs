@@ -1,9 +1,16 @@
 //! Known dates and properties of schedules: anchoring, clamping, purchase days, DST, cron.
 
-use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Timelike as _};
+use std::str::FromStr as _;
+
+use chrono::{
+    DateTime, Datelike as _, NaiveDate, NaiveDateTime, Offset as _, TimeDelta, TimeZone as _,
+    Timelike as _, Utc,
+};
+use chrono_tz::Tz;
 use proptest::prelude::*;
 
 use super::*;
+use crate::values::Timestamp;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
