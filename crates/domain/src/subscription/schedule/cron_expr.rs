@@ -45,7 +45,10 @@ impl CronExpr {
     }
 
     /// The first fire strictly after the wall-clock time `after` (in whole seconds).
-    pub(super) fn fires_after(&self, after: NaiveDateTime) -> impl Iterator<Item = NaiveDateTime> + '_ {
+    pub(super) fn fires_after(
+        &self,
+        after: NaiveDateTime,
+    ) -> impl Iterator<Item = NaiveDateTime> + '_ {
         // Evaluated on UTC, which has no gaps or overlaps: the results are wall-clock times.
         self.parsed
             .after(&after.and_utc())

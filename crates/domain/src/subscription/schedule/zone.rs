@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, MappedLocalTime, NaiveDateTime, Offset as _, TimeDelta, TimeZone as _, Utc};
+use chrono::{
+    DateTime, MappedLocalTime, NaiveDateTime, Offset as _, TimeDelta, TimeZone as _, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +53,10 @@ impl TimeZone {
 
     /// The instant(s) a wall-clock time may denote: the resolved instant and, in a fall-back
     /// overlap, the later one too.
-    pub(super) fn candidates(&self, local: NaiveDateTime) -> Option<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    pub(super) fn candidates(
+        &self,
+        local: NaiveDateTime,
+    ) -> Option<(DateTime<Utc>, Option<DateTime<Utc>>)> {
         match self.0.from_local_datetime(&local) {
             MappedLocalTime::Single(at) => Some((at.to_utc(), None)),
             MappedLocalTime::Ambiguous(earlier, later) => {
