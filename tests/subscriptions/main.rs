@@ -4,11 +4,11 @@
 //! store, driven over HTTP the way a back office and a checkout drive them (openapi.yaml,
 //! tag `subscriptions`).
 //!
-//! Passes run with test clocks (`POST /subscriptions/run` with `{"now": ...}`) set in 2028 and
-//! later, after the real clock: a subscription created now registers its due entry no earlier
-//! than the creation minute, and the cron trigger's own passes (every minute, at the real time)
-//! then never meet the test clock's. The cron test serves a copy of spin.toml whose runner fires
-//! every second, and makes no HTTP `run` call at all.
+//! The tests' subscriptions live on a test clock (`sample::CLOCK`, created at the host's time),
+//! and their passes run by advancing it to instants in 2028 and later (`sample::run`): the cron
+//! trigger's own passes (every minute, at the real time) are live and never touch them. The
+//! cron test serves a copy of spin.toml whose runner fires every second, with live
+//! subscriptions and no advance at all.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -20,6 +20,7 @@ mod helpers;
 
 use helpers::{app, parallel, webhook};
 
+mod clocks;
 mod concurrency;
 mod crash;
 mod cron;

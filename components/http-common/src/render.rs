@@ -69,6 +69,7 @@ pub fn order(order: &Order) -> Value {
             "actor": names::actor(c.actor),
         })),
         "subscription": order.subscription.as_ref().map(|s| json!({"id": s.id, "cycle": s.cycle})),
+        "testClock": order.test_clock,
         "history": order.history.iter().map(history).collect::<Vec<_>>(),
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,

@@ -7,7 +7,8 @@ use http_common::{names, types::NewItem};
 use serde_json::{Value, json};
 
 use crate::subs::{
-    Cycle, CycleStatus, PassReport, Plan, Schedule, Stats, Subscription, SubscriptionStatus, Unit,
+    Cycle, CycleStatus, PassReport, Plan, Schedule, Stats, Subscription, SubscriptionStatus,
+    TestClock, TestClockStatus, Unit,
 };
 
 /// The wire name of a subscription status.
@@ -115,7 +116,29 @@ pub(crate) fn subscription(sub: &Subscription) -> Value {
         "version": sub.version,
         "createdAt": sub.created_at,
         "updatedAt": sub.updated_at,
+        "testClock": sub.test_clock,
     })
+}
+
+/// A test clock: Stripe's `{id, name, frozenTime, status, createdAt}`.
+pub(crate) fn test_clock(clock: &TestClock) -> Value {
+    json!({
+        "id": clock.id,
+        "name": clock.name,
+        "frozenTime": clock.frozen_time,
+        "status": match clock.status {
+            TestClockStatus::Ready => "ready",
+            TestClockStatus::Advancing => "advancing",
+        },
+        "createdAt": clock.created_at,
+    })
+}
+
+/// What an advance did: its passes' report, and the clock after it.
+pub(crate) fn advanced(clock: &TestClock, report: &PassReport) -> Value {
+    let mut value = pass_report(report);
+    value["testClock"] = test_clock(clock);
+    value
 }
 
 /// A cycle record.

@@ -11,6 +11,7 @@
 use std::fmt;
 
 pub mod claim;
+pub mod idempotency;
 pub mod memory;
 
 use spin_sdk::key_value::Store;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use orderflow_domain::order::{self, Actor, Applied, Command, Context};
-use orderflow_domain::values::{OrderId, Timestamp};
+use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
 
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
@@ -101,18 +101,29 @@ impl<K: Kv> Service<'_, K> {
         Err(Failure::Contention.into())
     }
 
-    /// Cancels pix and boleto orders still unpaid at their deadline as of `as_of` (the caller's
-    /// clock; a later service clock wins), at most `limit` of them; answers how many. Reads the
-    /// `unpaid` index oldest first, a bounded number of pages: its cost follows the unpaid
-    /// pix/boleto orders, never the pending card payments or the orders stored. An order paid,
-    /// expired or contended meanwhile is left to the next call.
-    pub(crate) fn cancel_unpaid(&self, as_of: Timestamp, limit: u32) -> Result<u64, Failure> {
-        let at = as_of.max(self.now);
+    /// Cancels pix and boleto orders still unpaid at their deadline, at most `limit` of them;
+    /// answers how many. Without `clock`, the live orders as of the service's clock (`as_of`,
+    /// the caller's, only when earlier: no caller makes a live order expire early); with it,
+    /// that test clock's orders as of `as_of`, its frozen time. Reads the scope's `unpaid` index
+    /// oldest first, a bounded number of pages: its cost follows the unpaid pix/boleto orders,
+    /// never the pending card payments or the orders stored. An order paid, expired or
+    /// contended meanwhile is left to the next call.
+    pub(crate) fn cancel_unpaid(
+        &self,
+        as_of: Timestamp,
+        limit: u32,
+        clock: Option<&TestClockId>,
+    ) -> Result<u64, Failure> {
+        let at = match clock {
+            None => as_of.min(self.now),
+            Some(_) => as_of,
+        };
         let mut canceled = 0u64;
         let mut cursor = None;
         for _ in 0..UNPAID_PAGES {
             let page = self.list(&Query {
                 unpaid: true,
+                unpaid_clock: clock.cloned(),
                 sort: Sort::CreatedAtAsc,
                 limit: MAX_LIMIT,
                 cursor: cursor.take(),
@@ -125,7 +136,7 @@ impl<K: Kv> Service<'_, K> {
                 if order.payment().due_at.is_none_or(|due| due > at) {
                     continue;
                 }
-                let command = Command::ExpirePayment { as_of: Some(as_of) };
+                let command = Command::ExpirePayment { as_of: Some(at) };
                 match self.apply(order.id(), &command, Actor::System, None, None) {
                     Ok(written) if written.changed => canceled += 1,
                     Err(store @ Failure::Store(_)) => return Err(store),

@@ -1,7 +1,7 @@
 //! Listing orders: one page of an index walked by slot, filtered, with a cursor for the next.
 
 use orderflow_domain::order::{Order, Status};
-use orderflow_domain::values::{Channel, FieldError, Money, Sku, Timestamp};
+use orderflow_domain::values::{Channel, FieldError, Money, Sku, TestClockId, Timestamp};
 
 use super::{Failure, Service};
 use crate::doc::{Pointer, decode};
@@ -40,6 +40,8 @@ pub(crate) struct Query {
     pub(crate) cursor: Option<String>,
     /// Only pix and boleto orders awaiting payment (the `unpaid` index; not an API filter).
     pub(crate) unpaid: bool,
+    /// With `unpaid`: those of this test clock (none: the live ones).
+    pub(crate) unpaid_clock: Option<TestClockId>,
 }
 
 /// A page of orders.
@@ -236,7 +238,7 @@ enum Source {
 impl Source {
     fn for_query(query: &Query, now: Timestamp) -> Self {
         if query.unpaid {
-            Source::Index(IndexName::unpaid())
+            Source::Index(IndexName::unpaid(query.unpaid_clock.as_ref()))
         } else if let Some(status) = query.status {
             Source::Index(IndexName::status(status))
         } else if let Some(customer) = &query.customer {
