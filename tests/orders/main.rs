@@ -21,6 +21,7 @@ mod listing;
 mod placement;
 mod refusals;
 mod sample;
+mod sorting;
 mod webhook;
 
 /// Runs `f(0..n)` on `n` threads at once and returns the results in index order.

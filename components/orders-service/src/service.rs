@@ -36,6 +36,7 @@ mod idempotency;
 mod list;
 mod load;
 mod place;
+mod totals;
 
 use std::fmt;
 

@@ -186,6 +186,8 @@ fn a_placed_order_loads_back_and_is_in_its_indexes() {
             "customer/c-17",
             "day/2026-11-22",
             "status/payment-pending",
+            // Its exact total, for listings by total.
+            "total/11480",
             // A pix payment awaited until its deadline.
             "unpaid",
         ]
@@ -1177,3 +1179,5 @@ fn a_cursor_that_does_not_parse_is_an_invalid_field() {
     };
     assert_eq!(fields[0].field(), "cursor");
 }
+
+mod sorted;

@@ -153,6 +153,8 @@ impl<K: Kv> Service<'_, K> {
         let mut next = stored.succeeded_by(self.write_id());
         let order = applied.order;
         let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
+        let total = keys::total_key(order.totals().total);
+        let total_index = IndexName::total(total);
         let mut pending = Vec::new();
         let left: Vec<IndexName> = next
             .slots
@@ -174,6 +176,11 @@ impl<K: Kv> Service<'_, K> {
                 None => {
                     let slot = self.next_in(&keys::index_counter(&index))?;
                     allocations.slots.insert(index.clone(), slot);
+                    if slot == 1 && index == total_index {
+                        // A total no order had before: the directory must lead to it before
+                        // any listing can (marking it before the order exists is harmless).
+                        self.mark_total(total)?;
+                    }
                     slot
                 }
             };
