@@ -22,3 +22,4 @@ mod listing;
 mod placement;
 mod refusals;
 mod sample;
+mod sorting;

@@ -22,8 +22,10 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use orderflow_domain::order::PlaceOrder;
 use orderflow_domain::subscription::TimeZone;
-use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
-use subscriptions_service::{Orders, OrdersError, PaymentState, PlacedOrder, Subscriptions};
+use orderflow_domain::values::{Channel, ExternalId, OrderId, TestClockId, Timestamp};
+use subscriptions_service::{
+    ClockTime, Orders, OrdersError, PaymentState, PlacedOrder, Subscriptions,
+};
 
 use crate::population::Plan;
 use crate::store::SqliteKv;
@@ -170,7 +172,11 @@ struct CountingOrders {
 }
 
 impl Orders for CountingOrders {
-    fn place(&self, _order: PlaceOrder) -> Result<PlacedOrder, OrdersError> {
+    fn place(
+        &self,
+        _order: PlaceOrder,
+        _clock: Option<&ClockTime>,
+    ) -> Result<PlacedOrder, OrdersError> {
         let n = self.placed.get() + 1;
         self.placed.set(n);
         OrderId::parse(&format!("o-counted-{n}"))
@@ -183,7 +189,12 @@ impl Orders for CountingOrders {
         Ok(None)
     }
 
-    fn cancel_unpaid(&self, _now: Timestamp, _limit: u32) -> Result<u64, OrdersError> {
+    fn cancel_unpaid(
+        &self,
+        _now: Timestamp,
+        _limit: u32,
+        _clock: Option<&TestClockId>,
+    ) -> Result<u64, OrdersError> {
         self.cancel_calls.set(self.cancel_calls.get() + 1);
         Ok(0)
     }

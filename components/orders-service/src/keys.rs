@@ -10,6 +10,7 @@
 //! | `ord/ext/{channel}/{externalId}` | `{id}` of the order placed with that channel id | `set` by the claim holder (or repair) |
 //! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` |
 //! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the slot's holder |
+//! | `ord/n/tot/r`, `ord/n/tot/{class}-{digits}` | the directory of totals present: bitmaps of the next base-32 digit | `increment` by the first holder of a digit |
 //! | `ord/n/feed` | the last position of the event feed | `increment` |
 //! | `ord/feed/{position}` | one feed entry (an order's events of one version) | `set` by the position's holder |
 //! | `ord/n/idem/{hash}/{generation}` | claims of an Idempotency-Key | `increment` |
@@ -17,8 +18,18 @@
 //!
 //! Counters live under `ord/n/` and nothing else does, so no key written by `set` is ever
 //! incremented (Spin's host panics on that). Indexes are `status/{status}`, `day/{yyyy-mm-dd}`,
-//! `channel/{channel}` and `customer/{value}` (one per customer id, email and document); free
-//! text in a key is escaped by [`escape`] so that `/` always separates parts.
+//! `channel/{channel}`, `customer/{value}` (one per customer id, email and document) and
+//! `total/{minor units}` (one per exact total: the orders with that total, in the order they got
+//! it); free text in a key is escaped by [`escape`] so that `/` always separates parts.
+//!
+//! The totals present are found through a directory, so that a listing by total never reads an
+//! absent total: a total's digits in base 32 (most significant first; their count is its
+//! *class*) name a path of nodes, `ord/n/tot/r` (which classes are present) then
+//! `ord/n/tot/{class}-{prefix}` for each prefix of the digits (which next digits are present).
+//! Each node is a counter used as a bitmap. A bit is added once, by `increment`, by the caller
+//! that needs it first: the one that takes slot 1 of a new total adds its last digit to the
+//! leaf, and whoever's increment took a node from 0 adds that node's digit to its parent, so no
+//! bit is ever added twice and no node is written with `set` (see `Service::mark_total`).
 
 use std::fmt::Write as _;
 
@@ -26,7 +37,7 @@ use chrono::Datelike;
 
 use orderflow_domain::order::{Order, PaymentMethod, Status};
 use orderflow_domain::values::{
-    Channel, Document, Email, ExternalId, OrderId, TestClockId, Timestamp,
+    Channel, Document, Email, ExternalId, Money, OrderId, TestClockId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +83,19 @@ pub(crate) fn index_entry(index: &IndexName, slot: u64) -> String {
     format!("ord/ix/{}/{slot}", index.0)
 }
 
+/// The root of the directory of totals: a bitmap of the classes (digit counts) present.
+pub(crate) const TOTALS_ROOT: &str = "ord/n/tot/r";
+
+/// A node of the directory of totals: a bitmap of the digits that follow `prefix` among the
+/// totals of `class` digits.
+pub(crate) fn totals_node(class: usize, prefix: &[u8]) -> String {
+    let mut key = format!("ord/n/tot/{class}-");
+    for digit in prefix {
+        key.push(char::from_digit(u32::from(*digit), 32).unwrap_or('?'));
+    }
+    key
+}
+
 /// One entry of the global event feed.
 pub(crate) fn feed_entry(position: u64) -> String {
     format!("ord/feed/{position}")
@@ -115,6 +139,11 @@ impl IndexName {
         IndexName(format!("customer/{}", escape(value)))
     }
 
+    /// Orders whose total is `minor` units, in the order they got that total.
+    pub(crate) fn total(minor: u64) -> Self {
+        IndexName(format!("total/{minor}"))
+    }
+
     /// Pix and boleto orders awaiting payment: what expires at a deadline (see
     /// `Service::cancel_unpaid`), kept apart so that pending card payments never hide them.
     /// Live orders and each test clock's orders have their own, so that expiry under a clock
@@ -149,6 +178,7 @@ pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
         names.push(IndexName::customer(&value));
     }
     let payment = order.payment();
+    names.push(IndexName::total(total_key(order.totals().total)));
     if order.status() == Status::PaymentPending
         && matches!(payment.method, PaymentMethod::Pix | PaymentMethod::Boleto)
         && payment.due_at.is_some()
@@ -162,6 +192,12 @@ pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
     names.sort();
     names.dedup();
     names
+}
+
+/// A total as an index key: its minor units (totals are never negative; the domain refuses
+/// them).
+pub(crate) fn total_key(total: Money) -> u64 {
+    u64::try_from(total.minor()).unwrap_or(0)
 }
 
 /// The form a `customer` query value is indexed under: an email with its domain lowercased, a

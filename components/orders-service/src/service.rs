@@ -10,7 +10,8 @@
 //!    effects. A `cas-failed` answer is checked by re-reading: a document that carries our write
 //!    id (now or among its recent ones) means the swap happened (Redis-backed Spin reports
 //!    successful swaps as failed); otherwise another writer won and we retry from 1, at most
-//!    [`apply::MAX_ATTEMPTS`] times, then answer `contention`.
+//!    [`crate::kv::write::MAX_ATTEMPTS`] times, then answer `contention`. This is the loop of
+//!    [`crate::kv::write`], shared with the subscriptions service.
 //! 4. Apply the effects, then clear them with one more swap. A crash before that leaves them in
 //!    the document, where the next touch (load, apply) or `check(repair)` applies them again.
 //!
@@ -36,6 +37,7 @@ mod idempotency;
 mod list;
 mod load;
 mod place;
+mod totals;
 
 use std::fmt;
 

@@ -187,6 +187,8 @@ fn a_placed_order_loads_back_and_is_in_its_indexes() {
             "customer/c-17",
             "day/2026-11-22",
             "status/payment-pending",
+            // Its exact total, for listings by total.
+            "total/11480",
             // A pix payment awaited until its deadline.
             "unpaid",
         ]
@@ -1247,3 +1249,5 @@ fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
     let report = s.check(false).unwrap();
     assert!(report.inconsistencies.is_empty(), "{report:?}");
 }
+
+mod sorted;

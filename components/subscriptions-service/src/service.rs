@@ -33,11 +33,13 @@ use orderflow_domain::values::{FieldError, PlanId, SubscriptionId, TestClockId, 
 
 use crate::doc::{CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode};
 use crate::keys::{self, Bucket, IndexName, Space};
-use crate::kv::{Kv, KvError, Swap};
+use crate::kv::write::{Attempt, Failed, Outcome};
+use crate::kv::{Kv, KvError};
 use crate::stats::contribution;
 
-/// How many times a write is tried against concurrent writers before [`Error::Contention`].
-pub const MAX_ATTEMPTS: usize = 32;
+/// How many times a write is tried against concurrent writers before [`Error::Contention`]: the
+/// policy of the shared write loop (`orderflow_kv::write`).
+pub const MAX_ATTEMPTS: usize = crate::kv::write::MAX_ATTEMPTS;
 
 /// The largest page a listing answers.
 pub const MAX_LIMIT: u32 = 200;
@@ -487,55 +489,66 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         touch: bool,
     ) -> Result<Written, Error> {
         let key = keys::subscription(id);
-        for _ in 0..MAX_ATTEMPTS {
-            let (cas, bytes) = self.kv.cas_current(&key)?;
-            let Some(bytes) = bytes else {
-                return Err(Error::NotFound);
-            };
-            let stored = self.decode_document(&key, bytes)?;
-            if Space::of(stored.test_clock.as_ref()) != self.space() {
-                // Its due entry lives in another space, which this call's clock does not run.
-                return Err(Error::Store(format!(
-                    "subscription {id} is written only under its own clock"
-                )));
+        let outcome = crate::kv::write::write(
+            self.kv,
+            &key,
+            |bytes| {
+                let Some(bytes) = bytes else {
+                    return Err(Error::NotFound);
+                };
+                let stored = self.decode_document(&key, bytes)?;
+                if Space::of(stored.test_clock.as_ref()) != self.space() {
+                    // Its due entry lives in another space, which this call's clock does not run.
+                    return Err(Error::Store(format!(
+                        "subscription {id} is written only under its own clock"
+                    )));
+                }
+                self.settle_stats(id, &stored)?;
+                self.settle_cycles(id, &stored)?;
+                let transition = decide(&stored.subscription)?;
+                if transition.events.is_empty() && !touch {
+                    return Ok(Attempt::Done(Written {
+                        subscription: stored.subscription,
+                        events: Vec::new(),
+                        test_clock: stored.test_clock,
+                    }));
+                }
+                let mut next = self.next_document(
+                    &stored,
+                    Some(&stored.subscription),
+                    transition.subscription.clone(),
+                    allocations,
+                )?;
+                next.cycles = self.cycle_records(&stored.subscription, &transition.events);
+                let bytes = encode(&next).map_err(Error::Store)?;
+                let write_id = next.write_id.clone();
+                Ok(Attempt::Write {
+                    bytes,
+                    write_id,
+                    value: (stored, next, transition),
+                })
+            },
+            |bytes, write_id| {
+                self.decode_document(&key, bytes.to_vec())
+                    .is_ok_and(|now| now.carries(write_id))
+            },
+        );
+        match outcome {
+            Ok(Outcome::Unchanged(written)) => Ok(written),
+            Ok(Outcome::Written((stored, next, transition), bytes)) => {
+                self.remember_document(&key, bytes, &next);
+                self.after_write(id, &stored, &next)?;
+                self.discard_unused(allocations, Some(&next))?;
+                Ok(Written {
+                    subscription: transition.subscription,
+                    events: transition.events,
+                    test_clock: next.test_clock,
+                })
             }
-            self.settle_stats(id, &stored)?;
-            self.settle_cycles(id, &stored)?;
-            let transition = decide(&stored.subscription)?;
-            if transition.events.is_empty() && !touch {
-                return Ok(Written {
-                    subscription: stored.subscription,
-                    events: Vec::new(),
-                    test_clock: stored.test_clock,
-                });
-            }
-            let mut next = self.next_document(
-                &stored,
-                Some(&stored.subscription),
-                transition.subscription.clone(),
-                allocations,
-            )?;
-            next.cycles = self.cycle_records(&stored.subscription, &transition.events);
-            let bytes = encode(&next).map_err(Error::Store)?;
-            let swapped = match self.kv.cas_swap(cas, &bytes)? {
-                Swap::Swapped => true,
-                Swap::Failed => self
-                    .read(id)?
-                    .is_some_and(|now| now.carries(&next.write_id)),
-            };
-            if !swapped {
-                continue;
-            }
-            self.remember_document(&key, bytes, &next);
-            self.after_write(id, &stored, &next)?;
-            self.discard_unused(allocations, Some(&next))?;
-            return Ok(Written {
-                subscription: transition.subscription,
-                events: transition.events,
-                test_clock: next.test_clock,
-            });
+            Err(Failed::Decided(e)) => Err(e),
+            Err(Failed::Store(e) | Failed::Uncertain(e)) => Err(e.into()),
+            Err(Failed::Contention) => Err(Error::Contention),
         }
-        Err(Error::Contention)
     }
 
     /// The document for `sub` succeeding `stored`: its index slots and due entry allocated and

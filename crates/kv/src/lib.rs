@@ -6,13 +6,15 @@
 //! `#[doc(hidden)]` `wasi:keyvalue@0.2.0-draft2` bindings (atomic increment and compare-and-swap),
 //! which is why spin-sdk is pinned exactly. [`claim`] takes exactly-once claims that a crash
 //! cannot leave taken (the orders service's external ids and Idempotency-Keys, the subscriptions
-//! API's Idempotency-Keys).
+//! API's Idempotency-Keys). [`write`] is the compare-and-swap write loop with write ids, with the
+//! one retry policy both services use.
 
 use std::fmt;
 
 pub mod claim;
 pub mod idempotency;
 pub mod memory;
+pub mod write;
 
 use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};

@@ -10,10 +10,8 @@ use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
 use crate::doc::{Effect, FeedEntry, Stored, decode, encode};
 use crate::keys::{self, IndexName};
-use crate::kv::{Kv, Swap};
-
-/// How many times a write is tried against concurrent writers before `contention`.
-pub(crate) const MAX_ATTEMPTS: usize = 64;
+use crate::kv::Kv;
+use crate::kv::write::{self, Attempt, Outcome};
 
 /// Pages of the `unpaid` index one `cancel_unpaid` call reads.
 const UNPAID_PAGES: usize = 5;
@@ -58,47 +56,53 @@ impl<K: Kv> Service<'_, K> {
     ) -> Result<Written, Failed> {
         let key = keys::order(id);
         let mut allocations = Allocations::default();
-        for _ in 0..MAX_ATTEMPTS {
-            let (cas, current) = self.kv.cas_current(&key)?;
-            let Some(bytes) = current else {
-                return Err(Failure::NotFound.into());
-            };
-            let stored: Stored = decode(&key, &bytes).map_err(Failure::Store)?;
-            // Whoever wrote them may have died before applying them; they are idempotent.
-            self.run_effects(&stored)?;
-            let applied = order::apply(&stored.order, command, ctx)?;
-            if !applied.changed {
-                if !stored.pending.is_empty() {
-                    self.clear(&key, &stored.write_id, None);
+        let outcome = write::write(
+            self.kv,
+            &key,
+            |current| -> Result<Attempt<Stored, Written>, Failed> {
+                let Some(bytes) = current else {
+                    return Err(Failure::NotFound.into());
+                };
+                let stored: Stored = decode(&key, &bytes).map_err(Failure::Store)?;
+                // Whoever wrote them may have died before applying them; they are idempotent.
+                self.run_effects(&stored)?;
+                let applied = order::apply(&stored.order, command, ctx)?;
+                if !applied.changed {
+                    if !stored.pending.is_empty() {
+                        self.clear(&key, &stored.write_id, None);
+                    }
+                    return Ok(Attempt::Done(self.unchanged(applied.order, claim)?));
                 }
-                return Ok(self.unchanged(applied.order, claim)?);
-            }
-            let next = self.next_document(&stored, applied, claim, &mut allocations)?;
-            let bytes = encode(&next).map_err(Failure::Store)?;
-            if let Some(claim) = claim
-                && let Taken::Replay(written) = self.take(claim)?
-            {
-                return Ok(same_order(*written, id)?);
-            }
-            let uncertain = |e: Failure| Failed::Uncertain(e);
-            let done = match self
-                .kv
-                .cas_swap(cas, &bytes)
-                .map_err(|e| uncertain(e.into()))?
-            {
-                Swap::Swapped => true,
-                Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
-            };
-            if done {
+                let next = self.next_document(&stored, applied, claim, &mut allocations)?;
+                let bytes = encode(&next).map_err(Failure::Store)?;
+                if let Some(claim) = claim
+                    && let Taken::Replay(written) = self.take(claim)?
+                {
+                    return Ok(Attempt::Done(same_order(*written, id)?));
+                }
+                Ok(Attempt::Write {
+                    bytes,
+                    write_id: next.write_id.clone(),
+                    value: next,
+                })
+            },
+            |bytes, write_id| carries(&key, bytes, write_id),
+        );
+        match outcome {
+            Ok(Outcome::Written(next, bytes)) => {
                 self.settle(&key, &next, Some(&bytes));
-                return Ok(Written {
+                Ok(Written {
                     order: next.order,
                     changed: true,
                     replayed: false,
-                });
+                })
             }
+            Ok(Outcome::Unchanged(written)) => Ok(written),
+            Err(write::Failed::Decided(failed)) => Err(failed),
+            Err(write::Failed::Store(e)) => Err(Failed::Cleanly(e.into())),
+            Err(write::Failed::Uncertain(e)) => Err(Failed::Uncertain(e.into())),
+            Err(write::Failed::Contention) => Err(Failure::Contention.into()),
         }
-        Err(Failure::Contention.into())
     }
 
     /// Cancels pix and boleto orders still unpaid at their deadline, at most `limit` of them;
@@ -164,6 +168,8 @@ impl<K: Kv> Service<'_, K> {
         let mut next = stored.succeeded_by(self.write_id());
         let order = applied.order;
         let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
+        let total = keys::total_key(order.totals().total);
+        let total_index = IndexName::total(total);
         let mut pending = Vec::new();
         let left: Vec<IndexName> = next
             .slots
@@ -185,6 +191,11 @@ impl<K: Kv> Service<'_, K> {
                 None => {
                     let slot = self.next_in(&keys::index_counter(&index))?;
                     allocations.slots.insert(index.clone(), slot);
+                    if slot == 1 && index == total_index {
+                        // A total no order had before: the directory must lead to it before
+                        // any listing can (marking it before the order exists is harmless).
+                        self.mark_total(total)?;
+                    }
                     slot
                 }
             };
@@ -225,6 +236,11 @@ impl<K: Kv> Service<'_, K> {
         let value = self.kv.increment(counter, 1)?;
         u64::try_from(value).map_err(|_| Failure::Store(format!("{counter} is negative")))
     }
+}
+
+/// Whether a stored order document carries the write id `write_id` (see `crate::kv::write`).
+pub(super) fn carries(key: &str, bytes: &[u8], write_id: &str) -> bool {
+    decode::<Stored>(key, bytes).is_ok_and(|stored| stored.carries(write_id))
 }
 
 /// A replay answers only for the order it was recorded for.

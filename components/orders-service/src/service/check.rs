@@ -1,11 +1,13 @@
-//! The consistency check: every order's pending effects, index entries and external-id
-//! pointer, and with `repair` the writes that restore them.
+//! The consistency check: every order's pending effects, index entries, external-id pointer and
+//! the directory's path to its total, and with `repair` the writes that restore them.
+
+use std::collections::HashSet;
 
 use orderflow_domain::values::OrderId;
 
 use super::{Failure, Service};
 use crate::doc::{Pointer, decode, encode};
-use crate::keys;
+use crate::keys::{self, IndexName};
 use crate::kv::Kv;
 
 /// What `check` found.
@@ -21,6 +23,7 @@ impl<K: Kv> Service<'_, K> {
     /// pointer; with `repair`, re-applies what is missing.
     pub(crate) fn check(&self, repair: bool) -> Result<Report, Failure> {
         let mut report = Report::default();
+        let mut reachable = HashSet::new();
         let last = self.counter(keys::ORDER_SEQ)?;
         for number in 1..=last {
             let Some(id) = keys::order_id(number) else {
@@ -68,6 +71,20 @@ impl<K: Kv> Service<'_, K> {
                         index.as_str()
                     ));
                 }
+            }
+            let total = keys::total_key(stored.order.totals().total);
+            if stored.slots.contains_key(&IndexName::total(total)) && !reachable.contains(&total) {
+                if !self.check_total(total, repair)? {
+                    report.inconsistencies.push(format!(
+                        "order {id}: total {total} cannot be reached in the directory of totals"
+                    ));
+                    if repair {
+                        report
+                            .repaired
+                            .push(format!("order {id}: led the directory to total {total}"));
+                    }
+                }
+                reachable.insert(total);
             }
             if let Some(external_id) = stored.order.external_id() {
                 let channel = stored.order.channel();

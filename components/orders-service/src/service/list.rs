@@ -1,8 +1,20 @@
-//! Listing orders: one page of an index walked by slot, filtered, with a cursor for the next.
+//! Listing orders: one page, filtered, with a cursor for the next, in an order that holds across
+//! pages.
+//!
+//! By creation (`createdAt`, `-createdAt`) the walk follows order numbers, which are handed out as
+//! orders are placed, or an index whose entries are all written at placement (a customer's, a
+//! channel's, a day's), so that its slots are in placement order too. A status filter walks the
+//! numbers and checks each order: the status index is in the order orders *entered* the status.
+//! By total the walk follows the `total/{minor}` indexes, totals in order through the directory
+//! (`totals`), and within a total its slots (the order orders got that total); the cursor is the
+//! total and the slot. Every other filter is checked on each order read, so a page costs about
+//! `limit` divided by the share of orders that match, bounded per call (a page may come back
+//! short with a cursor).
 
 use orderflow_domain::order::{Order, Status};
 use orderflow_domain::values::{Channel, FieldError, Money, Sku, TestClockId, Timestamp};
 
+use super::totals::Nodes;
 use super::{Failure, Service};
 use crate::doc::{Pointer, decode};
 use crate::keys::{self, Day, IndexName};
@@ -16,9 +28,9 @@ pub(crate) enum Sort {
     CreatedAtDesc,
     /// Oldest first.
     CreatedAtAsc,
-    /// Smallest total first (within a page).
+    /// Smallest total first; equal totals in the order they got that total.
     TotalAsc,
-    /// Largest total first (within a page).
+    /// Largest total first; the exact reverse of [`Sort::TotalAsc`].
     TotalDesc,
 }
 
@@ -68,17 +80,23 @@ impl<K: Kv> Service<'_, K> {
         };
         let limit = usize::try_from(limit).unwrap_or(50);
         let budget = limit * 3 + 20;
-        let descending = !matches!(query.sort, Sort::CreatedAtAsc);
+        match query.sort {
+            Sort::TotalAsc => self.list_by_total(query, limit, budget, true),
+            Sort::TotalDesc => self.list_by_total(query, limit, budget, false),
+            Sort::CreatedAtAsc | Sort::CreatedAtDesc => self.list_by_creation(query, limit, budget),
+        }
+    }
+
+    fn list_by_creation(
+        &self,
+        query: &Query,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Page, Failure> {
+        let descending = query.sort != Sort::CreatedAtAsc;
         let source = Source::for_query(query, self.now);
         let mut cursor = match &query.cursor {
-            Some(text) => Cursor::parse(text).ok_or_else(|| {
-                Failure::Invalid(vec![FieldError::new(
-                    "cursor",
-                    orderflow_domain::values::Invalid::BadFormat {
-                        expected: "a cursor from a previous page",
-                    },
-                )])
-            })?,
+            Some(text) => Cursor::parse(text).ok_or_else(bad_cursor)?,
             None => Cursor {
                 day: source.first_day(descending),
                 position: None,
@@ -139,14 +157,100 @@ impl<K: Kv> Service<'_, K> {
                 items.push(order);
             }
         };
-        match query.sort {
-            Sort::TotalAsc => items.sort_by_key(|o| o.totals().total),
-            Sort::TotalDesc => items.sort_by_key(|o| std::cmp::Reverse(o.totals().total)),
-            Sort::CreatedAtAsc | Sort::CreatedAtDesc => {}
-        }
         Ok(Page {
             items,
             next_cursor: next_cursor.map(|c| c.render()),
+        })
+    }
+
+    /// A page by total: the `total/{minor}` indexes in the direction asked, each by slot, from
+    /// `minTotal`/`maxTotal` when given.
+    fn list_by_total(
+        &self,
+        query: &Query,
+        limit: usize,
+        budget: usize,
+        ascending: bool,
+    ) -> Result<Page, Failure> {
+        let low = query.min_total.map_or(0, keys::total_key);
+        let high = query.max_total.map_or(u64::MAX, |max| {
+            if max.is_negative() {
+                0
+            } else {
+                keys::total_key(max)
+            }
+        });
+        let nodes = Nodes::default();
+        let inside = |total: u64| total >= low && total <= high;
+        let mut at = match &query.cursor {
+            Some(text) => Some(TotalCursor::parse(text, ascending).ok_or_else(bad_cursor)?),
+            None => self
+                .seek_total(&nodes, if ascending { low } else { high }, ascending)?
+                .map(|total| TotalCursor { total, slot: None }),
+        };
+        if query.max_total.is_some_and(|max| max.is_negative()) || low > high {
+            at = None;
+        }
+        let mut items = Vec::new();
+        let mut examined = 0usize;
+        let mut top: Option<(u64, u64)> = None;
+        let next_cursor = loop {
+            let Some(cursor) = at.take() else {
+                break None;
+            };
+            if !inside(cursor.total) {
+                break None;
+            }
+            if examined >= budget {
+                break Some(cursor);
+            }
+            let index = IndexName::total(cursor.total);
+            let last = match top {
+                Some((total, last)) if total == cursor.total => last,
+                Some(_) | None => {
+                    examined += 1;
+                    let last = self.counter(&keys::index_counter(&index))?;
+                    top = Some((cursor.total, last));
+                    last
+                }
+            };
+            let slot = cursor.slot.unwrap_or(if ascending { 1 } else { last });
+            if (ascending && slot > last) || slot == 0 {
+                let next = if ascending {
+                    cursor.total.checked_add(1)
+                } else {
+                    cursor.total.checked_sub(1)
+                };
+                at = match next {
+                    Some(from) => self
+                        .seek_total(&nodes, from, ascending)?
+                        .map(|total| TotalCursor { total, slot: None }),
+                    None => None,
+                };
+                continue;
+            }
+            // Checked once the cursor is on a slot to read: a full page that ends the listing
+            // says so rather than leaving an empty page to ask for.
+            if items.len() >= limit {
+                break Some(TotalCursor {
+                    total: cursor.total,
+                    slot: Some(slot),
+                });
+            }
+            examined += 1;
+            at = Some(TotalCursor {
+                total: cursor.total,
+                slot: Some(if ascending { slot + 1 } else { slot - 1 }),
+            });
+            if let Some(order) = self.entry(Some(&index), slot)?
+                && query.matches(&order)
+            {
+                items.push(order);
+            }
+        };
+        Ok(Page {
+            items,
+            next_cursor: next_cursor.map(|c| c.render(ascending)),
         })
     }
 
@@ -236,11 +340,11 @@ enum Source {
 }
 
 impl Source {
+    /// The narrowest source in creation order. Not the status index: its slots follow when
+    /// orders entered the status.
     fn for_query(query: &Query, now: Timestamp) -> Self {
         if query.unpaid {
             Source::Index(IndexName::unpaid(query.unpaid_clock.as_ref()))
-        } else if let Some(status) = query.status {
-            Source::Index(IndexName::status(status))
         } else if let Some(customer) = &query.customer {
             Source::Index(IndexName::customer(&keys::customer_value(customer)))
         } else if let Some(channel) = &query.channel {
@@ -316,5 +420,83 @@ impl Cursor {
             n => Some(n.parse().ok()?),
         };
         Some(Cursor { day, position })
+    }
+}
+
+/// Where a listing by total goes on: the total, and the next slot to read in it (`None`: its
+/// first in the listing's direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TotalCursor {
+    total: u64,
+    slot: Option<u64>,
+}
+
+impl TotalCursor {
+    /// `t1.{a|d}.{total}.{slot|-}`: the direction is in it, so that a cursor is never read by a
+    /// listing in the other direction.
+    fn render(&self, ascending: bool) -> String {
+        let direction = if ascending { 'a' } else { 'd' };
+        match self.slot {
+            Some(slot) => format!("t1.{direction}.{}.{slot}", self.total),
+            None => format!("t1.{direction}.{}.-", self.total),
+        }
+    }
+
+    fn parse(text: &str, ascending: bool) -> Option<TotalCursor> {
+        let mut parts = text.split('.');
+        let (Some("t1"), Some(direction), Some(total), Some(slot), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        if direction != if ascending { "a" } else { "d" } {
+            return None;
+        }
+        let slot = match slot {
+            "-" => None,
+            n => Some(n.parse().ok()?),
+        };
+        Some(TotalCursor {
+            total: total.parse().ok()?,
+            slot,
+        })
+    }
+}
+
+/// The refusal of a cursor this listing did not hand out.
+fn bad_cursor() -> Failure {
+    Failure::Invalid(vec![FieldError::new(
+        "cursor",
+        orderflow_domain::values::Invalid::BadFormat {
+            expected: "a cursor from a previous page of the same sort",
+        },
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TotalCursor;
+
+    #[test]
+    fn total_cursors_read_back_in_their_own_direction_only() {
+        for cursor in [
+            TotalCursor {
+                total: 0,
+                slot: None,
+            },
+            TotalCursor {
+                total: 12_990,
+                slot: Some(3),
+            },
+        ] {
+            assert_eq!(TotalCursor::parse(&cursor.render(true), true), Some(cursor));
+            assert_eq!(TotalCursor::parse(&cursor.render(false), true), None);
+        }
+        assert_eq!(TotalCursor::parse("v1.-.3", true), None);
+        assert_eq!(TotalCursor::parse("t1.a.x.1", true), None);
     }
 }

@@ -43,8 +43,4 @@ impl<K: Kv> Service<'_, K> {
             Some(bytes) => decode(key, &bytes).map(Some).map_err(Failure::Store),
         }
     }
-
-    pub(super) fn carries(&self, key: &str, write_id: &str) -> Result<bool, Failure> {
-        Ok(self.read(key)?.is_some_and(|s| s.carries(write_id)))
-    }
 }

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use orderflow_domain::order::{self, Actor, Context, Order, PlaceOrder};
 
-use super::apply::Allocations;
+use super::apply::{Allocations, carries};
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, Service, Written};
 use crate::doc::{Effect, Pointer, Stored, encode};
 use crate::keys;
 use crate::kv::claim;
-use crate::kv::{Kv, Swap};
+use crate::kv::{Kv, write};
 
 /// How long a placement that lost the claim on a channel + external id waits, in steps, for the
 /// winner's order to appear before answering `contention` (at most about 250 ms in all).
@@ -100,17 +100,12 @@ impl<K: Kv> Service<'_, K> {
             self.kv
                 .set(&keys::external(channel, external_id), &pointer)?;
         }
-        let uncertain = |e: Failure| Failed::Uncertain(e);
-        let swapped = match self
-            .kv
-            .cas_swap(cas, &bytes)
-            .map_err(|e| uncertain(e.into()))?
-        {
-            Swap::Swapped => true,
-            Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
-        };
+        let swapped = write::swap(self.kv, &key, cas, &bytes, &next.write_id, |b, id| {
+            carries(&key, b, id)
+        })
+        .map_err(|e| Failed::Uncertain(e.into()))?;
         if !swapped {
-            return Err(uncertain(Failure::Contention));
+            return Err(Failed::Uncertain(Failure::Contention));
         }
         self.settle(&key, &next, Some(&bytes));
         Ok(Written {
