@@ -128,7 +128,13 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         "POST" | "PATCH" => request::read_body(request).await?,
         _ => Vec::new(),
     };
-    let keyed = key.map(|key| replay::Keyed::new(&path, &key, &body));
+    // The query belongs to the request a key names: `check?repair=true` is not `check`.
+    let request = if query.is_empty() {
+        body.clone()
+    } else {
+        [query.as_bytes(), b"?", &body].concat()
+    };
+    let keyed = key.map(|key| replay::Keyed::new(&path, &key, &request));
     let Some(keyed) = keyed else {
         return answer(route, &method, &query, &body, expected_version, None).await;
     };
