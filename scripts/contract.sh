@@ -10,7 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-source scripts/tools.sh
 
 work=target/contract
 venv=$work/venv
@@ -34,9 +33,13 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q 'version 4\.'; the
 fi
 
 # The runner and the components (no-ops when scripts/test.sh built them).
-ensure_wasm_target
-ensure_wasm_opt
 cargo build --locked --quiet --bin orderflow
+for source in $(sed -n 's/^source = "\(.*\)"$/\1/p' spin.toml); do
+    if [ ! -f "$source" ]; then
+        ./scripts/build-components.sh
+        break
+    fi
+done
 
 # Fixed values for every variable of spin.toml, required or not, so the run never depends on
 # the environment; the defaults of the optional ones are kept.
@@ -65,8 +68,7 @@ rm -rf "$state"
 mkdir -p "$state"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$work/runner.log
-# Builds stale components first (nothing when the tests just built them).
-target/debug/orderflow up --manifest spin.toml --state-dir "$state" --listen "127.0.0.1:$port" \
+target/debug/orderflow up --manifest spin.toml --no-build --state-dir "$state" --listen "127.0.0.1:$port" \
     "${args[@]}" >"$log" 2>&1 &
 runner=$!
 trap 'kill "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true' EXIT
@@ -95,6 +97,7 @@ export CONTRACT_ERP_TOKEN=${tokens[erp_token]}
 export CONTRACT_WEBHOOK_SECRET=${tokens[payment_webhook_secret]}
 export SCHEMATHESIS_HOOKS=contract_hooks
 export PYTHONPATH=$root/tests/contract
+export PYTHONDONTWRITEBYTECODE=1
 
 "$venv/bin/schemathesis" --config-file tests/contract/schemathesis.toml run openapi.yaml \
     --url "http://127.0.0.1:$port" \

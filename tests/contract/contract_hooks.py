@@ -158,6 +158,8 @@ def before_call(context, case, kwargs):
 # `validation-failed` entries a well-formed request may still get: rules across fields or
 # against stored state, which no JSON Schema keyword states.
 SEMANTIC_FIELD_CODES = {
+    # CPF, CNPJ and NF-e key check digits
+    "bad-check-digit",
     # sums of amounts past the 64-bit range
     "overflow",
     # a planId that names no plan
