@@ -1,7 +1,9 @@
 #!/bin/sh
 # Benchmarks the runner with wrk: a hello-world component and a key-value component (one set and
 # three gets on the default SQLite store) at 1 and 64 keep-alive connections, with the runner's
-# resident memory. Reports, never gates. Usage: benches/runner.sh [seconds per run, default 10]
+# resident memory. Reports, never gates. Ends with the same figures as a markdown table between
+# marker lines, which benches/update-readme.sh puts into benches/README.md.
+# Usage: benches/runner.sh [seconds per run, default 10]
 # (BIN=path/to/orderflow skips the release build and benchmarks that binary instead.)
 set -eu
 cd "$(dirname "$0")/.."
@@ -55,7 +57,10 @@ run() { # name path connections
     cpu_us="$(awk -v t="$ticks" -v hz="$hz" -v n="$total" 'BEGIN {printf "%.0f", t * 1e6 / hz / n}')"
     printf '%-6s c=%-3s %10s req/s  p50 %-8s p99 %-8s runner CPU %5s us/req  RSS %s %s\n' \
         "$1" "$3" "$rps" "$p50" "$p99" "$cpu_us" "$(rss)" "$errors"
+    md_rows="$md_rows| $1${errors:+ ($errors)} | $3 | $rps | $p50 | $p99 | $cpu_us µs | $(rss) |
+"
 }
+md_rows=""
 echo "runner idle RSS: $(rss)"
 run hello /hello 1
 run hello /hello 16
@@ -70,3 +75,17 @@ n="$(wc -l < "$work/inst")"
 printf 'instantiation: p50 %s us, p99 %s us over %s instances\n' \
     "$(sed -n "$((n / 2 + 1))p" "$work/inst")" "$(sed -n "$((n * 99 / 100 + 1))p" "$work/inst")" "$n"
 echo "machine load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (wrk runs on the same cores)"
+
+echo
+echo "<!-- benches/runner.sh: begin -->"
+echo "\`benches/runner.sh $secs\` on $(date -u +%Y-%m-%d), wrk on the same $(nproc) cores as the runner, load"
+echo "average $(cut -d' ' -f1-3 /proc/loadavg) at the end (hello: the hello-world fixture; kv: one set and three"
+echo "gets on the default SQLite store):"
+echo
+echo "| component | connections | req/s | p50 | p99 | runner CPU per request | runner RSS after |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s' "$md_rows"
+echo
+printf 'Instantiation: p50 %s µs, p99 %s µs over %s instances.\n' \
+    "$(sed -n "$((n / 2 + 1))p" "$work/inst")" "$(sed -n "$((n * 99 / 100 + 1))p" "$work/inst")" "$n"
+echo "<!-- benches/runner.sh: end -->"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks one subscription runner pass at different store sizes (issue 5): for each size N, a
+# Benchmarks one subscription runner pass at different store sizes: for each size N, a
 # fresh runner store is seeded with N subscriptions, 1,000 of them due in the minute T and the rest
 # from T + 1 h over the following 30 days; then the real runner serves the real spin.toml on that
 # store and ONE `POST /subscriptions/run {"now": T + 1 min}` is timed: the pass that creates the
 # 1,000 orders. Reports the pass's wall time, orders created per second and the runner's CPU for
-# it, then the ratio of the last size's pass time to the first's. Goals (issue 5): pass times
+# it, then the ratio of the last size's pass time to the first's. Goals: pass times
 # within 1.5x of each other at 100k and 1M, and at least 2,000 orders per second. Reports, never
-# gates.
+# gates. Ends with the summary as a markdown table between marker lines, which
+# benches/update-readme.sh puts into benches/README.md.
 #
 # Seeding (set-up, timed but not the measured figure) runs natively: benches/seed-subscriptions
 # creates every subscription through the subscriptions service's own `Subscriptions::create`
@@ -24,8 +25,8 @@
 # Usage: benches/subscriptions.sh [size...]   (default: 100000 1000000; e.g. `... 10000`)
 # BIN=path/to/orderflow skips the release build of the runner and uses that binary. The seeding
 # tool is built in $CARGO_TARGET_DIR (default target/). WORK=dir puts the state directories there
-# (default: a fresh mktemp directory; 1M subscriptions take 2.5 GB, twice while a run works on its
-# copy); they are deleted at the end. RUNS=n passes per size (default 3), each on a fresh copy of
+# (default: a fresh mktemp directory; a 1M store takes gigabytes, twice while a run works on its
+# copy: benches/README.md); they are deleted at the end. RUNS=n passes per size (default 3), each on a fresh copy of
 # the seeded store with a fresh runner; the summary uses their median. PERF=dir records `perf
 # record -g` of the runner during each timed pass into dir/perf-<size>-<run>.data (the runner
 # writes /tmp/perf-<pid>.map of guest functions). KV_CALLS=1 adds an untimed pass per size that
@@ -175,12 +176,15 @@ timed_pass() { # size run seeded-dir
         echo "  (longer than the runner's default 30 s request time limit)"
     grep -v '^\s*$' "$work/log-$n-$r" | tail -5 | sed 's/^/  runner log: /' || true
     times+=("$secs")
+    rates+=("$rate")
+    cpus+=("$cpu")
     rm -rf "$state"
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 results=()
+md_rows=()
 for n in "${sizes[@]}"; do
     seeded="$work/seeded-$n"
     echo "== $n subscriptions"
@@ -189,9 +193,12 @@ for n in "${sizes[@]}"; do
     "$seed" count-pass --state-dir "$seeded" --now "$pass_now" | sed 's/^/  /'
     echo "  each run: a copy of this store, a fresh runner, ONE timed pass; then the same pass again"
     times=()
+    rates=()
+    cpus=()
     for r in $(seq "$runs"); do timed_pass "$n" "$r" "$seeded"; done
     [ -n "${KV_CALLS:-}" ] && kv_calls "$n" "$seeded"
     results+=("$n $(median "${times[@]}")")
+    md_rows+=("$n|${#times[@]}|$(printf '%s\n' "${rates[@]}" | sort -n | paste -sd, | sed 's/,/, /g')|$(median "${times[@]}")|$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n '1p;$p' | paste -sd- )")
     rm -rf "$seeded"
 done
 
@@ -204,3 +211,18 @@ for r in "${results[@]}"; do
         "$(awk -v a="$2" -v b="${first#* }" 'BEGIN {print a / b}')"
 done
 echo "goals: pass times within 1.5x of each other; at least 2000 orders/s"
+
+echo
+echo "<!-- benches/subscriptions.sh: begin -->"
+echo "\`RUNS=$runs benches/subscriptions.sh ${sizes[*]}\` on $(date -u +%Y-%m-%d): one pass creating $due orders, $(nproc) cores,"
+echo "load average $(load) at the end:"
+echo
+echo "| subscriptions | passes | orders per second, each pass | median | median pass time vs the first size | runner CPU per pass |"
+echo "|---|---|---|---|---|---|"
+for row in "${md_rows[@]}"; do
+    IFS='|' read -r n passes rates secs cpu <<<"$row"
+    printf '| %s | %s | %s | %.0f | %.2fx | %s s |\n' "$n" "$passes" "$rates" \
+        "$(awk -v s="$secs" -v n="$due" 'BEGIN {print n / s}')" \
+        "$(awk -v a="$secs" -v b="${first#* }" 'BEGIN {print a / b}')" "$cpu"
+done
+echo "<!-- benches/subscriptions.sh: end -->"

@@ -9,13 +9,14 @@ source scripts/tools.sh
 ensure_wasm_opt
 
 args=()
-# The names in spin.toml's [variables] table, one per line.
+# The required variables of spin.toml's [variables] table (`required = true`: no default), one
+# name per line. Variables with a default keep it.
 while read -r name; do
     env_name="SPIN_VARIABLE_$(echo "$name" | tr '[:lower:]' '[:upper:]')"
     if [ -z "${!env_name:-}" ] && [[ " $* " != *" --variable $name="* ]]; then
         echo "run: $name = dev-$name (set $env_name to choose another)" >&2
         args+=(--variable "$name=dev-$name")
     fi
-done < <(sed -n '/^\[variables\]/,/^\[/{s/^\([a-z_][a-z0-9_]*\) *=.*/\1/p}' spin.toml)
+done < <(sed -n '/^\[variables\]/,/^\[/{s/^\([a-z_][a-z0-9_]*\) *= *{.*required *= *true.*/\1/p}' spin.toml)
 
 exec cargo run --release -- up "${args[@]}" "$@"

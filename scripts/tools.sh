@@ -7,8 +7,8 @@ ensure_wasm_target() {
     fi
 }
 
-# binaryen's wasm-opt shrinks each composed component by about a sixth (crates/compose runs it
-# when present). Installed from Debian when possible; without it the components work, larger.
+# binaryen's wasm-opt shrinks each composed component (crates/compose runs it when present).
+# Installed from Debian when possible; without it the components work, larger.
 ensure_wasm_opt() {
     command -v wasm-opt >/dev/null && return 0
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then

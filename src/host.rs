@@ -85,7 +85,7 @@ pub struct KeyValueGrants {
     /// The labels from the component's `key_value_stores`.
     pub allowed: Arc<BTreeSet<String>>,
     /// Test-only: a swap that succeeds still reports `cas-failed`, as Spin 3.6.3 and 4.0.1 do
-    /// with a Redis store (DESIGN.md, "The key-value store").
+    /// with a Redis store (docs/architecture.md, "Writes").
     pub cas_reports_failure: bool,
 }
 

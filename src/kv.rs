@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use orderflow_kv_sqlite::{DELETE, FILE_NAME, JOURNAL_MODE, KEYS, SCHEMA, SELECT, SWAP, UPSERT};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A backend failure; guests see it as the `other(string)` error variant.
@@ -105,21 +106,6 @@ fn add(key: &str, old: Option<Vec<u8>>, delta: i64) -> Result<i64, KvError> {
     };
     Ok(old.wrapping_add(delta))
 }
-
-/// The table Spin creates, character for character (SQLite keeps this text in
-/// `sqlite_master`, so a file from either host has the same schema).
-pub const SPIN_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
-                           store TEXT NOT NULL,
-                           key   TEXT NOT NULL,
-                           value BLOB NOT NULL,
-
-                           PRIMARY KEY (store, key)
-                        )";
-
-const SELECT: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2";
-const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT(store, key) DO UPDATE SET value=$3";
-const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
 
 /// Spin's SQLite store in `<state dir>/sqlite_key_value.db`, with group commit.
 ///
@@ -232,7 +218,7 @@ impl Sqlite {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, KvError> {
         let conn = Self::connect(path)?;
-        conn.execute(SPIN_SCHEMA, [])?;
+        conn.execute(SCHEMA, [])?;
         // Checkpoints run on the background thread's connection instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpointer = Self::connect(path)?;
@@ -254,7 +240,7 @@ impl Sqlite {
     fn connect(path: &Path) -> Result<Connection, KvError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", JOURNAL_MODE)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(conn)
     }
@@ -370,7 +356,7 @@ impl Backend for Sqlite {
 
     fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT key FROM spin_key_value WHERE store=$1")?;
+            let mut stmt = c.prepare_cached(KEYS)?;
             let keys = stmt
                 .query_map([store], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
@@ -427,9 +413,7 @@ impl Backend for Sqlite {
         self.write(|c| {
             let rows = match seen {
                 Some(old) => c
-                    .prepare_cached(
-                        "UPDATE spin_key_value SET value=$1 WHERE store=$2 AND key=$3 AND value=$4",
-                    )?
+                    .prepare_cached(SWAP)?
                     .execute(params![value, store, key, old])?,
                 None => c
                     .prepare_cached(UPSERT)?
@@ -549,9 +533,7 @@ pub fn open(kind: BackendKind, state_dir: &Path) -> Result<Arc<dyn Backend>, KvE
             std::fs::create_dir_all(state_dir).map_err(|e| {
                 KvError::Sqlite(format!("cannot create {}: {e}", state_dir.display()))
             })?;
-            Ok(Arc::new(Sqlite::open(
-                &state_dir.join("sqlite_key_value.db"),
-            )?))
+            Ok(Arc::new(Sqlite::open(&state_dir.join(FILE_NAME))?))
         }
     }
 }
@@ -723,6 +705,6 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(sql, SPIN_SCHEMA.replace("IF NOT EXISTS ", ""));
+        assert_eq!(sql, SCHEMA.replace("IF NOT EXISTS ", ""));
     }
 }

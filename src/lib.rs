@@ -1,6 +1,6 @@
 //! orderflow's local runner: a small Spin-compatible host on wasmtime that runs this project's
 //! `spin.toml` the way `spin up` (Spin 3.6) does, so the same `.wasm` files run under both
-//! (DESIGN.md, "The local runner").
+//! (docs/architecture.md, "The local runner").
 //!
 //! The pieces, in the order a request meets them: [`manifest`] reads `spin.toml`; [`builder`]
 //! rebuilds stale components; [`variables`] resolves application variables; [`runtime`] compiles

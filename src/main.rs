@@ -1,5 +1,5 @@
 //! `orderflow`: runs this project's `spin.toml` locally, the way `spin up` (Spin 3.6) does, on
-//! wasmtime. See DESIGN.md, "The local runner".
+//! wasmtime. See docs/architecture.md, "The local runner".
 //!
 //! `orderflow up` builds stale components, loads and pre-instantiates every triggered component,
 //! serves HTTP and fires cron schedules until Ctrl-C (or SIGTERM), then stops accepting, lets

@@ -1,7 +1,7 @@
 //! Reads a Spin manifest (`spin.toml`, `spin_manifest_version = 2`) into an [`App`].
 //!
-//! Only the keys this project uses are accepted (see DESIGN.md, "The local runner"); any other
-//! key is an error naming the key and its line, so nothing in a manifest is silently ignored.
+//! Only the keys this project uses are accepted (docs/architecture.md, "The local runner"); any
+//! other key is an error naming the key and its line, so nothing in a manifest is silently ignored.
 //! The schema follows spinframework/spin `crates/manifest/src/schema/v2.rs` (v3.6.3).
 
 use std::collections::BTreeMap;
@@ -259,7 +259,10 @@ pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<App, ManifestError> 
     let raw: RawManifest = toml::from_str(text).map_err(|e| {
         let mut message = e.to_string();
         if message.contains("unknown field") {
-            message.push_str("(orderflow's runner does not support this key: see DESIGN.md)");
+            message.push_str(
+                "(orderflow's runner accepts only the manifest keys this project uses: \
+                 see docs/architecture.md, \"The local runner\")",
+            );
         }
         ManifestError::Syntax {
             path: path.to_owned(),
@@ -497,6 +500,7 @@ source = "ticker.wasm"
         let err = parse_str(&text).unwrap_err().to_string();
         assert!(err.contains("sqlite_databases"), "{err}");
         assert!(err.contains("line 25"), "{err}");
+        assert!(err.contains("docs/architecture.md"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,13 @@
     reason = "test harness: any failure should fail the test loudly"
 )]
 
+// One module tree, mounted by each suite with `#[path = "../helpers/mod.rs"] mod helpers;`: Cargo's
+// usual `tests/common/mod.rs` for suites that live in directories. Not a library crate, because
+// only the root package's own integration tests see `env!("CARGO_BIN_EXE_orderflow")`, the
+// runner binary they start.
+pub(crate) mod app;
+pub(crate) mod webhook;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -336,4 +343,24 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(data.get(..size)?);
         data = data.get(size + 2..)?;
     }
+}
+
+/// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
+pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (f, barrier) = (&f, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a worker thread panicked"))
+            .collect()
+    })
 }

@@ -1,6 +1,6 @@
 //! The order components end to end: the real `spin.toml`, its components built by its own build
 //! commands, served by the real `orderflow` binary on a fresh SQLite store, driven over HTTP the
-//! way a store's checkout, payment provider, ERP, carriers and back office drive it (API.md).
+//! way a store's checkout, payment provider, ERP, carriers and back office drive it (openapi.yaml).
 //!
 //! The concurrency tests run twice: on an honest store and with the runner's fault mode in which
 //! a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store.
@@ -13,7 +13,8 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
-mod app;
+use helpers::{app, parallel, webhook};
+
 mod commands;
 mod concurrency;
 mod crash;
@@ -21,24 +22,3 @@ mod listing;
 mod placement;
 mod refusals;
 mod sample;
-mod webhook;
-
-/// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
-pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (f, barrier) = (&f, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker thread panicked"))
-            .collect()
-    })
-}

@@ -1,4 +1,4 @@
-//! What a client gets wrong: credentials, bodies, query strings, paths. Refused with API.md's
+//! What a client gets wrong: credentials, bodies, query strings, paths. Refused with openapi.yaml's
 //! error shape and a 4xx, never a 5xx, and nothing is written.
 
 use serde_json::{Value, json};
@@ -235,8 +235,8 @@ fn at<'v>(value: &'v mut Value, path: &[PathStep]) -> &'v mut Value {
     })
 }
 
-/// Posts `body` to the checkout and checks the answer is a 4xx of API.md's shape, or a
-/// placement; returns the status.
+/// Posts `body` to the checkout and checks the answer is a 4xx of openapi.yaml's `Error` shape, or
+/// a placement; returns the status.
 fn refused_or_placed(app: &App, body: &[u8], what: &str) -> u16 {
     let reply = app.checkout().send("POST", "/checkout/orders", &[], body);
     assert!(

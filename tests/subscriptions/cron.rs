@@ -43,7 +43,12 @@ fn the_cron_trigger_creates_the_order_of_a_due_cycle_without_any_run_call() {
     let admin = app.admin();
 
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    create(&admin, &sample::monthly("s-cron", &now));
+    let mut live = sample::monthly("s-cron", &now);
+    live["testClock"] = serde_json::Value::Null;
+    create(&admin, &live);
+    // The same subscription on a test clock: due just as much by the host's time, but it runs
+    // only when its clock is advanced, never with the cron's live passes.
+    create(&admin, &sample::monthly("s-cron-clock", &now));
     let deadline = Instant::now() + Duration::from_secs(70);
     while get(&admin, "s-cron")["cycleCount"] != 1 {
         assert!(
@@ -57,6 +62,9 @@ fn the_cron_trigger_creates_the_order_of_a_due_cycle_without_any_run_call() {
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["scheduledFor"], now.as_str());
     order_of(&admin, "s-cron", &records[0]);
+    let on_clock = get(&admin, "s-cron-clock");
+    assert_eq!(on_clock["cycleCount"], 0, "{on_clock}");
+    assert!(cycles(&admin, "s-cron-clock").is_empty());
     assert!(
         app.log().contains("subscription-runner: tick"),
         "the runner logs each pass:\n{}",

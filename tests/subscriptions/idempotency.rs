@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on the subscription POSTs (API.md, "Idempotency"): a retried creation
+//! `Idempotency-Key` on the subscription POSTs (openapi.yaml): a retried creation
 //! without an id creates one subscription and replays the first answer; another body under the
 //! same key is 422; concurrent retries of one key create one subscription.
 

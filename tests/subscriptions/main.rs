@@ -1,14 +1,14 @@
 //! The subscription components end to end: the real `spin.toml`, its components built by its own
 //! build commands (subscriptions-api and subscription-runner composed twice: orders service into
 //! subscriptions service into each), served by the real `orderflow` binary on a fresh SQLite
-//! store, driven over HTTP the way a back office and a checkout drive them (API.md, "A
-//! subscription").
+//! store, driven over HTTP the way a back office and a checkout drive them (openapi.yaml,
+//! tag `subscriptions`).
 //!
-//! Passes run with test clocks (`POST /subscriptions/run` with `{"now": ...}`) set in 2028 and
-//! later, after the real clock: a subscription created now registers its due entry no earlier
-//! than the creation minute, and the cron trigger's own passes (every minute, at the real time)
-//! then never meet the test clock's. The cron test serves a copy of spin.toml whose runner fires
-//! every second, and makes no HTTP `run` call at all.
+//! The tests' subscriptions live on a test clock (`sample::CLOCK`, created at the host's time),
+//! and their passes run by advancing it to instants in 2028 and later (`sample::run`): the cron
+//! trigger's own passes (every minute, at the real time) are live and never touch them. The
+//! cron test serves a copy of spin.toml whose runner fires every second, with live
+//! subscriptions and no advance at all.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -18,20 +18,9 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
-#[path = "../orders/app.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with tests/orders; this suite uses a subset of it"
-)]
-mod app;
+use helpers::{app, parallel, webhook};
 
-#[path = "../orders/webhook.rs"]
-#[allow(
-    dead_code,
-    reason = "shared with tests/orders; this suite signs card notifications only"
-)]
-mod webhook;
-
+mod clocks;
 mod concurrency;
 mod crash;
 mod cron;
@@ -43,23 +32,3 @@ mod retries;
 mod sample;
 mod schedules;
 mod unpaid;
-
-/// Runs `f(0..n)` on `n` threads at once and returns the results in index order.
-pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (f, barrier) = (&f, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker thread panicked"))
-            .collect()
-    })
-}

@@ -25,6 +25,11 @@ fn routes() -> Vec<(&'static str, &'static str)> {
         ("POST", "/subscriptions/s-1/cancel"),
         ("POST", "/subscriptions/s-1/skip"),
         ("GET", "/subscriptions/s-1/cycles"),
+        ("GET", "/test-clocks"),
+        ("POST", "/test-clocks"),
+        ("GET", "/test-clocks/tc-1"),
+        ("DELETE", "/test-clocks/tc-1"),
+        ("POST", "/test-clocks/tc-1/advance"),
     ]
 }
 
@@ -126,8 +131,8 @@ fn bad_bodies_and_queries_are_4xx_with_a_code_never_5xx() {
     );
     check(
         admin.post("/subscriptions/run", &json!({"now": 5})),
-        400,
-        "wrong-type",
+        422,
+        "test-clock-required",
         "now as a number",
     );
     check(
@@ -212,15 +217,23 @@ fn bad_bodies_and_queries_are_4xx_with_a_code_never_5xx() {
         "validation-failed",
         "an empty plan",
     );
+    // A live pass never runs at another instant: test clocks do that.
     check(
-        admin.post("/subscriptions/run", &json!({"now": "yesterday"})),
+        admin.post(
+            "/subscriptions/run",
+            &json!({"now": "2099-01-01T00:00:00Z"}),
+        ),
         422,
-        "validation-failed",
-        "a test clock that is not a time",
+        "test-clock-required",
+        "a live pass in the future",
     );
     let shard = |body: Value| admin.post("/subscriptions/run/shard", &body);
-    let now = "2028-07-03T15:01:00Z";
+    let now = "2026-01-01T00:00:00Z";
     for (body, what) in [
+        (
+            json!({"now": "2099-01-01T00:00:00Z", "index": 0, "count": 2}),
+            "a live shard in the future",
+        ),
         (json!({"now": now, "index": 2, "count": 2}), "shard 2 of 2"),
         (json!({"now": now, "index": 0, "count": 0}), "shard 0 of 0"),
         (json!({"now": now, "index": 0}), "a shard without its count"),
@@ -457,8 +470,15 @@ fn plans_edits_listings_and_stats() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(json(&reply)["shippingAddress"]["city"], "Campinas");
 
-    // Listings and stats.
-    create(&admin, &sample::monthly("s-other", "2028-08-01T15:00:00Z"));
+    // Listings and stats: s-pet lives on the test clock, the other two are live. Listings show
+    // every subscription; the due listing and the dashboard are the live ones'.
+    let live = |id: &str, start: &str| {
+        let mut body = sample::monthly(id, start);
+        body["testClock"] = Value::Null;
+        create(&admin, &body)
+    };
+    live("s-other", "2028-08-01T15:00:00Z");
+    live("s-due", "2028-07-10T15:00:00Z");
     let pause = admin.post("/subscriptions/s-other/pause", &json!({}));
     assert_eq!(pause.status, 200, "{}", pause.text());
     let ids = |query: &str| -> Vec<String> {
@@ -473,13 +493,15 @@ fn plans_edits_listings_and_stats() {
     };
     let mut all = ids("");
     all.sort();
-    assert_eq!(all, ["s-other", "s-pet"]);
+    assert_eq!(all, ["s-due", "s-other", "s-pet"]);
     assert_eq!(ids("?status=paused"), ["s-other"]);
-    assert_eq!(ids("?status=active"), ["s-pet"]);
+    let mut active = ids("?status=active");
+    active.sort();
+    assert_eq!(active, ["s-due", "s-pet"]);
     let mut by_customer = ids("?customer=c-17");
     by_customer.sort();
-    assert_eq!(by_customer, ["s-other", "s-pet"]);
-    assert_eq!(ids("?dueBefore=2028-07-18T00:00:00Z"), ["s-pet"]);
+    assert_eq!(by_customer, ["s-due", "s-other", "s-pet"]);
+    assert_eq!(ids("?dueBefore=2028-07-18T00:00:00Z"), ["s-due"]);
     assert!(ids("?dueBefore=2028-07-01T00:00:00Z").is_empty());
     let stats = json(&admin.get("/subscriptions/stats"));
     assert_eq!(

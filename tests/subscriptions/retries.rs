@@ -29,7 +29,7 @@ fn a_refused_cycle_is_failed_with_its_reason_then_created_once_after_the_fix() {
     );
     assert_eq!(edited["items"][0]["unitPrice"], i64::MAX, "{edited}");
 
-    for (now, attempts) in [("2028-02-01T15:01:00Z", 1), ("2028-02-01T15:06:00Z", 2)] {
+    for (now, attempts) in [("2028-02-01T15:00:00Z", 1), ("2028-02-01T15:06:00Z", 2)] {
         let report = run(&admin, now);
         assert_eq!(report["due"], 1, "at {now}: {report}");
         assert_eq!(report["created"], 0, "at {now}: {report}");

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::app::{Client, json, text};
 
 /// A monthly card subscription of two units (2 × 49.90 + 15.00 shipping = 114.80) starting at
-/// `start_at`, in São Paulo's time zone. Cards have no payment deadline, so passes with a test
-/// clock months ahead cancel none of its orders as unpaid.
+/// `start_at`, in São Paulo's time zone. Cards have no payment deadline, so advancing the test
+/// clock months ahead cancels none of its orders as unpaid.
 pub(crate) fn monthly(id: &str, start_at: &str) -> Value {
     json!({
         "id": id,
@@ -35,9 +35,36 @@ pub(crate) fn monthly(id: &str, start_at: &str) -> Value {
 /// The total of each order of [`monthly`].
 pub(crate) const TOTAL: i64 = 11480;
 
-/// POST /subscriptions, expecting 201; returns the subscription.
+/// The test clock of every test's subscriptions (see [`create`] and [`run`]).
+pub(crate) const CLOCK: &str = "tc-suite";
+
+/// Creates [`CLOCK`] at the host's time unless it exists, as a subscription created live would
+/// be created now.
+pub(crate) fn ensure_clock(client: &Client) -> Value {
+    let path = format!("/test-clocks/{CLOCK}");
+    let reply = client.get(&path);
+    if reply.status == 200 {
+        return json(&reply);
+    }
+    assert_eq!(reply.status, 404, "GET {path}: {}", reply.text());
+    let now = rfc3339(Utc::now());
+    let reply = client.post("/test-clocks", &json!({"id": CLOCK, "frozenTime": now}));
+    assert_eq!(reply.status, 201, "creating {CLOCK}: {}", reply.text());
+    json(&reply)
+}
+
+/// POST /subscriptions on the suite's test clock ([`CLOCK`], unless the body names a clock or
+/// `"testClock": null` for a live one), expecting 201; returns the subscription.
 pub(crate) fn create(client: &Client, body: &Value) -> Value {
-    let reply = client.post("/subscriptions", body);
+    let mut body = body.clone();
+    if body.get("testClock").is_none() {
+        ensure_clock(client);
+        body["testClock"] = json!(CLOCK);
+    }
+    if body["testClock"].is_null() {
+        body.as_object_mut().expect("an object").remove("testClock");
+    }
+    let reply = client.post("/subscriptions", &body);
     assert_eq!(
         reply.status,
         201,
@@ -47,11 +74,23 @@ pub(crate) fn create(client: &Client, body: &Value) -> Value {
     json(&reply)
 }
 
-/// One pass as of `now`, expecting 200; returns the report.
+/// Advances the suite's test clock to `now` (one second past where it stands when `now` is not
+/// later: a second look at the same instant), running its passes on the way, expecting 200;
+/// returns what the passes did.
 pub(crate) fn run(client: &Client, now: &str) -> Value {
-    let reply = client.post("/subscriptions/run", &json!({ "now": now }));
-    assert_eq!(reply.status, 200, "run at {now}: {}", reply.text());
+    let frozen = instant(&text(&ensure_clock(client), "frozenTime"));
+    let to = instant(now).max(frozen + chrono::TimeDelta::seconds(1));
+    let reply = advance(client, CLOCK, &rfc3339(to));
+    assert_eq!(reply.status, 200, "advance to {now}: {}", reply.text());
     json(&reply)
+}
+
+/// POST /test-clocks/{clock}/advance to `to`.
+pub(crate) fn advance(client: &Client, clock: &str, to: &str) -> crate::helpers::Reply {
+    client.post(
+        &format!("/test-clocks/{clock}/advance"),
+        &json!({ "frozenTime": to }),
+    )
 }
 
 /// GET /subscriptions/{id}, expecting 200.

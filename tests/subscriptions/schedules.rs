@@ -115,46 +115,71 @@ fn a_skipped_cycle_is_not_charged_and_the_next_one_is() {
     create(&admin, &sample::monthly("s-skip", "2028-03-01T15:00:00Z"));
     let reply = admin.post("/subscriptions/s-skip/skip", &json!({}));
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(json(&reply)["skippedCycles"], json!([1]));
+    let skipped = json(&reply);
+    assert_eq!(skipped["skippedCycles"], json!([1]));
+    // The subscription shows the next cycle that will really run: April's, not March's.
+    assert_eq!(skipped["nextRunAt"], "2028-04-01T15:00:00Z", "{skipped}");
+    assert_eq!(skipped["nextCycle"], 1, "{skipped}");
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-04-01T15:00:00Z");
+    // Skipping again moves it once more; both marks are listed.
+    let twice = json(&admin.post("/subscriptions/s-skip/skip", &json!({})));
+    assert_eq!(twice["skippedCycles"], json!([1, 2]));
+    assert_eq!(twice["nextRunAt"], "2028-05-01T15:00:00Z", "{twice}");
+    // A listing of what is due before mid-April leaves it out: nothing runs before May.
+    let due = admin.get("/subscriptions?dueBefore=2028-04-15T00:00:00Z");
+    assert_eq!(due.status, 200, "{}", due.text());
+    assert_eq!(json(&due)["items"], json!([]), "{}", due.text());
 
+    // The passes record the marked cycles as skipped when they fall, and charge May's.
     let report = run(&admin, "2028-03-01T15:01:00Z");
     assert_eq!(
         (report["created"].as_u64(), report["skipped"].as_u64()),
         (Some(0), Some(1)),
         "{report}"
     );
-    assert_eq!(run(&admin, "2028-04-01T15:01:00Z")["created"], 1);
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-05-01T15:00:00Z");
+    let report = run(&admin, "2028-04-01T15:01:00Z");
+    assert_eq!(
+        (report["created"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    assert_eq!(run(&admin, "2028-05-01T15:01:00Z")["created"], 1);
     let records = cycles(&admin, "s-skip");
-    assert_eq!(records[0]["status"], "skipped");
-    order_of(&admin, "s-skip", &records[1]);
+    let statuses: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["skipped", "skipped", "created"], "{records:?}");
+    assert_eq!(records[2]["scheduledFor"], "2028-05-01T15:00:00Z");
+    order_of(&admin, "s-skip", &records[2]);
+    assert_eq!(get(&admin, "s-skip")["nextRunAt"], "2028-06-01T15:00:00Z");
 }
 
+/// A clock moved a year at once charges every cycle on the way, as the cron would have, rather
+/// than recording them missed (the catch-up after a live runner's downtime is the service's unit
+/// tests' to show: a test clock has no downtime).
 #[test]
-fn a_year_of_downtime_then_one_pass_orders_the_due_cycle_and_reports_the_missed_ones() {
-    let app = App::start("downtime");
+fn a_test_clock_advanced_a_year_charges_every_monthly_cycle_on_the_way() {
+    let app = App::start("year-ahead");
     let admin = app.admin();
-    create(&admin, &sample::monthly("s-down", "2028-01-01T15:00:00Z"));
+    create(&admin, &sample::monthly("s-year", "2028-01-01T15:00:00Z"));
     let report = run(&admin, "2029-01-01T15:30:00Z");
-    assert_eq!(report["due"], 1, "{report}");
-    assert_eq!(report["created"], 1, "{report}");
-    assert_eq!(report["missed"], 12, "{report}");
-    let records = cycles(&admin, "s-down");
-    assert_eq!(records.len(), 2, "{records:?}");
-    assert_eq!(
-        (
-            &records[0]["number"],
-            &records[0]["through"],
-            &records[0]["status"]
-        ),
-        (&json!(1), &json!(12), &json!("missed"))
-    );
-    assert_eq!(records[1]["number"], 13);
-    assert_eq!(records[1]["scheduledFor"], "2029-01-01T15:00:00Z");
-    order_of(&admin, "s-down", &records[1]);
+    assert_eq!(report["created"], 13, "{report}");
+    assert_eq!(report["missed"], 0, "{report}");
+    let records = cycles(&admin, "s-year");
+    assert_eq!(records.len(), 13, "{records:?}");
+    assert_eq!(records[1]["scheduledFor"], "2028-02-01T15:00:00Z");
+    assert_eq!(records[12]["scheduledFor"], "2029-01-01T15:00:00Z");
+    let order = order_of(&admin, "s-year", &records[1]);
+    // The order is dated by the clock: the cycle's own minute, not the host's.
+    assert_eq!(order["createdAt"], "2028-02-01T15:00:00Z", "{order}");
+    assert_eq!(order["testClock"], sample::CLOCK, "{order}");
     assert_eq!(run(&admin, "2029-01-01T15:31:00Z")["created"], 0);
-    let sub = get(&admin, "s-down");
-    assert_eq!(sub["cycleCount"], 1);
+    let sub = get(&admin, "s-year");
+    assert_eq!(sub["cycleCount"], 13);
     assert_eq!(sub["nextRunAt"], "2029-02-01T15:00:00Z");
+    assert_eq!(sub["testClock"], sample::CLOCK);
 }
 
 #[test]
@@ -195,6 +220,63 @@ fn a_cron_schedule_runs_at_its_local_fires() {
 }
 
 #[test]
+fn a_five_field_crontab_runs_at_nine_on_the_first_in_sao_paulo() {
+    let app = App::start("cron-five-fields");
+    let admin = app.admin();
+    let mut body = sample::monthly("s-first", "2028-01-15T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 9 1 * *"});
+    let sub = create(&admin, &body);
+    assert_eq!(sub["schedule"], json!({"cron": "0 9 1 * *"}), "{sub}");
+    assert_eq!(sub["timezone"], "America/Sao_Paulo", "{sub}");
+    // 09:00 in São Paulo (UTC-3) is 12:00 UTC; the first fire at or after startAt is Feb 1.
+    assert_eq!(sub["nextRunAt"], "2028-02-01T12:00:00Z", "{sub}");
+    assert_eq!(run(&admin, "2028-02-01T11:59:00Z")["created"], 0);
+    for (now, next) in [
+        ("2028-02-01T12:01:00Z", "2028-03-01T12:00:00Z"),
+        ("2028-03-01T12:00:30Z", "2028-04-01T12:00:00Z"),
+        ("2028-04-01T12:05:00Z", "2028-05-01T12:00:00Z"),
+    ] {
+        let report = run(&admin, now);
+        assert_eq!(report["created"], 1, "at {now}: {report}");
+        assert_eq!(get(&admin, "s-first")["nextRunAt"], next, "after {now}");
+    }
+    let records = cycles(&admin, "s-first");
+    let scheduled: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["scheduledFor"].as_str())
+        .collect();
+    assert_eq!(
+        scheduled,
+        [
+            "2028-02-01T12:00:00Z",
+            "2028-03-01T12:00:00Z",
+            "2028-04-01T12:00:00Z"
+        ]
+    );
+    order_of(&admin, "s-first", &records[2]);
+
+    // Six fields (seconds first) read the same; day-of-week 7 is Sunday, as in crontab.
+    let mut body = sample::monthly("s-sundays", "2028-01-01T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 30 8 * * 7"});
+    // 2028-01-02 is a Sunday: 08:30 in São Paulo.
+    assert_eq!(create(&admin, &body)["nextRunAt"], "2028-01-02T11:30:00Z");
+
+    // A bad expression is refused at schedule.cron, saying how expressions are read.
+    let mut body = sample::monthly("s-bad-cron", "2028-01-15T00:00:00Z");
+    body["schedule"] = json!({"cron": "0 9 1 *"});
+    let reply = admin.post("/subscriptions", &body);
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    let refused = json(&reply);
+    let field = &refused["error"]["details"]["fields"][0];
+    assert_eq!(field["field"], "schedule.cron", "{refused}");
+    let message = field["message"].as_str().unwrap_or_default();
+    for words in ["crontab", "timezone", "5 fields", "seconds first"] {
+        assert!(message.contains(words), "{message}");
+    }
+    assert_eq!(get(&admin, "s-first")["cycleCount"], 3);
+}
+
+#[test]
 fn an_end_date_finishes_the_subscription_with_no_cycle_after_it() {
     let app = App::start("end-at");
     let admin = app.admin();
@@ -203,8 +285,8 @@ fn an_end_date_finishes_the_subscription_with_no_cycle_after_it() {
     body["endAt"] = json!("2028-03-20T00:00:00Z");
     let sub = create(&admin, &body);
     assert_eq!(sub["endAt"], "2028-03-20T00:00:00Z", "{sub}");
-    // Ending on the third cycle's instant: a cycle at endAt is still a cycle (API.md: "no cycle
-    // falls after endAt").
+    // Ending on the third cycle's instant: a cycle at endAt is still a cycle (no cycle
+    // falls after endAt).
     let mut body = sample::monthly("s-end-on-fire", "2028-01-10T15:00:00Z");
     body["endAt"] = json!("2028-03-10T15:00:00Z");
     create(&admin, &body);

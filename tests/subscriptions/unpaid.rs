@@ -1,13 +1,11 @@
 //! Unpaid orders of a subscription: a boleto cycle order that is never paid is canceled by the
 //! first pass whose clock is past its `payment.dueAt`, once.
 //!
-//! The orders service dates a boleto's deadline three days from its own clock (the real one), not
-//! from the pass's test clock; the pass then judges that deadline as of its own clock. So this
-//! subscription starts on the real clock, a couple of minutes ahead (the cron trigger's passes,
-//! at the real time, reach it no earlier than the test's own pass), and the passes that look for
-//! unpaid orders run at test clocks around the real deadline.
+//! The subscription lives on the suite's test clock, so the orders service dates the order and
+//! its three-day deadline by the clock (the cycle's own minute), and the clock's passes judge the
+//! deadline by it.
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use crate::app::{App, Client, text};
@@ -23,14 +21,12 @@ fn statuses(admin: &Client, id: &str) -> (Value, Value) {
 fn an_unpaid_boleto_order_is_canceled_by_the_first_pass_past_its_due_date() {
     let app = App::start("unpaid-boleto");
     let admin = app.admin();
-    let start = instant(&rfc3339(Utc::now() + TimeDelta::minutes(2)));
+    let start = instant("2028-05-10T15:00:00Z");
     let mut body = sample::monthly("s-boleto", &rfc3339(start));
     body["payment"] = json!({"method": "boleto"});
     create(&admin, &body);
 
-    let placed_after = Utc::now();
     let report = run(&admin, &rfc3339(start + TimeDelta::seconds(30)));
-    let placed_before = Utc::now();
     assert_eq!(report["created"], 1, "{report}");
     assert_eq!(report["canceledUnpaid"], 0, "{report}");
     let records = cycles(&admin, "s-boleto");
@@ -38,18 +34,14 @@ fn an_unpaid_boleto_order_is_canceled_by_the_first_pass_past_its_due_date() {
     let order = order_of(&admin, "s-boleto", &records[0]);
     let id = text(&order, "id");
     assert_eq!(order["payment"]["method"], "boleto", "{order}");
+    assert_eq!(order["testClock"], sample::CLOCK, "{order}");
     assert_eq!(
         statuses(&admin, &id),
         (json!("payment-pending"), json!("pending"))
     );
-    // Three days from the orders service's clock at placement.
+    // Three days from the clock's time at placement: the cycle's minute.
     let due = instant(&text(&order["payment"], "dueAt"));
-    let three_days = TimeDelta::days(3);
-    assert!(
-        placed_after + three_days - TimeDelta::seconds(1) <= due
-            && due <= placed_before + three_days + TimeDelta::seconds(1),
-        "dueAt {due}, placed between {placed_after} and {placed_before}"
-    );
+    assert_eq!(due, start + TimeDelta::days(3), "{order}");
 
     // A minute before the deadline the order is left unpaid.
     let report = run(&admin, &rfc3339(due - TimeDelta::minutes(1)));

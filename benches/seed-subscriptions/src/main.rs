@@ -28,7 +28,7 @@ use subscriptions_service::{Orders, OrdersError, PaymentState, PlacedOrder, Subs
 use crate::population::Plan;
 use crate::store::SqliteKv;
 
-/// Commit after this many key-value calls (about 3,000 subscriptions).
+/// Commit after this many key-value calls (a few thousand subscriptions).
 const CALLS_PER_TRANSACTION: u64 = 60_000;
 
 #[derive(Debug, Parser)]
@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
 
 fn seed(state_dir: PathBuf, plan: &Plan) -> anyhow::Result<()> {
     std::fs::create_dir_all(&state_dir)?;
-    let path = state_dir.join("sqlite_key_value.db");
+    let path = state_dir.join(orderflow_kv_sqlite::FILE_NAME);
     if path.exists() {
         bail!("{} exists: seed a fresh state directory", path.display());
     }
@@ -195,7 +195,7 @@ impl Orders for CountingOrders {
 }
 
 fn count_pass(state_dir: PathBuf, now: Timestamp) -> anyhow::Result<()> {
-    let path = state_dir.join("sqlite_key_value.db");
+    let path = state_dir.join(orderflow_kv_sqlite::FILE_NAME);
     if !path.exists() {
         bail!("no store at {}", path.display());
     }

@@ -1,6 +1,7 @@
 //! A [`Kv`] over one rusqlite connection to the runner's store file, in long transactions: the
-//! same table, store label, key text and value bytes as the runner's SQLite backend (`src/kv.rs`),
-//! so `orderflow up` serves what is written here. It counts every call by kind.
+//! same table and statements (`orderflow-kv-sqlite`, shared with the runner's SQLite backend),
+//! store label, key text and value bytes as the runner, so `orderflow up` serves what is written
+//! here. It counts every call by kind.
 //!
 //! Not a store for concurrent use: one connection, one writer, a transaction held across many
 //! operations (committed by [`SqliteKv::commit_if_due`]), which is what makes seeding a million
@@ -10,27 +11,12 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::path::Path;
 
+use orderflow_kv_sqlite::{DELETE, JOURNAL_MODE, SCHEMA, SELECT, SWAP, UPSERT};
 use rusqlite::{Connection, OptionalExtension, params};
 use subscriptions_service::kv::{Kv, KvError, Swap};
 
-/// The runner's table (`SPIN_SCHEMA` in `src/kv.rs`, Spin's own text), character for character:
-/// SQLite keeps this text, and a test checks it against the runner's source.
-pub(crate) const SPIN_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
-                           store TEXT NOT NULL,
-                           key   TEXT NOT NULL,
-                           value BLOB NOT NULL,
-
-                           PRIMARY KEY (store, key)
-                        )";
-
 /// The store label the components open (`key_value_stores = ["default"]`).
 const STORE: &str = "default";
-
-const SELECT: &str = "SELECT value FROM spin_key_value WHERE store=$1 AND key=$2";
-const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT(store, key) DO UPDATE SET value=$3";
-const DELETE: &str = "DELETE FROM spin_key_value WHERE store=$1 AND key=$2";
-const SWAP: &str = "UPDATE spin_key_value SET value=$1 WHERE store=$2 AND key=$3 AND value=$4";
 
 /// Calls made through [`Kv`], by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,11 +79,11 @@ impl SqliteKv {
     pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
         let conn = Connection::open(path)?;
         // The runner's journal mode, so the file needs no conversion when it opens it.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", JOURNAL_MODE)?;
         conn.pragma_update(None, "synchronous", "OFF")?;
         // 512 MiB of page cache (negative: KiB): the indexes' hot pages stay in memory.
         conn.pragma_update(None, "cache_size", -512 * 1024)?;
-        conn.execute(SPIN_SCHEMA, [])?;
+        conn.execute(SCHEMA, [])?;
         conn.execute_batch("BEGIN")?;
         Ok(SqliteKv {
             conn,
@@ -241,16 +227,6 @@ impl Kv for SqliteKv {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_schema_is_the_runners_character_for_character() {
-        let runner = include_str!("../../../src/kv.rs");
-        let quoted = format!("pub const SPIN_SCHEMA: &str = \"{SPIN_SCHEMA}\";");
-        assert!(
-            runner.contains(&quoted),
-            "src/kv.rs's SPIN_SCHEMA changed; copy it here"
-        );
-    }
 
     #[test]
     fn counters_are_eight_byte_little_endian_and_swaps_follow_spin() -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
-//! The error answer of API.md, `{"error": {"code", "message", "details"}}`, and the one function
-//! that maps the orders service's `error` to an HTTP status and code ([`ApiError::from_service`]).
+//! The error answer of openapi.yaml (`Error`), `{"error": {"code", "message", "details"}}`, and the
+//! one function that maps the orders service's `error` to an HTTP status and code
+//! ([`ApiError::from_service`]).
 
 use serde_json::{Map, Value, json};
 

@@ -77,6 +77,7 @@ pub fn sample_order() -> Order {
         hold: None,
         cancellation: None,
         subscription: None,
+        test_clock: None,
         history: vec![HistoryEntry {
             at: "2026-11-22T01:00:00Z".into(),
             from: None,

@@ -1,9 +1,9 @@
 //! Reading a JSON body into WIT records while naming the bad field.
 //!
-//! Two kinds of failure, as API.md says: a value of the wrong JSON type is 400 `wrong-type` with
-//! `details.field` (the first one stops the reading), and a missing required field, an integer out
-//! of range or an unknown enum name is collected as a 422 entry, all of them reported together by
-//! [`Fields::finish`]. `null` counts as absent. Field paths are camelCase JSON paths such as
+//! Two kinds of failure, as openapi.yaml says: a value of the wrong JSON type is 400 `wrong-type`
+//! with `details.field` (the first one stops the reading), and a missing required field, an integer
+//! out of range or an unknown enum name is collected as a 422 entry, all of them reported together
+//! by [`Fields::finish`]. `null` counts as absent. Field paths are camelCase JSON paths such as
 //! `items[2].unitPrice`.
 
 use serde_json::{Map, Value};
@@ -310,7 +310,7 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// A customer object of API.md (`name` and `email` required).
+/// A customer object (`name` and `email` required).
 pub fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError> {
     Ok(Customer {
         id: obj.opt_string("id")?,
@@ -321,7 +321,7 @@ pub fn customer(obj: &Obj<'_>, fields: &mut Fields) -> Result<Customer, ApiError
     })
 }
 
-/// An address object of API.md (`country` defaults to "BRA", as the WIT says).
+/// An address object (`country` defaults to "BRA", as the WIT says).
 pub fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> {
     Ok(Address {
         street: obj.string(fields, "street")?,

@@ -46,5 +46,5 @@ pub use bindings::orderflow::core::{orders, types};
 pub use error::ApiError;
 pub use reply::Reply;
 
-/// The largest request body any route accepts: 256 KiB (API.md, "Conventions").
+/// The largest request body any route accepts: 256 KiB (a larger one is 413).
 pub const BODY_LIMIT: usize = 256 * 1024;

@@ -1,4 +1,4 @@
-//! The kebab-case names of the WIT enums on the wire (API.md), both ways. One table per enum,
+//! The kebab-case names of the WIT enums on the wire (openapi.yaml), both ways. One table per enum,
 //! so rendering and parsing cannot disagree, and an exhaustive `match` per direction.
 
 use crate::orders::Sort;

@@ -1,4 +1,4 @@
-//! `If-Match: <version>` on mutating order routes (API.md, "Concurrency"): the order version the
+//! `If-Match: <version>` on mutating order routes: the order version the
 //! client saw, sent to the service as `expected-version`; a stale one is 409 `version-mismatch`.
 
 use crate::ApiError;

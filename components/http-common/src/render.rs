@@ -1,6 +1,6 @@
-//! The WIT `order` record as the camelCase JSON of API.md: money as integers, statuses and
-//! other enums kebab-case, timestamps as the service gives them (RFC 3339 UTC), optional
-//! values as `null`.
+//! The WIT `order` record as the camelCase JSON of openapi.yaml's `Order`: money as integers,
+//! statuses and other enums kebab-case, timestamps as the service gives them (RFC 3339 UTC),
+//! optional values as `null`.
 
 use serde_json::{Value, json};
 
@@ -69,6 +69,7 @@ pub fn order(order: &Order) -> Value {
             "actor": names::actor(c.actor),
         })),
         "subscription": order.subscription.as_ref().map(|s| json!({"id": s.id, "cycle": s.cycle})),
+        "testClock": order.test_clock,
         "history": order.history.iter().map(history).collect::<Vec<_>>(),
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,

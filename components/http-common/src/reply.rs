@@ -29,7 +29,7 @@ impl Reply {
         Self::bytes(status, "application/json", body)
     }
 
-    /// An error answer of API.md's shape, with its headers.
+    /// An error answer (openapi.yaml's `Error`), with its headers.
     pub fn error(error: &ApiError) -> Self {
         error.headers().iter().fold(
             Self::json(error.status(), &error.to_json()),

@@ -12,7 +12,7 @@ use http_common::orders::{Query, Sort};
 
 /// The page size when `limit` is absent.
 pub(crate) const DEFAULT_LIMIT: u32 = 50;
-/// The largest page size (API.md).
+/// The largest page size (`Limit` in openapi.yaml).
 pub(crate) const MAX_LIMIT: u32 = 200;
 
 /// An export's file format.

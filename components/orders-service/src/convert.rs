@@ -10,7 +10,7 @@ use orderflow_domain::order::{
 use orderflow_domain::values::{
     Channel, Country, Currency, CustomerId, Document, Email, ExternalId, FieldError,
     IdempotencyKey, Invalid, Money, NfeKey, OrderId, PaymentId, Phone, PostalCode, Quantity,
-    RequestId, Sku, SubscriptionId, Text, Timestamp,
+    RequestId, Sku, SubscriptionId, TestClockId, Text, Timestamp,
 };
 
 use crate::bindings::exports::orderflow::core::orders as wo;
@@ -101,6 +101,19 @@ pub(crate) fn order_id(id: &str) -> Result<OrderId, Vec<FieldError>> {
 /// An instant given on its own, named `field` in errors.
 pub(crate) fn instant(field: &str, at: &str) -> Result<Timestamp, Vec<FieldError>> {
     Timestamp::parse(at).map_err(|e| vec![e.at(field)])
+}
+
+/// A test clock's id.
+pub(crate) fn clock_id(id: &str) -> Result<TestClockId, Vec<FieldError>> {
+    TestClockId::parse(id).map_err(|e| vec![e.at("testClock")])
+}
+
+/// A test clock's id and its frozen time.
+pub(crate) fn clock(id: &str, now: &str) -> Result<(TestClockId, Timestamp), Vec<FieldError>> {
+    match (clock_id(id), instant("now", now)) {
+        (Ok(id), Ok(now)) => Ok((id, now)),
+        (id, now) => Err(id.err().into_iter().chain(now.err()).flatten().collect()),
+    }
 }
 
 /// A channel and its own order id.
@@ -318,7 +331,13 @@ pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<Fie
         None => Some(None),
         Some(s) => f
             .take("subscription.id", SubscriptionId::parse(&s.id))
-            .map(|id| Some(SubscriptionRef { id, cycle: s.cycle })),
+            .map(|id| {
+                Some(SubscriptionRef {
+                    id,
+                    cycle: s.cycle,
+                    test_clock: None,
+                })
+            }),
     };
     let expected_total = match input.expected_total {
         None => Some(None),
@@ -592,6 +611,7 @@ pub(crate) fn query(q: wo::Query) -> Result<Query, Vec<FieldError>> {
             limit: limit?,
             cursor: q.cursor,
             unpaid: false,
+            unpaid_clock: None,
         })
     })();
     f.finish(value)

@@ -25,7 +25,9 @@ use std::fmt::Write as _;
 use chrono::Datelike;
 
 use orderflow_domain::order::{Order, PaymentMethod, Status};
-use orderflow_domain::values::{Channel, Document, Email, ExternalId, OrderId, Timestamp};
+use orderflow_domain::values::{
+    Channel, Document, Email, ExternalId, OrderId, TestClockId, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 /// The order-number counter.
@@ -115,8 +117,13 @@ impl IndexName {
 
     /// Pix and boleto orders awaiting payment: what expires at a deadline (see
     /// `Service::cancel_unpaid`), kept apart so that pending card payments never hide them.
-    pub(crate) fn unpaid() -> Self {
-        IndexName("unpaid".to_owned())
+    /// Live orders and each test clock's orders have their own, so that expiry under a clock
+    /// reads and touches only that clock's orders.
+    pub(crate) fn unpaid(clock: Option<&TestClockId>) -> Self {
+        match clock {
+            None => IndexName("unpaid".to_owned()),
+            Some(clock) => IndexName(format!("unpaid-on/{}", clock.as_str())),
+        }
     }
 
     /// The name as written in keys and in the order document.
@@ -146,7 +153,11 @@ pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
         && matches!(payment.method, PaymentMethod::Pix | PaymentMethod::Boleto)
         && payment.due_at.is_some()
     {
-        names.push(IndexName::unpaid());
+        let clock = order
+            .subscription()
+            .as_ref()
+            .and_then(|s| s.test_clock.as_ref());
+        names.push(IndexName::unpaid(clock));
     }
     names.sort();
     names.dedup();
@@ -174,7 +185,7 @@ pub(crate) struct Day(String);
 impl Day {
     /// The day an instant falls on, in UTC.
     pub(crate) fn of(at: Timestamp) -> Self {
-        // Not chrono's `format`: its strftime parser costs ~12 KB of wasm.
+        // Not chrono's `format`: its strftime parser would add to every order component's size.
         let at = at.as_datetime();
         Day(format!(
             "{:04}-{:02}-{:02}",
@@ -216,16 +227,9 @@ impl Day {
 pub(crate) struct IdempotencyHash(String);
 
 impl IdempotencyHash {
-    /// FNV-1a, 128 bits, over `scope`, a separator byte no header value has, and `key`.
+    /// `orderflow_kv::idempotency::hash`, the one the subscriptions service keys its records by.
     pub(crate) fn of(scope: &str, key: &str) -> Self {
-        const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-        const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-        let mut hash = OFFSET;
-        for byte in scope.bytes().chain([0u8]).chain(key.bytes()) {
-            hash ^= u128::from(byte);
-            hash = hash.wrapping_mul(PRIME);
-        }
-        IdempotencyHash(format!("{hash:032x}"))
+        IdempotencyHash(orderflow_kv::idempotency::hash(scope, key))
     }
 }
 

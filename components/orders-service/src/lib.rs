@@ -17,7 +17,8 @@ mod tests;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use orderflow_domain::values::Timestamp;
+use orderflow_domain::order::Actor;
+use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 
 use bindings::exports::orderflow::core::orders as wo;
 use bindings::orderflow::core::types as wit;
@@ -76,8 +77,16 @@ fn nonce() -> u64 {
 fn with_service<T>(
     f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    with_service_at(now(), f)
+}
+
+/// Runs `f` with a service whose clock reads `now` (a test clock's frozen time).
+fn with_service_at<T>(
+    now: Timestamp,
+    f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let kv = SpinKv::open()?;
-    let service = Service::new(&kv, now(), nonce());
+    let service = Service::new(&kv, now, nonce());
     f(&service)
 }
 
@@ -91,6 +100,25 @@ impl wo::Guest for Component {
         let idempotency = convert::idempotency(idempotency).map_err(render::invalid)?;
         let actor = convert::actor(actor);
         with_service(|s| s.place(input, actor, idempotency))
+            .map(render::written)
+            .map_err(render::error)
+    }
+
+    fn place_on_clock(
+        input: wit::PlaceOrder,
+        test_clock: String,
+        now: wit::Timestamp,
+    ) -> Result<wo::Written, wit::Error> {
+        let mut input = convert::place_order(&input).map_err(render::invalid)?;
+        let (clock, now) = convert::clock(&test_clock, &now).map_err(render::invalid)?;
+        // Only a subscription's cycle lives on a test clock: the order carries it in its
+        // subscription reference.
+        let Some(subscription) = input.subscription.as_mut() else {
+            let missing = FieldError::new("subscription", Invalid::Required);
+            return Err(render::invalid(vec![missing]));
+        };
+        subscription.test_clock = Some(clock);
+        with_service_at(now, |s| s.place(input, Actor::System, None))
             .map(render::written)
             .map_err(render::error)
     }
@@ -138,9 +166,21 @@ impl wo::Guest for Component {
             .map_err(render::error)
     }
 
-    fn cancel_unpaid(as_of: wit::Timestamp, limit: u32) -> Result<u64, wit::Error> {
+    fn cancel_unpaid(
+        as_of: wit::Timestamp,
+        limit: u32,
+        test_clock: Option<String>,
+    ) -> Result<u64, wit::Error> {
         let as_of = convert::instant("asOf", &as_of).map_err(render::invalid)?;
-        with_service(|s| s.cancel_unpaid(as_of, limit)).map_err(render::error)
+        match test_clock {
+            None => with_service(|s| s.cancel_unpaid(as_of, limit, None)),
+            // A test clock's orders expire as of its time, and their history says so.
+            Some(clock) => {
+                let clock = convert::clock_id(&clock).map_err(render::invalid)?;
+                with_service_at(as_of, |s| s.cancel_unpaid(as_of, limit, Some(&clock)))
+            }
+        }
+        .map_err(render::error)
     }
 
     fn check(repair: bool) -> Result<wo::CheckReport, wit::Error> {

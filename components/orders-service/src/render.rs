@@ -381,6 +381,11 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             id: r.id.as_str().to_owned(),
             cycle: r.cycle,
         }),
+        test_clock: o
+            .subscription()
+            .as_ref()
+            .and_then(|r| r.test_clock.as_ref())
+            .map(|c| c.as_str().to_owned()),
         history: o
             .history()
             .iter()

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use orderflow_domain::order::{
     Actor, Command, NewComment, Order, OrderError, PaymentMethod, PaymentNotification,
-    PaymentOutcome, PlaceOrder, Status,
+    PaymentOutcome, PlaceOrder, Status, SubscriptionRef,
 };
 use orderflow_domain::values::{
-    Channel, ExternalId, IdempotencyKey, Money, OrderId, PaymentId, Text, Timestamp,
+    Channel, ExternalId, IdempotencyKey, Money, OrderId, PaymentId, SubscriptionId, TestClockId,
+    Text, Timestamp,
 };
 
 use crate::bindings::orderflow::core::types as wit;
@@ -601,16 +602,23 @@ fn unpaid_pix_and_boleto_expire_however_many_card_payments_are_pending_before_th
     let due = |o: &Order| o.payment().due_at.unwrap();
     assert!(due(&pix) < due(&boleto), "pix has the shorter window");
     let s = Service::new(&kv, placed_at, nonce());
-    assert_eq!(s.cancel_unpaid(later(due(&pix), -1), 100).unwrap(), 0);
-    assert_eq!(s.cancel_unpaid(due(&pix), 100).unwrap(), 1);
+    let expire = |at| {
+        Service::new(&kv, at, nonce())
+            .cancel_unpaid(at, 100, None)
+            .unwrap()
+    };
+    assert_eq!(expire(later(due(&pix), -1)), 0);
+    // A caller's instant later than the service's own clock does not expire live orders.
+    assert_eq!(s.cancel_unpaid(due(&boleto), 100, None).unwrap(), 0);
+    assert_eq!(expire(due(&pix)), 1);
     assert_eq!(s.load(pix.id()).unwrap().status(), Status::Canceled);
     assert_eq!(
         s.load(boleto.id()).unwrap().status(),
         Status::PaymentPending
     );
-    assert_eq!(s.cancel_unpaid(due(&boleto), 100).unwrap(), 1);
+    assert_eq!(expire(due(&boleto)), 1);
     assert_eq!(s.load(boleto.id()).unwrap().status(), Status::Canceled);
-    assert_eq!(s.cancel_unpaid(due(&boleto), 100).unwrap(), 0);
+    assert_eq!(expire(due(&boleto)), 0);
     let pending = list_all(
         &kv,
         Query {
@@ -1176,4 +1184,66 @@ fn a_cursor_that_does_not_parse_is_an_invalid_field() {
         panic!("{result:?}");
     };
     assert_eq!(fields[0].field(), "cursor");
+}
+
+#[test]
+fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
+    let kv = MemoryKv::new();
+    let pix = |clock: Option<&str>| {
+        let mut input = input();
+        input.payment.method = PaymentMethod::Pix;
+        input.external_id = None;
+        input.subscription = Some(SubscriptionRef {
+            id: SubscriptionId::parse("s-1").unwrap(),
+            cycle: 1,
+            test_clock: clock.map(|c| TestClockId::parse(c).unwrap()),
+        });
+        input
+    };
+    let live = Service::new(&kv, t0(), nonce())
+        .place(pix(None), Actor::System, None)
+        .unwrap()
+        .order;
+    // Placed on a clock two years ahead: dated and given its deadline by the clock.
+    let frozen = later(t0(), 2 * 365 * 24 * 3600);
+    let on_clock = Service::new(&kv, frozen, nonce())
+        .place(pix(Some("tc-1")), Actor::System, None)
+        .unwrap()
+        .order;
+    assert_eq!(*on_clock.created_at(), frozen);
+    let clock = TestClockId::parse("tc-1").unwrap();
+    let other = TestClockId::parse("tc-2").unwrap();
+    let deadline = on_clock.payment().due_at.unwrap();
+    assert!(deadline > frozen);
+    let at = |t| Service::new(&kv, t, nonce());
+    // Another clock's expiry, or this one's before the deadline, cancels nothing.
+    assert_eq!(
+        at(deadline)
+            .cancel_unpaid(deadline, 100, Some(&other))
+            .unwrap(),
+        0
+    );
+    let before = later(deadline, -1);
+    assert_eq!(
+        at(before).cancel_unpaid(before, 100, Some(&clock)).unwrap(),
+        0
+    );
+    // The clock's expiry at its deadline cancels its order only, however far past the live
+    // order's deadline it is.
+    assert_eq!(
+        at(deadline)
+            .cancel_unpaid(deadline, 100, Some(&clock))
+            .unwrap(),
+        1
+    );
+    let s = at(deadline);
+    let expired = s.load(on_clock.id()).unwrap();
+    assert_eq!(expired.status(), Status::Canceled);
+    assert_eq!(expired.updated_at(), &deadline);
+    assert_eq!(s.load(live.id()).unwrap().status(), Status::PaymentPending);
+    // Live expiry never reads the clock's index (and the live order expires by live time).
+    let live_due = live.payment().due_at.unwrap();
+    assert_eq!(at(live_due).cancel_unpaid(live_due, 100, None).unwrap(), 1);
+    let report = s.check(false).unwrap();
+    assert!(report.inconsistencies.is_empty(), "{report:?}");
 }

@@ -1,6 +1,6 @@
 //! The payment provider's signature: `Orderflow-Signature: t=<unix seconds>,v1=<hex
-//! HMAC-SHA256(payment_webhook_secret, "<t>.<raw body>")>` (API.md, `POST
-//! /payments/notifications`).
+//! HMAC-SHA256(payment_webhook_secret, "<t>.<raw body>")>` (openapi.yaml,
+//! `POST /payments/notifications`).
 //!
 //! As Stripe's scheme, which providers already implement: the header is comma-separated
 //! `name=value` pairs; `t` once; one `v1` or several (a provider rotating its secret signs with

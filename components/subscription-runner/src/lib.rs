@@ -43,7 +43,7 @@ pub struct Runner;
 
 impl bindings::Guest for Runner {
     fn handle_cron_event(metadata: Metadata) -> Result<(), Error> {
-        match subscriptions::run_pass(None) {
+        match subscriptions::run_pass() {
             Ok(report) => {
                 eprintln!("{}", summary(metadata.timestamp, &report));
                 Ok(())

@@ -10,7 +10,8 @@ use crate::subs::{Error, RuleError};
 /// Where the error happened, for the few errors whose answer depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum On {
-    /// Creating a subscription: an unknown `planId` is a bad field (422), not a missing resource.
+    /// Creating a subscription: an unknown `planId` or `testClock` is a bad field (422), not a
+    /// missing resource.
     Create,
     /// Any other call.
     Other,
@@ -40,6 +41,38 @@ pub(crate) fn from_service(error: &Error, on: On) -> ApiError {
         )
         .with_detail("expected", versions.expected)
         .with_detail("actual", versions.actual),
+        Error::TestClockNotFound if on == On::Create => ApiError::invalid(&[types::FieldError {
+            field: "testClock".to_owned(),
+            code: "test-clock-not-found".to_owned(),
+            message: "testClock names no test clock; create it first (POST /test-clocks)"
+                .to_owned(),
+        }]),
+        Error::TestClockNotFound => {
+            ApiError::new(404, "test-clock-not-found", "no test clock with this id")
+        }
+        Error::TestClockBackwards(frozen) => ApiError::new(
+            422,
+            "test-clock-backwards",
+            "a test clock only moves forward: give a frozenTime after its own",
+        )
+        .with_detail("field", "frozenTime")
+        .with_detail("frozenTime", frozen.as_str()),
+        Error::TestClockFull(max) => ApiError::new(
+            422,
+            "test-clock-full",
+            format!("a test clock holds at most {max} subscriptions; create another clock"),
+        )
+        .with_detail("limit", *max),
+        Error::IdempotencyKeyReused => ApiError::new(
+            422,
+            "idempotency-key-reused",
+            "this Idempotency-Key was used with another body on this route; use a new key",
+        ),
+        Error::IdempotencyKeyInUse => ApiError::new(
+            409,
+            "idempotency-key-in-use",
+            "a request with this Idempotency-Key is still running; retry it in a moment",
+        ),
         Error::Contention => ApiError::new(
             503,
             "contention",
@@ -133,6 +166,25 @@ mod tests {
             (409, "version-mismatch")
         );
         assert_eq!(answer(&Error::Contention), (503, "contention"));
+        assert_eq!(
+            answer(&Error::TestClockNotFound),
+            (404, "test-clock-not-found")
+        );
+        let on_create = from_service(&Error::TestClockNotFound, On::Create);
+        assert_eq!(on_create.status(), 422);
+        assert_eq!(
+            answer(&Error::TestClockBackwards("2030-01-01T00:00:00Z".into())),
+            (422, "test-clock-backwards")
+        );
+        assert_eq!(answer(&Error::TestClockFull(100)), (422, "test-clock-full"));
+        assert_eq!(
+            answer(&Error::IdempotencyKeyReused),
+            (422, "idempotency-key-reused")
+        );
+        assert_eq!(
+            answer(&Error::IdempotencyKeyInUse),
+            (409, "idempotency-key-in-use")
+        );
         assert_eq!(
             answer(&Error::StoreUnavailable("disk".into())),
             (503, "store-unavailable")

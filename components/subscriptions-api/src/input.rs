@@ -11,13 +11,13 @@ use http_common::{ApiError, names};
 use serde_json::Value;
 
 use crate::subs::{
-    Command, Filter, Interval, NewPlan, NewSubscription, OrderEdit, PageRequest, PassShard,
-    Schedule, ScheduleEdit, Subscription, SubscriptionStatus, Unit,
+    Command, Filter, Interval, NewPlan, NewSubscription, NewTestClock, OrderEdit, PageRequest,
+    PassShard, Schedule, ScheduleEdit, Subscription, SubscriptionStatus, Unit,
 };
 
 /// The page size when `limit` is absent.
 pub(crate) const DEFAULT_LIMIT: u32 = 50;
-/// The largest page size (API.md).
+/// The largest page size (`Limit` in openapi.yaml).
 pub(crate) const MAX_LIMIT: u32 = 200;
 
 const UNITS: &[&str] = &["day", "week", "month", "year"];
@@ -156,8 +156,9 @@ pub(crate) fn new_plan(body: &[u8]) -> Result<NewPlan, ApiError> {
     })
 }
 
-/// `POST /subscriptions`: API.md's subscription without its computed fields. With `planId`, an
-/// absent schedule, purchase day, time zone and maximum cycles come from the plan.
+/// `POST /subscriptions`: openapi.yaml's `NewSubscription`, a subscription without its computed
+/// fields. With `planId`, an absent schedule, purchase day, time zone and maximum cycles come from
+/// the plan.
 pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError> {
     let value = parse_object(body)?;
     let root = Obj::root(&value)?;
@@ -196,6 +197,7 @@ pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError>
         Some(obj) => Some(payment_method(&obj, &mut fields)?),
         None => None,
     };
+    let test_clock = root.opt_string("testClock")?;
     if plan_id.is_none() && root.opt_object("schedule")?.is_none() {
         fields.push(
             "schedule".to_owned(),
@@ -227,7 +229,34 @@ pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError>
         items,
         shipping,
         payment_method,
+        test_clock,
     })
+}
+
+/// `POST /test-clocks`: `{"frozenTime", "name"?, "id"?}`.
+pub(crate) fn new_test_clock(body: &[u8]) -> Result<NewTestClock, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let id = root.opt_string("id")?;
+    let name = root.opt_string("name")?;
+    let frozen_time = root.string(&mut fields, "frozenTime")?;
+    fields.finish()?;
+    Ok(NewTestClock {
+        id,
+        name,
+        frozen_time,
+    })
+}
+
+/// `POST /test-clocks/{id}/advance`: `{"frozenTime"}`.
+pub(crate) fn advance(body: &[u8]) -> Result<String, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let frozen_time = root.string(&mut fields, "frozenTime")?;
+    fields.finish()?;
+    Ok(frozen_time)
 }
 
 /// An optional body that must be a JSON object when present (commands, `run`).
@@ -252,12 +281,24 @@ pub(crate) fn nothing(body: &[u8]) -> Result<(), ApiError> {
     optional_object(body).map(|_| ())
 }
 
-/// The optional `{"now": "<RFC 3339>"}` of `POST /subscriptions/run`: the test clock.
-pub(crate) fn run_now(body: &[u8]) -> Result<Option<String>, ApiError> {
-    match optional_object(body)? {
-        Some(value) => Obj::root(&value)?.opt_string("now"),
-        None => Ok(None),
+/// The body of `POST /subscriptions/run`: nothing, or a JSON object without `now`. A pass runs
+/// live data at the host clock only; `now` (which used to move every live subscription and
+/// order to another instant) is refused with a pointer to test clocks, rather than ignored, so
+/// that a caller relying on it learns that it no longer moves time.
+pub(crate) fn run(body: &[u8]) -> Result<(), ApiError> {
+    let Some(value) = optional_object(body)? else {
+        return Ok(());
+    };
+    if value.get("now").is_some() {
+        return Err(ApiError::new(
+            422,
+            "test-clock-required",
+            "a pass runs live subscriptions at the host clock only; to see the future, create a \
+             test clock (POST /test-clocks), create subscriptions on it (testClock) and advance it",
+        )
+        .with_detail("field", "now"));
     }
+    Ok(())
 }
 
 /// The body of `POST /subscriptions/run/shard`: `{"now", "index", "count"}`, all required.
@@ -599,12 +640,20 @@ mod tests {
         );
         assert_eq!(refusal(reason(b"[]")), Some((400, "wrong-type")));
         assert_eq!(refusal(nothing(b"{")), Some((400, "malformed-json")));
+        assert_eq!(run(b"").ok(), Some(()));
+        assert_eq!(run(b"{}").ok(), Some(()));
+        for body in [&br#"{"now": "2028-01-31T15:00:00Z"}"#[..], br#"{"now": 1}"#] {
+            assert_eq!(refusal(run(body)), Some((422, "test-clock-required")));
+        }
         assert_eq!(
-            run_now(br#"{"now": "2028-01-31T15:00:00Z"}"#).ok(),
-            Some(Some("2028-01-31T15:00:00Z".to_owned()))
+            new_test_clock(br#"{"frozenTime": "2028-01-01T00:00:00Z", "name": "n"}"#)
+                .ok()
+                .map(|c| (c.frozen_time, c.name)),
+            Some(("2028-01-01T00:00:00Z".to_owned(), Some("n".to_owned())))
         );
+        assert_eq!(refusal(advance(b"{}")), Some((422, "validation-failed")));
         assert_eq!(
-            refusal(run_now(br#"{"now": 1}"#)),
+            refusal(advance(br#"{"frozenTime": 1}"#)),
             Some((400, "wrong-type"))
         );
     }

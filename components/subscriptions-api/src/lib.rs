@@ -1,12 +1,13 @@
 //! `/plans` and `/subscriptions`: the back office's (and, for creation, the checkout's) side of
-//! recurring purchases (API.md, "A subscription").
+//! recurring purchases (the `subscriptions` operations of openapi.yaml).
 //!
 //! A thin adapter over `orderflow:core/subscriptions`: route ([`route`]), authenticate
 //! (`admin_token`; `checkout_token` may also create a subscription), read `If-Match`, parse the
 //! body or query ([`input`]), call the service, render ([`render`]); every service error goes
-//! through [`error::from_service`]. `POST /subscriptions/run` runs the same pass as the cron
-//! `subscription-runner`, at once and optionally as of a test clock (`{"now": ...}`), split
-//! into shards that run side by side ([`shards`]).
+//! through [`error::from_service`]. `POST /subscriptions/run` runs the same live pass as the
+//! cron `subscription-runner`, at once, split into shards that run side by side ([`shards`]).
+//! `/test-clocks` are Stripe's test clocks: a subscription created on one (`testClock`) runs
+//! only when its clock is advanced, at the clock's time, and never touches live data.
 //!
 //! The bindings: this crate generates the `subscriptions-handler` world itself and maps
 //! `orderflow:core/types` onto http-common's generated types (wit-bindgen's `with`), so
@@ -14,17 +15,19 @@
 //! and the component imports only the subscriptions interface (never the orders one: its only
 //! link to orders is the composed subscriptions service).
 //!
-//! Every POST honours `Idempotency-Key` ([`replay`]): the first answer is replayed for the same
-//! key and body within 24 h.
+//! Every POST that creates or changes something honours `Idempotency-Key` the way the orders
+//! routes do: the key, route and body digest go to the service (`idempotency` in the WIT),
+//! which records and replays outcomes; this handler only adds `Idempotent-Replayed: true` to a
+//! replay. A pass (`run`) is idempotent by nature and records nothing.
 
 mod error;
 mod input;
 mod render;
-mod replay;
 mod route;
 mod shards;
 
 use http_common::request::{self, method_name};
+use http_common::types::Idempotency;
 use http_common::{ApiError, Reply, auth, idempotency, precondition};
 use serde_json::json;
 use spin_sdk::http::IncomingRequest;
@@ -72,7 +75,7 @@ mod export_glue {
 enum Caller {
     /// `admin_token`: every route.
     Admin,
-    /// `checkout_token`: only `POST /subscriptions`.
+    /// `checkout_token`: only `POST /subscriptions` (never on a test clock's routes).
     Checkout,
 }
 
@@ -119,7 +122,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         ));
     }
     let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
-    // API.md: every POST accepts an Idempotency-Key (other methods ignore the header).
+    // Every POST accepts an Idempotency-Key (other methods ignore the header).
     let key = match method.as_str() {
         "POST" => idempotency::key(&request::header(&request, "idempotency-key"))?,
         _ => None,
@@ -134,58 +137,46 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     } else {
         [query.as_bytes(), b"?", &body].concat()
     };
-    let keyed = key.map(|key| replay::Keyed::new(&path, &key, &request));
-    let Some(keyed) = keyed else {
-        return answer(route, &method, &query, &body, expected_version, None).await;
+    let keyed = key.map(|key| idempotency::idempotency(&format!("{method} {path}"), key, &request));
+    let call = Call {
+        method: &method,
+        query: &query,
+        body: &body,
+        expected_version,
+        idempotency: keyed.as_ref(),
     };
-    match replay::begin(&keyed)? {
-        replay::Begun::Answer(reply) => Ok(reply),
-        replay::Begun::Run(held) => {
-            let reply = answer(
-                route,
-                &method,
-                &query,
-                &body,
-                expected_version,
-                Some(&keyed),
-            )
-            .await
-            .unwrap_or_else(Reply::from);
-            replay::finish(&keyed, &held, &reply);
-            Ok(reply)
-        }
+    answer(route, &call).await
+}
+
+/// An authenticated request's parts.
+struct Call<'a> {
+    method: &'a str,
+    query: &'a str,
+    body: &'a [u8],
+    expected_version: Option<u64>,
+    /// Its Idempotency-Key, for the service to record and replay.
+    idempotency: Option<&'a Idempotency>,
+}
+
+/// A reply to a keyed call: `Idempotent-Replayed: true` on a replay.
+fn written(status: u16, value: &serde_json::Value, replayed: bool) -> Reply {
+    let reply = Reply::json(status, value);
+    if replayed {
+        reply.with_header("idempotent-replayed", "true")
+    } else {
+        reply
     }
 }
 
-/// The answer to an authenticated request for `route`; `keyed` when it carries an
-/// Idempotency-Key (creations without an id then get one derived from it: see [`replay`]).
-async fn answer(
-    route: Route,
-    method: &str,
-    query: &str,
-    body: &[u8],
-    expected_version: Option<u64>,
-    keyed: Option<&replay::Keyed>,
-) -> Result<Reply, ApiError> {
+/// The answer to an authenticated request for `route`.
+async fn answer(route: Route, call: &Call<'_>) -> Result<Reply, ApiError> {
     let service = |error: subs::Error| from_service(&error, On::Other);
+    let (method, query, body) = (call.method, call.query, call.body);
     match route {
         Route::Plans if method == "POST" => {
-            let mut plan = input::new_plan(body)?;
-            let derived = keyed
-                .filter(|_| plan.id.is_none())
-                .map(|k| k.derived_id("p"));
-            if derived.is_some() {
-                plan.id.clone_from(&derived);
-            }
-            match (subs::create_plan(&plan), derived) {
-                (Ok(plan), _) => Ok(Reply::json(201, &render::plan(&plan))),
-                // This key's earlier run created it (and crashed before recording its answer).
-                (Err(subs::Error::AlreadyExists), Some(id)) => {
-                    let plan = subs::get_plan(&id).map_err(service)?;
-                    Ok(Reply::json(201, &render::plan(&plan)))
-                }
-                (Err(error), _) => Err(service(error)),
-            }
+            let plan = input::new_plan(body)?;
+            let w = subs::create_plan(&plan, call.idempotency).map_err(service)?;
+            Ok(written(201, &render::plan(&w.plan), w.replayed))
         }
         Route::Plans => {
             let page = subs::list_plans(&input::page(query)?).map_err(service)?;
@@ -199,22 +190,14 @@ async fn answer(
             Ok(Reply::json(200, &render::plan(&plan)))
         }
         Route::Subscriptions if method == "POST" => {
-            let mut new = input::new_subscription(body)?;
-            let derived = keyed
-                .filter(|_| new.id.is_none())
-                .map(|k| k.derived_id("s"));
-            if derived.is_some() {
-                new.id.clone_from(&derived);
-            }
-            match (subs::create(&new), derived) {
-                (Ok(sub), _) => Ok(Reply::json(201, &render::subscription(&sub))),
-                // This key's earlier run created it (and crashed before recording its answer).
-                (Err(subs::Error::AlreadyExists), Some(id)) => {
-                    let sub = subs::get(&id).map_err(service)?;
-                    Ok(Reply::json(201, &render::subscription(&sub)))
-                }
-                (Err(error), _) => Err(from_service(&error, On::Create)),
-            }
+            let new = input::new_subscription(body)?;
+            let w = subs::create(&new, call.idempotency)
+                .map_err(|error| from_service(&error, On::Create))?;
+            Ok(written(
+                201,
+                &render::subscription(&w.subscription),
+                w.replayed,
+            ))
         }
         Route::Subscriptions => {
             let (filter, page) = input::list(query)?;
@@ -229,8 +212,8 @@ async fn answer(
             Ok(Reply::json(200, &render::stats(&stats)))
         }
         Route::Run => {
-            let now = input::run_now(body)?;
-            let report = shards::run(now.as_deref()).await?;
+            input::run(body)?;
+            let report = shards::run().await?;
             Ok(Reply::json(200, &render::pass_report(&report)))
         }
         Route::RunShard => {
@@ -255,9 +238,9 @@ async fn answer(
             let current = subs::get(&id).map_err(service)?;
             let command = input::edit(body, &current)?;
             // Without If-Match, the edit applies to the version its defaults were read from.
-            let expected = expected_version.or(Some(current.version));
-            let sub = subs::apply(&id, &command, expected).map_err(service)?;
-            Ok(Reply::json(200, &render::subscription(&sub)))
+            let expected = call.expected_version.or(Some(current.version));
+            let w = subs::apply(&id, &command, expected, None).map_err(service)?;
+            Ok(Reply::json(200, &render::subscription(&w.subscription)))
         }
         Route::Subscription(id) => {
             let sub = subs::get(&id).map_err(service)?;
@@ -270,14 +253,49 @@ async fn answer(
                 Action::Resume => input::nothing(body).map(|()| subs::Command::Resume)?,
                 Action::Skip => input::nothing(body).map(|()| subs::Command::SkipNext)?,
             };
-            let sub = subs::apply(&id, &command, expected_version).map_err(service)?;
-            Ok(Reply::json(200, &render::subscription(&sub)))
+            let w = subs::apply(&id, &command, call.expected_version, call.idempotency)
+                .map_err(service)?;
+            Ok(written(
+                200,
+                &render::subscription(&w.subscription),
+                w.replayed,
+            ))
         }
         Route::Cycles(id) => {
             let page = subs::cycles(&id, &input::page(query)?).map_err(service)?;
             Ok(Reply::json(
                 200,
                 &render::page(&page.items, page.next_cursor.as_ref(), render::cycle),
+            ))
+        }
+        Route::TestClocks if method == "POST" => {
+            let clock = input::new_test_clock(body)?;
+            let w = subs::create_test_clock(&clock, call.idempotency).map_err(service)?;
+            Ok(written(201, &render::test_clock(&w.clock), w.replayed))
+        }
+        Route::TestClocks => {
+            let page = subs::list_test_clocks(&input::page(query)?).map_err(service)?;
+            Ok(Reply::json(
+                200,
+                &render::page(&page.items, page.next_cursor.as_ref(), render::test_clock),
+            ))
+        }
+        Route::TestClock(id) if method == "DELETE" => {
+            let clock = subs::delete_test_clock(&id).map_err(service)?;
+            Ok(Reply::json(200, &json!({"id": clock.id, "deleted": true})))
+        }
+        Route::TestClock(id) => {
+            let clock = subs::get_test_clock(&id).map_err(service)?;
+            Ok(Reply::json(200, &render::test_clock(&clock)))
+        }
+        Route::Advance(id) => {
+            let frozen_time = input::advance(body)?;
+            let a =
+                subs::advance_test_clock(&id, &frozen_time, call.idempotency).map_err(service)?;
+            Ok(written(
+                200,
+                &render::advanced(&a.clock, &a.report),
+                a.replayed,
             ))
         }
     }

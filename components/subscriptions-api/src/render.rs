@@ -1,13 +1,14 @@
-//! The WIT records of `orderflow:core/subscriptions` as the camelCase JSON of API.md ("A
-//! subscription"): enums kebab-case, timestamps as the service gives them (RFC 3339 UTC), money
-//! as integers, optional values as `null`.
+//! The WIT records of `orderflow:core/subscriptions` as the camelCase JSON of openapi.yaml (`Plan`,
+//! `Subscription`, `Cycle`, `PassReport`): enums kebab-case, timestamps as the service gives them
+//! (RFC 3339 UTC), money as integers, optional values as `null`.
 
 use http_common::render::{address, customer};
 use http_common::{names, types::NewItem};
 use serde_json::{Value, json};
 
 use crate::subs::{
-    Cycle, CycleStatus, PassReport, Plan, Schedule, Stats, Subscription, SubscriptionStatus, Unit,
+    Cycle, CycleStatus, PassReport, Plan, Schedule, Stats, Subscription, SubscriptionStatus,
+    TestClock, TestClockStatus, Unit,
 };
 
 /// The wire name of a subscription status.
@@ -71,7 +72,7 @@ pub(crate) fn plan(plan: &Plan) -> Value {
     })
 }
 
-/// A subscription, with the order template's parts at the top level as API.md shows them.
+/// A subscription, with the order template's parts at the top level as openapi.yaml shows them.
 pub(crate) fn subscription(sub: &Subscription) -> Value {
     let order = &sub.order;
     json!({
@@ -115,7 +116,29 @@ pub(crate) fn subscription(sub: &Subscription) -> Value {
         "version": sub.version,
         "createdAt": sub.created_at,
         "updatedAt": sub.updated_at,
+        "testClock": sub.test_clock,
     })
+}
+
+/// A test clock: Stripe's `{id, name, frozenTime, status, createdAt}`.
+pub(crate) fn test_clock(clock: &TestClock) -> Value {
+    json!({
+        "id": clock.id,
+        "name": clock.name,
+        "frozenTime": clock.frozen_time,
+        "status": match clock.status {
+            TestClockStatus::Ready => "ready",
+            TestClockStatus::Advancing => "advancing",
+        },
+        "createdAt": clock.created_at,
+    })
+}
+
+/// What an advance did: its passes' report, and the clock after it.
+pub(crate) fn advanced(clock: &TestClock, report: &PassReport) -> Value {
+    let mut value = pass_report(report);
+    value["testClock"] = test_clock(clock);
+    value
 }
 
 /// A cycle record.
@@ -148,7 +171,7 @@ pub(crate) fn stats(stats: &Stats) -> Value {
     })
 }
 
-/// What a pass did: API.md's `{due, created, skipped, failed, canceledUnpaid}` and the rest of
+/// What a pass did: `{due, created, skipped, failed, canceledUnpaid}` and the rest of
 /// the report.
 pub(crate) fn pass_report(report: &PassReport) -> Value {
     json!({

@@ -1,5 +1,5 @@
-//! The paths this component serves (spin.toml routes `/plans`, `/plans/...`, `/subscriptions`
-//! and `/subscriptions/...` here).
+//! The paths this component serves (spin.toml routes `/plans`, `/plans/...`, `/subscriptions`,
+//! `/subscriptions/...`, `/test-clocks` and `/test-clocks/...` here).
 
 use http_common::path::percent_decode;
 
@@ -40,16 +40,25 @@ pub(crate) enum Route {
     Command(String, Action),
     /// `/subscriptions/{id}/cycles`.
     Cycles(String),
+    /// `/test-clocks`: list and create.
+    TestClocks,
+    /// `/test-clocks/{id}`: read and delete.
+    TestClock(String),
+    /// `/test-clocks/{id}/advance`.
+    Advance(String),
 }
 
 impl Route {
     /// The methods the resource accepts (any other is 405).
     pub(crate) fn methods(&self) -> &'static [&'static str] {
         match self {
-            Self::Plans | Self::Subscriptions => &["GET", "POST"],
+            Self::Plans | Self::Subscriptions | Self::TestClocks => &["GET", "POST"],
             Self::Plan(_) | Self::Stats | Self::Cycles(_) => &["GET"],
-            Self::Run | Self::RunShard | Self::Check | Self::Command(..) => &["POST"],
+            Self::Run | Self::RunShard | Self::Check | Self::Command(..) | Self::Advance(_) => {
+                &["POST"]
+            }
             Self::Subscription(_) => &["GET", "PATCH"],
+            Self::TestClock(_) => &["GET", "DELETE"],
         }
     }
 }
@@ -69,6 +78,18 @@ fn id(segment: &str) -> Option<String> {
 
 /// The route of a path, or `None` (404) for anything else.
 pub(crate) fn parse(path: &str) -> Option<Route> {
+    if let Some(rest) = path.strip_prefix("/test-clocks") {
+        if rest.is_empty() {
+            return Some(Route::TestClocks);
+        }
+        let mut segments = rest.strip_prefix('/')?.split('/');
+        let clock = id(segments.next()?)?;
+        return match (segments.next(), segments.next()) {
+            (None, _) => Some(Route::TestClock(clock)),
+            (Some("advance"), None) => Some(Route::Advance(clock)),
+            _ => None,
+        };
+    }
     if let Some(rest) = path.strip_prefix("/plans") {
         return match rest.strip_prefix('/') {
             None if rest.is_empty() => Some(Route::Plans),
@@ -122,6 +143,15 @@ mod tests {
         assert_eq!(parse("/subscriptions/run"), Some(Route::Run));
         assert_eq!(parse("/subscriptions/run/shard"), Some(Route::RunShard));
         assert_eq!(parse("/subscriptions/check"), Some(Route::Check));
+        assert_eq!(parse("/test-clocks"), Some(Route::TestClocks));
+        assert_eq!(
+            parse("/test-clocks/tc-1"),
+            Some(Route::TestClock("tc-1".into()))
+        );
+        assert_eq!(
+            parse("/test-clocks/tc-1/advance"),
+            Some(Route::Advance("tc-1".into()))
+        );
         assert_eq!(
             parse("/subscriptions/s-1"),
             Some(Route::Subscription("s-1".into()))
@@ -171,6 +201,11 @@ mod tests {
             "/subscriptions/%zz",
             "/subscriptions/a%20b",
             "/subscriptions/a%2Fb/pause",
+            "/test-clocks/",
+            "/test-clocksx",
+            "/test-clocks/tc-1/",
+            "/test-clocks/tc-1/rewind",
+            "/test-clocks/tc-1/advance/x",
         ] {
             assert_eq!(parse(path), None, "{path}");
         }

@@ -34,16 +34,16 @@ const MAX_SHARDS: u32 = 16;
 /// `unfinished` for a shard that failed as a whole: the cursor stays where it was.
 const FROM_THE_START: &str = "1970-01-01T00:00:00Z";
 
-/// One pass as of `now` (the host clock when absent), split into shards.
-pub(crate) async fn run(now: Option<&str>) -> Result<PassReport, ApiError> {
+/// One live pass at the host clock, split into shards.
+pub(crate) async fn run() -> Result<PassReport, ApiError> {
     let service = |error: subs::Error| from_service(&error, On::Other);
     let (count, misconfigured) = shard_count();
     if count <= 1 {
-        let mut report = subs::run_pass(now).map_err(service)?;
+        let mut report = subs::run_pass().map_err(service)?;
         report.errors.extend(misconfigured);
         return Ok(report);
     }
-    let now = subs::begin_pass(now).map_err(service)?;
+    let now = subs::begin_pass().map_err(service)?;
     let token = spin_sdk::variables::get("admin_token").unwrap_or_default();
     let answers =
         futures::future::join_all((0..count).map(|index| send(&now, index, count, &token))).await;

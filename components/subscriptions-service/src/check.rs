@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use orderflow_domain::subscription::{SubscriptionStatus, Transition};
 
 use crate::doc::{Pointer, Stored, decode, encode, subscription_id};
-use crate::keys::{self, IndexName};
+use crate::keys::{self, IndexName, Space};
 use crate::kv::Kv;
 use crate::service::{Error, Subscriptions};
 use crate::stats::contribution;
@@ -32,7 +32,6 @@ impl<K: Kv> Subscriptions<'_, K> {
         let mut report = CheckReport::default();
         let all = IndexName::all();
         let last = u64::try_from(self.counter(&keys::index_counter(&all))?).unwrap_or(0);
-        let cursor = self.pass_cursor()?;
         let mut counted: BTreeMap<String, i64> = BTreeMap::new();
         for slot in 1..=last {
             let key = keys::index_entry(&all, slot);
@@ -58,6 +57,25 @@ impl<K: Kv> Subscriptions<'_, K> {
             }
             report.subscriptions += 1;
             self.settle_stats(&id, &stored)?;
+            // A test clock's subscription is checked in its clock's space, at its clock's time,
+            // and is not counted in the stats.
+            let space = Space::of(stored.test_clock.as_ref());
+            let now = match space.clock() {
+                // A clock deleted halfway leaves its subscriptions to the next delete.
+                Some(clock) => match self.clock(clock) {
+                    Ok(clock) => clock.frozen_time,
+                    Err(Error::ClockNotFound) => continue,
+                    Err(other) => return Err(other),
+                },
+                None => self.now(),
+            };
+            let cursor = self.within(space.clone(), now, || self.pass_cursor())?;
+            if space != Space::Live {
+                self.within(space, now, || {
+                    self.check_one(&stored, cursor, repair, &mut report)
+                })?;
+                continue;
+            }
             let mine = contribution(&stored.subscription);
             *counted.entry(keys::stat_status(mine.status)).or_insert(0) += 1;
             if let Some((currency, amount)) = mine.mrr {
@@ -159,7 +177,7 @@ impl<K: Kv> Subscriptions<'_, K> {
             .is_some_and(|d| d.at == at && cursor.is_none_or(|c| d.bucket > c));
         if reachable {
             if let Some(due) = stored.due {
-                let key = keys::due_entry(due.bucket, due.slot);
+                let key = self.space().due_entry(due.bucket, due.slot);
                 if !names_it(&key)? {
                     report
                         .inconsistencies

@@ -10,9 +10,11 @@ use orderflow_domain::subscription::PaymentRetryPolicy;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
+use crate::bindings::orderflow::core::types as wit;
+use crate::idempotency::Idempotency;
 use crate::kv::SpinKv;
 use crate::pass::{PassOptions, Shard};
-use crate::service::{Error, Subscriptions};
+use crate::service::{Error, Subscriptions, View};
 use crate::wit_orders::WitOrders;
 use crate::{convert, render};
 
@@ -53,16 +55,32 @@ fn with_service<T>(
 }
 
 impl ws::Guest for Component {
-    fn create_plan(plan: ws::NewPlan) -> Result<ws::Plan, ws::Error> {
+    fn create_plan(
+        plan: ws::NewPlan,
+        idempotency: Option<wit::Idempotency>,
+    ) -> Result<ws::PlanWritten, ws::Error> {
+        let idempotency = keyed(idempotency)?;
         with_service(|s| {
-            let id = match &plan.id {
-                Some(id) => convert::plan_id(id, "id").map_err(Error::Invalid)?,
-                None => s.next_plan_id()?,
-            };
-            let new = convert::new_plan(&plan, id).map_err(Error::Invalid)?;
-            s.create_plan(new)
+            s.keyed(idempotency.as_ref(), |keyed| {
+                let id = match (&plan.id, keyed) {
+                    (Some(id), _) => convert::plan_id(id, "id").map_err(Error::Invalid)?,
+                    (None, Some(keyed)) => {
+                        convert::plan_id(&keyed.derived_id("p"), "id").map_err(Error::Invalid)?
+                    }
+                    (None, None) => s.next_plan_id()?,
+                };
+                let new = convert::new_plan(&plan, id.clone()).map_err(Error::Invalid)?;
+                match (s.create_plan(new), keyed) {
+                    // This key's earlier run created it (and crashed before its record).
+                    (Err(Error::AlreadyExists), Some(_)) if plan.id.is_none() => s.plan(&id),
+                    (result, _) => result,
+                }
+            })
         })
-        .map(|p| render::plan(&p))
+        .map(|o| ws::PlanWritten {
+            plan: render::plan(&o.value),
+            replayed: o.replayed,
+        })
     }
 
     fn get_plan(id: String) -> Result<ws::Plan, ws::Error> {
@@ -74,33 +92,63 @@ impl ws::Guest for Component {
         with_service(|s| s.plans(&convert::page(&page))).map(|p| render::plan_page(&p))
     }
 
-    fn create(input: ws::NewSubscription) -> Result<ws::Subscription, ws::Error> {
+    fn create(
+        input: ws::NewSubscription,
+        idempotency: Option<wit::Idempotency>,
+    ) -> Result<ws::SubscriptionWritten, ws::Error> {
+        let idempotency = keyed(idempotency)?;
+        let clock = input
+            .test_clock
+            .as_deref()
+            .map(|id| convert::clock_id(id, "testClock"))
+            .transpose()
+            .map_err(|f| render::invalid(&f))?;
         with_service(|s| {
-            let plan = match &input.plan_id {
-                Some(id) => {
-                    let id = convert::plan_id(id, "planId").map_err(Error::Invalid)?;
-                    Some(s.plan(&id)?)
+            s.keyed(idempotency.as_ref(), |keyed| {
+                let plan = match &input.plan_id {
+                    Some(id) => {
+                        let id = convert::plan_id(id, "planId").map_err(Error::Invalid)?;
+                        Some(s.plan(&id)?)
+                    }
+                    None => None,
+                };
+                let id = match (&input.id, keyed) {
+                    (Some(id), _) => convert::subscription_id(id).map_err(Error::Invalid)?,
+                    (None, Some(keyed)) => {
+                        convert::subscription_id(&keyed.derived_id("s")).map_err(Error::Invalid)?
+                    }
+                    (None, None) => s.next_subscription_id()?,
+                };
+                let create = |s: &Subscriptions<'_, SpinKv>, now| {
+                    let new = convert::new_subscription(&input, id.clone(), plan.as_ref(), now)?;
+                    s.create(new)
+                };
+                let created = match &clock {
+                    Some(clock) => s.on_clock(clock, create),
+                    None => create(s, now()),
+                };
+                match (created, keyed) {
+                    (Ok(_), _) => s.view(&id),
+                    // This key's earlier run created it (and crashed before its record).
+                    (Err(Error::AlreadyExists), Some(_)) if input.id.is_none() => s.view(&id),
+                    (Err(e), _) => Err(e),
                 }
-                None => None,
-            };
-            let id = match &input.id {
-                Some(id) => convert::subscription_id(id).map_err(Error::Invalid)?,
-                None => s.next_subscription_id()?,
-            };
-            let new = convert::new_subscription(&input, id, plan.as_ref(), now())?;
-            s.create(new)
+            })
         })
-        .map(|sub| render::subscription(&sub))
+        .map(|o| ws::SubscriptionWritten {
+            subscription: render::view(&o.value),
+            replayed: o.replayed,
+        })
     }
 
     fn get(id: String) -> Result<ws::Subscription, ws::Error> {
         let id = convert::subscription_id(&id).map_err(|_| ws::Error::NotFound)?;
-        with_service(|s| s.get(&id)).map(|sub| render::subscription(&sub))
+        with_service(|s| s.view(&id)).map(|v| render::view(&v))
     }
 
     fn list(filter: ws::Filter, page: ws::PageRequest) -> Result<ws::SubscriptionPage, ws::Error> {
         let filter = convert::filter(&filter).map_err(|f| render::invalid(&f))?;
-        with_service(|s| s.list(&filter, &convert::page(&page)))
+        with_service(|s| s.list_views(&filter, &convert::page(&page)))
             .map(|p| render::subscription_page(&p))
     }
 
@@ -108,11 +156,24 @@ impl ws::Guest for Component {
         id: String,
         command: ws::Command,
         expected_version: Option<u64>,
-    ) -> Result<ws::Subscription, ws::Error> {
+        idempotency: Option<wit::Idempotency>,
+    ) -> Result<ws::SubscriptionWritten, ws::Error> {
         let id = convert::subscription_id(&id).map_err(|_| ws::Error::NotFound)?;
         let command = convert::command(&command).map_err(|f| render::invalid(&f))?;
-        with_service(|s| s.apply(&id, command, expected_version))
-            .map(|w| render::subscription(&w.subscription))
+        let idempotency = keyed(idempotency)?;
+        with_service(|s| {
+            s.keyed(idempotency.as_ref(), |_| {
+                let written = s.apply(&id, command, expected_version)?;
+                Ok(View {
+                    subscription: written.subscription,
+                    test_clock: written.test_clock,
+                })
+            })
+        })
+        .map(|o| ws::SubscriptionWritten {
+            subscription: render::view(&o.value),
+            replayed: o.replayed,
+        })
     }
 
     fn cycles(id: String, page: ws::PageRequest) -> Result<ws::CyclePage, ws::Error> {
@@ -132,21 +193,20 @@ impl ws::Guest for Component {
         })
     }
 
-    fn run_pass(at: Option<String>) -> Result<ws::PassReport, ws::Error> {
-        let at = pass_instant(at)?;
+    fn run_pass() -> Result<ws::PassReport, ws::Error> {
         let (options, misconfigured) = pass_options(None);
-        with_service(|s| s.run_pass_with(at, &WitOrders, &options)).map(|mut r| {
+        with_service(|s| s.run_pass_with(now(), &WitOrders, &options)).map(|mut r| {
             r.errors.extend(misconfigured);
             render::pass_report(&r)
         })
     }
 
-    fn begin_pass(at: Option<String>) -> Result<String, ws::Error> {
-        pass_instant(at).map(Timestamp::to_rfc3339)
+    fn begin_pass() -> Result<String, ws::Error> {
+        Ok(now().to_rfc3339())
     }
 
     fn run_shard(at: String, shard: ws::PassShard) -> Result<ws::ShardReport, ws::Error> {
-        let at = pass_instant(Some(at))?;
+        let at = pass_instant(&at)?;
         let count = i64::from(shard.count);
         let shard = Shard::new(shard.index, shard.count).ok_or_else(|| {
             let range = Invalid::OutOfRange {
@@ -163,7 +223,7 @@ impl ws::Guest for Component {
     }
 
     fn end_pass(at: String, unfinished: Option<String>) -> Result<ws::PassReport, ws::Error> {
-        let at = pass_instant(Some(at))?;
+        let at = pass_instant(&at)?;
         let unfinished = unfinished
             .map(|u| convert::instant(&u, "unfinished"))
             .transpose()
@@ -174,14 +234,102 @@ impl ws::Guest for Component {
             render::pass_report(&r)
         })
     }
+
+    fn create_test_clock(
+        clock: ws::NewTestClock,
+        idempotency: Option<wit::Idempotency>,
+    ) -> Result<ws::TestClockWritten, ws::Error> {
+        let idempotency = keyed(idempotency)?;
+        let (name, frozen_time) =
+            convert::new_test_clock(&clock).map_err(|f| render::invalid(&f))?;
+        with_service(|s| {
+            s.keyed(idempotency.as_ref(), |keyed| {
+                let id = match (&clock.id, keyed) {
+                    (Some(id), _) => convert::clock_id(id, "id").map_err(Error::Invalid)?,
+                    (None, Some(keyed)) => {
+                        convert::clock_id(&keyed.derived_id("tc"), "id").map_err(Error::Invalid)?
+                    }
+                    (None, None) => s.next_clock_id()?,
+                };
+                match (s.create_clock(id.clone(), name.clone(), frozen_time), keyed) {
+                    // This key's earlier run created it (and crashed before its record).
+                    (Err(Error::AlreadyExists), Some(_)) if clock.id.is_none() => s.clock(&id),
+                    (result, _) => result,
+                }
+            })
+        })
+        .map(|o| ws::TestClockWritten {
+            clock: render::test_clock(&o.value),
+            replayed: o.replayed,
+        })
+    }
+
+    fn get_test_clock(id: String) -> Result<ws::TestClock, ws::Error> {
+        let id = convert::clock_id(&id, "id").map_err(|_| ws::Error::TestClockNotFound)?;
+        with_service(|s| s.clock(&id)).map(|c| render::test_clock(&c))
+    }
+
+    fn list_test_clocks(page: ws::PageRequest) -> Result<ws::TestClockPage, ws::Error> {
+        with_service(|s| s.clocks(&convert::page(&page))).map(|p| ws::TestClockPage {
+            items: p.items.iter().map(render::test_clock).collect(),
+            next_cursor: p.next_cursor,
+        })
+    }
+
+    fn advance_test_clock(
+        id: String,
+        frozen_time: String,
+        idempotency: Option<wit::Idempotency>,
+    ) -> Result<ws::Advanced, ws::Error> {
+        let id = convert::clock_id(&id, "id").map_err(|_| ws::Error::TestClockNotFound)?;
+        let to = convert::instant(&frozen_time, "frozenTime").map_err(|f| render::invalid(&f))?;
+        let idempotency = keyed(idempotency)?;
+        let (options, misconfigured) = pass_options(None);
+        with_service(|s| {
+            s.keyed(idempotency.as_ref(), |_| {
+                s.advance_clock(&id, to, &WitOrders, &options)
+            })
+        })
+        .map(|o| {
+            let (clock, mut report) = o.value;
+            report.errors.extend(misconfigured);
+            ws::Advanced {
+                clock: render::test_clock(&clock),
+                report: render::pass_report(&report),
+                replayed: o.replayed,
+            }
+        })
+    }
+
+    fn delete_test_clock(id: String) -> Result<ws::TestClock, ws::Error> {
+        let id = convert::clock_id(&id, "id").map_err(|_| ws::Error::TestClockNotFound)?;
+        with_service(|s| s.delete_clock(&id)).map(|c| render::test_clock(&c))
+    }
 }
 
-/// A pass's instant: `at` checked, or now.
-fn pass_instant(at: Option<String>) -> Result<Timestamp, ws::Error> {
-    match at {
-        Some(at) => convert::instant(&at, "now").map_err(|f| render::invalid(&f)),
-        None => Ok(now()),
+/// An Idempotency-Key from the WIT input, parsed.
+fn keyed(idempotency: Option<wit::Idempotency>) -> Result<Option<Idempotency>, ws::Error> {
+    idempotency
+        .map(|i| Idempotency::parse(&i.scope, &i.key, &i.fingerprint))
+        .transpose()
+        .map_err(render::error)
+}
+
+/// How far a live pass's instant may be after the host clock: the shards of a pass carry the
+/// instant `begin-pass` read, and hosts' clocks differ a little.
+const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// A live pass's instant, checked: never after the host clock (a live pass in the future
+/// would charge cycles and expire payments early; a test clock is the way to see the future).
+fn pass_instant(at: &str) -> Result<Timestamp, ws::Error> {
+    let at = convert::instant(at, "now").map_err(|f| render::invalid(&f))?;
+    if at.unix_seconds() > now().unix_seconds().saturating_add(CLOCK_SKEW_SECONDS) {
+        let future = Invalid::BadFormat {
+            expected: "an instant not after the host clock (use a test clock for the future)",
+        };
+        return Err(render::invalid(&[FieldError::new("now", future)]));
     }
+    Ok(at)
 }
 
 /// A pass's options from the application variables (and what was wrong with them).

@@ -12,7 +12,7 @@ use orderflow_domain::subscription::{
 };
 use orderflow_domain::values::{
     Channel, Country, Currency, CustomerId, Document, Email, FieldError, Invalid, Money, Phone,
-    PlanId, PostalCode, Quantity, Sku, SubscriptionId, Text, Timestamp,
+    PlanId, PostalCode, Quantity, Sku, SubscriptionId, TestClockId, Text, Timestamp,
 };
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
@@ -263,6 +263,22 @@ pub(crate) fn subscription_id(id: &str) -> Result<SubscriptionId, Vec<FieldError
 /// A plan id from a path or a call.
 pub(crate) fn plan_id(id: &str, field: &str) -> Result<PlanId, Vec<FieldError>> {
     PlanId::parse(id).map_err(|e| vec![e.at(field)])
+}
+
+/// A test clock id from a path or a call.
+pub(crate) fn clock_id(id: &str, field: &str) -> Result<TestClockId, Vec<FieldError>> {
+    TestClockId::parse(id).map_err(|e| vec![e.at(field)])
+}
+
+/// A test clock's name and frozen time.
+pub(crate) fn new_test_clock(
+    c: &ws::NewTestClock,
+) -> Result<(Option<Text>, Timestamp), Vec<FieldError>> {
+    let mut f = Fields::default();
+    let name = f.optional("name", c.name.as_deref(), |n| Text::parse(n, 200));
+    let frozen = timestamp(&mut f, "frozenTime", &c.frozen_time);
+    let value = (|| Some((name?, frozen?)))();
+    f.finish(value)
 }
 
 /// An instant from a call.
@@ -575,6 +591,7 @@ mod tests {
                 price: 1200,
             },
             payment_method: wit::PaymentMethod::Pix,
+            test_clock: None,
         }
     }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use orderflow_domain::subscription::{
     CycleStatus, PurchaseDay, Schedule, Subscription, SubscriptionStatus, TimeZone,
 };
-use orderflow_domain::values::{Currency, OrderId, PlanId, SubscriptionId, Text, Timestamp};
+use orderflow_domain::values::{
+    Currency, OrderId, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +68,10 @@ pub struct CycleRecord {
 pub(crate) struct Stored {
     /// Unique per write, so a writer can tell whether a swap reported as failed happened.
     pub(crate) write_id: String,
+    /// The test clock it lives on: its due entry is in the clock's space, its times are the
+    /// clock's, and only the clock's advances run it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) test_clock: Option<TestClockId>,
     /// Write ids of the writes before this one, newest last.
     #[serde(default)]
     pub(crate) recent_writes: Vec<String>,

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use orderflow_domain::subscription::SubscriptionStatus;
-use orderflow_domain::values::{Currency, PlanId, SubscriptionId};
+use orderflow_domain::values::{Currency, PlanId, SubscriptionId, TestClockId};
 use serde::{Deserialize, Serialize};
 
 /// The counter that numbers generated subscription ids (`s-{n}`).
@@ -17,8 +17,8 @@ pub(crate) const SUBSCRIPTION_SEQ: &str = "sub/n/seq/subscription";
 /// The counter that numbers generated plan ids (`p-{n}`).
 pub(crate) const PLAN_SEQ: &str = "sub/n/seq/plan";
 
-/// The pass cursor: the last minute bucket every earlier pass has finished.
-pub(crate) const PASS_CURSOR: &str = "sub/pass/cursor";
+/// The counter that numbers generated test clock ids (`tc-{n}`).
+pub(crate) const CLOCK_SEQ: &str = "sub/n/seq/clock";
 
 /// The currencies that have a recurring-revenue counter.
 pub(crate) const CURRENCIES: &str = "sub/stat/currencies";
@@ -69,30 +69,102 @@ pub(crate) fn index_entry(index: &IndexName, slot: u64) -> String {
     format!("sub/ix/{}/{slot}", index.0)
 }
 
-/// The slot counter of a due bucket (one minute).
-pub(crate) fn due_counter(bucket: Bucket) -> String {
-    format!("sub/n/due/m/{}", bucket.0)
+/// Where a subscription's due index and pass cursor live: live subscriptions share one, each
+/// test clock has its own, so that a pass over one never reads or moves the other's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) enum Space {
+    /// The host clock's subscriptions (the cron runner's and `POST /subscriptions/run`'s).
+    #[default]
+    Live,
+    /// The subscriptions of one test clock.
+    Clock(TestClockId),
 }
 
-/// One entry of a due bucket.
-pub(crate) fn due_entry(bucket: Bucket, slot: u64) -> String {
-    format!("sub/due/{}/{slot}", bucket.0)
+impl Space {
+    /// The space of a subscription on `clock` (live without one).
+    pub(crate) fn of(clock: Option<&TestClockId>) -> Self {
+        clock.map_or(Space::Live, |c| Space::Clock(c.clone()))
+    }
+
+    /// The clock, if this is a test clock's space.
+    pub(crate) fn clock(&self) -> Option<&TestClockId> {
+        match self {
+            Space::Live => None,
+            Space::Clock(id) => Some(id),
+        }
+    }
+
+    /// The prefix of this space's documents.
+    fn documents(&self) -> String {
+        match self {
+            Space::Live => "sub".to_owned(),
+            Space::Clock(id) => format!("sub/tc/{}", id.as_str()),
+        }
+    }
+
+    /// The prefix of this space's counters (under `sub/n/`).
+    fn counters(&self) -> String {
+        match self {
+            Space::Live => "sub/n".to_owned(),
+            Space::Clock(id) => format!("sub/n/tc/{}", id.as_str()),
+        }
+    }
+
+    /// The pass cursor: the last minute bucket every earlier pass has finished.
+    pub(crate) fn pass_cursor(&self) -> String {
+        format!("{}/pass/cursor", self.documents())
+    }
+
+    /// The slot counter of a due bucket (one minute).
+    pub(crate) fn due_counter(&self, bucket: Bucket) -> String {
+        format!("{}/due/m/{}", self.counters(), bucket.0)
+    }
+
+    /// One entry of a due bucket.
+    pub(crate) fn due_entry(&self, bucket: Bucket, slot: u64) -> String {
+        format!("{}/due/{}/{slot}", self.documents(), bucket.0)
+    }
+
+    /// How many due entries were ever allocated in an hour (never decremented): lets a pass
+    /// skip an empty hour with one read.
+    pub(crate) fn due_hour_counter(&self, hour: i64) -> String {
+        format!("{}/due/h/{hour}", self.counters())
+    }
+
+    /// How many due entries were ever allocated in a day (UTC, days since the epoch).
+    pub(crate) fn due_day_counter(&self, day: i64) -> String {
+        format!("{}/due/d/{day}", self.counters())
+    }
+
+    /// How many due entries were ever allocated in a 365-day stretch since the epoch.
+    pub(crate) fn due_era_counter(&self, era: i64) -> String {
+        format!("{}/due/y/{era}", self.counters())
+    }
 }
 
-/// How many due entries were ever allocated in an hour (never decremented): lets a pass skip an
-/// empty hour with one read.
-pub(crate) fn due_hour_counter(hour: i64) -> String {
-    format!("sub/n/due/h/{hour}")
+/// A test clock document.
+pub(crate) fn clock(id: &TestClockId) -> String {
+    format!("sub/clock/{}", id.as_str())
 }
 
-/// How many due entries were ever allocated in a day (UTC, days since the epoch).
-pub(crate) fn due_day_counter(day: i64) -> String {
-    format!("sub/n/due/d/{day}")
+/// The creation claim of a test clock id.
+pub(crate) fn clock_claim(id: &TestClockId) -> String {
+    format!("sub/n/tcc/{}", id.as_str())
 }
 
-/// How many due entries were ever allocated in a 365-day stretch since the epoch.
-pub(crate) fn due_era_counter(era: i64) -> String {
-    format!("sub/n/due/y/{era}")
+/// How many subscriptions were ever created on a test clock (bounded: see `crate::clock`).
+pub(crate) fn clock_subscriptions(id: &TestClockId) -> String {
+    format!("sub/n/tcs/{}", id.as_str())
+}
+
+/// The record of an Idempotency-Key's outcome (`hash`: see `crate::idempotency`).
+pub(crate) fn idempotency(hash: &str) -> String {
+    format!("sub/idem/{hash}")
+}
+
+/// The claim counter of an Idempotency-Key in one lease window.
+pub(crate) fn idempotency_claim(hash: &str, window: i64) -> String {
+    format!("sub/n/idem/{hash}/{window}")
 }
 
 /// The stats claim of one version of a subscription: its stats delta is applied by the caller
@@ -176,6 +248,16 @@ impl IndexName {
         IndexName(format!("status/{}", status.as_str()))
     }
 
+    /// Every test clock.
+    pub(crate) fn clocks() -> Self {
+        IndexName("clocks".to_owned())
+    }
+
+    /// The subscriptions of a test clock (what deleting it deletes).
+    pub(crate) fn clock(id: &TestClockId) -> Self {
+        IndexName(format!("clock/{}", id.as_str()))
+    }
+
     /// Subscriptions of a customer, by its id or email as given.
     pub(crate) fn customer(value: &str) -> Self {
         IndexName(format!("customer/{}", escape(value.trim())))
@@ -205,6 +287,8 @@ mod tests {
     #[test]
     fn counters_and_documents_never_share_a_prefix() -> Result<(), Box<dyn std::error::Error>> {
         let id = SubscriptionId::parse("s-1")?;
+        let tc = TestClockId::parse("tc-1")?;
+        let (live, clock) = (Space::Live, Space::Clock(tc.clone()));
         let counters = [
             SUBSCRIPTION_SEQ.to_owned(),
             PLAN_SEQ.to_owned(),
@@ -212,10 +296,18 @@ mod tests {
             subscription_claim(&id),
             cycle_claim(&id, 3),
             index_counter(&IndexName::all()),
-            due_counter(Bucket(7)),
-            due_hour_counter(1),
-            due_day_counter(1),
-            due_era_counter(1),
+            live.due_counter(Bucket(7)),
+            live.due_hour_counter(1),
+            live.due_day_counter(1),
+            live.due_era_counter(1),
+            clock.due_counter(Bucket(7)),
+            clock.due_hour_counter(1),
+            clock.due_day_counter(1),
+            clock.due_era_counter(1),
+            CLOCK_SEQ.to_owned(),
+            clock_claim(&tc),
+            clock_subscriptions(&tc),
+            idempotency_claim("h", 3),
             stats_claim(&id, 2),
             stat_status(SubscriptionStatus::Active),
             stat_mrr(Currency::BRL),
@@ -223,20 +315,42 @@ mod tests {
         ];
         assert!(counters.iter().all(|k| k.starts_with("sub/n/")));
         let documents = [
-            PASS_CURSOR.to_owned(),
+            live.pass_cursor(),
+            clock.pass_cursor(),
+            keys_of_clock(&tc),
+            idempotency("h"),
             CURRENCIES.to_owned(),
             plan(&PlanId::parse("p-1")?),
             subscription(&id),
             cycle(&id, 3),
             cycle_claim_at(&id, 3),
             index_entry(&IndexName::all(), 1),
-            due_entry(Bucket(7), 1),
+            live.due_entry(Bucket(7), 1),
+            clock.due_entry(Bucket(7), 1),
         ];
         assert!(
             documents
                 .iter()
                 .all(|k| k.starts_with("sub/") && !k.starts_with("sub/n/"))
         );
+        Ok(())
+    }
+
+    fn keys_of_clock(id: &TestClockId) -> String {
+        clock(id)
+    }
+
+    #[test]
+    fn live_keys_keep_their_layout_and_a_clock_has_its_own()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let live = Space::Live;
+        assert_eq!(live.pass_cursor(), "sub/pass/cursor");
+        assert_eq!(live.due_counter(Bucket(3)), "sub/n/due/m/3");
+        assert_eq!(live.due_entry(Bucket(3), 2), "sub/due/3/2");
+        let clock = Space::Clock(TestClockId::parse("tc-1")?);
+        assert_eq!(clock.pass_cursor(), "sub/tc/tc-1/pass/cursor");
+        assert_eq!(clock.due_entry(Bucket(3), 2), "sub/tc/tc-1/due/3/2");
+        assert_eq!(clock.due_hour_counter(4), "sub/n/tc/tc-1/due/h/4");
         Ok(())
     }
 

@@ -12,7 +12,7 @@
 //! `orderflow:core/subscriptions` (`wit/subscriptions.wit`, world `subscriptions-service`; built
 //! as a `cdylib` for `wasm32-wasip2`), to be composed (after the orders service
 //! is plugged into it) into the components that import it: `subscriptions-api` (HTTP) and
-//! `subscription-runner` (cron). Not here yet (issue 5): payment retries and the benchmark.
+//! `subscription-runner` (cron).
 //!
 //! # Key layout
 //!
@@ -60,10 +60,13 @@ pub mod bindings {
 }
 
 pub mod check;
+pub mod clock;
 pub mod component;
 mod convert;
 pub mod doc;
+pub mod idempotency;
 mod keys;
+mod list;
 pub use orderflow_kv as kv;
 #[cfg(test)]
 use orderflow_kv::memory;
@@ -77,11 +80,12 @@ mod tests;
 pub mod wit_orders;
 
 pub use check::CheckReport;
+pub use clock::{ClockStatus, TestClock};
 pub use doc::{CycleRecord, Plan};
 pub use orders::{
-    Orders, OrdersError, PaymentState, PlacedOrder, attempt_identity, order_identity,
+    ClockTime, Orders, OrdersError, PaymentState, PlacedOrder, attempt_identity, order_identity,
 };
 pub use pass::{PassOptions, PassReport, Shard, ShardReport};
-pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, Written};
+pub use service::{Error, Filter, NewPlan, Page, PageRequest, Subscriptions, View, Written};
 pub use stats::Stats;
 pub use wit_orders::WitOrders;

@@ -24,7 +24,9 @@
 use std::fmt;
 
 use orderflow_domain::order::PlaceOrder;
-use orderflow_domain::values::{Channel, ExternalId, OrderId, SubscriptionId, Timestamp};
+use orderflow_domain::values::{
+    Channel, ExternalId, OrderId, SubscriptionId, TestClockId, Timestamp,
+};
 
 /// Where an order's payment stands, as a pass following it needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,11 +79,26 @@ impl fmt::Display for OrdersError {
     }
 }
 
+/// A test clock and its frozen time, as an order placed on it needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockTime {
+    /// The clock.
+    pub id: TestClockId,
+    /// Its frozen time: the order's clock.
+    pub now: Timestamp,
+}
+
 /// The orders service, as a runner pass uses it.
 pub trait Orders {
-    /// Places an order. Must be idempotent on `(channel, external_id)`: placing an order whose
-    /// channel and external id are already taken answers the existing order and creates none.
-    fn place(&self, order: PlaceOrder) -> Result<PlacedOrder, OrdersError>;
+    /// Places an order, on `clock` when given (the order is created at the clock's time, its
+    /// payment deadline counts from there, and it carries the clock). Must be idempotent on
+    /// `(channel, external_id)`: placing an order whose channel and external id are already
+    /// taken answers the existing order and creates none.
+    fn place(
+        &self,
+        order: PlaceOrder,
+        clock: Option<&ClockTime>,
+    ) -> Result<PlacedOrder, OrdersError>;
 
     /// The order placed in `channel` with `external_id`, if there is one.
     fn find(
@@ -93,8 +110,14 @@ pub trait Orders {
     /// Cancels up to `limit` unpaid pix and boleto orders whose `payment.dueAt` is before `now`
     /// (the domain's `ExpirePayment` command) and answers how many it canceled. The orders
     /// service owns this: it needs an index of pending payments by deadline so that the cost
-    /// grows with the orders that expire, not with those that exist.
-    fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError>;
+    /// grows with the orders that expire, not with those that exist. With `clock`, only that
+    /// test clock's orders; without, only live ones.
+    fn cancel_unpaid(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        clock: Option<&TestClockId>,
+    ) -> Result<u64, OrdersError>;
 
     /// Where the payment of order `id` stands; `None` when there is no such order.
     fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError>;

@@ -52,7 +52,9 @@ use orderflow_domain::values::{SubscriptionId, Text, Timestamp};
 use crate::doc::{ClaimedAt, PassCursor, Pointer, decode, encode, subscription_id};
 use crate::keys::{self, Bucket};
 use crate::kv::{Kv, Swap};
-use crate::orders::{Orders, OrdersError, PaymentState, attempt_identity, order_identity};
+use crate::orders::{
+    ClockTime, Orders, OrdersError, PaymentState, attempt_identity, order_identity,
+};
 use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
 
 /// How many minutes before `now` a pass leaves its cursor, so that entries registered while it
@@ -125,7 +127,7 @@ impl Default for PassOptions {
 }
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PassReport {
     /// Subscriptions that had something due (a cycle to charge, skip or miss).
     pub due: u64,
@@ -196,7 +198,11 @@ impl<K: Kv> Subscriptions<'_, K> {
         })
     }
 
-    fn pass(&self, orders: &impl Orders, options: &PassOptions) -> Result<PassReport, Error> {
+    pub(crate) fn pass(
+        &self,
+        orders: &impl Orders,
+        options: &PassOptions,
+    ) -> Result<PassReport, Error> {
         let ShardReport {
             mut report,
             unfinished,
@@ -217,9 +223,10 @@ impl<K: Kv> Subscriptions<'_, K> {
         // The first bucket that is not finished (budget spent or an error in it).
         let mut unfinished: Option<Bucket> = None;
         'buckets: while let Some(current) = walk.next_occupied(bucket, end)? {
-            let slots = u64::try_from(self.counter(&keys::due_counter(current))?).unwrap_or(0);
+            let space = self.space();
+            let slots = u64::try_from(self.counter(&space.due_counter(current))?).unwrap_or(0);
             for slot in 1..=slots {
-                let key = keys::due_entry(current, slot);
+                let key = space.due_entry(current, slot);
                 let Some(bytes) = self.kv.get(&key)? else {
                     continue;
                 };
@@ -273,7 +280,7 @@ impl<K: Kv> Subscriptions<'_, K> {
             target = target.min(Bucket(unfinished.0.saturating_sub(1)));
         }
         self.advance_cursor(target)?;
-        match orders.cancel_unpaid(now, options.max_unpaid) {
+        match orders.cancel_unpaid(now, options.max_unpaid, self.space().clock()) {
             Ok(n) => report.canceled_unpaid = n,
             Err(e) => report.errors.push(format!("canceling unpaid orders: {e}")),
         }
@@ -282,10 +289,11 @@ impl<K: Kv> Subscriptions<'_, K> {
 
     /// Moves the pass cursor forward to `target` (never back).
     fn advance_cursor(&self, target: Bucket) -> Result<(), Error> {
+        let key = self.space().pass_cursor();
         for _ in 0..MAX_ATTEMPTS {
-            let (cas, bytes) = self.kv.cas_current(keys::PASS_CURSOR)?;
+            let (cas, bytes) = self.kv.cas_current(&key)?;
             if let Some(bytes) = &bytes {
-                let current: PassCursor = decode(keys::PASS_CURSOR, bytes).map_err(Error::Store)?;
+                let current: PassCursor = decode(&key, bytes).map_err(Error::Store)?;
                 if current.bucket >= target {
                     return Ok(());
                 }
@@ -328,7 +336,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         {
             sub = followed;
         }
-        if sub.next_run_at().is_none_or(|at| at > now) {
+        if sub.next_cycle_at().is_none_or(|at| at > now) {
             return Ok(());
         }
         let pass = due(&sub, now, policy);
@@ -462,7 +470,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         let mut order = sub.order_for(check.cycle);
         order.external_id = Some(identity);
         orders
-            .place(order)
+            .place(order, self.placement_clock().as_ref())
             .map(|placed| placed.id)
             .map_err(|e| Error::Store(e.to_string()))
     }
@@ -520,7 +528,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         }
         let mut order = current.order_for(number);
         order.external_id = Some(identity);
-        match orders.place(order) {
+        match orders.place(order, self.placement_clock().as_ref()) {
             Ok(placed) => self.record(
                 id,
                 number,
@@ -536,6 +544,14 @@ impl<K: Kv> Subscriptions<'_, K> {
                 self.release(id, number)
             }
         }
+    }
+
+    /// The test clock orders are placed on, with its time: the current space's, if a clock's.
+    fn placement_clock(&self) -> Option<ClockTime> {
+        self.space().clock().map(|id| ClockTime {
+            id: id.clone(),
+            now: self.now(),
+        })
     }
 
     /// Records what became of a cycle; a cycle another pass already recorded is left as it is.
@@ -653,10 +669,11 @@ impl<'s, 'a, K: Kv> Occupancy<'s, 'a, K> {
         let mut m = from.0;
         while m <= end.0 {
             let b = Bucket(m);
+            let space = self.service.space();
             let levels = [
-                (keys::due_era_counter(b.era()), Bucket::PER_ERA),
-                (keys::due_day_counter(b.day()), Bucket::PER_DAY),
-                (keys::due_hour_counter(b.hour()), Bucket::PER_HOUR),
+                (space.due_era_counter(b.era()), Bucket::PER_ERA),
+                (space.due_day_counter(b.day()), Bucket::PER_DAY),
+                (space.due_hour_counter(b.hour()), Bucket::PER_HOUR),
             ];
             let mut skip_to = None;
             for (key, width) in levels {

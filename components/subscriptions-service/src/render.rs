@@ -11,9 +11,10 @@ use orderflow_domain::values::{FieldError, Money, Text, Timestamp};
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
 use crate::bindings::orderflow::core::types as wit;
+use crate::clock::{ClockStatus, TestClock};
 use crate::doc::{CycleRecord, Plan};
 use crate::pass::PassReport;
-use crate::service::{Error, Page};
+use crate::service::{Error, Page, View};
 use crate::stats::Stats;
 
 fn ts(t: Timestamp) -> String {
@@ -171,6 +172,7 @@ pub(crate) fn subscription(sub: &Subscription) -> ws::Subscription {
         version: sub.version(),
         created_at: ts(sub.created_at()),
         updated_at: ts(sub.updated_at()),
+        test_clock: None,
     }
 }
 
@@ -187,10 +189,32 @@ pub(crate) fn cycle(c: &CycleRecord) -> ws::Cycle {
     }
 }
 
+/// A subscription with its test clock.
+pub(crate) fn view(v: &View) -> ws::Subscription {
+    ws::Subscription {
+        test_clock: v.test_clock.as_ref().map(|c| c.as_str().to_owned()),
+        ..subscription(&v.subscription)
+    }
+}
+
+/// A test clock.
+pub(crate) fn test_clock(c: &TestClock) -> ws::TestClock {
+    ws::TestClock {
+        id: c.id.as_str().to_owned(),
+        name: opt(c.name.as_ref()),
+        frozen_time: ts(c.frozen_time),
+        status: match c.status {
+            ClockStatus::Ready => ws::TestClockStatus::Ready,
+            ClockStatus::Advancing => ws::TestClockStatus::Advancing,
+        },
+        created_at: ts(c.created_at),
+    }
+}
+
 /// A page of subscriptions.
-pub(crate) fn subscription_page(p: &Page<Subscription>) -> ws::SubscriptionPage {
+pub(crate) fn subscription_page(p: &Page<View>) -> ws::SubscriptionPage {
     ws::SubscriptionPage {
-        items: p.items.iter().map(subscription).collect(),
+        items: p.items.iter().map(view).collect(),
         next_cursor: p.next_cursor.clone(),
     }
 }
@@ -271,6 +295,11 @@ pub(crate) fn error(e: Error) -> ws::Error {
             ws::Error::VersionMismatch(wit::VersionConflict { expected, actual })
         }
         Error::Invalid(fields) => invalid(&fields),
+        Error::ClockNotFound => ws::Error::TestClockNotFound,
+        Error::ClockBackwards(at) => ws::Error::TestClockBackwards(ts(at)),
+        Error::ClockFull(max) => ws::Error::TestClockFull(max),
+        Error::IdempotencyKeyReused => ws::Error::IdempotencyKeyReused,
+        Error::IdempotencyKeyInUse => ws::Error::IdempotencyKeyInUse,
         Error::Contention => ws::Error::Contention,
         Error::Store(message) => ws::Error::StoreUnavailable(message),
     }

@@ -1,5 +1,5 @@
 //! The subscriptions service's store logic: plans, subscriptions, their indexes, cycle records
-//! and stats over a [`Kv`], with the write protocol of DESIGN.md.
+//! and stats over a [`Kv`] (docs/architecture.md, "Writes").
 //!
 //! The write protocol, for every change of a subscription document:
 //! 1. `cas_current` the document; apply the stats change its version left (claimed by version
@@ -29,27 +29,18 @@ use orderflow_domain::subscription::{
     Command, CycleStatus, Event, NewSubscription, PurchaseDay, Recurrence, Schedule, Subscription,
     SubscriptionError, SubscriptionStatus, TimeZone,
 };
-use orderflow_domain::values::{FieldError, Invalid, PlanId, SubscriptionId, Text, Timestamp};
+use orderflow_domain::values::{FieldError, PlanId, SubscriptionId, TestClockId, Text, Timestamp};
 
-use crate::doc::{
-    Contribution, CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode, subscription_id,
-};
-use crate::keys::{self, Bucket, IndexName};
+use crate::doc::{CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode};
+use crate::keys::{self, Bucket, IndexName, Space};
 use crate::kv::{Kv, KvError, Swap};
-use crate::stats::{Stats, contribution};
+use crate::stats::contribution;
 
 /// How many times a write is tried against concurrent writers before [`Error::Contention`].
 pub const MAX_ATTEMPTS: usize = 32;
 
 /// The largest page a listing answers.
 pub const MAX_LIMIT: u32 = 200;
-
-/// At most this many index entries (or cycle keys) are read by one listing call; a page may hold
-/// fewer items than asked and still carry a cursor.
-const MAX_SCAN: u64 = 1_000;
-
-/// At most this many occupancy counters are read by one due-before listing call.
-const MAX_COUNTER_READS: usize = 2_000;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +69,21 @@ pub enum Error {
     /// per bad field.
     #[error("{} invalid fields", .0.len())]
     Invalid(Vec<FieldError>),
+    /// No test clock with that id.
+    #[error("no such test clock")]
+    ClockNotFound,
+    /// An advance must move the clock forward: it stands at this time.
+    #[error("the test clock is at {0}; advance it to a later time")]
+    ClockBackwards(Timestamp),
+    /// The clock holds this many subscriptions, its most.
+    #[error("a test clock holds at most {0} subscriptions")]
+    ClockFull(u32),
+    /// The Idempotency-Key was used with another request.
+    #[error("the Idempotency-Key was used with another request")]
+    IdempotencyKeyReused,
+    /// A request with the Idempotency-Key is still running.
+    #[error("a request with the Idempotency-Key is still running")]
+    IdempotencyKeyInUse,
     /// Concurrent writers kept winning.
     #[error("concurrent writers kept winning; try again")]
     Contention,
@@ -156,14 +162,38 @@ pub struct Written {
     pub subscription: Subscription,
     /// What happened (empty: nothing changed).
     pub events: Vec<Event>,
+    /// The test clock it lives on.
+    pub test_clock: Option<TestClockId>,
+}
+
+/// A subscription as callers see it: with the test clock it lives on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct View {
+    /// The subscription.
+    pub subscription: Subscription,
+    /// Its test clock, if it lives on one.
+    pub test_clock: Option<TestClockId>,
+}
+
+impl View {
+    pub(crate) fn of(stored: Stored) -> Self {
+        View {
+            subscription: stored.subscription,
+            test_clock: stored.test_clock,
+        }
+    }
 }
 
 /// The subscriptions service for one call: a store, the clock, a random nonce for write ids.
 #[derive(Debug)]
 pub struct Subscriptions<'a, K: Kv> {
     pub(crate) kv: &'a K,
-    /// The clock; a pass runs under its own `now` (a test clock may be set).
+    /// The clock; a pass runs under its own `now`, a test clock's subscriptions under its
+    /// frozen time.
     now: Cell<Timestamp>,
+    /// Whose due index and pass cursor writes and passes use: live, or one test clock's.
+    space: RefCell<Space>,
     nonce: u64,
     writes: Cell<u64>,
     /// The subscription document last decoded or written, with its key and bytes: a pass reads
@@ -188,6 +218,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         Subscriptions {
             kv,
             now: Cell::new(now),
+            space: RefCell::new(Space::Live),
             nonce,
             writes: Cell::new(0),
             last_document: RefCell::new(None),
@@ -204,6 +235,19 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let before = self.now.replace(now);
         let result = f();
         self.now.set(before);
+        result
+    }
+
+    /// The space writes and passes use now.
+    pub(crate) fn space(&self) -> Space {
+        self.space.borrow().clone()
+    }
+
+    /// Runs `f` in `space` with the clock set to `now`, then restores both.
+    pub(crate) fn within<T>(&self, space: Space, now: Timestamp, f: impl FnOnce() -> T) -> T {
+        let before = self.space.replace(space);
+        let result = self.at(now, f);
+        self.space.replace(before);
         result
     }
 
@@ -290,11 +334,13 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
 
     // ----- subscriptions ---------------------------------------------------------------------
 
-    /// Creates a subscription (its plan, if it names one, must exist).
+    /// Creates a subscription (its plan, if it names one, must exist), live or on the test
+    /// clock of the current space (see [`Self::on_clock`]).
     pub fn create(&self, new: NewSubscription) -> Result<Subscription, Error> {
         if let Some(plan) = &new.plan_id {
             self.plan(plan)?;
         }
+        let clock = self.space().clock().cloned();
         let sub = Subscription::new(new)?;
         let id = sub.id().clone();
         self.ensure_currency(sub.order().currency())?;
@@ -302,8 +348,18 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             return Err(Error::AlreadyExists);
         }
         let mut allocations = Allocations::default();
+        if let Some(clock) = &clock {
+            let slot = self.next_slot(&IndexName::clock(clock))?;
+            let pointer = encode(&Pointer {
+                id: id.as_str().to_owned(),
+            })
+            .map_err(Error::Store)?;
+            self.kv
+                .set(&keys::index_entry(&IndexName::clock(clock), slot), &pointer)?;
+        }
         let empty = Stored {
             write_id: String::new(),
+            test_clock: clock,
             recent_writes: Vec::new(),
             subscription: sub.clone(),
             slots: BTreeMap::new(),
@@ -322,6 +378,11 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     /// The subscription with this id.
     pub fn get(&self, id: &SubscriptionId) -> Result<Subscription, Error> {
         Ok(self.read(id)?.ok_or(Error::NotFound)?.subscription)
+    }
+
+    /// The subscription with this id, with its test clock.
+    pub fn view(&self, id: &SubscriptionId) -> Result<View, Error> {
+        Ok(View::of(self.read(id)?.ok_or(Error::NotFound)?))
     }
 
     pub(crate) fn read(&self, id: &SubscriptionId) -> Result<Option<Stored>, Error> {
@@ -352,6 +413,23 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     /// Applies a person's command (pause, resume, cancel, skip next, edit the schedule or the
     /// order). `expected_version` is `If-Match`.
     pub fn apply(
+        &self,
+        id: &SubscriptionId,
+        command: Command,
+        expected_version: Option<u64>,
+    ) -> Result<Written, Error> {
+        // A test clock's subscription is changed as of its clock's frozen time.
+        let clock = self.read(id)?.ok_or(Error::NotFound)?.test_clock;
+        if let Some(clock) = clock {
+            let frozen = self.clock(&clock)?.frozen_time;
+            return self.within(Space::Clock(clock), frozen, || {
+                self.apply_now(id, command, expected_version)
+            });
+        }
+        self.apply_now(id, command, expected_version)
+    }
+
+    fn apply_now(
         &self,
         id: &SubscriptionId,
         command: Command,
@@ -415,6 +493,12 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 return Err(Error::NotFound);
             };
             let stored = self.decode_document(&key, bytes)?;
+            if Space::of(stored.test_clock.as_ref()) != self.space() {
+                // Its due entry lives in another space, which this call's clock does not run.
+                return Err(Error::Store(format!(
+                    "subscription {id} is written only under its own clock"
+                )));
+            }
             self.settle_stats(id, &stored)?;
             self.settle_cycles(id, &stored)?;
             let transition = decide(&stored.subscription)?;
@@ -422,6 +506,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                 return Ok(Written {
                     subscription: stored.subscription,
                     events: Vec::new(),
+                    test_clock: stored.test_clock,
                 });
             }
             let mut next = self.next_document(
@@ -447,6 +532,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             return Ok(Written {
                 subscription: transition.subscription,
                 events: transition.events,
+                test_clock: next.test_clock,
             });
         }
         Err(Error::Contention)
@@ -492,9 +578,12 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         let version = sub.version();
         let from = old.map(contribution);
         let to = contribution(&sub);
-        let stats = (from != Some(to)).then_some(crate::doc::StatsDelta { version, from, to });
+        // A test clock's subscriptions are test data: the dashboard counts live ones only.
+        let stats = (from != Some(to) && stored.test_clock.is_none())
+            .then_some(crate::doc::StatsDelta { version, from, to });
         Ok(Stored {
             write_id: self.write_id(),
+            test_clock: stored.test_clock.clone(),
             recent_writes: if stored.write_id.is_empty() {
                 Vec::new()
             } else {
@@ -538,18 +627,19 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         // Occupancy first: a pass that finds an era, day or hour empty skips it. Only whether
         // a counter is positive matters and none ever goes down, so one already positive is
         // left as it is (a read instead of a write; two writers that both read zero both add).
+        let space = self.space();
         for counter in [
-            keys::due_era_counter(target.era()),
-            keys::due_day_counter(target.day()),
-            keys::due_hour_counter(target.hour()),
+            space.due_era_counter(target.era()),
+            space.due_day_counter(target.day()),
+            space.due_hour_counter(target.hour()),
         ] {
             if self.counter(&counter)? <= 0 {
                 self.kv.increment(&counter, 1)?;
             }
         }
-        let slot = u64::try_from(self.kv.increment(&keys::due_counter(target), 1)?)
+        let slot = u64::try_from(self.kv.increment(&space.due_counter(target), 1)?)
             .map_err(|_| Error::Store("due slot counter is negative".into()))?;
-        self.kv.set(&keys::due_entry(target, slot), pointer)?;
+        self.kv.set(&space.due_entry(target, slot), pointer)?;
         let due = DueSlot {
             bucket: target,
             slot,
@@ -573,7 +663,8 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         }
         for due in &allocations.dues {
             if next.is_none_or(|n| n.due != Some(*due)) {
-                self.kv.delete(&keys::due_entry(due.bucket, due.slot))?;
+                self.kv
+                    .delete(&self.space().due_entry(due.bucket, due.slot))?;
             }
         }
         Ok(())
@@ -592,7 +683,8 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         if let Some(due) = old.due
             && next.due != Some(due)
         {
-            self.kv.delete(&keys::due_entry(due.bucket, due.slot))?;
+            self.kv
+                .delete(&self.space().due_entry(due.bucket, due.slot))?;
         }
         // The claim of the version before the one just replaced is no longer needed: every
         // writer that could still apply it has been overtaken by two writes.
@@ -600,67 +692,6 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             self.kv.delete(&keys::stats_claim(id, version))?;
         }
         Ok(())
-    }
-
-    /// Applies the stats change a document carries, once: the caller that gets 1 from the
-    /// version's claim applies it.
-    pub(crate) fn settle_stats(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
-        let Some(delta) = stored.stats else {
-            return Ok(());
-        };
-        // Claimed once per version: a claim already taken is only read (claims never go down),
-        // so the writers after the first spend a read, not a write.
-        let claim = keys::stats_claim(id, delta.version);
-        if self.counter(&claim)? > 0 || self.kv.increment(&claim, 1)? != 1 {
-            return Ok(());
-        }
-        let mut changes: Vec<(String, i64)> = Vec::new();
-        let mut count = |c: &Contribution, sign: i64| {
-            changes.push((keys::stat_status(c.status), sign));
-            if let Some((currency, amount)) = c.mrr {
-                changes.push((keys::stat_mrr(currency), sign.saturating_mul(amount)));
-            }
-            if let Some(hour) = c.due_hour {
-                changes.push((keys::stat_due_hour(hour), sign));
-            }
-        };
-        if let Some(from) = &delta.from {
-            count(from, -1);
-        }
-        count(&delta.to, 1);
-        // Equal keys cancel out: only what changed is written.
-        let mut net: BTreeMap<String, i64> = BTreeMap::new();
-        for (key, change) in changes {
-            let entry = net.entry(key).or_insert(0);
-            *entry = entry.saturating_add(change);
-        }
-        for (key, change) in net {
-            if change != 0 {
-                self.kv.increment(&key, change)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes sure `currency` has a recurring-revenue counter listed.
-    fn ensure_currency(&self, currency: orderflow_domain::values::Currency) -> Result<(), Error> {
-        for _ in 0..MAX_ATTEMPTS {
-            let (cas, bytes) = self.kv.cas_current(keys::CURRENCIES)?;
-            let mut doc: crate::doc::Currencies = match &bytes {
-                None => crate::doc::Currencies::default(),
-                Some(bytes) => decode(keys::CURRENCIES, bytes).map_err(Error::Store)?,
-            };
-            if doc.currencies.contains(&currency) {
-                return Ok(());
-            }
-            doc.currencies.push(currency);
-            doc.write_id = self.write_id();
-            let encoded = encode(&doc).map_err(Error::Store)?;
-            // An absent key makes this an upsert that may drop a currency another creator added
-            // at the same moment: the loop re-reads until ours is there.
-            self.kv.cas_swap(cas, &encoded)?;
-        }
-        Err(Error::Contention)
     }
 
     /// The cycle records that `events` settle: created, skipped and missed cycles (a range is one
@@ -736,247 +767,18 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         Ok(())
     }
 
-    // ----- listings --------------------------------------------------------------------------
-
-    /// Subscriptions matching `filter`, a page at a time. Each call reads a bounded number of
-    /// entries and documents, whatever the number of subscriptions stored.
-    pub fn list(&self, filter: &Filter, page: &PageRequest) -> Result<Page<Subscription>, Error> {
-        let index = match filter {
-            Filter::All => IndexName::all(),
-            Filter::Status(status) => IndexName::status(*status),
-            Filter::Customer(customer) => IndexName::customer(customer),
-            Filter::DueBefore(before) => return self.list_due(*before, page),
-        };
-        self.walk_index(&index, page, |slot, pointer| {
-            let Some(id) = subscription_id(pointer) else {
-                return Ok(None);
-            };
-            let Some(stored) = self.read(&id)? else {
-                return Ok(None);
-            };
-            // An entry left by a crash, or by a write whose swap lost, names a subscription
-            // that is not (or no longer) in the index at that slot: the document decides, so
-            // each subscription is listed once.
-            Ok(
-                (stored.slots.get(&index) == Some(&slot) && matches(filter, &stored.subscription))
-                    .then_some(stored.subscription),
-            )
-        })
-    }
-
-    /// Walks an index from its newest slot down, `load` turning entries into items.
-    fn walk_index<T>(
-        &self,
-        index: &IndexName,
-        page: &PageRequest,
-        load: impl Fn(u64, &Pointer) -> Result<Option<T>, Error>,
-    ) -> Result<Page<T>, Error> {
-        let limit = check_limit(page.limit)?;
-        let mut slot = match &page.cursor {
-            Some(cursor) => parse_slot_cursor(cursor)?,
-            None => u64::try_from(self.counter(&keys::index_counter(index))?).unwrap_or(0),
-        };
-        let mut items = Vec::new();
-        let mut scanned = 0;
-        while slot > 0 && items.len() < limit && scanned < MAX_SCAN {
-            let here = slot;
-            let key = keys::index_entry(index, slot);
-            slot -= 1;
-            scanned += 1;
-            let Some(bytes) = self.kv.get(&key)? else {
-                continue;
-            };
-            let pointer: Pointer = decode(&key, &bytes).map_err(Error::Store)?;
-            if let Some(item) = load(here, &pointer)? {
-                items.push(item);
-            }
-        }
-        Ok(Page {
-            items,
-            next_cursor: (slot > 0).then(|| format!("v1.{slot}")),
-        })
-    }
-
-    /// Active subscriptions due before `before`, by walking the due index from the pass cursor.
-    fn list_due(&self, before: Timestamp, page: &PageRequest) -> Result<Page<Subscription>, Error> {
-        let limit = check_limit(page.limit)?;
-        let (mut bucket, mut slot) = match &page.cursor {
-            Some(cursor) => parse_due_cursor(cursor)?,
-            None => (
-                Bucket(self.pass_cursor()?.map_or(0, |c| c.0.saturating_add(1))),
-                1,
-            ),
-        };
-        // Entries re-registered by a pass sit in the current minute even when their run was
-        // earlier (see `due_slot`), so the walk goes at least one minute past now.
-        let end = Bucket::of(before).max(Bucket(Bucket::of(self.now()).0.saturating_add(1)));
-        let mut walk = crate::pass::Occupancy::new(self, MAX_COUNTER_READS);
-        let mut items = Vec::new();
-        let mut scanned = 0;
-        'buckets: while let Some(current) = walk.next_occupied(bucket, end)? {
-            if current != bucket {
-                slot = 1;
-            }
-            bucket = current;
-            let slots = u64::try_from(self.counter(&keys::due_counter(bucket))?).unwrap_or(0);
-            while slot <= slots {
-                if items.len() >= limit || scanned >= MAX_SCAN {
-                    break 'buckets;
-                }
-                let key = keys::due_entry(bucket, slot);
-                slot += 1;
-                scanned += 1;
-                let Some(bytes) = self.kv.get(&key)? else {
-                    continue;
-                };
-                let pointer: Pointer = decode(&key, &bytes).map_err(Error::Store)?;
-                let Some(id) = subscription_id(&pointer) else {
-                    continue;
-                };
-                let Some(stored) = self.read(&id)? else {
-                    continue;
-                };
-                let here = stored
-                    .due
-                    .is_some_and(|d| d.bucket == bucket && d.slot == slot - 1);
-                if here
-                    && stored
-                        .subscription
-                        .next_run_at()
-                        .is_some_and(|at| at < before)
-                {
-                    items.push(stored.subscription);
-                }
-            }
-            bucket = Bucket(bucket.0.saturating_add(1));
-            slot = 1;
-        }
-        let done = walk.exhausted_at().is_none() && items.len() < limit && scanned < MAX_SCAN;
-        let resume = walk.exhausted_at().unwrap_or(bucket);
-        Ok(Page {
-            items,
-            next_cursor: (!done && resume <= end).then(|| format!("v1.{}.{slot}", resume.0)),
-        })
-    }
-
-    /// The cycles of a subscription, oldest first, from the cycle after `page.cursor`. Ranges of
-    /// missed or skipped cycles are one record each.
-    pub fn cycles(
-        &self,
-        id: &SubscriptionId,
-        page: &PageRequest,
-    ) -> Result<Page<CycleRecord>, Error> {
-        let limit = check_limit(page.limit)?;
-        let stored = self.read(id)?.ok_or(Error::NotFound)?;
-        let sub = &stored.subscription;
-        let mut number = match &page.cursor {
-            Some(cursor) => u32::try_from(parse_slot_cursor(cursor)?).map_err(|_| bad_cursor())?,
-            None => 1,
-        };
-        // Settled cycles have records; the pending one is shown once an attempt at it failed.
-        let settled = sub.next_cycle().saturating_sub(1);
-        let last = if sub.attempts() > 0 {
-            sub.next_cycle()
-        } else {
-            settled
-        };
-        let mut items = Vec::new();
-        let mut scanned = 0;
-        while number <= last && items.len() < limit && scanned < MAX_SCAN {
-            if number > settled {
-                items.push(CycleRecord {
-                    number,
-                    through: None,
-                    scheduled_for: sub.scheduled_for(number).unwrap_or(sub.updated_at()),
-                    status: CycleStatus::Failed,
-                    order_id: None,
-                    attempts: sub.attempts(),
-                    error: sub.last_error().cloned(),
-                });
-                number = number.saturating_add(1);
-                continue;
-            }
-            let key = keys::cycle(id, number);
-            scanned += 1;
-            let record = match self.kv.get(&key)? {
-                Some(bytes) => Some(decode::<CycleRecord>(&key, &bytes).map_err(Error::Store)?),
-                // Settled by the last write, whose writer died before writing the records.
-                None => stored.cycles.iter().find(|r| r.number == number).cloned(),
-            };
-            match record {
-                Some(record) => {
-                    number = record.through.unwrap_or(number).saturating_add(1);
-                    items.push(record);
-                }
-                None => number = number.saturating_add(1),
-            }
-        }
-        Ok(Page {
-            items,
-            next_cursor: (number <= last).then(|| format!("v1.{number}")),
-        })
-    }
-
-    // ----- stats -----------------------------------------------------------------------------
-
-    /// Counts by status, cycles due in the next day and week, and monthly recurring revenue,
-    /// read from counters kept on every write (a fixed number of reads: 4 + 169 + one per
-    /// currency).
-    pub fn stats(&self) -> Result<Stats, Error> {
-        let status = |s| self.counter(&keys::stat_status(s));
-        let hour = Bucket::of(self.now()).hour();
-        let mut due_next_day = 0i64;
-        let mut due_next_week = 0i64;
-        for h in 0..=(7 * 24) {
-            let n = self.counter(&keys::stat_due_hour(hour + h))?;
-            if h <= 24 {
-                due_next_day = due_next_day.saturating_add(n);
-            }
-            due_next_week = due_next_week.saturating_add(n);
-        }
-        let mut mrr = Vec::new();
-        for currency in self.currencies()? {
-            let amount = self.counter(&keys::stat_mrr(currency))?;
-            mrr.push((
-                currency,
-                orderflow_domain::values::Money::from_minor(amount),
-            ));
-        }
-        Ok(Stats {
-            active: status(SubscriptionStatus::Active)?,
-            paused: status(SubscriptionStatus::Paused)?,
-            canceled: status(SubscriptionStatus::Canceled)?,
-            finished: status(SubscriptionStatus::Finished)?,
-            due_next_day,
-            due_next_week,
-            monthly_recurring_revenue: mrr,
-        })
-    }
-
-    // ----- helpers ---------------------------------------------------------------------------
-
-    /// The currencies that have a revenue counter.
-    pub(crate) fn currencies(&self) -> Result<Vec<orderflow_domain::values::Currency>, Error> {
-        match self.kv.get(keys::CURRENCIES)? {
-            None => Ok(Vec::new()),
-            Some(bytes) => decode::<crate::doc::Currencies>(keys::CURRENCIES, &bytes)
-                .map(|c| c.currencies)
-                .map_err(Error::Store),
-        }
-    }
-
-    fn next_slot(&self, index: &IndexName) -> Result<u64, Error> {
+    pub(crate) fn next_slot(&self, index: &IndexName) -> Result<u64, Error> {
         u64::try_from(self.kv.increment(&keys::index_counter(index), 1)?)
             .map_err(|_| Error::Store("index slot counter is negative".into()))
     }
 
-    /// The last bucket every pass has finished, if a pass has run.
+    /// The last bucket every pass of the current space has finished, if a pass has run.
     pub(crate) fn pass_cursor(&self) -> Result<Option<Bucket>, Error> {
-        match self.kv.get(keys::PASS_CURSOR)? {
+        let key = self.space().pass_cursor();
+        match self.kv.get(&key)? {
             None => Ok(None),
             Some(bytes) => {
-                let cursor: crate::doc::PassCursor =
-                    decode(keys::PASS_CURSOR, &bytes).map_err(Error::Store)?;
+                let cursor: crate::doc::PassCursor = decode(&key, &bytes).map_err(Error::Store)?;
                 Ok(Some(cursor.bucket))
             }
         }
@@ -997,60 +799,4 @@ fn indexes_of(sub: &Subscription) -> Vec<IndexName> {
     names.sort();
     names.dedup();
     names
-}
-
-fn matches(filter: &Filter, sub: &Subscription) -> bool {
-    let customer = sub.order().customer();
-    match filter {
-        Filter::All => true,
-        Filter::Status(status) => sub.status() == *status,
-        Filter::Customer(value) => {
-            let value = value.trim();
-            customer.email.as_str() == value
-                || customer.id.as_ref().is_some_and(|id| id.as_str() == value)
-        }
-        Filter::DueBefore(before) => sub.next_run_at().is_some_and(|at| at < *before),
-    }
-}
-
-fn check_limit(limit: u32) -> Result<usize, Error> {
-    if (1..=MAX_LIMIT).contains(&limit) {
-        Ok(usize::try_from(limit).unwrap_or(50))
-    } else {
-        Err(Error::Invalid(vec![
-            Invalid::OutOfRange {
-                min: 1,
-                max: i64::from(MAX_LIMIT),
-            }
-            .at("limit"),
-        ]))
-    }
-}
-
-fn bad_cursor() -> Error {
-    Error::Invalid(vec![
-        Invalid::BadFormat {
-            expected: "a cursor this listing gave out",
-        }
-        .at("cursor"),
-    ])
-}
-
-fn parse_slot_cursor(cursor: &str) -> Result<u64, Error> {
-    cursor
-        .strip_prefix("v1.")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(bad_cursor)
-}
-
-fn parse_due_cursor(cursor: &str) -> Result<(Bucket, u64), Error> {
-    let mut parts = cursor.split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("v1"), Some(bucket), Some(slot), None) => {
-            let bucket = bucket.parse().map_err(|_| bad_cursor())?;
-            let slot = slot.parse().map_err(|_| bad_cursor())?;
-            Ok((Bucket(bucket), slot))
-        }
-        _ => Err(bad_cursor()),
-    }
 }

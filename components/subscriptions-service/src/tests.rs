@@ -16,12 +16,15 @@ use orderflow_domain::subscription::{
 };
 use orderflow_domain::values::{
     Channel, Currency, CustomerId, Email, ExternalId, Money, OrderId, PlanId, PostalCode, Quantity,
-    Sku, SubscriptionId, Text, Timestamp,
+    Sku, SubscriptionId, TestClockId, Text, Timestamp,
 };
 
+use crate::clock::{ClockStatus, TestClock};
+use crate::idempotency::Idempotency;
 use crate::kv::Kv;
 use crate::memory::{Call, MemoryKv};
-use crate::orders::{Orders, OrdersError, PaymentState, PlacedOrder};
+use crate::orders::{ClockTime, Orders, OrdersError, PaymentState, PlacedOrder};
+use crate::pass::PassOptions;
 use crate::service::{Error, Filter, NewPlan, PageRequest, Subscriptions};
 use crate::{CycleRecord, PassReport};
 
@@ -130,6 +133,8 @@ struct FakeOrder {
     placement: PlaceOrder,
     placed_at: Timestamp,
     canceled: bool,
+    /// The test clock it was placed on.
+    clock: Option<TestClockId>,
 }
 
 /// The orders service in memory: idempotent on channel + external id as the real one is, with
@@ -205,7 +210,11 @@ fn payment_window(method: PaymentMethod) -> Option<TimeDelta> {
 }
 
 impl Orders for FakeOrders {
-    fn place(&self, order: PlaceOrder) -> Result<PlacedOrder, OrdersError> {
+    fn place(
+        &self,
+        order: PlaceOrder,
+        clock: Option<&ClockTime>,
+    ) -> Result<PlacedOrder, OrdersError> {
         self.place_calls.set(self.place_calls.get() + 1);
         let hook = self.before_place.borrow_mut().pop_front();
         if let Some(hook) = hook {
@@ -244,11 +253,16 @@ impl Orders for FakeOrders {
         orders.push(FakeOrder {
             id: id.clone(),
             placement: order,
-            placed_at: self
-                .clock
-                .get()
-                .unwrap_or_else(|| at("2000-01-01T00:00:00Z")),
+            placed_at: clock.map_or_else(
+                || {
+                    self.clock
+                        .get()
+                        .unwrap_or_else(|| at("2000-01-01T00:00:00Z"))
+                },
+                |c| c.now,
+            ),
             canceled: false,
+            clock: clock.map(|c| c.id.clone()),
         });
         self.by_identity
             .borrow_mut()
@@ -271,9 +285,17 @@ impl Orders for FakeOrders {
             }))
     }
 
-    fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
+    fn cancel_unpaid(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        clock: Option<&TestClockId>,
+    ) -> Result<u64, OrdersError> {
         let mut canceled = 0;
         for order in self.orders.borrow_mut().iter_mut() {
+            if order.clock.as_ref() != clock {
+                continue;
+            }
             let Some(window) = payment_window(order.placement.payment.method) else {
                 continue;
             };
@@ -1672,4 +1694,163 @@ fn an_unpaid_pix_is_not_retried_and_payments_can_be_left_unfollowed() -> TestRes
         assert_eq!(sub.wake_at(), sub.next_run_at());
         Ok(())
     })
+}
+
+// ----- test clocks ----------------------------------------------------------------------------
+
+impl Spec {
+    /// Creates the subscription on test clock `clock`, at the clock's time.
+    fn create_on(self, kv: &MemoryKv, clock: &str) -> Fallible<Subscription> {
+        let s = service(kv, at("2025-01-01T00:00:00Z"));
+        let clock = TestClockId::parse(clock)?;
+        let (id, schedule, start, max_cycles) =
+            (self.id, self.schedule, self.start, self.max_cycles);
+        let order = template(self.sku, self.method)?;
+        Ok(s.on_clock(&clock, |s, now| {
+            s.create(NewSubscription {
+                id: SubscriptionId::parse(id).map_err(|e| Error::Store(e.to_string()))?,
+                plan_id: None,
+                schedule,
+                purchase_day: None,
+                timezone: TimeZone::UTC,
+                start_at: at(start),
+                end_at: None,
+                max_cycles,
+                order,
+                now,
+            })
+        })?)
+    }
+}
+
+fn clock(kv: &MemoryKv, id: &str, frozen: &str) -> Fallible<TestClock> {
+    let s = service(kv, at("2025-01-01T00:00:00Z"));
+    Ok(s.create_clock(TestClockId::parse(id)?, None, at(frozen))?)
+}
+
+fn advance(kv: &MemoryKv, orders: &FakeOrders, id: &str, to: &str) -> Fallible<PassReport> {
+    let s = service(kv, at("2025-01-01T00:00:00Z"));
+    let (clock, report) = s.advance_clock(
+        &TestClockId::parse(id)?,
+        at(to),
+        orders,
+        &PassOptions::default(),
+    )?;
+    assert_eq!(clock.frozen_time, at(to));
+    assert_eq!(clock.status, ClockStatus::Ready);
+    Ok(report)
+}
+
+#[test]
+fn a_test_clock_runs_only_its_own_subscriptions_and_expires_only_its_own_orders() -> TestResult {
+    both_modes(|kv| {
+        let orders = FakeOrders::default();
+        // Live: a pix subscription whose first order is pending when the clock runs far ahead.
+        Spec::monthly("live", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        pass(kv, &orders, "2025-01-31T12:00:30Z")?;
+        assert_eq!(orders.count(), 1);
+        clock(kv, "tc-1", "2025-01-20T10:00:00Z")?;
+        Spec::monthly("on-clock", "2025-01-31T12:00:00Z")?.create_on(kv, "tc-1")?;
+        let report = advance(kv, &orders, "tc-1", "2026-01-31T13:30:00Z")?;
+        // Every month charged in turn (none missed), each pix expired at its own deadline.
+        assert_eq!((report.created, report.missed), (13, 0), "{report:?}");
+        assert_eq!(report.canceled_unpaid, 13, "{report:?}");
+        let on_clock: Vec<FakeOrder> = orders
+            .orders
+            .borrow()
+            .iter()
+            .filter(|o| o.clock.is_some())
+            .cloned()
+            .collect();
+        assert_eq!(on_clock.len(), 13);
+        assert!(on_clock.iter().all(|o| o.canceled));
+        assert_eq!(on_clock[1].placed_at, at("2025-02-28T12:00:00Z"));
+        // Live data did not move: its order is pending, its next cycle still a month away.
+        let live_order = orders.orders.borrow()[0].clone();
+        assert!(live_order.clock.is_none() && !live_order.canceled);
+        let live = get(kv, "live")?;
+        assert_eq!(live.cycle_count(), 1);
+        assert_eq!(live.next_run_at(), Some(at("2025-02-28T12:00:00Z")));
+        // A live pass does not see the clock's subscription, however far the clock went.
+        let sub = get(kv, "on-clock")?;
+        assert_eq!(sub.next_run_at(), Some(at("2026-02-28T12:00:00Z")));
+        let live_pass = pass(kv, &orders, "2025-02-01T00:00:00Z")?;
+        assert_eq!((live_pass.due, live_pass.created), (0, 0));
+        assert_eq!(get(kv, "on-clock")?.cycle_count(), 13);
+        // The dashboard counts live subscriptions only.
+        assert_eq!(service(kv, at("2025-02-01T00:00:00Z")).stats()?.active, 1);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_clock_moves_only_forward_and_commands_on_its_subscriptions_use_its_time() -> TestResult {
+    let kv = MemoryKv::new();
+    let orders = FakeOrders::default();
+    clock(&kv, "tc-1", "2030-01-01T00:00:00Z")?;
+    let s = service(&kv, at("2025-01-01T00:00:00Z"));
+    let id = TestClockId::parse("tc-1")?;
+    for to in ["2030-01-01T00:00:00Z", "2029-12-31T00:00:00Z"] {
+        let refused = s.advance_clock(&id, at(to), &orders, &PassOptions::default());
+        assert_eq!(
+            refused.err(),
+            Some(Error::ClockBackwards(at("2030-01-01T00:00:00Z")))
+        );
+    }
+    let unknown = TestClockId::parse("tc-9")?;
+    assert_eq!(s.clock(&unknown).err(), Some(Error::ClockNotFound));
+    let created = Spec::monthly("s-1", "2030-01-15T00:00:00Z")?.create_on(&kv, "tc-9");
+    assert!(created.is_err());
+    assert!(matches!(
+        s.get(&SubscriptionId::parse("s-1")?),
+        Err(Error::NotFound)
+    ));
+    let sub = Spec::monthly("s-1", "2030-01-15T00:00:00Z")?.create_on(&kv, "tc-1")?;
+    assert_eq!(sub.created_at(), at("2030-01-01T00:00:00Z"));
+    let paused = s.apply(&sub.id().clone(), Command::Pause { reason: None }, None)?;
+    assert_eq!(paused.subscription.updated_at(), at("2030-01-01T00:00:00Z"));
+    assert_eq!(paused.test_clock, Some(id.clone()));
+    // Deleting the clock deletes its subscription and the clock.
+    s.delete_clock(&id)?;
+    assert!(matches!(s.get(sub.id()), Err(Error::NotFound)));
+    assert_eq!(s.clock(&id).err(), Some(Error::ClockNotFound));
+    let listed = s.list(&Filter::All, &PageRequest::default())?;
+    assert!(listed.items.is_empty());
+    Ok(())
+}
+
+// ----- idempotency ----------------------------------------------------------------------------
+
+#[test]
+fn a_keyed_call_replays_its_outcome_refuses_another_body_and_derives_ids() -> TestResult {
+    let kv = MemoryKv::new();
+    let s = service(&kv, at("2025-01-01T00:00:00Z"));
+    let key = |body: &str| Idempotency::parse("POST /test-clocks", "k-1", body);
+    let runs = Cell::new(0);
+    let create = |keyed: Option<&crate::idempotency::Keyed>| {
+        runs.set(runs.get() + 1);
+        let id = keyed.ok_or(Error::Store("no key".into()))?.derived_id("tc");
+        let id = TestClockId::parse(&id).map_err(|e| Error::Store(e.to_string()))?;
+        s.create_clock(id, None, at("2030-01-01T00:00:00Z"))
+    };
+    let first = s.keyed(Some(&key("a")?), create)?;
+    assert!(!first.replayed && first.value.id.as_str().starts_with("tc-k"));
+    let again = s.keyed(Some(&key("a")?), create)?;
+    assert!(again.replayed);
+    assert_eq!(again.value, first.value);
+    assert_eq!(runs.get(), 1);
+    let other = s.keyed(Some(&key("b")?), create);
+    assert_eq!(other.err(), Some(Error::IdempotencyKeyReused));
+    // Another route is another key.
+    let elsewhere = Idempotency::parse("POST /plans", "k-1", "a")?;
+    let fresh = s.keyed(Some(&elsewhere), |_| Ok(7u32))?;
+    assert_eq!((fresh.value, fresh.replayed), (7, false));
+    // A key whose first call still runs (its claim held) is in use.
+    let held = Idempotency::parse("POST /x", "busy", "a")?;
+    let hash = orderflow_kv::idempotency::hash("POST /x", "busy");
+    let window = orderflow_kv::claim::window(at("2025-01-01T00:00:00Z").unix_seconds());
+    kv.increment(&crate::keys::idempotency_claim(&hash, window), 1)?;
+    let busy = s.keyed(Some(&held), |_| Ok(1u32));
+    assert_eq!(busy.err(), Some(Error::IdempotencyKeyInUse));
+    Ok(())
 }

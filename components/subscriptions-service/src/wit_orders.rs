@@ -6,11 +6,11 @@
 //! tested with an in-memory [`Orders`] instead.
 
 use orderflow_domain::order::{PlaceOrder, SubscriptionRef};
-use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
+use orderflow_domain::values::{Channel, ExternalId, OrderId, TestClockId, Timestamp};
 
 use crate::bindings::orderflow::core::orders as wo;
 use crate::bindings::orderflow::core::types as wit;
-use crate::orders::{Orders, OrdersError, PaymentState, PlacedOrder};
+use crate::orders::{ClockTime, Orders, OrdersError, PaymentState, PlacedOrder};
 use crate::render::{address, customer, new_item, payment_method, shipping};
 
 /// The orders service, through its WIT import.
@@ -18,8 +18,17 @@ use crate::render::{address, customer, new_item, payment_method, shipping};
 pub struct WitOrders;
 
 impl Orders for WitOrders {
-    fn place(&self, order: PlaceOrder) -> Result<PlacedOrder, OrdersError> {
-        let written = wo::place(&place_order(&order), wit::Actor::System, None).map_err(failure)?;
+    fn place(
+        &self,
+        order: PlaceOrder,
+        clock: Option<&ClockTime>,
+    ) -> Result<PlacedOrder, OrdersError> {
+        let input = place_order(&order);
+        let written = match clock {
+            Some(clock) => wo::place_on_clock(&input, clock.id.as_str(), &clock.now.to_rfc3339()),
+            None => wo::place(&input, wit::Actor::System, None),
+        }
+        .map_err(failure)?;
         placed(&written.order)
     }
 
@@ -34,13 +43,15 @@ impl Orders for WitOrders {
         }
     }
 
-    /// Reads pending orders oldest first (at most five pages of 200) and expires the pix
-    /// and boleto ones past their deadline. Its cost grows with the pending orders it reads,
-    /// not only with those that expire: an index of pending payments by deadline in the orders
-    /// service is what would fix that. The expiry carries `now`, so that the orders service
-    /// judges the deadline as of the pass's clock (a test clock included), not only its own.
-    fn cancel_unpaid(&self, now: Timestamp, limit: u32) -> Result<u64, OrdersError> {
-        wo::cancel_unpaid(&now.to_rfc3339(), limit).map_err(failure)
+    /// The orders service expires the unpaid pix and boleto orders of the pass's scope (live,
+    /// or the test clock's own) from their index; a test clock's pass carries its frozen time.
+    fn cancel_unpaid(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        clock: Option<&TestClockId>,
+    ) -> Result<u64, OrdersError> {
+        wo::cancel_unpaid(&now.to_rfc3339(), limit, clock.map(TestClockId::as_str)).map_err(failure)
     }
 
     fn payment(&self, id: &OrderId) -> Result<Option<PaymentState>, OrdersError> {

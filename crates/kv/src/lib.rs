@@ -11,6 +11,7 @@
 use std::fmt;
 
 pub mod claim;
+pub mod idempotency;
 pub mod memory;
 
 use spin_sdk::key_value::Store;
@@ -56,9 +57,9 @@ pub enum Swap {
     Failed,
 }
 
-/// The operations the services use. Semantics are Spin's (DESIGN.md, "The key-value
-/// store"): `increment` keeps an 8-byte little-endian i64 and counts a missing key as 0; a swap on
-/// a key that was absent at [`Kv::cas_current`] is an unconditional upsert.
+/// The operations the services use. Semantics are Spin's (docs/architecture.md, "Writes"):
+/// `increment` keeps an 8-byte little-endian i64 and counts a missing key as 0; a swap on a key
+/// that was absent at [`Kv::cas_current`] is an unconditional upsert.
 pub trait Kv {
     /// A compare-and-swap in progress: the value seen by `cas_current`.
     type Cas;

@@ -1,6 +1,6 @@
 //! Why a command was refused. One variant per reason a client can act on; [`OrderError::code`]
-//! gives the kebab-case code of API.md and [`OrderError::kind`] the HTTP family it belongs to, so
-//! the adapters map errors in one place.
+//! gives the kebab-case code of openapi.yaml and [`OrderError::kind`] the HTTP family it belongs
+//! to, so the adapters map errors in one place.
 
 use super::command::CommandKind;
 use super::status::Status;
@@ -163,7 +163,7 @@ pub enum OrderError {
 }
 
 impl OrderError {
-    /// The kebab-case code of API.md.
+    /// The kebab-case code clients see in `error.code`.
     pub fn code(&self) -> &'static str {
         match self {
             OrderError::InvalidTransition { .. } => "invalid-transition",

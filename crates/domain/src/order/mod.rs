@@ -11,13 +11,12 @@ mod command;
 mod error;
 mod event;
 mod model;
+mod place;
 mod rules;
 mod status;
 mod totals;
 
-pub use apply::{
-    Applied, Context, NewPayment, PaymentWindows, PlaceOrder, apply, check_items, place,
-};
+pub use apply::{Applied, Context, apply};
 pub use command::{
     Command, CommandKind, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice,
     NewRefund, NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification,
@@ -31,5 +30,6 @@ pub use model::{
     ProblemKind, Refund, RefundSource, Shipment, Shipping, SubscriptionRef, Totals, TrackingEvent,
     TrackingStatus, Transaction, TransactionKind,
 };
+pub use place::{NewPayment, PaymentWindows, PlaceOrder, check_items, place};
 pub use rules::{Rule, rule};
 pub use status::{Actor, Status};

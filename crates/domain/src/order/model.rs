@@ -1,16 +1,17 @@
 //! The order document and its parts, as stored and as rendered.
 //!
-//! Field names serialize in camelCase exactly as API.md shows. An [`Order`] is built only by
-//! [`super::place`] and changed only by [`super::apply`]; its fields are read through accessors so
-//! that no caller can break the invariants (totals equal the sum of their parts, `version` counts
-//! the changes).
+//! Field names serialize in camelCase exactly as openapi.yaml's `Order` shows. An [`Order`] is
+//! built only by [`super::place`] and changed only by [`super::apply`]; its fields are read through
+//! accessors so that no caller can break the invariants (totals equal the sum of their parts,
+//! `version` counts the changes).
 
 use serde::{Deserialize, Serialize};
 
 use super::status::{Actor, Status};
 use crate::values::{
     Channel, Country, Currency, CustomerId, Document, Email, ExternalId, Money, NfeKey, OrderId,
-    PaymentId, Phone, PostalCode, Quantity, RequestId, Sku, SubscriptionId, Text, Timestamp,
+    PaymentId, Phone, PostalCode, Quantity, RequestId, Sku, SubscriptionId, TestClockId, Text,
+    Timestamp,
 };
 
 use super::command::{InvoiceKind, ItemQuantity, PriceChange, TrackingInfo};
@@ -551,6 +552,9 @@ pub struct SubscriptionRef {
     pub id: SubscriptionId,
     /// The cycle number, from 1.
     pub cycle: u32,
+    /// The test clock the subscription lives on: the order is dated by it and expires by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_clock: Option<TestClockId>,
 }
 
 /// An order. Build one with [`super::place`]; change it with [`super::apply`].

@@ -1,6 +1,6 @@
 //! The status table: for every (status, command kind), whether the command may run.
 //!
-//! This is the whole of API.md's "Statuses and transitions" in one exhaustive `match`: a new
+//! This is the whole status table (docs/architecture.md, "Orders") in one exhaustive `match`: a new
 //! status or command kind does not compile until its row is decided. Guards that depend on the
 //! order's data (an output invoice blocks cancel, problems block handling and invoicing, a payment
 //! deadline that has not passed) are checked by [`super::apply`] after this table allows the

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! statuses {
     ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
-        /// Where an order is in its life. Serialized in kebab-case, as in API.md.
+        /// Where an order is in its life. Serialized in kebab-case, as in openapi.yaml.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "kebab-case")]
         pub enum Status {

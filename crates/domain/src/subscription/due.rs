@@ -99,7 +99,7 @@ impl Due {
             missed: Vec::new(),
             skipped: Vec::new(),
             charge: None,
-            next_run_at: sub.next_run_at(),
+            next_run_at: sub.next_cycle_at(),
             finishes: false,
             settled_to: sub.cursor(),
         }

@@ -142,6 +142,7 @@ impl OrderTemplate {
             subscription: Some(SubscriptionRef {
                 id: id.clone(),
                 cycle,
+                test_clock: None,
             }),
             expected_total: None,
         }

@@ -467,6 +467,82 @@ fn skip_next_marks_successive_cycles_and_a_pass_records_them_as_skipped() -> Tes
 }
 
 #[test]
+fn after_a_skip_next_run_at_is_the_next_cycle_really_charged() -> TestResult {
+    let sub = new(
+        Schedule::every(1, Unit::Week)?,
+        "2025-01-01T12:00:00Z",
+        None,
+        Some(3),
+    )?;
+    let now = at("2024-12-20T00:00:00Z");
+    let s = sub.apply(Command::SkipNext, now)?.subscription;
+    // Cycle 1 is marked: the next charge is cycle 2, a week later. The runner still settles
+    // cycle 1 at its time (recorded as skipped).
+    assert_eq!(s.next_cycle(), 1);
+    assert_eq!(s.next_run_at(), Some(at("2025-01-08T12:00:00Z")));
+    assert_eq!(s.next_cycle_at(), Some(at("2025-01-01T12:00:00Z")));
+    assert_eq!(s.wake_at(), Some(at("2025-01-01T12:00:00Z")));
+    let s = s.apply(Command::SkipNext, now)?.subscription;
+    assert_eq!(s.next_run_at(), Some(at("2025-01-15T12:00:00Z")));
+    // The third and last cycle marked too: nothing will be charged again.
+    let s = s.apply(Command::SkipNext, now)?.subscription;
+    assert_eq!(s.next_run_at(), None);
+    assert_eq!(s.wake_at(), Some(at("2025-01-01T12:00:00Z")));
+    // The pass at cycle 1's time records the marks it reaches; the next run stays cycle 2's.
+    let one = sub.apply(Command::SkipNext, now)?.subscription;
+    let t = one.apply(
+        Command::CatchUp {
+            policy: CatchUpPolicy::default(),
+        },
+        at("2025-01-01T12:01:00Z"),
+    )?;
+    let after = t.subscription;
+    assert_eq!(after.next_cycle(), 2);
+    assert_eq!(after.next_run_at(), Some(at("2025-01-08T12:00:00Z")));
+    // Paused: no next run, marked or not.
+    let paused = one.apply(Command::Pause { reason: None }, now)?.subscription;
+    assert_eq!(paused.next_run_at(), None);
+    Ok(())
+}
+
+#[test]
+fn a_schedule_edit_drops_the_marks_of_cycles_before_its_anchor() -> TestResult {
+    let sub = monthly("2025-03-01T15:00:00Z")?;
+    let now = at("2025-02-20T00:00:00Z");
+    let marked = sub.apply(Command::SkipNext, now)?.subscription;
+    let marked = marked.apply(Command::SkipNext, now)?.subscription;
+    assert_eq!(marked.next_run_at(), Some(at("2025-05-01T15:00:00Z")));
+    // Weekly from the next run shown (May 1): cycles 1 and 2 fell before it, so their marks go
+    // and cycle 1 of the new schedule is charged on May 1.
+    let edit = |anchor: &str| ScheduleEdit {
+        schedule: Schedule::every(1, Unit::Week).expect("a week"),
+        purchase_day: None,
+        timezone: marked.timezone(),
+        anchor: at(anchor),
+        end_at: None,
+        max_cycles: None,
+    };
+    let edited = marked
+        .apply(Command::EditSchedule(edit("2025-05-01T15:00:00Z")), now)?
+        .subscription;
+    assert!(edited.skipped_cycles().is_empty());
+    assert_eq!(edited.next_cycle(), 1);
+    assert_eq!(edited.next_run_at(), Some(at("2025-05-01T15:00:00Z")));
+    // From March 15: cycle 1 (March 1) fell before, its mark goes; cycle 2 (April 1) did not,
+    // so the new schedule's cycle 2 (March 22) stays skipped.
+    let edited = marked
+        .apply(Command::EditSchedule(edit("2025-03-15T15:00:00Z")), now)?
+        .subscription;
+    assert_eq!(
+        edited.skipped_cycles().iter().copied().collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(edited.next_run_at(), Some(at("2025-03-15T15:00:00Z")));
+    assert_eq!(edited.scheduled_for(3), Some(at("2025-03-29T15:00:00Z")));
+    Ok(())
+}
+
+#[test]
 fn a_skipped_cycle_stays_skipped_however_late_the_pass() -> TestResult {
     let sub = new(
         Schedule::every(1, Unit::Day)?,

@@ -98,6 +98,10 @@ checked_string!(
     SubscriptionId, check_opaque, 64
 );
 checked_string!(
+    /// A test clock's id: 1..=64 chars of `[A-Za-z0-9._:-]`.
+    TestClockId, check_opaque, 64
+);
+checked_string!(
     /// A subscription plan's id: 1..=64 chars of `[A-Za-z0-9._:-]`.
     PlanId, check_opaque, 64
 );

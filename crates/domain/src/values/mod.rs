@@ -33,7 +33,7 @@ pub use email::Email;
 pub use error::{FieldError, Invalid};
 pub use ids::{
     Channel, CustomerId, ExternalId, IdempotencyKey, OrderId, PaymentId, PlanId, RequestId,
-    SubscriptionId,
+    SubscriptionId, TestClockId,
 };
 pub use money::Money;
 pub use quantity::Quantity;

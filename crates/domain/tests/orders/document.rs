@@ -1,4 +1,4 @@
-//! The order document as API.md shows it, and its round trip through JSON storage.
+//! The order document as openapi.yaml shows it, and its round trip through JSON storage.
 
 use orderflow_domain::order::{Order, Status};
 

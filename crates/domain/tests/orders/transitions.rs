@@ -1,4 +1,4 @@
-//! Every (status, command kind) cell of API.md's status table, applied for real to an order in
+//! Every (status, command kind) cell of the status table, applied for real to an order in
 //! that status. Both matches below are exhaustive: a new status or command kind does not compile
 //! until its row is written here.
 

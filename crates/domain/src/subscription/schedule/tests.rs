@@ -1,9 +1,14 @@
 //! Known dates and properties of schedules: anchoring, clamping, purchase days, DST, cron.
 
-use chrono::{Datelike as _, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Timelike as _};
+use chrono::{
+    DateTime, Datelike as _, MappedLocalTime, Months, NaiveDate, NaiveDateTime, Offset as _,
+    TimeDelta, TimeZone as _, Timelike as _, Utc,
+};
+use chrono_tz::Tz;
 use proptest::prelude::*;
 
 use super::*;
+use crate::values::Timestamp;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -292,29 +297,183 @@ fn every_is_refused_outside_1_to_366() {
 }
 
 #[test]
-fn a_cron_expression_needs_six_or_seven_fields_and_at_most_hourly_fires() {
-    assert!(CronExpr::parse("0 0 9 * * MON").is_ok());
-    assert!(CronExpr::parse("0 30 8 1 * * 2030").is_ok());
+fn a_cron_expression_has_five_six_or_seven_fields_and_fires_at_most_hourly() {
+    for good in [
+        "0 9 1 * *",
+        "0 0 9 * * MON",
+        "0 30 8 1 * * 2030",
+        "@daily",
+        "@monthly",
+        "15 10 L * ?",
+        "0 9 ? * 1#2",
+    ] {
+        assert!(CronExpr::parse(good).is_ok(), "{good}");
+    }
+    for (bad, fields) in [
+        ("0 9 * *", 4),
+        ("0 0 9 1 1 * 2030 x", 8),
+        ("", 0),
+        ("every day", 2),
+    ] {
+        assert_eq!(
+            CronExpr::parse(bad).map(|c| c.to_string()),
+            Err(ScheduleError::CronFieldCount { fields }),
+            "{bad}"
+        );
+    }
+    for too_frequent in [
+        "*/5 * * * *",
+        "0 */5 * * * *",
+        "* 0 9 * * *",
+        "0,30 9 * * *",
+    ] {
+        assert_eq!(
+            CronExpr::parse(too_frequent).map(|c| c.to_string()),
+            Err(ScheduleError::CronTooFrequent),
+            "{too_frequent}"
+        );
+    }
+    for bad in [
+        "0 25 * * *",
+        "0 9 32 * *",
+        "0 9 * 13 *",
+        "0 9 * * 8",
+        "0 9 * * MONDAY",
+        "@reboot",
+    ] {
+        assert!(
+            matches!(CronExpr::parse(bad), Err(ScheduleError::CronSyntax { .. })),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_cron_expression_is_refused_at_schedule_cron_saying_how_it_is_read() {
+    let error = ScheduleError::CronFieldCount { fields: 2 }.to_field_error();
+    assert_eq!(error.field(), "schedule.cron");
+    let message = error.to_string();
+    for words in [
+        "5 fields",
+        "crontab",
+        "0 9 1 * *",
+        "6 or 7",
+        "seconds first",
+        "timezone",
+    ] {
+        assert!(message.contains(words), "{message}");
+    }
+}
+
+/// The local fires of a cron schedule in `tz` from `anchor`, as `YYYY-MM-DD HH:MM:SS`.
+fn cron_fires(
+    expr: &str,
+    tz: &str,
+    anchor: &str,
+    n: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let r = Recurrence::new(Schedule::cron(expr)?, None, zone(tz)?, at(anchor)?)?;
+    Ok(r.occurrences()
+        .take(n)
+        .map(|o| r.timezone().local(o.at.as_datetime()).to_string())
+        .collect())
+}
+
+#[test]
+fn a_five_field_cron_is_crontab_read_at_second_zero_in_the_subscriptions_zone() -> TestResult {
+    // 09:00 on the 1st of each month in São Paulo (UTC-3 since 2019): 12:00Z.
+    let r = Recurrence::new(
+        Schedule::cron("0 9 1 * *")?,
+        None,
+        zone("America/Sao_Paulo")?,
+        at("2028-01-15T00:00:00Z")?,
+    )?;
+    let fires: Vec<String> = r.occurrences().take(3).map(|o| o.at.to_string()).collect();
     assert_eq!(
-        CronExpr::parse("0 9 * * 1").map(|c| c.to_string()),
-        Err(ScheduleError::CronFieldCount { fields: 5 })
+        fires,
+        [
+            "2028-02-01T12:00:00Z",
+            "2028-03-01T12:00:00Z",
+            "2028-04-01T12:00:00Z"
+        ]
+    );
+    // The same expression with seconds first, and with a year, fires at the same instants.
+    assert_eq!(
+        cron_fires(
+            "0 0 9 1 * *",
+            "America/Sao_Paulo",
+            "2028-01-15T00:00:00Z",
+            3
+        )?,
+        cron_fires("0 9 1 * *", "America/Sao_Paulo", "2028-01-15T00:00:00Z", 3)?
     );
     assert_eq!(
-        CronExpr::parse("@daily").map(|c| c.to_string()),
-        Err(ScheduleError::CronFieldCount { fields: 1 })
+        cron_fires("0 0 9 1 * * 2028", "UTC", "2028-10-15T00:00:00Z", 5)?,
+        ["2028-11-01 09:00:00", "2028-12-01 09:00:00"]
+    );
+    Ok(())
+}
+
+#[test]
+fn cron_days_of_week_run_from_sunday_0_to_sunday_7_and_take_names() -> TestResult {
+    // 2028-01-02 is a Sunday.
+    let sundays = ["2028-01-02 08:00:00", "2028-01-09 08:00:00"];
+    for expr in [
+        "0 8 * * 0",
+        "0 8 * * 7",
+        "0 8 * * SUN",
+        "0 8 * * sun",
+        "0 0 8 * * SUN",
+    ] {
+        assert_eq!(
+            cron_fires(expr, "UTC", "2028-01-01T00:00:00Z", 2)?,
+            sundays,
+            "{expr}"
+        );
+    }
+    assert_eq!(
+        cron_fires("0 8 * * 1-5", "UTC", "2028-01-01T00:00:00Z", 6)?,
+        cron_fires("0 8 * * MON-FRI", "UTC", "2028-01-01T00:00:00Z", 6)?
     );
     assert_eq!(
-        CronExpr::parse("0 */5 * * * *").map(|c| c.to_string()),
-        Err(ScheduleError::CronTooFrequent)
+        cron_fires("0 8 * * 5-7", "UTC", "2028-01-01T00:00:00Z", 4)?,
+        [
+            "2028-01-01 08:00:00",
+            "2028-01-02 08:00:00",
+            "2028-01-07 08:00:00",
+            "2028-01-08 08:00:00"
+        ]
     );
     assert_eq!(
-        CronExpr::parse("* 0 9 * * *").map(|c| c.to_string()),
-        Err(ScheduleError::CronTooFrequent)
+        cron_fires("0 8 1 JAN,jul *", "UTC", "2028-01-02T00:00:00Z", 2)?,
+        ["2028-07-01 08:00:00", "2029-01-01 08:00:00"]
     );
-    assert!(matches!(
-        CronExpr::parse("0 0 25 * * *"),
-        Err(ScheduleError::CronSyntax { .. })
-    ));
+    Ok(())
+}
+
+#[test]
+fn cron_day_of_month_and_day_of_week_together_match_either_as_in_crontab() -> TestResult {
+    // The 13th, and every Friday: 2028-10-06 and 2028-10-13 (a Friday 13th, once), 2028-10-20.
+    assert_eq!(
+        cron_fires("0 12 13 * FRI", "UTC", "2028-10-01T00:00:00Z", 5)?,
+        [
+            "2028-10-06 12:00:00",
+            "2028-10-13 12:00:00",
+            "2028-10-20 12:00:00",
+            "2028-10-27 12:00:00",
+            "2028-11-03 12:00:00"
+        ]
+    );
+    // With one of them `*` or `?`, only the other counts.
+    assert_eq!(
+        cron_fires("0 12 13 * *", "UTC", "2028-10-01T00:00:00Z", 2)?,
+        ["2028-10-13 12:00:00", "2028-11-13 12:00:00"]
+    );
+    assert_eq!(
+        cron_fires("0 12 ? * FRI", "UTC", "2028-10-01T00:00:00Z", 2)?,
+        ["2028-10-06 12:00:00", "2028-10-13 12:00:00"]
+    );
+    Ok(())
 }
 
 #[test]
@@ -332,7 +491,7 @@ fn a_schedule_is_every_and_unit_or_cron_in_json() -> TestResult {
         r#"{"every": 1}"#,
         r#"{"every": 1, "unit": "hour"}"#,
         r#"{"every": 1, "unit": "day", "cron": "0 0 9 * * *"}"#,
-        r#"{"cron": "0 9 * * *"}"#,
+        r#"{"cron": "9 * * *"}"#,
         r#"{}"#,
         r#"{"every": 1, "unit": "day", "extra": true}"#,
     ] {
@@ -437,35 +596,32 @@ fn a_cron_fire_in_berlins_spring_gap_is_shifted_and_one_in_the_fall_overlap_happ
 }
 
 #[test]
-fn the_cron_crate_alone_would_fire_twice_in_the_fall_overlap_and_skip_the_spring_gap() -> TestResult
-{
-    // Why cron schedules are evaluated on wall-clock time and resolved by our own rule.
-    let cron = cron::Schedule::from_str("0 30 2 * * *")?;
+fn the_parser_alone_would_move_a_spring_gap_fire_to_the_end_of_the_gap() -> TestResult {
+    // Why cron schedules are evaluated on wall-clock time and resolved by our own rule, the one
+    // interval schedules follow (02:30 in a one-hour gap is 03:30).
+    let cron = CronExpr::parse("0 30 2 * * *")?;
     let berlin = chrono_tz::Europe::Berlin;
-    let fall: Vec<String> = cron
-        .after(
-            &berlin
-                .with_ymd_and_hms(2025, 10, 26, 0, 0, 0)
-                .single()
-                .ok_or("valid")?,
-        )
-        .take(2)
-        .map(|t| t.to_rfc3339())
-        .collect();
-    assert_eq!(
-        fall,
-        ["2025-10-26T02:30:00+02:00", "2025-10-26T02:30:00+01:00"]
-    );
     let spring = cron
-        .after(
+        .parsed
+        .find_next_occurrence(
             &berlin
                 .with_ymd_and_hms(2025, 3, 30, 0, 0, 0)
                 .single()
                 .ok_or("valid")?,
-        )
-        .next()
-        .map(|t| t.to_rfc3339());
-    assert_eq!(spring.as_deref(), Some("2025-03-31T02:30:00+02:00"));
+            false,
+        )?
+        .to_rfc3339();
+    assert_eq!(spring, "2025-03-30T03:00:00+02:00");
+    let ours = Recurrence::new(
+        Schedule::Cron(cron),
+        None,
+        zone("Europe/Berlin")?,
+        at("2025-03-29T23:00:00Z")?,
+    )?;
+    assert_eq!(
+        ours.first().map(|o| o.at.to_string()),
+        Some("2025-03-30T01:30:00Z".to_owned())
+    );
     Ok(())
 }
 
@@ -727,18 +883,95 @@ proptest! {
         }
         for o in &walked {
             let local = tz.local(o.at.as_datetime());
-            let matches = cron.parsed.includes(local.and_utc());
+            let matches = cron.matches(local);
             // A fire that moved out of a spring-forward gap reads the gap's length later.
             let shifted = tz.tz().from_local_datetime(&local).single().is_some()
                 && !matches
                 && [30i64, 60, 120].iter().any(|&m| {
                     let original = local - TimeDelta::minutes(m);
-                    cron.parsed.includes(original.and_utc())
+                    cron.matches(original)
                         && matches!(tz.tz().from_local_datetime(&original), MappedLocalTime::None)
                 });
             prop_assert!(matches || shifted, "{} at {}", expr, local);
             prop_assert_eq!(local.second(), second);
         }
         prop_assert_eq!(r.nth(5), walked.get(4).copied());
+    }
+
+    #[test]
+    fn a_five_field_cron_fires_on_exactly_the_days_crontab_names(
+        minute in 0u32..60,
+        hour in 0u32..24,
+        dom in prop_oneof![Just(vec![]), prop::collection::vec(1u32..=31, 1..4)],
+        months in prop_oneof![Just(vec![]), prop::collection::vec(1u32..=12, 1..5)],
+        dows in prop_oneof![Just(vec![]), prop::collection::vec(0u32..=7, 1..4)],
+        question in any::<bool>(),
+        anchor in instant(),
+    ) {
+        // An independent reading of crontab: `*` (empty list) matches all; when both day fields
+        // are lists, either matching is enough; 7 is Sunday like 0.
+        let list = |values: &[u32], star: &str| {
+            if values.is_empty() {
+                star.to_owned()
+            } else {
+                values.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+            }
+        };
+        let dom_star = if question { "?" } else { "*" };
+        let expr = format!(
+            "{minute} {hour} {} {} {}",
+            list(&dom, dom_star),
+            list(&months, "*"),
+            list(&dows, "*")
+        );
+        let cron = CronExpr::parse(&expr).map_err(|e| TestCaseError::fail(format!("{expr}: {e}")))?;
+        let r = Recurrence::new(Schedule::Cron(cron), None, TimeZone::UTC, anchor)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let day_matches = |date: NaiveDate| {
+            let in_dom = dom.contains(&date.day());
+            let weekday = date.weekday().num_days_from_sunday();
+            let in_dow = dows.iter().any(|d| d % 7 == weekday);
+            let day = match (dom.is_empty(), dows.is_empty()) {
+                (true, true) => true,
+                (false, true) => in_dom,
+                (true, false) => in_dow,
+                (false, false) => in_dom || in_dow,
+            };
+            day && (months.is_empty() || months.contains(&date.month()))
+        };
+        let start = anchor.as_datetime();
+        let end = start + TimeDelta::days(800);
+        let mut expected = Vec::new();
+        let mut date = start.date_naive();
+        while date <= end.date_naive() {
+            if day_matches(date) {
+                let fire = date.and_hms_opt(hour, minute, 0).ok_or_else(|| TestCaseError::fail("time"))?.and_utc();
+                if fire >= start && fire < end {
+                    expected.push(fire);
+                }
+            }
+            date = date.succ_opt().ok_or_else(|| TestCaseError::fail("date"))?;
+        }
+        let walked: Vec<DateTime<Utc>> = r
+            .occurrences()
+            .map(|o| o.at.as_datetime())
+            .take_while(|at| *at < end)
+            .collect();
+        prop_assert_eq!(walked, expected, "{}", expr);
+    }
+
+    #[test]
+    fn any_text_is_parsed_or_refused_as_a_cron_expression_without_panicking(
+        text in "[0-9*,/?LW#@a-zA-Z -]{0,40}",
+        anchor in instant(),
+    ) {
+        if let Ok(cron) = CronExpr::parse(&text) {
+            let r = Recurrence::new(Schedule::Cron(cron), None, TimeZone::UTC, anchor)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let walked: Vec<Occurrence> = r.occurrences().take(3).collect();
+            for pair in walked.windows(2) {
+                prop_assert!(pair[0].at < pair[1].at, "{}: {:?}", text, pair);
+            }
+        }
     }
 }

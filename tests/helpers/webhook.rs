@@ -5,8 +5,8 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::app::{self, App};
-use crate::helpers::Reply;
+use super::Reply;
+use super::app::{self, App};
 
 /// HMAC-SHA256 (RFC 2104), as the payment provider signs.
 pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
 
-use crate::helpers::{self, Reply, Runner};
+use super::{self as helpers, Reply, Runner};
 
 /// The project's manifest, parsed.
 pub(crate) fn manifest() -> &'static toml::Table {

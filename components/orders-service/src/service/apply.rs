@@ -1,0 +1,237 @@
+//! Applying a command to an order with compare-and-swap, and the document of its next version
+//! (index moves, feed entry, idempotency record as pending effects).
+
+use std::collections::{BTreeSet, HashMap};
+
+use orderflow_domain::order::{self, Actor, Applied, Command, Context};
+use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
+
+use super::idempotency::{Checked, Claim, Taken};
+use super::{Failed, Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
+use crate::doc::{Effect, FeedEntry, Stored, decode, encode};
+use crate::keys::{self, IndexName};
+use crate::kv::{Kv, Swap};
+
+/// How many times a write is tried against concurrent writers before `contention`.
+pub(crate) const MAX_ATTEMPTS: usize = 64;
+
+/// Pages of the `unpaid` index one `cancel_unpaid` call reads.
+const UNPAID_PAGES: usize = 5;
+
+/// Index slots and feed positions handed out during one call, reused across retries so that a
+/// conflict does not burn a slot per attempt.
+#[derive(Debug, Default)]
+pub(super) struct Allocations {
+    slots: HashMap<IndexName, u64>,
+    feed: Option<u64>,
+}
+
+impl<K: Kv> Service<'_, K> {
+    /// Applies a command with compare-and-swap, retried against concurrent writers.
+    pub(crate) fn apply(
+        &self,
+        id: &OrderId,
+        command: &Command,
+        actor: Actor,
+        expected_version: Option<u64>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Written, Failure> {
+        let ctx = Context {
+            now: self.now,
+            actor,
+            expected_version,
+        };
+        let claim = match self.check_idempotency(idempotency)? {
+            Checked::Replay(written) => return same_order(*written, id),
+            Checked::Fresh(claim) => claim,
+        };
+        let result = self.apply_fresh(id, command, &ctx, claim.as_ref());
+        self.finish(claim.as_ref(), result)
+    }
+
+    fn apply_fresh(
+        &self,
+        id: &OrderId,
+        command: &Command,
+        ctx: &Context,
+        claim: Option<&Claim>,
+    ) -> Result<Written, Failed> {
+        let key = keys::order(id);
+        let mut allocations = Allocations::default();
+        for _ in 0..MAX_ATTEMPTS {
+            let (cas, current) = self.kv.cas_current(&key)?;
+            let Some(bytes) = current else {
+                return Err(Failure::NotFound.into());
+            };
+            let stored: Stored = decode(&key, &bytes).map_err(Failure::Store)?;
+            // Whoever wrote them may have died before applying them; they are idempotent.
+            self.run_effects(&stored)?;
+            let applied = order::apply(&stored.order, command, ctx)?;
+            if !applied.changed {
+                if !stored.pending.is_empty() {
+                    self.clear(&key, &stored.write_id, None);
+                }
+                return Ok(self.unchanged(applied.order, claim)?);
+            }
+            let next = self.next_document(&stored, applied, claim, &mut allocations)?;
+            let bytes = encode(&next).map_err(Failure::Store)?;
+            if let Some(claim) = claim
+                && let Taken::Replay(written) = self.take(claim)?
+            {
+                return Ok(same_order(*written, id)?);
+            }
+            let uncertain = |e: Failure| Failed::Uncertain(e);
+            let done = match self
+                .kv
+                .cas_swap(cas, &bytes)
+                .map_err(|e| uncertain(e.into()))?
+            {
+                Swap::Swapped => true,
+                Swap::Failed => self.carries(&key, &next.write_id).map_err(uncertain)?,
+            };
+            if done {
+                self.settle(&key, &next, Some(&bytes));
+                return Ok(Written {
+                    order: next.order,
+                    changed: true,
+                    replayed: false,
+                });
+            }
+        }
+        Err(Failure::Contention.into())
+    }
+
+    /// Cancels pix and boleto orders still unpaid at their deadline, at most `limit` of them;
+    /// answers how many. Without `clock`, the live orders as of the service's clock (`as_of`,
+    /// the caller's, only when earlier: no caller makes a live order expire early); with it,
+    /// that test clock's orders as of `as_of`, its frozen time. Reads the scope's `unpaid` index
+    /// oldest first, a bounded number of pages: its cost follows the unpaid pix/boleto orders,
+    /// never the pending card payments or the orders stored. An order paid, expired or
+    /// contended meanwhile is left to the next call.
+    pub(crate) fn cancel_unpaid(
+        &self,
+        as_of: Timestamp,
+        limit: u32,
+        clock: Option<&TestClockId>,
+    ) -> Result<u64, Failure> {
+        let at = match clock {
+            None => as_of.min(self.now),
+            Some(_) => as_of,
+        };
+        let mut canceled = 0u64;
+        let mut cursor = None;
+        for _ in 0..UNPAID_PAGES {
+            let page = self.list(&Query {
+                unpaid: true,
+                unpaid_clock: clock.cloned(),
+                sort: Sort::CreatedAtAsc,
+                limit: MAX_LIMIT,
+                cursor: cursor.take(),
+                ..Query::default()
+            })?;
+            for order in &page.items {
+                if canceled >= u64::from(limit) {
+                    return Ok(canceled);
+                }
+                if order.payment().due_at.is_none_or(|due| due > at) {
+                    continue;
+                }
+                let command = Command::ExpirePayment { as_of: Some(at) };
+                match self.apply(order.id(), &command, Actor::System, None, None) {
+                    Ok(written) if written.changed => canceled += 1,
+                    Err(store @ Failure::Store(_)) => return Err(store),
+                    // Paid or expired meanwhile, or contended: the next call looks again.
+                    Ok(_) | Err(_) => {}
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(canceled)
+    }
+
+    /// The document after `applied`: index moves, the feed entry and the idempotency record as
+    /// pending effects, slots and positions allocated (once per call) with `increment`.
+    pub(super) fn next_document(
+        &self,
+        stored: &Stored,
+        applied: Applied,
+        claim: Option<&Claim>,
+        allocations: &mut Allocations,
+    ) -> Result<Stored, Failure> {
+        let mut next = stored.succeeded_by(self.write_id());
+        let order = applied.order;
+        let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
+        let mut pending = Vec::new();
+        let left: Vec<IndexName> = next
+            .slots
+            .keys()
+            .filter(|index| !wanted.contains(*index))
+            .cloned()
+            .collect();
+        for index in left {
+            if let Some(slot) = next.slots.remove(&index) {
+                pending.push(Effect::IndexRemove { index, slot });
+            }
+        }
+        for index in wanted {
+            if next.slots.contains_key(&index) {
+                continue;
+            }
+            let slot = match allocations.slots.get(&index) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = self.next_in(&keys::index_counter(&index))?;
+                    allocations.slots.insert(index.clone(), slot);
+                    slot
+                }
+            };
+            next.slots.insert(index.clone(), slot);
+            pending.push(Effect::IndexAdd { index, slot });
+        }
+        let position = match allocations.feed {
+            Some(position) => position,
+            None => {
+                let position = self.next_in(keys::FEED_SEQ)?;
+                allocations.feed = Some(position);
+                position
+            }
+        };
+        pending.push(Effect::Feed {
+            position,
+            entry: FeedEntry {
+                order_id: order.id().clone(),
+                number: order.number(),
+                version: order.version(),
+                at: self.now,
+                events: serde_json::value::to_raw_value(&applied.events)
+                    .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
+            },
+        });
+        if let Some(claim) = claim {
+            pending.push(Effect::Idempotency {
+                hash: claim.hash.clone(),
+                record: Box::new(self.record(claim, &order, true)),
+            });
+        }
+        next.order = order;
+        next.pending = pending;
+        Ok(next)
+    }
+
+    pub(super) fn next_in(&self, counter: &str) -> Result<u64, Failure> {
+        let value = self.kv.increment(counter, 1)?;
+        u64::try_from(value).map_err(|_| Failure::Store(format!("{counter} is negative")))
+    }
+}
+
+/// A replay answers only for the order it was recorded for.
+fn same_order(written: Written, id: &OrderId) -> Result<Written, Failure> {
+    if written.order.id() == id {
+        Ok(written)
+    } else {
+        Err(Failure::IdempotencyKeyReused)
+    }
+}

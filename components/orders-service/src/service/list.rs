@@ -1,0 +1,320 @@
+//! Listing orders: one page of an index walked by slot, filtered, with a cursor for the next.
+
+use orderflow_domain::order::{Order, Status};
+use orderflow_domain::values::{Channel, FieldError, Money, Sku, TestClockId, Timestamp};
+
+use super::{Failure, Service};
+use crate::doc::{Pointer, decode};
+use crate::keys::{self, Day, IndexName};
+use crate::kv::Kv;
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Sort {
+    /// Newest first.
+    #[default]
+    CreatedAtDesc,
+    /// Oldest first.
+    CreatedAtAsc,
+    /// Smallest total first (within a page).
+    TotalAsc,
+    /// Largest total first (within a page).
+    TotalDesc,
+}
+
+/// List filters, parsed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Query {
+    pub(crate) status: Option<Status>,
+    pub(crate) q: Option<String>,
+    pub(crate) sku: Option<Sku>,
+    pub(crate) customer: Option<String>,
+    pub(crate) channel: Option<Channel>,
+    pub(crate) from: Option<Timestamp>,
+    pub(crate) to: Option<Timestamp>,
+    pub(crate) min_total: Option<Money>,
+    pub(crate) max_total: Option<Money>,
+    pub(crate) shipping_method: Option<String>,
+    pub(crate) sort: Sort,
+    pub(crate) limit: u32,
+    pub(crate) cursor: Option<String>,
+    /// Only pix and boleto orders awaiting payment (the `unpaid` index; not an API filter).
+    pub(crate) unpaid: bool,
+    /// With `unpaid`: those of this test clock (none: the live ones).
+    pub(crate) unpaid_clock: Option<TestClockId>,
+}
+
+/// A page of orders.
+#[derive(Debug, Clone)]
+pub(crate) struct Page {
+    pub(crate) items: Vec<Order>,
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// The largest page.
+pub(crate) const MAX_LIMIT: u32 = 200;
+/// The page size when none is asked for.
+const DEFAULT_LIMIT: u32 = 50;
+/// At most this many days are walked by one list call.
+const MAX_DAYS_PER_CALL: usize = 31;
+
+impl<K: Kv> Service<'_, K> {
+    /// One page of orders matching `query`. Reads at most about three times `limit` entries and
+    /// 31 days of the day index per call, whatever the number of orders.
+    pub(crate) fn list(&self, query: &Query) -> Result<Page, Failure> {
+        let limit = match query.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        };
+        let limit = usize::try_from(limit).unwrap_or(50);
+        let budget = limit * 3 + 20;
+        let descending = !matches!(query.sort, Sort::CreatedAtAsc);
+        let source = Source::for_query(query, self.now);
+        let mut cursor = match &query.cursor {
+            Some(text) => Cursor::parse(text).ok_or_else(|| {
+                Failure::Invalid(vec![FieldError::new(
+                    "cursor",
+                    orderflow_domain::values::Invalid::BadFormat {
+                        expected: "a cursor from a previous page",
+                    },
+                )])
+            })?,
+            None => Cursor {
+                day: source.first_day(descending),
+                position: None,
+            },
+        };
+        let mut items = Vec::new();
+        let mut examined = 0usize;
+        let mut days = 0usize;
+        let mut top: Option<(Option<Day>, u64)> = None;
+        let next_cursor = loop {
+            if items.len() >= limit || examined >= budget || days > MAX_DAYS_PER_CALL {
+                break Some(cursor);
+            }
+            let index = match source.index(cursor.day.as_ref()) {
+                Ok(index) => index,
+                Err(()) => break None,
+            };
+            // One counter read per index (or day) per call.
+            let top = match &top {
+                Some((day, top)) if *day == cursor.day => *top,
+                Some(_) | None => {
+                    let value = match &index {
+                        Some(index) => self.counter(&keys::index_counter(index))?,
+                        None => self.counter(keys::ORDER_SEQ)?,
+                    };
+                    top = Some((cursor.day.clone(), value));
+                    value
+                }
+            };
+            let position = cursor.position.unwrap_or(if descending { top } else { 1 });
+            let exhausted = if descending {
+                position == 0
+            } else {
+                position > top
+            };
+            if exhausted {
+                days += 1;
+                match source.next_day(cursor.day.as_ref(), descending) {
+                    Some(day) => {
+                        cursor = Cursor {
+                            day: Some(day),
+                            position: None,
+                        };
+                        continue;
+                    }
+                    None => break None,
+                }
+            }
+            examined += 1;
+            cursor.position = Some(if descending {
+                position - 1
+            } else {
+                position + 1
+            });
+            if let Some(order) = self.entry(index.as_ref(), position)?
+                && query.matches(&order)
+            {
+                items.push(order);
+            }
+        };
+        match query.sort {
+            Sort::TotalAsc => items.sort_by_key(|o| o.totals().total),
+            Sort::TotalDesc => items.sort_by_key(|o| std::cmp::Reverse(o.totals().total)),
+            Sort::CreatedAtAsc | Sort::CreatedAtDesc => {}
+        }
+        Ok(Page {
+            items,
+            next_cursor: next_cursor.map(|c| c.render()),
+        })
+    }
+
+    /// A counter's value, read (not incremented by 0: that would be a write).
+    pub(super) fn counter(&self, key: &str) -> Result<u64, Failure> {
+        let value = crate::kv::counter_value(self.kv.get(key)?.as_deref())
+            .ok_or_else(|| Failure::Store(format!("{key} does not hold a counter")))?;
+        Ok(u64::try_from(value).unwrap_or(0))
+    }
+
+    /// The order at `position` of an index (or of the order numbers), if it still holds it.
+    fn entry(&self, index: Option<&IndexName>, position: u64) -> Result<Option<Order>, Failure> {
+        let id = match index {
+            None => keys::order_id(position),
+            Some(index) => {
+                let key = keys::index_entry(index, position);
+                match self.kv.get(&key)? {
+                    None => None,
+                    Some(bytes) => {
+                        Some(decode::<Pointer>(&key, &bytes).map_err(Failure::Store)?.id)
+                    }
+                }
+            }
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let Some(stored) = self.read(&keys::order(&id))? else {
+            return Ok(None);
+        };
+        let holds = match index {
+            None => true,
+            Some(index) => stored.slots.get(index) == Some(&position),
+        };
+        Ok(holds.then_some(stored.order))
+    }
+}
+
+impl Query {
+    fn matches(&self, order: &Order) -> bool {
+        let customer = order.customer();
+        let total = order.totals().total;
+        self.status.is_none_or(|s| order.status() == s)
+            && self.channel.as_ref().is_none_or(|c| order.channel() == c)
+            && self.from.is_none_or(|from| *order.created_at() >= from)
+            && self.to.is_none_or(|to| *order.created_at() < to)
+            && self.min_total.is_none_or(|min| total >= min)
+            && self.max_total.is_none_or(|max| total <= max)
+            && self
+                .sku
+                .as_ref()
+                .is_none_or(|sku| order.items().iter().any(|i| &i.sku == sku))
+            && self.shipping_method.as_ref().is_none_or(|m| {
+                order
+                    .shipping()
+                    .method
+                    .as_str()
+                    .eq_ignore_ascii_case(m.trim())
+            })
+            && self.customer.as_ref().is_none_or(|c| {
+                let value = keys::customer_value(c);
+                customer.id.as_ref().is_some_and(|id| id.as_str() == value)
+                    || customer.email.as_str() == value
+                    || customer
+                        .document
+                        .as_ref()
+                        .is_some_and(|d| d.as_str() == value)
+            })
+            && self.q.as_ref().is_none_or(|q| {
+                let q = q.trim().to_lowercase();
+                order.number().to_string() == q.trim_start_matches('#')
+                    || customer.name.as_str().to_lowercase().contains(&q)
+                    || order
+                        .items()
+                        .iter()
+                        .any(|i| i.name.as_str().to_lowercase().contains(&q))
+            })
+    }
+}
+
+/// Where a listing reads from: one index, the day indexes of a range, or the order numbers.
+#[derive(Debug)]
+enum Source {
+    Numbers,
+    Index(IndexName),
+    Days { first: Day, last: Day },
+}
+
+impl Source {
+    fn for_query(query: &Query, now: Timestamp) -> Self {
+        if query.unpaid {
+            Source::Index(IndexName::unpaid(query.unpaid_clock.as_ref()))
+        } else if let Some(status) = query.status {
+            Source::Index(IndexName::status(status))
+        } else if let Some(customer) = &query.customer {
+            Source::Index(IndexName::customer(&keys::customer_value(customer)))
+        } else if let Some(channel) = &query.channel {
+            Source::Index(IndexName::channel(channel))
+        } else if let Some(from) = query.from {
+            let to = query.to.unwrap_or(now);
+            Source::Days {
+                first: Day::of(from),
+                last: Day::of(to),
+            }
+        } else {
+            Source::Numbers
+        }
+    }
+
+    fn first_day(&self, descending: bool) -> Option<Day> {
+        match self {
+            Source::Days { first, last } => Some(if descending { last } else { first }.clone()),
+            Source::Numbers | Source::Index(_) => None,
+        }
+    }
+
+    /// The index to read at `day` (`None`: the order numbers); `Err` when out of the range.
+    fn index(&self, day: Option<&Day>) -> Result<Option<IndexName>, ()> {
+        match (self, day) {
+            (Source::Numbers, None) => Ok(None),
+            (Source::Index(index), None) => Ok(Some(index.clone())),
+            (Source::Days { first, last }, Some(day)) if day >= first && day <= last => {
+                Ok(Some(IndexName::day(day)))
+            }
+            (Source::Days { .. }, _) | (Source::Numbers | Source::Index(_), Some(_)) => Err(()),
+        }
+    }
+
+    fn next_day(&self, day: Option<&Day>, descending: bool) -> Option<Day> {
+        let (Source::Days { first, last }, Some(day)) = (self, day) else {
+            return None;
+        };
+        let next = day.step(!descending)?;
+        (next >= *first && next <= *last).then_some(next)
+    }
+}
+
+/// Where the next page starts: the day (for day ranges) and the next position to read.
+#[derive(Debug, Clone)]
+struct Cursor {
+    day: Option<Day>,
+    position: Option<u64>,
+}
+
+impl Cursor {
+    fn render(&self) -> String {
+        let day = self.day.as_ref().map_or("-", Day::as_str);
+        match self.position {
+            Some(position) => format!("v1.{day}.{position}"),
+            None => format!("v1.{day}.-"),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Cursor> {
+        let mut parts = text.split('.');
+        let (Some("v1"), Some(day), Some(position), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let day = match day {
+            "-" => None,
+            day => Some(Day::parse(day)?),
+        };
+        let position = match position {
+            "-" => None,
+            n => Some(n.parse().ok()?),
+        };
+        Some(Cursor { day, position })
+    }
+}
