@@ -163,8 +163,9 @@ SEMANTIC_FIELD_CODES = {
     "bad-check-digit",
     # sums of amounts past the 64-bit range
     "overflow",
-    # a planId that names no plan
+    # a planId or a testClock that names nothing
     "plan-not-found",
+    "test-clock-not-found",
 }
 SEMANTIC_FIELDS = {
     # a weekly schedule's purchase day is 1-7; daily and cron schedules take none
