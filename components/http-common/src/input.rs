@@ -62,6 +62,27 @@ pub struct Obj<'a> {
 const INTEGER: &str = "an integer";
 const MONEY: &str = "an integer count of minor units";
 
+/// The integer a JSON number stands for: written as one (`4990`), or with a zero fraction or an
+/// exponent (`4990.0`, `1e3`) as long as a double holds it exactly (JSON Schema's `integer`);
+/// `None` for a fraction, or for a non-integer notation past 2^53, which has already been
+/// rounded by whoever wrote it.
+fn integer(number: &serde_json::Number) -> Option<i128> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if let Some(value) = number.as_i64() {
+        return Some(i128::from(value));
+    }
+    if let Some(value) = number.as_u64() {
+        return Some(i128::from(value));
+    }
+    let value = number.as_f64()?;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "an integral value of at most 2^53 in magnitude converts exactly"
+    )]
+    let whole = value as i64;
+    (value.fract() == 0.0 && value.abs() <= EXACT).then_some(i128::from(whole))
+}
+
 impl<'a> Obj<'a> {
     /// The body's top-level object; `value` must be an object (see [`parse_object`]).
     pub fn root(value: &'a Value) -> Result<Self, ApiError> {
@@ -125,13 +146,15 @@ impl<'a> Obj<'a> {
     pub fn opt_money(&self, fields: &mut Fields, name: &str) -> Result<Option<i64>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(number)) if number.is_i64() => Ok(number.as_i64()),
-            Some(Value::Number(number)) if number.is_u64() => {
-                let path = self.path(name);
-                let message = format!("{path} is too large for an amount");
-                fields.push(path, "out-of-range", message);
-                Ok(Some(0))
-            }
+            Some(Value::Number(number)) => match integer(number) {
+                Some(value) => Ok(Some(i64::try_from(value).unwrap_or_else(|_| {
+                    let path = self.path(name);
+                    let message = format!("{path} is too large for an amount");
+                    fields.push(path, "out-of-range", message);
+                    0
+                }))),
+                None => Err(ApiError::wrong_type(&self.path(name), MONEY)),
+            },
             Some(_) => Err(ApiError::wrong_type(&self.path(name), MONEY)),
         }
     }
@@ -151,8 +174,8 @@ impl<'a> Obj<'a> {
     pub fn opt_u32(&self, fields: &mut Fields, name: &str) -> Result<Option<u32>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(number)) if number.is_i64() || number.is_u64() => {
-                let count = number.as_u64().and_then(|n| u32::try_from(n).ok());
+            Some(Value::Number(number)) if integer(number).is_some() => {
+                let count = integer(number).and_then(|n| u32::try_from(n).ok());
                 if count.is_none() {
                     let path = self.path(name);
                     let message = format!("{path} must be a whole number from 0 to 4294967295");
@@ -174,7 +197,9 @@ impl<'a> Obj<'a> {
     pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(number)) if number.is_u64() => Ok(number.as_u64()),
+            Some(Value::Number(number)) if integer(number).is_some_and(|n| n >= 0) => {
+                Ok(integer(number).and_then(|n| u64::try_from(n).ok()))
+            }
             Some(_) => Err(ApiError::wrong_type(
                 &self.path(name),
                 "a non-negative integer",
@@ -359,15 +384,19 @@ mod tests {
     }
 
     #[test]
-    fn money_is_an_integer_and_floats_are_wrong_types() {
-        let body = json!({"a": 4990, "b": -5, "c": 49.9, "d": "4990", "e": 1e3, "f": u64::MAX});
+    fn money_is_an_integer_and_fractions_are_wrong_types() {
+        let body = json!({"a": 4990, "b": -5, "c": 49.9, "d": "4990", "e": 1e3, "f": u64::MAX,
+                          "g": 4990.0, "h": 1e300});
         let Ok(root) = Obj::root(&body) else {
             panic!("an object")
         };
         let mut fields = Fields::new();
         assert_eq!(root.money(&mut fields, "a").ok(), Some(4990));
         assert_eq!(root.money(&mut fields, "b").ok(), Some(-5));
-        for name in ["c", "d", "e"] {
+        // JSON Schema's integers: a zero fraction is the same number, when a double holds it.
+        assert_eq!(root.money(&mut fields, "e").ok(), Some(1000));
+        assert_eq!(root.money(&mut fields, "g").ok(), Some(4990));
+        for name in ["c", "d", "h"] {
             let error = root.money(&mut fields, name).err();
             assert_eq!(error.map(|e| e.code()), Some("wrong-type"), "{name}");
         }

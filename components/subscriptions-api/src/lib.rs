@@ -131,7 +131,13 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         "POST" | "PATCH" => request::read_body(request).await?,
         _ => Vec::new(),
     };
-    let keyed = key.map(|key| idempotency::idempotency(&format!("{method} {path}"), key, &body));
+    // The query belongs to the request a key names: `check?repair=true` is not `check`.
+    let request = if query.is_empty() {
+        body.clone()
+    } else {
+        [query.as_bytes(), b"?", &body].concat()
+    };
+    let keyed = key.map(|key| idempotency::idempotency(&format!("{method} {path}"), key, &request));
     let call = Call {
         method: &method,
         query: &query,
