@@ -500,7 +500,9 @@ fn after_a_skip_next_run_at_is_the_next_cycle_really_charged() -> TestResult {
     assert_eq!(after.next_cycle(), 2);
     assert_eq!(after.next_run_at(), Some(at("2025-01-08T12:00:00Z")));
     // Paused: no next run, marked or not.
-    let paused = one.apply(Command::Pause { reason: None }, now)?.subscription;
+    let paused = one
+        .apply(Command::Pause { reason: None }, now)?
+        .subscription;
     assert_eq!(paused.next_run_at(), None);
     Ok(())
 }
