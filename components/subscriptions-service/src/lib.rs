@@ -72,6 +72,7 @@ pub use orderflow_kv as kv;
 use orderflow_kv::memory;
 pub mod orders;
 pub mod pass;
+mod plans;
 mod render;
 pub mod service;
 pub mod stats;

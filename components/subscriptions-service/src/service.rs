@@ -26,12 +26,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 
 use orderflow_domain::subscription::{
-    Command, CycleStatus, Event, NewSubscription, PurchaseDay, Recurrence, Schedule, Subscription,
+    Command, CycleStatus, Event, NewSubscription, PurchaseDay, Schedule, Subscription,
     SubscriptionError, SubscriptionStatus, TimeZone,
 };
 use orderflow_domain::values::{FieldError, PlanId, SubscriptionId, TestClockId, Text, Timestamp};
 
-use crate::doc::{CycleRecord, DueSlot, Plan, Pointer, Stored, decode, encode};
+use crate::doc::{CycleRecord, DueSlot, Pointer, Stored, decode, encode};
 use crate::keys::{self, Bucket, IndexName, Space};
 use crate::kv::write::{Attempt, Failed, Outcome};
 use crate::kv::{Kv, KvError};
@@ -263,75 +263,6 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         // Read, in either of Spin's counter encodings: an increment by 0 would be a write.
         crate::kv::counter_value(self.kv.get(key)?.as_deref())
             .ok_or_else(|| Error::Store(format!("{key} does not hold a counter")))
-    }
-
-    // ----- ids and plans ---------------------------------------------------------------------
-
-    /// A fresh subscription id, `s-{n}`, from an atomic counter.
-    pub fn next_subscription_id(&self) -> Result<SubscriptionId, Error> {
-        let n = self.kv.increment(keys::SUBSCRIPTION_SEQ, 1)?;
-        SubscriptionId::parse(&format!("s-{n}")).map_err(|e| Error::Store(e.to_string()))
-    }
-
-    /// A fresh plan id, `p-{n}`, from an atomic counter.
-    pub fn next_plan_id(&self) -> Result<PlanId, Error> {
-        let n = self.kv.increment(keys::PLAN_SEQ, 1)?;
-        PlanId::parse(&format!("p-{n}")).map_err(|e| Error::Store(e.to_string()))
-    }
-
-    /// Creates a plan. Its schedule and purchase day are checked together as a subscription's
-    /// would be.
-    pub fn create_plan(&self, new: NewPlan) -> Result<Plan, Error> {
-        Recurrence::new(
-            new.schedule.clone(),
-            new.purchase_day,
-            new.timezone,
-            self.now(),
-        )
-        .map_err(|e| Error::Rejected(e.into()))?;
-        let plan = Plan {
-            id: new.id,
-            name: new.name,
-            schedule: new.schedule,
-            purchase_day: new.purchase_day,
-            timezone: new.timezone,
-            max_cycles: new.max_cycles,
-            created_at: self.now(),
-        };
-        if self.kv.increment(&keys::plan_claim(&plan.id), 1)? != 1 {
-            return Err(Error::AlreadyExists);
-        }
-        let index = IndexName::plans();
-        let slot = self.next_slot(&index)?;
-        let pointer = encode(&Pointer {
-            id: plan.id.as_str().to_owned(),
-        })
-        .map_err(Error::Store)?;
-        self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
-        let bytes = encode(&plan).map_err(Error::Store)?;
-        self.kv.set(&keys::plan(&plan.id), &bytes)?;
-        Ok(plan)
-    }
-
-    /// The plan with this id.
-    pub fn plan(&self, id: &PlanId) -> Result<Plan, Error> {
-        let key = keys::plan(id);
-        let bytes = self.kv.get(&key)?.ok_or(Error::PlanNotFound)?;
-        decode(&key, &bytes).map_err(Error::Store)
-    }
-
-    /// Plans, newest first.
-    pub fn plans(&self, page: &PageRequest) -> Result<Page<Plan>, Error> {
-        self.walk_index(&IndexName::plans(), page, |_, pointer| {
-            let Ok(id) = PlanId::parse(&pointer.id) else {
-                return Ok(None);
-            };
-            match self.plan(&id) {
-                Ok(plan) => Ok(Some(plan)),
-                Err(Error::PlanNotFound) => Ok(None),
-                Err(other) => Err(other),
-            }
-        })
     }
 
     // ----- subscriptions ---------------------------------------------------------------------
