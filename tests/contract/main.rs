@@ -103,9 +103,8 @@ fn route_serves(route: &str, path: &str) -> bool {
     };
     length_fits
         && fixed.iter().zip(&path).all(|(r, p)| {
-            let r_param = r.starts_with(':');
-            let p_param = p.starts_with('{') && p.ends_with('}');
-            r == p || r_param || (p_param && r_param)
+            // A route's `:name` segment matches any segment, the spec's `{name}` included.
+            r == p || r.starts_with(':')
         })
 }
 
