@@ -60,7 +60,7 @@ fn totals(orders: &[Value]) -> Vec<i64> {
 
 /// Lists `query` by `sort` in pages of `limit` and checks that the orders numbered `expected`
 /// come each once, in order: by (total, number) for `total` (equal totals in creation order,
-/// since no total changed), by number (and so by `createdAt`) for `createdAt`; reversed for `-`.
+/// since no total changed), by number for `createdAt`; reversed for `-`.
 fn assert_listed_in_order(
     app: &App,
     query: &str,
@@ -98,16 +98,10 @@ fn assert_listed_in_order(
     if sort.starts_with('-') {
         sorted.reverse();
     }
+    // By creation the key is the order number, handed out by one counter as orders are placed;
+    // `createdAt` is stamped by each placement's own clock reading, so concurrent placements may
+    // differ from number order by a few milliseconds (openapi.yaml's `sort` says so).
     assert_eq!(keys, sorted, "{what}: out of order");
-    if !by_total {
-        let created: Vec<String> = listed.iter().map(|o| text(o, "createdAt")).collect();
-        let mut in_order = created.clone();
-        in_order.sort();
-        if sort.starts_with('-') {
-            in_order.reverse();
-        }
-        assert_eq!(created, in_order, "{what}: createdAt out of order");
-    }
 }
 
 #[test]
@@ -138,7 +132,8 @@ fn the_issues_seven_totals_sort_across_pages() {
         "/orders?sort=-total&limit=3&cursor={}",
         encode(cursor)
     ));
-    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert_eq!(json(&reply)["error"]["details"]["fields"][0]["field"], "cursor");
 }
 
 #[test]
