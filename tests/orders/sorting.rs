@@ -133,7 +133,10 @@ fn the_issues_seven_totals_sort_across_pages() {
         encode(cursor)
     ));
     assert_eq!(reply.status, 422, "{}", reply.text());
-    assert_eq!(json(&reply)["error"]["details"]["fields"][0]["field"], "cursor");
+    assert_eq!(
+        json(&reply)["error"]["details"]["fields"][0]["field"],
+        "cursor"
+    );
 }
 
 #[test]

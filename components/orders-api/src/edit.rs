@@ -140,7 +140,7 @@ mod tests {
         for (body, field) in [
             (json!({"customer": "Ana"}), "customer"),
             (
-                json!({"shipping": {"method": "PAC", "price": 15.0}}),
+                json!({"shipping": {"method": "PAC", "price": 15.5}}),
                 "shipping.price",
             ),
             (
