@@ -6,13 +6,18 @@ use serde_json::Value;
 use crate::app::{App, error_code, int, json, text};
 use crate::sample;
 
-/// Every page of `GET /orders?{query}` (limit 200), following `nextCursor`.
+/// Every order of `GET /orders?{query}`, in pages of 200 following `nextCursor`.
 pub(crate) fn list_all(app: &App, query: &str) -> Vec<Value> {
+    pages(app, query, 200).concat()
+}
+
+/// Every page of `GET /orders?{query}&limit={limit}`, each as its orders.
+pub(crate) fn pages(app: &App, query: &str, limit: usize) -> Vec<Vec<Value>> {
     let admin = app.admin();
-    let mut items = Vec::new();
+    let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
-    for _ in 0..1000 {
-        let mut path = format!("/orders?limit=200&{query}");
+    for _ in 0..5000 {
+        let mut path = format!("/orders?limit={limit}&{query}");
         if let Some(cursor) = &cursor {
             path.push_str("&cursor=");
             path.push_str(&encode(cursor));
@@ -20,13 +25,15 @@ pub(crate) fn list_all(app: &App, query: &str) -> Vec<Value> {
         let reply = admin.get(&path);
         assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
         let page = json(&reply);
-        items.extend(page["items"].as_array().expect("items").iter().cloned());
+        let items = page["items"].as_array().expect("items").clone();
+        assert!(items.len() <= limit, "GET {path}: a page longer than asked");
+        pages.push(items);
         match page["nextCursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
-            None => return items,
+            None => return pages,
         }
     }
-    panic!("GET /orders?{query}: more than 1000 pages");
+    panic!("GET /orders?{query}: more than 5000 pages");
 }
 
 /// Percent-encodes a query value.
