@@ -3,7 +3,10 @@
 //!
 //! By creation (`createdAt`, `-createdAt`) the walk follows order numbers, which are handed out as
 //! orders are placed, or an index whose entries are all written at placement (a customer's, a
-//! channel's, a day's), so that its slots are in placement order too. A status filter walks the
+//! channel's, a day's), so that its slots are in placement order too. Overlapping placements may
+//! take their number and their slots in different orders; an order acknowledged before another
+//! was sent has the lower number and the lower slot everywhere, which is the order the API
+//! promises (openapi.yaml, `sort`). A status filter walks the
 //! numbers and checks each order: the status index is in the order orders *entered* the status.
 //! By total the walk follows the `total/{minor}` indexes, totals in order through the directory
 //! (`totals`), and within a total its slots (the order orders got that total); the cursor is the
