@@ -3,8 +3,7 @@
 # every operation of openapi.yaml against the app on the local runner, with every token, all
 # checks, a fixed seed and the stateful phase, and fails on any failure. Run it after
 # scripts/test.sh, whose build it reuses (target/debug/orderflow and the components spin.toml
-# names); on its own it builds what is missing first. It is not yet part of .ci/run: it still
-# reports failures (see the contract's status in README's Development section).
+# names); on its own it builds what is missing first. .ci/run runs it.
 #
 # Arguments go to `schemathesis run` (e.g. --max-examples 20, --include-operation-id getOrder).
 # SCHEMATHESIS_SEED and SCHEMATHESIS_EXAMPLES override the seed and the examples per operation.
@@ -32,6 +31,9 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q 'version 4\.'; the
     fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis$schemathesis_version"
 fi
+
+# A key written twice in the spec would be dropped by every YAML reader, schemathesis' too.
+"$venv/bin/python" tests/contract/unique_keys.py openapi.yaml
 
 # The runner and the components (no-ops when scripts/test.sh built them).
 cargo build --workspace --locked --quiet --bin orderflow
