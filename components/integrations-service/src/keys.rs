@@ -1,0 +1,21 @@
+//! The integrations service's keys, all under `int/` (counters under `int/n/`), and nowhere
+//! else: the feed, its consumers, webhook endpoints and their deliveries, notification templates.
+//!
+//! | key | holds | written by |
+//! |---|---|---|
+//! | `int/feed/head` | the feed's head: last position, the sources' cursors, the current batch | compare-and-swap |
+//! | `int/feed/b/{writeId}` | a pass's batch of new events, until copied to their positions | `set`, then `delete` |
+//! | `int/feed/e/{position}` | one event | `set` (the same bytes by whoever copies it) |
+
+/// The feed's head.
+pub(crate) const FEED_HEAD: &str = "int/feed/head";
+
+/// A pass's batch of events.
+pub(crate) fn feed_batch(write_id: &str) -> String {
+    format!("int/feed/b/{write_id}")
+}
+
+/// The event at a position.
+pub(crate) fn feed_event(position: u64) -> String {
+    format!("int/feed/e/{position}")
+}

@@ -1,0 +1,297 @@
+//! The sequencer against a source that follows the outbox protocol, on the in-memory store with
+//! its faults: concurrent passes, Redis' swap reports, writers that die between their outbox
+//! entry and their swap.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "tests: a failed step should fail the test, with its message"
+)]
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use orderflow_domain::values::Timestamp;
+use orderflow_kv::Kv;
+use orderflow_kv::memory::MemoryKv;
+use serde_json::value::RawValue;
+
+use crate::feed::{Entry, EntryState, Event, Feed, FeedError, Outboxes, Page, Source};
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(1_800_000_000 + seconds).expect("an instant")
+}
+
+/// A source: documents with a version and the outbox position of each version, and an outbox
+/// whose entries name a document and the version they would write. Kept beside the store,
+/// since the protocol under test is the sequencer's.
+#[derive(Default)]
+struct Source1 {
+    /// subject -> positions of its versions 1..=n
+    docs: RefCell<BTreeMap<String, Vec<u64>>>,
+    /// position -> (subject, version, when)
+    outbox: RefCell<BTreeMap<u64, (String, u64, Timestamp)>>,
+    last: RefCell<u64>,
+    /// Seconds after `at(0)` at which writers write.
+    clock: RefCell<i64>,
+}
+
+impl Source1 {
+    /// A writer takes a position and writes its entry for the document's next version.
+    fn begin(&self, subject: &str) -> u64 {
+        let position = {
+            let mut last = self.last.borrow_mut();
+            *last += 1;
+            *last
+        };
+        let version = self.docs.borrow().get(subject).map_or(0, Vec::len) as u64 + 1;
+        let when = at(*self.clock.borrow());
+        self.outbox
+            .borrow_mut()
+            .insert(position, (subject.to_owned(), version, when));
+        position
+    }
+
+    /// Its swap: succeeds only if the document is still at the version before.
+    fn commit(&self, position: u64) -> bool {
+        let (subject, version, _) = self.outbox.borrow()[&position].clone();
+        let mut docs = self.docs.borrow_mut();
+        let versions = docs.entry(subject).or_default();
+        if versions.len() as u64 + 1 != version {
+            return false;
+        }
+        versions.push(position);
+        true
+    }
+
+    fn write(&self, subject: &str) -> u64 {
+        let position = self.begin(subject);
+        assert!(self.commit(position));
+        position
+    }
+
+    fn event(subject: &str, version: u64, position: u64, when: Timestamp) -> Event {
+        Event {
+            id: format!("evt_o{position}_0"),
+            position: 0,
+            kind: "order.changed".to_owned(),
+            order_id: Some(subject.to_owned()),
+            subscription_id: None,
+            channel: None,
+            from: None,
+            to: None,
+            at: when,
+            data: RawValue::from_string(format!("{{\"version\":{version}}}")).expect("json"),
+        }
+    }
+
+    fn decide(&self, position: u64) -> EntryState {
+        let Some((subject, version, when)) = self.outbox.borrow().get(&position).cloned() else {
+            return EntryState::Pending;
+        };
+        let docs = self.docs.borrow();
+        let versions = docs.get(&subject).cloned().unwrap_or_default();
+        match versions.get(usize::try_from(version - 1).expect("small")) {
+            None => EntryState::Pending,
+            Some(p) if *p == position => {
+                EntryState::Committed(vec![Self::event(&subject, version, position, when)])
+            }
+            Some(_) => EntryState::Dead,
+        }
+    }
+}
+
+impl Outboxes for Source1 {
+    fn read(
+        &self,
+        source: Source,
+        after: u64,
+        limit: u32,
+        recheck: &[u64],
+    ) -> Result<Page, String> {
+        if source != Source::Orders {
+            return Ok(Page::default());
+        }
+        let last = *self.last.borrow();
+        let mut positions: Vec<u64> = recheck.to_vec();
+        positions.extend((after + 1..=last).take(limit as usize));
+        Ok(Page {
+            entries: positions
+                .into_iter()
+                .map(|position| Entry {
+                    position,
+                    state: self.decide(position),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Every event of the feed, read in pages of three.
+fn all(kv: &MemoryKv, now: Timestamp) -> Vec<Event> {
+    let feed = Feed::new(kv, now, 1);
+    let mut events = Vec::new();
+    let mut after = 0;
+    loop {
+        let (page, next) = feed.read(after, 3, &[]).expect("a read");
+        if page.is_empty() {
+            return events;
+        }
+        events.extend(page);
+        after = next;
+    }
+}
+
+/// (subject, version) of each event, with its position checked to be gapless from 1.
+fn versions(events: &[Event]) -> Vec<(String, u64)> {
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event.position, i as u64 + 1, "positions are gapless");
+    }
+    events
+        .iter()
+        .map(|e| {
+            let data: serde_json::Value = serde_json::from_str(e.data.get()).expect("json");
+            (e.subject().to_owned(), data["version"].as_u64().expect("v"))
+        })
+        .collect()
+}
+
+#[test]
+fn committed_entries_become_gapless_events_in_order() {
+    let kv = MemoryKv::new();
+    let source = Source1::default();
+    source.write("o-1");
+    source.write("o-2");
+    source.write("o-1");
+    let report = Feed::new(&kv, at(0), 1).sequence(&source).expect("a pass");
+    assert_eq!(report.added, 3);
+    assert_eq!(
+        versions(&all(&kv, at(0))),
+        [("o-1".into(), 1), ("o-2".into(), 1), ("o-1".into(), 2)]
+    );
+    // Nothing new: a pass writes nothing.
+    kv.clear_calls();
+    let report = Feed::new(&kv, at(1), 2).sequence(&source).expect("a pass");
+    assert_eq!(report.added, 0);
+    assert!(
+        kv.calls()
+            .iter()
+            .all(|c| !matches!(c, orderflow_kv::memory::Call::CasSwap(_))),
+        "an idle pass swaps nothing: {:?}",
+        kv.calls()
+    );
+}
+
+#[test]
+fn a_pending_entry_is_added_once_it_commits_and_before_its_documents_next_version() {
+    let kv = MemoryKv::new();
+    let source = Source1::default();
+    let slow = source.begin("o-1");
+    source.write("o-2");
+    Feed::new(&kv, at(0), 1).sequence(&source).expect("a pass");
+    assert_eq!(versions(&all(&kv, at(0))), [("o-2".into(), 1)]);
+    assert!(source.commit(slow));
+    source.write("o-1");
+    Feed::new(&kv, at(5), 2).sequence(&source).expect("a pass");
+    assert_eq!(
+        versions(&all(&kv, at(5))),
+        [("o-2".into(), 1), ("o-1".into(), 1), ("o-1".into(), 2)]
+    );
+}
+
+#[test]
+fn dead_entries_leave_no_gap_and_forgotten_ones_stop_waiting() {
+    let kv = MemoryKv::new();
+    let source = Source1::default();
+    // Two writers race for o-1's version 1; the second wins.
+    let loser = source.begin("o-1");
+    let winner = source.begin("o-1");
+    assert!(source.commit(winner));
+    assert!(!source.commit(loser));
+    // A writer that died before its swap.
+    source.begin("o-9");
+    source.write("o-2");
+    let report = Feed::new(&kv, at(0), 1).sequence(&source).expect("a pass");
+    assert_eq!(report.pending, 1);
+    assert_eq!(
+        versions(&all(&kv, at(0))),
+        [("o-1".into(), 1), ("o-2".into(), 1)]
+    );
+    let report = Feed::new(&kv, at(3599), 2)
+        .sequence(&source)
+        .expect("a pass");
+    assert_eq!(report.pending, 1, "still waiting before the hour");
+    let report = Feed::new(&kv, at(3600), 3)
+        .sequence(&source)
+        .expect("a pass");
+    assert_eq!(report.pending, 0, "forgotten after an hour");
+}
+
+#[test]
+fn passes_that_race_never_number_an_event_twice() {
+    let kv = MemoryKv::new();
+    let source = std::rc::Rc::new(Source1::default());
+    for i in 0..10 {
+        source.write(&format!("o-{}", i % 3));
+    }
+    // A whole pass slips in between another pass's read and its swap.
+    let inner = source.clone();
+    kv.interleave(move |kv| {
+        Feed::new(kv, at(0), 99)
+            .sequence(inner.as_ref())
+            .expect("the inner pass");
+    });
+    Feed::new(&kv, at(0), 1)
+        .sequence(source.as_ref())
+        .expect("the outer pass");
+    let events = all(&kv, at(0));
+    assert_eq!(events.len(), 10);
+    versions(&events);
+    // And with Redis' report of a successful swap as failed.
+    for i in 0..5 {
+        source.write(&format!("o-{}", i % 2));
+    }
+    kv.lie_about_swaps(1);
+    Feed::new(&kv, at(1), 2)
+        .sequence(source.as_ref())
+        .expect("a pass");
+    let events = all(&kv, at(1));
+    assert_eq!(events.len(), 15);
+    let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), 15, "each event once");
+    assert!(
+        kv.keys().iter().all(|k| !k.starts_with("int/feed/b/")),
+        "no batch is left behind: {:?}",
+        kv.keys()
+    );
+}
+
+#[test]
+fn reads_filter_by_type_and_expired_positions_are_refused() {
+    let kv = MemoryKv::new();
+    let source = Source1::default();
+    for _ in 0..4 {
+        source.write("o-1");
+    }
+    Feed::new(&kv, at(0), 1).sequence(&source).expect("a pass");
+    let feed = Feed::new(&kv, at(0), 2);
+    let (events, next) = feed
+        .read(0, 10, &["order.placed".to_owned()])
+        .expect("a read");
+    assert!(events.is_empty());
+    assert_eq!(next, 4, "a filtered read still moves past what it skipped");
+    // A week later a pass expires them.
+    let later = at(1).checked_add(TimeDelta::days(7)).expect("later");
+    *source.clock.borrow_mut() = later.unix_seconds() - at(0).unix_seconds();
+    source.write("o-2");
+    let report = Feed::new(&kv, later, 3).sequence(&source).expect("a pass");
+    assert_eq!(report.expired, 4);
+    assert_eq!(
+        Feed::new(&kv, later, 4).read(0, 10, &[]).map(|r| r.0.len()),
+        Err(FeedError::Expired { first: 5 })
+    );
+    let (events, _) = Feed::new(&kv, later, 4).read(4, 10, &[]).expect("a read");
+    assert_eq!(events.len(), 1);
+    assert!(kv.get("int/feed/e/1").expect("a get").is_none());
+}
