@@ -6,6 +6,7 @@
 //! | `int/feed/head` | the feed's head: last position, the sources' cursors, the current batch | compare-and-swap |
 //! | `int/feed/b/{writeId}` | a pass's batch of new events, until copied to their positions | `set`, then `delete` |
 //! | `int/feed/e/{position}` | one event | `set` (the same bytes by whoever copies it) |
+//! | `int/consumer/{name}` | a feed consumer: filter, position, items handed out | compare-and-swap |
 
 /// The feed's head.
 pub(crate) const FEED_HEAD: &str = "int/feed/head";
@@ -18,4 +19,9 @@ pub(crate) fn feed_batch(write_id: &str) -> String {
 /// The event at a position.
 pub(crate) fn feed_event(position: u64) -> String {
     format!("int/feed/e/{position}")
+}
+
+/// A feed consumer.
+pub(crate) fn consumer(name: &str) -> String {
+    format!("int/consumer/{name}")
 }

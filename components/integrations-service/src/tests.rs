@@ -295,3 +295,104 @@ fn reads_filter_by_type_and_expired_positions_are_refused() {
     assert_eq!(events.len(), 1);
     assert!(kv.get("int/feed/e/1").expect("a get").is_none());
 }
+
+mod consumers {
+    use super::*;
+    use crate::consumer::{ConsumerError, Consumers, Settings};
+
+    fn settings(types: &[&str], timeout: u32) -> Settings {
+        Settings {
+            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            visibility_timeout_seconds: timeout,
+        }
+    }
+
+    #[test]
+    fn uncommitted_items_come_back_after_the_timeout_and_committed_ones_never() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        source.write("o-0");
+        Feed::new(&kv, at(0), 1).sequence(&source).expect("a pass");
+        // Created now: it sees what comes after.
+        let (view, created) = Consumers::new(&kv, at(0), 2)
+            .configure("erp", settings(&[], 60))
+            .expect("configured");
+        assert!(created);
+        assert_eq!(view.position, 1);
+        for i in 0..5 {
+            source.write(&format!("o-{i}"));
+        }
+        Feed::new(&kv, at(1), 3).sequence(&source).expect("a pass");
+
+        let first = Consumers::new(&kv, at(2), 4)
+            .take("erp", 3)
+            .expect("a batch");
+        let positions: Vec<u64> = first.iter().map(|i| i.event.position).collect();
+        assert_eq!(positions, [2, 3, 4]);
+        let second = Consumers::new(&kv, at(3), 5)
+            .take("erp", 10)
+            .expect("a batch");
+        let positions: Vec<u64> = second.iter().map(|i| i.event.position).collect();
+        assert_eq!(positions, [5, 6], "handed-out items stay invisible");
+        // Commit two of the first batch and all of the second.
+        let mut handles: Vec<String> = first[..2].iter().map(|i| i.handle.clone()).collect();
+        handles.extend(second.iter().map(|i| i.handle.clone()));
+        assert_eq!(Consumers::new(&kv, at(4), 6).commit("erp", &handles), Ok(4));
+        assert_eq!(Consumers::new(&kv, at(5), 7).commit("erp", &handles), Ok(0));
+        assert!(
+            Consumers::new(&kv, at(61), 8)
+                .take("erp", 10)
+                .expect("a batch")
+                .is_empty()
+        );
+        let again = Consumers::new(&kv, at(62), 9)
+            .take("erp", 10)
+            .expect("a batch");
+        let positions: Vec<u64> = again.iter().map(|i| i.event.position).collect();
+        assert_eq!(positions, [4], "the uncommitted one is back after 60 s");
+        assert_ne!(again[0].handle, first[2].handle, "with a new handle");
+        assert_eq!(
+            Consumers::new(&kv, at(63), 10).commit("erp", &[first[2].handle.clone()]),
+            Ok(0),
+            "the old handle commits nothing"
+        );
+        assert_eq!(
+            Consumers::new(&kv, at(63), 11).commit("erp", &[again[0].handle.clone()]),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn consumers_keep_their_own_positions_and_filters() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        let consumers = Consumers::new(&kv, at(0), 1);
+        consumers
+            .configure("erp", settings(&["order.placed"], 60))
+            .expect("erp");
+        consumers.configure("bi", settings(&[], 60)).expect("bi");
+        for _ in 0..3 {
+            source.write("o-1");
+        }
+        Feed::new(&kv, at(1), 2).sequence(&source).expect("a pass");
+        assert!(
+            Consumers::new(&kv, at(2), 3)
+                .take("erp", 10)
+                .expect("erp")
+                .is_empty()
+        );
+        assert_eq!(
+            Consumers::new(&kv, at(2), 4)
+                .take("bi", 10)
+                .expect("bi")
+                .len(),
+            3
+        );
+        assert_eq!(
+            Consumers::new(&kv, at(2), 5)
+                .take("nobody", 10)
+                .map(|i| i.len()),
+            Err(ConsumerError::NotFound)
+        );
+    }
+}
