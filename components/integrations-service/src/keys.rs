@@ -7,6 +7,9 @@
 //! | `int/feed/b/{writeId}` | a pass's batch of new events, until copied to their positions | `set`, then `delete` |
 //! | `int/feed/e/{position}` | one event | `set` (the same bytes by whoever copies it) |
 //! | `int/consumer/{name}` | a feed consumer: filter, position, items handed out | compare-and-swap |
+//! | `int/endpoints` | the ids of the webhook endpoints | compare-and-swap |
+//! | `int/endpoint/{id}` | an endpoint: settings, secrets, cursor, queued events | compare-and-swap |
+//! | `int/delivery/{endpoint}/{number}` | one event's delivery to an endpoint and its attempts | `set` after each pass |
 
 /// The feed's head.
 pub(crate) const FEED_HEAD: &str = "int/feed/head";
@@ -24,4 +27,17 @@ pub(crate) fn feed_event(position: u64) -> String {
 /// A feed consumer.
 pub(crate) fn consumer(name: &str) -> String {
     format!("int/consumer/{name}")
+}
+
+/// The list of webhook endpoints.
+pub(crate) const ENDPOINTS: &str = "int/endpoints";
+
+/// A webhook endpoint.
+pub(crate) fn endpoint(id: &str) -> String {
+    format!("int/endpoint/{id}")
+}
+
+/// One delivery of an endpoint.
+pub(crate) fn delivery(endpoint: &str, number: u64) -> String {
+    format!("int/delivery/{endpoint}/{number}")
 }

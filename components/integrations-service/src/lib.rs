@@ -3,9 +3,13 @@
 //! - [`feed`]: every order and subscription event at a gapless position, built from the source
 //!   services' outboxes by a sequencer;
 //! - [`consumer`]: named consumers of the feed with commit handles and a visibility timeout;
+//! - [`endpoint`] and [`delivery`]: webhook endpoints, and at-least-once delivery to them with
+//!   retries, a dead letter and a delivery log;
 //! - [`signature`]: Standard Webhooks secrets and signatures.
 
 pub mod consumer;
+pub mod delivery;
+pub mod endpoint;
 pub mod feed;
 mod keys;
 pub mod signature;

@@ -396,3 +396,295 @@ mod consumers {
         );
     }
 }
+
+mod deliveries {
+    use super::*;
+    use crate::delivery::{Answer, DeliveryStatus, Transport};
+    use crate::endpoint::{EndpointChange, Endpoints, Filter, Kind, NewEndpoint};
+    use crate::signature::{SECRET_BYTES, Secret};
+
+    /// A request as the receiver got it: its headers and body.
+    type Request = (Vec<(String, String)>, Vec<u8>);
+
+    /// A receiver: answers each order's requests with that order's next scripted status (the
+    /// last one forever; 200 for an order without a script) and keeps what it got.
+    struct Receiver {
+        scripts: RefCell<BTreeMap<String, Vec<Option<u16>>>>,
+        got: RefCell<Vec<Request>>,
+    }
+
+    impl Receiver {
+        fn answering(scripts: &[(&str, &[Option<u16>])]) -> Self {
+            Receiver {
+                scripts: RefCell::new(
+                    scripts
+                        .iter()
+                        .map(|(subject, script)| ((*subject).to_owned(), script.to_vec()))
+                        .collect(),
+                ),
+                got: RefCell::new(Vec::new()),
+            }
+        }
+
+        fn bodies(&self) -> Vec<serde_json::Value> {
+            self.got
+                .borrow()
+                .iter()
+                .map(|(_, body)| serde_json::from_slice(body).expect("json"))
+                .collect()
+        }
+    }
+
+    impl Transport for Receiver {
+        fn post(&self, _url: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
+            let parsed: serde_json::Value = serde_json::from_slice(body).expect("json");
+            let subject = parsed["data"]["orderId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let status = match self.scripts.borrow_mut().get_mut(&subject) {
+                Some(script) if script.len() > 1 => script.remove(0),
+                Some(script) => script[0],
+                None => Some(200),
+            };
+            self.got
+                .borrow_mut()
+                .push((headers.to_vec(), body.to_vec()));
+            Answer {
+                status,
+                text: status.map_or("timed out".to_owned(), |s| format!("status {s}")),
+                latency_ms: 3,
+            }
+        }
+    }
+
+    fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .expect("the header")
+    }
+
+    fn endpoint(kv: &MemoryKv, types: &[&str]) -> Secret {
+        let secret = Secret::from_random([9; SECRET_BYTES]);
+        Endpoints::new(kv, at(0), 1)
+            .create(
+                "erp",
+                NewEndpoint {
+                    url: "http://127.0.0.1:9/erp".to_owned(),
+                    description: None,
+                    kind: Kind::Webhook,
+                    filter: Filter {
+                        types: types.iter().map(|t| (*t).to_owned()).collect(),
+                        ..Filter::default()
+                    },
+                },
+                &secret,
+                0,
+            )
+            .expect("created");
+        secret
+    }
+
+    #[test]
+    fn a_healthy_receiver_gets_each_event_once_signed_and_in_order() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        let secret = endpoint(&kv, &[]);
+        for i in 0..6 {
+            source.write(&format!("o-{}", i % 2));
+        }
+        Feed::new(&kv, at(0), 2).sequence(&source).expect("a pass");
+        let receiver = Receiver::answering(&[("o-0", &[Some(204)])]);
+        let report = Endpoints::new(&kv, at(1), 3)
+            .deliver_all(&receiver, 100)
+            .expect("a pass");
+        // One event per order per pass: the next one waits for the previous one's answer.
+        assert_eq!(report.delivered, 2);
+        for n in 4..8 {
+            Endpoints::new(&kv, at(n), n as u64)
+                .deliver_all(&receiver, 100)
+                .expect("a pass");
+        }
+        let got = receiver.got.borrow().clone();
+        assert_eq!(got.len(), 6);
+        for (headers, body) in &got {
+            let id = header(headers, "webhook-id");
+            let timestamp: i64 = header(headers, "webhook-timestamp").parse().expect("secs");
+            assert!(secret.verifies(id, timestamp, body, header(headers, "webhook-signature")));
+        }
+        for subject in ["o-0", "o-1"] {
+            let versions: Vec<u64> = receiver
+                .bodies()
+                .iter()
+                .filter(|b| b["data"]["orderId"] == subject)
+                .map(|b| b["data"]["data"]["version"].as_u64().expect("v"))
+                .collect();
+            assert_eq!(versions, [1, 2, 3], "{subject} in order");
+        }
+        assert!(
+            Endpoints::new(&kv, at(9), 9)
+                .deliver_all(&receiver, 100)
+                .expect("idle")
+                .attempted
+                == 0
+        );
+    }
+
+    #[test]
+    fn a_failing_receiver_is_retried_on_schedule_then_dead_lettered_and_disabled() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        endpoint(&kv, &[]);
+        source.write("o-1");
+        source.write("o-2");
+        Feed::new(&kv, at(0), 2).sequence(&source).expect("a pass");
+        // o-1's event fails twice then goes through; o-2's never answers.
+        let receiver = Receiver::answering(&[
+            ("o-1", &[Some(500), Some(503), Some(200)]),
+            ("o-2", &[None]),
+        ]);
+        let endpoints = |t: i64| Endpoints::new(&kv, at(t), t as u64 + 10);
+        let first = endpoints(0).deliver("erp", &receiver, 10).expect("a pass");
+        assert_eq!((first.attempted, first.failed), (2, 2));
+        // Not due yet: nothing is sent before 5 s.
+        assert_eq!(
+            endpoints(4)
+                .deliver("erp", &receiver, 10)
+                .expect("a pass")
+                .attempted,
+            0
+        );
+        let second = endpoints(5).deliver("erp", &receiver, 10).expect("a pass");
+        assert_eq!((second.attempted, second.failed), (2, 2));
+        let third = endpoints(305)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        assert_eq!(third.delivered, 1, "o-1 went through at its third attempt");
+        let (deliveries, _) = endpoints(305).deliveries("erp", None, 10).expect("the log");
+        let o1 = deliveries
+            .iter()
+            .find(|d| d.position == 1)
+            .expect("o-1's delivery");
+        assert_eq!(o1.status, DeliveryStatus::Delivered);
+        assert_eq!(
+            o1.attempts.iter().map(|a| a.status).collect::<Vec<_>>(),
+            [Some(500), Some(503), Some(200)]
+        );
+        // o-2 fails on until its eighth attempt, about 32 hours in.
+        let mut t = 305;
+        for wait in [1800, 7200, 18_000, 36_000, 36_000] {
+            t += wait;
+            endpoints(t).deliver("erp", &receiver, 10).expect("a pass");
+        }
+        let (deliveries, _) = endpoints(t).deliveries("erp", None, 10).expect("the log");
+        let o2 = deliveries
+            .iter()
+            .find(|d| d.position == 2)
+            .expect("o-2's delivery");
+        assert_eq!(o2.status, DeliveryStatus::Dead);
+        assert_eq!(o2.attempts.len(), 8);
+        assert!(endpoints(t).get("erp").expect("erp").enabled);
+        // Failing on for five days in a row disables it, with the reason.
+        source.write("o-2");
+        let later = 305 + 1800 + 5 * 86_400;
+        Feed::new(&kv, at(later - 5), 3)
+            .sequence(&source)
+            .expect("a pass");
+        endpoints(later)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        let view = endpoints(later).get("erp").expect("erp");
+        assert!(!view.enabled);
+        assert!(
+            view.disabled_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("5 days")),
+            "{view:?}"
+        );
+    }
+
+    #[test]
+    fn replay_and_retry_send_again_with_the_same_id_and_body() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        endpoint(&kv, &["order.changed"]);
+        source.write("o-1");
+        *source.clock.borrow_mut() = 100;
+        source.write("o-2");
+        source.write("o-3");
+        Feed::new(&kv, at(100), 2)
+            .sequence(&source)
+            .expect("a pass");
+        let receiver = Receiver::answering(&[]);
+        Endpoints::new(&kv, at(101), 3)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        assert_eq!(receiver.got.borrow().len(), 3);
+        let (from, _) = Endpoints::new(&kv, at(200), 4)
+            .replay("erp", at(100))
+            .expect("replay");
+        assert_eq!(from, 2, "the first event at or after the time");
+        Endpoints::new(&kv, at(201), 5)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        let got = receiver.got.borrow().clone();
+        assert_eq!(got.len(), 5);
+        assert_eq!(got[3].1, got[1].1, "the same body");
+        assert_eq!(
+            header(&got[3].0, "webhook-id"),
+            header(&got[1].0, "webhook-id")
+        );
+        // A manual retry of the first delivery.
+        Endpoints::new(&kv, at(300), 6)
+            .retry("erp", 1)
+            .expect("retry");
+        Endpoints::new(&kv, at(300), 7)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        assert_eq!(receiver.got.borrow().len(), 6);
+        assert_eq!(receiver.got.borrow()[5].1, got[0].1);
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
+        let kv = MemoryKv::new();
+        let source = Source1::default();
+        let old = endpoint(&kv, &[]);
+        let new = Secret::from_random([3; SECRET_BYTES]);
+        let change = EndpointChange {
+            rotate_secret: true,
+            ..EndpointChange::default()
+        };
+        let (_, shown) = Endpoints::new(&kv, at(0), 2)
+            .change("erp", &change, &new, 0)
+            .expect("rotated");
+        assert_eq!(shown, Some(new.reveal()));
+        source.write("o-1");
+        Feed::new(&kv, at(0), 3).sequence(&source).expect("a pass");
+        let receiver = Receiver::answering(&[]);
+        Endpoints::new(&kv, at(10), 4)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        let (headers, body) = receiver.got.borrow()[0].clone();
+        let (id, t) = (header(&headers, "webhook-id"), at(10).unix_seconds());
+        let signature = header(&headers, "webhook-signature");
+        assert!(old.verifies(id, t, &body, signature));
+        assert!(new.verifies(id, t, &body, signature));
+        // A day later only the new one signs.
+        source.write("o-1");
+        let day = 86_400 + 10;
+        Feed::new(&kv, at(day), 5)
+            .sequence(&source)
+            .expect("a pass");
+        Endpoints::new(&kv, at(day), 6)
+            .deliver("erp", &receiver, 10)
+            .expect("a pass");
+        let (headers, body) = receiver.got.borrow()[1].clone();
+        let (id, t) = (header(&headers, "webhook-id"), at(day).unix_seconds());
+        let signature = header(&headers, "webhook-signature");
+        assert!(!old.verifies(id, t, &body, signature));
+        assert!(new.verifies(id, t, &body, signature));
+    }
+}

@@ -1,0 +1,514 @@
+//! Delivering events to webhook endpoints: at least once, in order per order or subscription,
+//! retried on a schedule, then dead-lettered; an endpoint failing for five days in a row is
+//! disabled and says why.
+//!
+//! A pass over one endpoint (1) queues the feed's new matching events and leases the due ones,
+//! in one swap of the endpoint's document; (2) sends each leased event, signed; (3) records
+//! every attempt in the endpoint's delivery log and (4) applies the outcomes in a second swap.
+//! An event waits while an earlier event of the same order or subscription is queued, so a
+//! receiver sees each order's events in order. Passes may overlap: a leased event is not sent
+//! by another pass until its lease lapses (a pass that died mid-way), which is how one event can
+//! arrive twice, always with the same `webhook-id` and body.
+
+use chrono::TimeDelta;
+use orderflow_domain::values::Timestamp;
+use orderflow_kv::Kv;
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::{EndpointError, Endpoints, Kind, Queued, Stored, decode, encode};
+use crate::feed::{Event, Feed, FeedError};
+use crate::keys;
+use crate::signature;
+
+/// The waits after each failed attempt; an event that fails once more is dead-lettered.
+pub const RETRY_AFTER: [TimeDelta; 7] = [
+    TimeDelta::seconds(5),
+    TimeDelta::minutes(5),
+    TimeDelta::minutes(30),
+    TimeDelta::hours(2),
+    TimeDelta::hours(5),
+    TimeDelta::hours(10),
+    TimeDelta::hours(10),
+];
+/// How long an endpoint may fail every attempt before it is disabled.
+pub const DISABLE_AFTER: TimeDelta = TimeDelta::days(5);
+/// How long a pass holds the events it is sending.
+pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// How many events an endpoint may have queued; past it, its cursor waits.
+pub const MAX_QUEUED: usize = 1000;
+/// How many feed events one pass reads for one endpoint.
+const READ_PER_PASS: usize = 200;
+/// How much of a receiver's answer the log keeps.
+pub const ANSWER_KEPT: usize = 1024;
+/// How many attempts a delivery's log keeps (the last ones).
+const ATTEMPTS_KEPT: usize = 20;
+
+/// What a receiver answered, or why nothing came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code, if an answer came.
+    pub status: Option<u16>,
+    /// The first [`ANSWER_KEPT`] bytes of the answer, or the error.
+    pub text: String,
+    /// Milliseconds from sending to the answer (or the failure).
+    pub latency_ms: u64,
+}
+
+impl Answer {
+    fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// How requests leave: outbound HTTP on Spin, a recorder in tests.
+pub trait Transport {
+    /// POSTs `body` to `url` with `headers`; a receiver that does not answer within 10 s has
+    /// failed.
+    fn post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Answer;
+}
+
+/// One attempt, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRecord {
+    pub at: Timestamp,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub answer: String,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryStatus {
+    /// Queued, not tried yet.
+    Pending,
+    /// Failed, to be retried at `next_attempt_at`.
+    Retrying,
+    /// A receiver took it (2xx).
+    Delivered,
+    /// Every attempt failed: dead-lettered (a manual retry queues it again).
+    Dead,
+}
+
+/// One event's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// `{endpoint}.{number}`.
+    pub id: String,
+    pub number: u64,
+    pub event_id: String,
+    pub event_type: String,
+    pub position: u64,
+    pub status: DeliveryStatus,
+    pub attempts: Vec<AttemptRecord>,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// What a pass over the endpoints did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub attempted: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub dead: u64,
+    pub disabled: u64,
+}
+
+/// The body of a delivery: Standard Webhooks' `{type, timestamp, data}`, `data` being the event.
+pub fn body(event: &Event) -> Result<Vec<u8>, EndpointError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        timestamp: Timestamp,
+        data: &'a Event,
+    }
+    encode(&Body {
+        kind: &event.kind,
+        timestamp: event.at,
+        data: event,
+    })
+}
+
+/// The signed headers of one attempt.
+pub(crate) fn headers(
+    stored: &Stored,
+    now: Timestamp,
+    id: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
+    let secrets = stored.signing(now);
+    let secrets: Vec<&signature::Secret> = secrets.iter().collect();
+    let timestamp = now.unix_seconds();
+    vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("user-agent".to_owned(), "orderflow-webhooks/1".to_owned()),
+        ("webhook-id".to_owned(), id.to_owned()),
+        ("webhook-timestamp".to_owned(), timestamp.to_string()),
+        (
+            "webhook-signature".to_owned(),
+            signature::header(&secrets, id, timestamp, body),
+        ),
+    ]
+}
+
+impl<K: Kv> Endpoints<'_, K> {
+    /// One delivery pass over every enabled webhook endpoint, at most `per_endpoint` sends each.
+    pub fn deliver_all(
+        &self,
+        transport: &impl Transport,
+        per_endpoint: usize,
+    ) -> Result<PassReport, EndpointError> {
+        let mut report = PassReport::default();
+        for endpoint in self.list()? {
+            if !endpoint.enabled || endpoint.kind != Kind::Webhook {
+                continue;
+            }
+            match self.deliver(&endpoint.id, transport, per_endpoint) {
+                Ok(one) => {
+                    report.attempted += one.attempted;
+                    report.delivered += one.delivered;
+                    report.failed += one.failed;
+                    report.dead += one.dead;
+                    report.disabled += one.disabled;
+                }
+                // Deleted meanwhile.
+                Err(EndpointError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    /// One delivery pass over one endpoint.
+    pub fn deliver(
+        &self,
+        id: &str,
+        transport: &impl Transport,
+        max: usize,
+    ) -> Result<PassReport, EndpointError> {
+        let feed = Feed::new(self.kv, self.now, self.nonce);
+        let now = self.now;
+        let lease_until = now.checked_add(LEASE).unwrap_or(now);
+        // (1) Queue new events and lease the due ones.
+        let (stored, leased) = self.update(id, |s| {
+            let mut changed = queue_new(s, &feed)?;
+            if !s.enabled {
+                return Ok(changed.then(Vec::new));
+            }
+            let mut subjects = std::collections::BTreeSet::new();
+            let mut leased = Vec::new();
+            s.queue.sort_by_key(|q| q.position);
+            for q in &mut s.queue {
+                let first_of_subject = subjects.insert(q.subject.clone());
+                if !first_of_subject || leased.len() >= max {
+                    continue;
+                }
+                let free = q.lease_until.is_none_or(|until| until <= now);
+                if q.next_at <= now && free {
+                    q.lease_until = Some(lease_until);
+                    leased.push(q.clone());
+                    changed = true;
+                }
+            }
+            Ok(changed.then_some(leased))
+        })?;
+        let leased = leased.unwrap_or_default();
+        if leased.is_empty() {
+            return Ok(PassReport::default());
+        }
+        // (2) Send.
+        let mut results = Vec::new();
+        for q in &leased {
+            let event = match feed.read(q.position - 1, 1, &[]) {
+                Ok((events, _)) => events.into_iter().find(|e| e.position == q.position),
+                Err(FeedError::Expired { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let answer = match &event {
+                Some(event) => {
+                    let body = body(event)?;
+                    let headers = headers(&stored, now, &event.id, &body);
+                    transport.post(&stored.url, &headers, &body)
+                }
+                None => Answer {
+                    status: None,
+                    text: "the event is past the feed's retention".to_owned(),
+                    latency_ms: 0,
+                },
+            };
+            results.push((q.clone(), event, answer));
+        }
+        // (3) Apply the outcomes.
+        let mut report = PassReport::default();
+        let (after, _) = self.update(id, |s| {
+            report = PassReport::default();
+            for (q, _, answer) in &results {
+                report.attempted += 1;
+                let Some(at) = s.queue.iter().position(|x| x.delivery == q.delivery) else {
+                    continue;
+                };
+                if answer.succeeded() {
+                    s.queue.remove(at);
+                    s.failing_since = None;
+                    report.delivered += 1;
+                    continue;
+                }
+                report.failed += 1;
+                s.failing_since = s.failing_since.or(Some(now));
+                if answer.status == Some(410) {
+                    s.enabled = false;
+                    s.disabled_reason = Some(format!(
+                        "the receiver answered 410 Gone at {}",
+                        now.to_rfc3339()
+                    ));
+                    report.disabled += 1;
+                }
+                let entry = &mut s.queue[at];
+                entry.attempts += 1;
+                entry.lease_until = None;
+                match RETRY_AFTER.get(usize::try_from(entry.attempts - 1).unwrap_or(usize::MAX)) {
+                    Some(wait) => entry.next_at = now.checked_add(*wait).unwrap_or(now),
+                    None => {
+                        s.queue.remove(at);
+                        report.dead += 1;
+                    }
+                }
+            }
+            if s.enabled
+                && let Some(since) = s.failing_since
+                && now.as_datetime() - since.as_datetime() >= DISABLE_AFTER
+            {
+                s.enabled = false;
+                s.disabled_reason = Some(format!(
+                    "every delivery failed from {} to {} (5 days)",
+                    since.to_rfc3339(),
+                    now.to_rfc3339()
+                ));
+                report.disabled += 1;
+            }
+            Ok(Some(()))
+        })?;
+        // (4) The log.
+        let mut records = Vec::new();
+        for (q, event, answer) in &results {
+            let key = keys::delivery(id, q.delivery);
+            let mut delivery = match self.kv.get(&key)? {
+                Some(bytes) => decode::<Delivery>(&key, &bytes)?,
+                None => Delivery {
+                    id: format!("{id}.{}", q.delivery),
+                    number: q.delivery,
+                    event_id: q.event_id.clone(),
+                    event_type: event.as_ref().map(|e| e.kind.clone()).unwrap_or_default(),
+                    position: q.position,
+                    status: DeliveryStatus::Pending,
+                    attempts: Vec::new(),
+                    next_attempt_at: None,
+                },
+            };
+            delivery.attempts.push(AttemptRecord {
+                at: now,
+                status: answer.status,
+                latency_ms: answer.latency_ms,
+                answer: truncate(&answer.text, ANSWER_KEPT),
+            });
+            if delivery.attempts.len() > ATTEMPTS_KEPT {
+                delivery.attempts.remove(0);
+            }
+            let queued = after.queue.iter().find(|x| x.delivery == q.delivery);
+            (delivery.status, delivery.next_attempt_at) = match queued {
+                Some(q) => (DeliveryStatus::Retrying, Some(q.next_at)),
+                None if answer.succeeded() => (DeliveryStatus::Delivered, None),
+                None => (DeliveryStatus::Dead, None),
+            };
+            records.push((key, encode(&delivery)?));
+        }
+        self.kv.set_many(&records)?;
+        Ok(report)
+    }
+
+    /// The endpoint's deliveries, newest first: up to `limit` numbered below `before` (all
+    /// when `None`), and the number to continue below.
+    pub fn deliveries(
+        &self,
+        id: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<Delivery>, Option<u64>), EndpointError> {
+        let stored = self.stored(id)?;
+        let mut number = before
+            .unwrap_or(stored.deliveries + 1)
+            .min(stored.deliveries + 1);
+        let mut items = Vec::new();
+        while number > 1 && items.len() < limit {
+            number -= 1;
+            let key = keys::delivery(id, number);
+            match self.kv.get(&key)? {
+                Some(bytes) => items.push(decode::<Delivery>(&key, &bytes)?),
+                None => {
+                    // Queued and not tried yet: shown from the queue.
+                    if let Some(q) = stored.queue.iter().find(|q| q.delivery == number) {
+                        items.push(Delivery {
+                            id: format!("{id}.{number}"),
+                            number,
+                            event_id: q.event_id.clone(),
+                            event_type: String::new(),
+                            position: q.position,
+                            status: DeliveryStatus::Pending,
+                            attempts: Vec::new(),
+                            next_attempt_at: Some(q.next_at),
+                        });
+                    }
+                }
+            }
+        }
+        Ok((items, (number > 1).then_some(number)))
+    }
+
+    /// Queues a delivery again now: a dead one from its first attempt, a retrying one at once.
+    pub fn retry(&self, id: &str, number: u64) -> Result<Delivery, EndpointError> {
+        let key = keys::delivery(id, number);
+        let mut delivery: Delivery = match self.kv.get(&key)? {
+            Some(bytes) => decode(&key, &bytes)?,
+            None => return Err(EndpointError::NotFound),
+        };
+        let now = self.now;
+        let subject = self.subject_of(delivery.position)?;
+        self.update(id, |s| {
+            match s.queue.iter_mut().find(|q| q.delivery == number) {
+                Some(q) => {
+                    q.next_at = now;
+                    q.lease_until = None;
+                }
+                None => s.queue.push(Queued {
+                    delivery: number,
+                    position: delivery.position,
+                    event_id: delivery.event_id.clone(),
+                    subject: subject.clone(),
+                    attempts: 0,
+                    next_at: now,
+                    lease_until: None,
+                }),
+            }
+            Ok(Some(()))
+        })?;
+        if delivery.status != DeliveryStatus::Delivered {
+            delivery.status = DeliveryStatus::Retrying;
+        }
+        delivery.next_attempt_at = Some(now);
+        self.kv.set(&key, &encode(&delivery)?)?;
+        Ok(delivery)
+    }
+
+    fn subject_of(&self, position: u64) -> Result<String, EndpointError> {
+        let feed = Feed::new(self.kv, self.now, self.nonce);
+        let (events, _) = feed.read(position - 1, 1, &[])?;
+        Ok(events
+            .iter()
+            .find(|e| e.position == position)
+            .map(|e| e.subject().to_owned())
+            .unwrap_or_default())
+    }
+
+    /// Sends again every matching event from `since` on: the replay is queued by the next
+    /// passes, oldest first, beside new events. Answers the feed positions it covers.
+    pub fn replay(&self, id: &str, since: Timestamp) -> Result<(u64, u64), EndpointError> {
+        let feed = Feed::new(self.kv, self.now, self.nonce);
+        let (first, last) = feed.bounds()?;
+        let from = first_at_or_after(&feed, first, last, since)?;
+        self.update(id, |s| {
+            let to = s.cursor.min(last);
+            s.replay = (from <= to).then_some((from, to));
+            Ok(Some(()))
+        })?;
+        Ok((from, last))
+    }
+}
+
+/// The first feed position whose event is at or after `since` (positions follow time closely
+/// enough to search: each pass numbers what committed since the previous one).
+fn first_at_or_after<K: Kv>(
+    feed: &Feed<'_, K>,
+    first: u64,
+    last: u64,
+    since: Timestamp,
+) -> Result<u64, EndpointError> {
+    let (mut low, mut high) = (first, last + 1);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let at = match feed.read(middle - 1, 1, &[]) {
+            Ok((events, _)) => events.first().map(|e| e.at),
+            Err(FeedError::Expired { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        match at {
+            Some(at) if at < since => low = middle + 1,
+            _ => high = middle,
+        }
+    }
+    Ok(low)
+}
+
+/// Queues the feed's new events (and a replay's) that match; answers whether anything changed.
+fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, EndpointError> {
+    let mut changed = false;
+    let mut room = MAX_QUEUED.saturating_sub(s.queue.len()).min(READ_PER_PASS);
+    if let Some((from, to)) = s.replay
+        && room > 0
+    {
+        let (events, next) = feed.read(from - 1, room, &[])?;
+        let next = next.min(to);
+        for event in events.iter().filter(|e| e.position <= to) {
+            if s.filter.matches(event) && !s.queue.iter().any(|q| q.event_id == event.id) {
+                enqueue(s, event);
+                room -= 1;
+            }
+        }
+        s.replay = (next < to).then_some((next + 1, to));
+        changed = true;
+    }
+    if !s.enabled || room == 0 {
+        return Ok(changed);
+    }
+    let (events, next) = match feed.read(s.cursor, room, &[]) {
+        Ok(read) => read,
+        Err(FeedError::Expired { first }) => feed.read(first - 1, room, &[])?,
+        Err(e) => return Err(e.into()),
+    };
+    for event in &events {
+        if s.filter.matches(event) {
+            enqueue(s, event);
+        }
+    }
+    if next > s.cursor {
+        s.cursor = next;
+        changed = true;
+    }
+    Ok(changed)
+}
+
+fn enqueue(s: &mut Stored, event: &Event) {
+    s.deliveries += 1;
+    s.queue.push(Queued {
+        delivery: s.deliveries,
+        position: event.position,
+        event_id: event.id.clone(),
+        subject: event.subject().to_owned(),
+        attempts: 0,
+        next_at: event.at,
+        lease_until: None,
+    });
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
