@@ -5,6 +5,7 @@
 //! - [`consumer`]: named consumers of the feed with commit handles and a visibility timeout;
 //! - [`endpoint`] and [`delivery`]: webhook endpoints, and at-least-once delivery to them with
 //!   retries, a dead letter and a delivery log;
+//! - [`notify`]: customer messages per order step, default or the store's own templates;
 //! - [`signature`]: Standard Webhooks secrets and signatures.
 
 pub mod consumer;
@@ -12,6 +13,7 @@ pub mod delivery;
 pub mod endpoint;
 pub mod feed;
 mod keys;
+pub mod notify;
 pub mod signature;
 
 #[cfg(test)]
