@@ -32,6 +32,10 @@ pub(crate) struct Stored {
     /// Derived writes committed with this version and not yet known to be applied.
     #[serde(default)]
     pub(crate) pending: Vec<Effect>,
+    /// The outbox position of each version (`outbox[v - 1]`; 0 where none was written): an
+    /// outbox entry is committed exactly when its version here holds its position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) outbox: Vec<u64>,
 }
 
 impl Stored {
@@ -52,7 +56,29 @@ impl Stored {
             order: self.order.clone(),
             slots: self.slots.clone(),
             pending: Vec::new(),
+            outbox: self.outbox.clone(),
         }
+    }
+
+    /// Whether this document's `version` was written with the outbox entry at `position`:
+    /// `Some(true)` committed, `Some(false)` another write took that version, `None` the
+    /// document has not reached it yet.
+    pub(crate) fn committed(&self, version: u64, position: u64) -> Option<bool> {
+        if self.order.version() < version {
+            return None;
+        }
+        let at = usize::try_from(version.checked_sub(1)?).ok()?;
+        Some(self.outbox.get(at) == Some(&position))
+    }
+
+    /// Records that the current version was written with the outbox entry at `position`.
+    pub(crate) fn record_outbox(&mut self, position: u64) {
+        let at = usize::try_from(self.order.version().saturating_sub(1)).unwrap_or(usize::MAX);
+        if self.outbox.len() < at {
+            self.outbox.resize(at, 0);
+        }
+        self.outbox.truncate(at);
+        self.outbox.push(position);
     }
 }
 
@@ -76,7 +102,8 @@ pub(crate) enum Effect {
         /// The slot.
         slot: u64,
     },
-    /// Write a feed entry at its position.
+    /// Write a feed entry at its position (documents written before outbox entries were
+    /// written ahead of their swap may still carry one).
     Feed {
         /// The position.
         position: u64,
@@ -106,7 +133,9 @@ pub(crate) struct Pointer {
     pub(crate) id: OrderId,
 }
 
-/// One entry of the global event feed: what one write did to one order.
+/// One outbox entry: what one write of an order would do, written before the write's swap (see
+/// [`Stored::committed`]). The integrations service's sequencer turns committed ones into feed
+/// events.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FeedEntry {
@@ -122,6 +151,9 @@ pub(crate) struct FeedEntry {
     /// deserializes events (an internally tagged enum, large in wasm) nor carries
     /// `serde_json::Value` (its float formatting): it only writes them.
     pub(crate) events: Box<serde_json::value::RawValue>,
+    /// The order as this write leaves it (absent in entries written after their swap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) order: Option<Box<Order>>,
 }
 
 /// What an Idempotency-Key produced.

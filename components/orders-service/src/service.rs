@@ -4,10 +4,11 @@
 //!
 //! The write protocol, for every change of an order document:
 //! 1. `cas_current` the document; run any pending effects it lists (they are idempotent).
-//! 2. Decide with the domain (`place`/`apply`); allocate with `increment` the index slots and the
-//!    feed position the new version needs.
-//! 3. Swap in the new document: the order, a fresh write id, and the derived writes as pending
-//!    effects. A `cas-failed` answer is checked by re-reading: a document that carries our write
+//! 2. Decide with the domain (`place`/`apply`); allocate with `increment` the index slots the new
+//!    version needs and, for this attempt only, an outbox position, and write the outbox entry
+//!    (what the integrations service's sequencer publishes once the swap below is in).
+//! 3. Swap in the new document: the order, a fresh write id, the version's outbox position, and
+//!    the derived writes as pending effects. A `cas-failed` answer is checked by re-reading: a document that carries our write
 //!    id (now or among its recent ones) means the swap happened (Redis-backed Spin reports
 //!    successful swaps as failed); otherwise another writer won and we retry from 1, at most
 //!    [`crate::kv::write::MAX_ATTEMPTS`] times, then answer `contention`. This is the loop of
@@ -28,7 +29,8 @@
 //!
 //! One module per part: [`place`] and [`apply`] decide and write, [`load`] reads, [`effects`]
 //! runs a written document's derived writes, [`idempotency`] answers Idempotency-Keys, [`list`]
-//! pages through the indexes and [`check`] verifies and repairs them.
+//! pages through the indexes, [`outbox`] tells the sequencer what each outbox entry became, and
+//! [`check`] verifies and repairs them.
 
 mod apply;
 mod check;
@@ -36,6 +38,7 @@ mod effects;
 mod idempotency;
 mod list;
 mod load;
+mod outbox;
 mod place;
 mod totals;
 
@@ -48,6 +51,7 @@ use crate::kv::{Kv, KvError};
 
 pub(crate) use check::Report;
 pub(crate) use list::{MAX_LIMIT, Page, Query, Sort};
+pub(crate) use outbox::OutboxState;
 
 /// Why a call failed. Nothing the caller asked for was written.
 #[derive(Debug, Clone, PartialEq, Eq)]

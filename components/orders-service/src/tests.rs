@@ -436,7 +436,6 @@ fn a_lying_swap_followed_by_another_writer_is_still_recognised() {
 fn a_crash_before_the_effects_is_repaired_by_the_next_touch() {
     let kv = MemoryKv::new();
     kv.fail_writes_under("ord/ix/");
-    kv.fail_writes_under("ord/feed/");
     let order = service(&kv)
         .place(with_external("MLB-7"), Actor::Checkout, None)
         .unwrap()
@@ -474,7 +473,6 @@ fn check_with_repair_finishes_what_a_crash_cut_off() {
     let kv = MemoryKv::new();
     let healthy = place(&kv);
     kv.fail_writes_under("ord/ix/");
-    kv.fail_writes_under("ord/feed/");
     let cut = service(&kv)
         .place(with_external("MLB-8"), Actor::Checkout, None)
         .unwrap()
@@ -1251,3 +1249,90 @@ fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
 }
 
 mod sorted;
+
+mod outbox {
+    use super::*;
+    use crate::service::OutboxState;
+
+    fn states(kv: &MemoryKv, after: u64, recheck: &[u64]) -> Vec<(u64, &'static str, u64)> {
+        service(kv)
+            .read_outbox(after, 100, recheck)
+            .unwrap()
+            .into_iter()
+            .map(|(position, state)| match state {
+                OutboxState::Committed(entry) => (position, "committed", entry.version),
+                OutboxState::Dead => (position, "dead", 0),
+                OutboxState::Pending => (position, "pending", 0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_version_is_committed_at_one_position_and_a_lost_attempt_is_dead() {
+        let kv = MemoryKv::new();
+        let order = place(&kv);
+        // A concurrent comment lands between this comment's read and its swap: this attempt's
+        // entry (position 2) is dead, its retry's (4) holds version 3.
+        let id = order.id().clone();
+        kv.interleave(move |kv| {
+            service(kv)
+                .apply(&id, &comment("theirs"), Actor::Admin, None, None)
+                .unwrap();
+        });
+        service(&kv)
+            .apply(order.id(), &comment("ours"), Actor::Admin, None, None)
+            .unwrap();
+        assert_eq!(
+            states(&kv, 0, &[]),
+            [
+                (1, "committed", 1),
+                (2, "dead", 0),
+                (3, "committed", 2),
+                (4, "committed", 3)
+            ]
+        );
+        // Only what was asked: after 2, and 1 again.
+        assert_eq!(
+            states(&kv, 2, &[1]),
+            [
+                (1, "committed", 1),
+                (3, "committed", 2),
+                (4, "committed", 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_whose_swap_has_not_happened_is_pending() {
+        let kv = MemoryKv::new();
+        let order = place(&kv);
+        // The writer died after its entry and before its swap.
+        kv.fail_writes_under("ord/o/");
+        let died = service(&kv).apply(order.id(), &comment("lost"), Actor::Admin, None, None);
+        assert!(died.is_err());
+        kv.heal();
+        assert_eq!(
+            states(&kv, 0, &[]),
+            [(1, "committed", 1), (2, "pending", 0)]
+        );
+        // A later version written by another attempt makes it dead.
+        service(&kv)
+            .apply(order.id(), &comment("next"), Actor::Admin, None, None)
+            .unwrap();
+        assert_eq!(states(&kv, 1, &[]), [(2, "dead", 0), (3, "committed", 2)]);
+    }
+
+    #[test]
+    fn a_swap_redis_reports_as_failed_is_committed_once() {
+        let kv = MemoryKv::new();
+        let order = place(&kv);
+        kv.lie_about_swaps(1);
+        service(&kv)
+            .apply(order.id(), &comment("once"), Actor::Admin, None, None)
+            .unwrap();
+        assert_eq!(
+            states(&kv, 0, &[]),
+            [(1, "committed", 1), (2, "committed", 2)]
+        );
+    }
+}

@@ -16,12 +16,11 @@ use crate::kv::write::{self, Attempt, Outcome};
 /// Pages of the `unpaid` index one `cancel_unpaid` call reads.
 const UNPAID_PAGES: usize = 5;
 
-/// Index slots and feed positions handed out during one call, reused across retries so that a
-/// conflict does not burn a slot per attempt.
+/// Index slots handed out during one call, reused across retries so that a conflict does not
+/// burn a slot per attempt.
 #[derive(Debug, Default)]
 pub(super) struct Allocations {
     slots: HashMap<IndexName, u64>,
-    feed: Option<u64>,
 }
 
 impl<K: Kv> Service<'_, K> {
@@ -156,8 +155,8 @@ impl<K: Kv> Service<'_, K> {
         Ok(canceled)
     }
 
-    /// The document after `applied`: index moves, the feed entry and the idempotency record as
-    /// pending effects, slots and positions allocated (once per call) with `increment`.
+    /// The document after `applied`: index moves and the idempotency record as pending effects,
+    /// slots allocated (once per call) with `increment`, its outbox entry written.
     pub(super) fn next_document(
         &self,
         stored: &Stored,
@@ -202,25 +201,20 @@ impl<K: Kv> Service<'_, K> {
             next.slots.insert(index.clone(), slot);
             pending.push(Effect::IndexAdd { index, slot });
         }
-        let position = match allocations.feed {
-            Some(position) => position,
-            None => {
-                let position = self.next_in(keys::FEED_SEQ)?;
-                allocations.feed = Some(position);
-                position
-            }
+        // The outbox entry goes in before the swap, at a position taken for this attempt only:
+        // a retry takes a later one, so a document's versions have growing positions.
+        let position = self.next_in(keys::FEED_SEQ)?;
+        let entry = FeedEntry {
+            order_id: order.id().clone(),
+            number: order.number(),
+            version: order.version(),
+            at: self.now,
+            events: serde_json::value::to_raw_value(&applied.events)
+                .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
+            order: Some(Box::new(order.clone())),
         };
-        pending.push(Effect::Feed {
-            position,
-            entry: FeedEntry {
-                order_id: order.id().clone(),
-                number: order.number(),
-                version: order.version(),
-                at: self.now,
-                events: serde_json::value::to_raw_value(&applied.events)
-                    .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
-            },
-        });
+        let bytes = encode(&entry).map_err(Failure::Store)?;
+        self.kv.set(&keys::feed_entry(position), &bytes)?;
         if let Some(claim) = claim {
             pending.push(Effect::Idempotency {
                 hash: claim.hash.clone(),
@@ -229,6 +223,7 @@ impl<K: Kv> Service<'_, K> {
         }
         next.order = order;
         next.pending = pending;
+        next.record_outbox(position);
         Ok(next)
     }
 

@@ -131,6 +131,7 @@ impl<K: Kv> Service<'_, K> {
             order: applied.order.clone(),
             slots: BTreeMap::new(),
             pending: Vec::new(),
+            outbox: Vec::new(),
         };
         let mut next = self.next_document(&empty, applied, claim, &mut Allocations::default())?;
         next.recent_writes.clear();
