@@ -60,25 +60,15 @@ impl Stored {
         }
     }
 
-    /// Whether this document's `version` was written with the outbox entry at `position`:
-    /// `Some(true)` committed, `Some(false)` another write took that version, `None` the
-    /// document has not reached it yet.
+    /// Whether this document's `version` was written with the outbox entry at `position`
+    /// (`orderflow_kv::outbox::committed`).
     pub(crate) fn committed(&self, version: u64, position: u64) -> Option<bool> {
-        if self.order.version() < version {
-            return None;
-        }
-        let at = usize::try_from(version.checked_sub(1)?).ok()?;
-        Some(self.outbox.get(at) == Some(&position))
+        crate::kv::outbox::committed(&self.outbox, self.order.version(), version, position)
     }
 
     /// Records that the current version was written with the outbox entry at `position`.
     pub(crate) fn record_outbox(&mut self, position: u64) {
-        let at = usize::try_from(self.order.version().saturating_sub(1)).unwrap_or(usize::MAX);
-        if self.outbox.len() < at {
-            self.outbox.resize(at, 0);
-        }
-        self.outbox.truncate(at);
-        self.outbox.push(position);
+        crate::kv::outbox::record(&mut self.outbox, self.order.version(), position);
     }
 }
 

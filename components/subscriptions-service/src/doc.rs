@@ -91,6 +91,9 @@ pub(crate) struct Stored {
     /// by whoever writes next.
     #[serde(default)]
     pub(crate) cycles: Vec<CycleRecord>,
+    /// The outbox position of each version (`orderflow_kv::outbox`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) outbox: Vec<u64>,
 }
 
 impl Stored {

@@ -23,6 +23,14 @@ pub(crate) const CLOCK_SEQ: &str = "sub/n/seq/clock";
 /// The currencies that have a recurring-revenue counter.
 pub(crate) const CURRENCIES: &str = "sub/stat/currencies";
 
+/// The outbox counter (`orderflow_kv::outbox`).
+pub(crate) const OUTBOX_SEQ: &str = "sub/n/outbox";
+
+/// One outbox entry.
+pub(crate) fn outbox_entry(position: u64) -> String {
+    format!("sub/outbox/{position}")
+}
+
 /// A plan document.
 pub(crate) fn plan(id: &PlanId) -> String {
     format!("sub/p/{}", id.as_str())

@@ -71,6 +71,7 @@ pub use orderflow_kv as kv;
 #[cfg(test)]
 use orderflow_kv::memory;
 pub mod orders;
+pub mod outbox;
 pub mod pass;
 mod plans;
 mod render;

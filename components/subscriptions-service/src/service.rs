@@ -299,8 +299,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             due: None,
             stats: None,
             cycles: Vec::new(),
+            outbox: Vec::new(),
         };
-        let next = self.next_document(&empty, None, sub.clone(), &mut allocations)?;
+        let mut next = self.next_document(&empty, None, sub.clone(), &mut allocations)?;
+        self.write_outbox(&mut next, None, &[])?;
         let bytes = encode(&next).map_err(Error::Store)?;
         // The id is ours (the claim), so the key has a single writer: a plain write.
         self.kv.set(&keys::subscription(&id), &bytes)?;
@@ -451,6 +453,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                     allocations,
                 )?;
                 next.cycles = self.cycle_records(&stored.subscription, &transition.events);
+                self.write_outbox(&mut next, Some(&stored.subscription), &transition.events)?;
                 let bytes = encode(&next).map_err(Error::Store)?;
                 let write_id = next.write_id.clone();
                 Ok(Attempt::Write {
@@ -538,6 +541,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             due,
             stats,
             cycles: Vec::new(),
+            outbox: stored.outbox.clone(),
         })
     }
 

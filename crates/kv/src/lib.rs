@@ -7,13 +7,15 @@
 //! which is why spin-sdk is pinned exactly. [`claim`] takes exactly-once claims that a crash
 //! cannot leave taken (the orders service's external ids and Idempotency-Keys, the subscriptions
 //! API's Idempotency-Keys). [`write`] is the compare-and-swap write loop with write ids, with the
-//! one retry policy both services use.
+//! one retry policy both services use, and [`outbox`] the protocol by which both publish what
+//! they write.
 
 use std::fmt;
 
 pub mod claim;
 pub mod idempotency;
 pub mod memory;
+pub mod outbox;
 pub mod write;
 
 use spin_sdk::key_value::Store;
