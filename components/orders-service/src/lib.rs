@@ -21,11 +21,11 @@ use orderflow_domain::order::Actor;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 
 use bindings::exports::orderflow::core::orders as wo;
-use bindings::orderflow::core::types as wit;
 use kv::SpinKv;
 use orderflow_kv as kv;
 #[cfg(test)]
 use orderflow_kv::memory;
+use orderflow_wit_types::types as wit;
 use service::{Failure, Service};
 
 #[cfg_attr(
@@ -36,7 +36,12 @@ use service::{Failure, Service};
     )
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "service", path: "../../wit" });
+    // The records of `orderflow:core/types` are the shared crate's, as are their conversions.
+    wit_bindgen::generate!({
+        world: "service",
+        path: "../../wit",
+        with: { "orderflow:core/types@0.1.0": orderflow_wit_types::types },
+    });
 
     // Only a component exports: a native build (the tests) would put the WIT names, which a
     // linker version script cannot hold, into a shared library's symbol table.

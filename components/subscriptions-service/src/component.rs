@@ -8,9 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use orderflow_domain::subscription::PaymentRetryPolicy;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
-use crate::bindings::orderflow::core::types as wit;
 use crate::idempotency::Idempotency;
 use crate::kv::SpinKv;
 use crate::pass::{PassOptions, Shard};
