@@ -13,8 +13,8 @@ use orderflow_domain::values::{
     PaymentId, RequestId, Sku, SubscriptionId, TestClockId, Text, Timestamp,
 };
 use orderflow_wit_types::parse::{
-    CODE_MAX, COMMENT_MAX, Fields, LINE_MAX, NAME_MAX, REASON_MAX, URL_MAX, address, amount,
-    customer, list, multiline, new_item, part, path, payment_method, quantity, shipping, text,
+    CODE_MAX, COMMENT_MAX, Fields, LINE_MAX, NAME_MAX, REASON_MAX, URL_MAX, amount, contact_edit,
+    list, multiline, new_item, order_parts, part, path, payment_method, quantity, shipping, text,
     timestamp,
 };
 use orderflow_wit_types::types as wit;
@@ -134,16 +134,14 @@ pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<Fie
         None => Some(Currency::BRL),
         Some(currency) => f.take("currency", Currency::parse(currency)),
     };
-    let customer = customer(&mut f, "customer", &input.customer);
-    let shipping_address = address(&mut f, "shippingAddress", &input.shipping_address);
-    let billing_address = part(
+    let parts = order_parts(
         &mut f,
-        "billingAddress",
+        &input.customer,
+        &input.shipping_address,
         input.billing_address.as_ref(),
-        address,
+        &input.items,
+        &input.shipping,
     );
-    let items = list(&mut f, "items", &input.items, new_item);
-    let shipping = shipping(&mut f, "shipping", &input.shipping);
     let due_at = match input.payment.due_at.as_deref() {
         None => Some(None),
         Some(s) => timestamp(&mut f, "payment.dueAt", s).map(Some),
@@ -165,15 +163,16 @@ pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<Fie
         Some(total) => f.take("totals.total", amount(total)).map(Some),
     };
     let value = (|| {
+        let parts = parts?;
         Some(PlaceOrder {
             channel: channel?,
             external_id: external_id?,
             currency: currency?,
-            customer: customer?,
-            shipping_address: shipping_address?,
-            billing_address: billing_address?,
-            items: items?,
-            shipping: shipping?,
+            customer: parts.customer,
+            shipping_address: parts.shipping_address,
+            billing_address: parts.billing_address,
+            items: parts.items,
+            shipping: parts.shipping,
             payment: NewPayment {
                 method: payment_method(input.payment.method),
                 due_at: due_at?,
@@ -320,18 +319,11 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
         }
         wit::Command::Reprocess => Some(Command::Reprocess),
         wit::Command::Edit(e) => {
-            let customer = part(&mut f, "customer", e.customer.as_ref(), customer);
-            let shipping_address = part(
+            let (customer, shipping_address, billing_address) = contact_edit(
                 &mut f,
-                "shippingAddress",
+                e.customer.as_ref(),
                 e.shipping_address.as_ref(),
-                address,
-            );
-            let billing_address = part(
-                &mut f,
-                "billingAddress",
                 e.billing_address.as_ref(),
-                address,
             );
             let shipping = part(&mut f, "shipping", e.shipping.as_ref(), shipping);
             (|| {

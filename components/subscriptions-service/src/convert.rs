@@ -12,7 +12,7 @@ use orderflow_domain::values::{
     Channel, Currency, FieldError, Invalid, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
 };
 use orderflow_wit_types::parse::{
-    Fields, NAME_MAX, REASON_MAX, address, customer, list, new_item, part, payment_method,
+    Fields, NAME_MAX, REASON_MAX, contact_edit, list, new_item, order_parts, part, payment_method,
     shipping, text, timestamp,
 };
 
@@ -215,25 +215,24 @@ pub(crate) fn new_subscription(
         "currency",
         Currency::parse(s.currency.as_deref().unwrap_or("BRL")),
     );
-    let customer = customer(&mut f, "customer", &s.customer);
-    let shipping_address = address(&mut f, "shippingAddress", &s.shipping_address);
-    let billing_address = part(
+    let parts = order_parts(
         &mut f,
-        "billingAddress",
+        &s.customer,
+        &s.shipping_address,
         s.billing_address.as_ref(),
-        address,
+        &s.items,
+        &s.shipping,
     );
-    let items = list(&mut f, "items", &s.items, new_item);
-    let shipping = shipping(&mut f, "shipping", &s.shipping);
     let template = (|| {
+        let parts = parts?;
         Some(NewOrderTemplate {
             channel: channel?,
             currency: currency?,
-            customer: customer?,
-            shipping_address: shipping_address?,
-            billing_address: billing_address?,
-            items: items?,
-            shipping: shipping?,
+            customer: parts.customer,
+            shipping_address: parts.shipping_address,
+            billing_address: parts.billing_address,
+            items: parts.items,
+            shipping: parts.shipping,
             payment: SubscriptionPayment {
                 method: payment_method(s.payment_method),
             },
@@ -315,18 +314,11 @@ pub(crate) fn command(c: &ws::Command) -> Result<Command, Vec<FieldError>> {
             })()
         }
         ws::Command::EditOrder(edit) => {
-            let customer = part(&mut f, "customer", edit.customer.as_ref(), customer);
-            let shipping_address = part(
+            let (customer, shipping_address, billing_address) = contact_edit(
                 &mut f,
-                "shippingAddress",
+                edit.customer.as_ref(),
                 edit.shipping_address.as_ref(),
-                address,
-            );
-            let billing_address = part(
-                &mut f,
-                "billingAddress",
                 edit.billing_address.as_ref(),
-                address,
             );
             let items = part(
                 &mut f,

@@ -33,11 +33,6 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// No errors yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// The value, or `None` with the error recorded at `path`.
     pub fn take<T>(&mut self, path: &str, value: Result<T, Invalid>) -> Option<T> {
         match value {
@@ -205,6 +200,69 @@ pub fn shipping(f: &mut Fields, at: &str, s: &wit::Shipping) -> Option<Shipping>
         carrier: carrier?,
         price: price?,
     })
+}
+
+/// The parts of an order that a placement and a subscription both carry, parsed.
+#[derive(Debug)]
+pub struct OrderParts {
+    /// The buyer.
+    pub customer: Customer,
+    /// Where it goes.
+    pub shipping_address: Address,
+    /// Where it is billed.
+    pub billing_address: Option<Address>,
+    /// What is bought.
+    pub items: Vec<NewItem>,
+    /// How it travels.
+    pub shipping: Shipping,
+}
+
+/// The customer, the addresses, the items and the shipping of an order, read in that order at
+/// `customer`, `shippingAddress`, `billingAddress`, `items` and `shipping`; `None` when one is
+/// bad (each error is recorded).
+pub fn order_parts(
+    f: &mut Fields,
+    customer: &wit::Customer,
+    shipping_address: &wit::Address,
+    billing_address: Option<&wit::Address>,
+    items: &[wit::NewItem],
+    shipping: &wit::Shipping,
+) -> Option<OrderParts> {
+    let customer = self::customer(f, "customer", customer);
+    let shipping_address = address(f, "shippingAddress", shipping_address);
+    let billing_address = part(f, "billingAddress", billing_address, address);
+    let items = list(f, "items", items, new_item);
+    let shipping = self::shipping(f, "shipping", shipping);
+    Some(OrderParts {
+        customer: customer?,
+        shipping_address: shipping_address?,
+        billing_address: billing_address?,
+        items: items?,
+        shipping: shipping?,
+    })
+}
+
+/// The customer and the addresses an edit may replace, read in that order; each is
+/// `Some(None)` when absent (it stays), `None` when bad (the error is recorded).
+#[expect(
+    clippy::type_complexity,
+    reason = "three optional parts, each as `Fields::optional` answers"
+)]
+pub fn contact_edit(
+    f: &mut Fields,
+    customer: Option<&wit::Customer>,
+    shipping_address: Option<&wit::Address>,
+    billing_address: Option<&wit::Address>,
+) -> (
+    Option<Option<Customer>>,
+    Option<Option<Address>>,
+    Option<Option<Address>>,
+) {
+    (
+        part(f, "customer", customer, self::customer),
+        part(f, "shippingAddress", shipping_address, address),
+        part(f, "billingAddress", billing_address, address),
+    )
 }
 
 /// Each element of a list with `one`, at `at[0]`, `at[1]`, ...; every element is read, so that
