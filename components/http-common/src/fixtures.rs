@@ -1,5 +1,10 @@
-//! A sample order for the handlers' native tests (never used at run time; the linker drops it).
+//! What the handlers' native tests share: a sample order, the entries of a refusal, and (with the
+//! feature `proptest`) JSON to throw at the body readers. Never used at run time; the linker
+//! drops it.
 
+use serde_json::Value;
+
+use crate::ApiError;
 use crate::types::{
     Actor, Address, Adjustments, Customer, EventKind, HistoryEntry, Item, Order, OrderStatus,
     Payment, PaymentMethod, PaymentStatus, Shipping, Totals,
@@ -87,5 +92,98 @@ pub fn sample_order() -> Order {
         }],
         created_at: "2026-11-22T01:00:00Z".into(),
         updated_at: "2026-11-22T01:00:00Z".into(),
+    }
+}
+
+/// The 422 entries of a refusal, one `field "code"` line each, in order (none for another error).
+pub fn field_codes(error: &ApiError) -> Vec<String> {
+    error
+        .details()
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a body reader refused as openapi.yaml says: 422, or 400 naming the field (or saying
+/// the JSON itself is malformed).
+pub fn refused_properly(error: &ApiError) -> bool {
+    error.status() == 422
+        || (error.status() == 400
+            && (error.details().contains_key("field") || error.code() == "malformed-json"))
+}
+
+#[cfg(feature = "proptest")]
+pub use self::strategies::{json_object, json_value};
+
+/// JSON a body reader must parse or refuse properly, never panic on.
+#[cfg(feature = "proptest")]
+mod strategies {
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use serde_json::{Value, json};
+
+    type Names = &'static [&'static str];
+
+    /// An object key: one of `names` (each as likely as any other key), or any short word.
+    fn key(names: Names) -> BoxedStrategy<String> {
+        let weight = u32::try_from(names.len()).unwrap_or(u32::MAX);
+        if names.is_empty() {
+            "[a-zA-Z]{1,8}".boxed()
+        } else {
+            prop_oneof![
+                weight => select(names).prop_map(str::to_owned),
+                1 => "[a-zA-Z]{1,8}",
+            ]
+            .boxed()
+        }
+    }
+
+    /// A JSON scalar, or one of `words` as a string.
+    fn leaf(words: Names) -> BoxedStrategy<Value> {
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        let weight = u32::try_from(words.len()).unwrap_or(u32::MAX);
+        if words.is_empty() {
+            scalar.boxed()
+        } else {
+            prop_oneof![
+                6 => scalar,
+                weight => select(words).prop_map(|w| json!(w)),
+            ]
+            .boxed()
+        }
+    }
+
+    /// Any JSON value, a few levels deep, with `names` mixed into its objects' keys and `words`
+    /// into its strings.
+    pub fn json_value(names: Names, words: Names) -> BoxedStrategy<Value> {
+        leaf(words)
+            .prop_recursive(4, 48, 6, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(key(names), inner, 0..8)
+                        .prop_map(|map| Value::Object(map.into_iter().collect())),
+                ]
+            })
+            .boxed()
+    }
+
+    /// Any JSON object with `names` among its keys, its values as [`json_value`]'s.
+    pub fn json_object(names: Names, words: Names) -> BoxedStrategy<Value> {
+        prop::collection::btree_map(key(names), json_value(names, words), 0..8)
+            .prop_map(|map| Value::Object(map.into_iter().collect()))
+            .boxed()
     }
 }
