@@ -55,7 +55,13 @@ fn place_timed(app: &App, orders: &[Value], connections: usize) -> Vec<(Value, S
             .map(|i| {
                 let sent = tick();
                 let placed = checkout.place(&orders[i]);
-                (placed, Span { sent, answered: tick() })
+                (
+                    placed,
+                    Span {
+                        sent,
+                        answered: tick(),
+                    },
+                )
             })
             .collect::<Vec<_>>()
     })
@@ -180,7 +186,8 @@ fn a_thousand_orders_page_by_total_and_by_date_each_once_and_in_order() {
             priced(total, customer)
         })
         .collect();
-    let (placed, spans): (Vec<Value>, Vec<Span>) = place_timed(&app, &orders, 8).into_iter().unzip();
+    let (placed, spans): (Vec<Value>, Vec<Span>) =
+        place_timed(&app, &orders, 8).into_iter().unzip();
     let spans: HashMap<i64, Span> = placed
         .iter()
         .zip(spans)
