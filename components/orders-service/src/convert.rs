@@ -1,21 +1,21 @@
 //! WIT inputs into domain values: parse, don't validate. Every bad field is collected (not just
-//! the first) as a [`FieldError`] with its camelCase JSON path, e.g. `items[2].unitPrice`. The
-//! parts the subscriptions service reads too (customers, addresses, items, shipping) are read by
-//! `orderflow_wit_types::parse`.
+//! the first) as a [`FieldError`] with its camelCase JSON path, e.g. `items[2].unitPrice`. What
+//! the subscriptions service reads too (customers, addresses, items, shipping, a placement) is
+//! read by `orderflow_wit_types::parse`.
 
 use orderflow_domain::order::{
-    Actor, Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewPayment,
-    NewRefund, NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification,
-    PaymentOutcome, PlaceOrder, PriceChange, Status, SubscriptionRef, TrackingInfo, TrackingStatus,
+    Actor, Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewRefund,
+    NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification, PaymentOutcome,
+    PriceChange, Status, TrackingInfo, TrackingStatus,
 };
 use orderflow_domain::values::{
-    Channel, Currency, ExternalId, FieldError, IdempotencyKey, Invalid, Money, NfeKey, OrderId,
-    PaymentId, RequestId, Sku, SubscriptionId, TestClockId, Text, Timestamp,
+    Channel, ExternalId, FieldError, IdempotencyKey, Invalid, Money, NfeKey, OrderId, PaymentId,
+    RequestId, Sku, TestClockId, Text, Timestamp,
 };
+pub(crate) use orderflow_wit_types::parse::place_order;
 use orderflow_wit_types::parse::{
     CODE_MAX, COMMENT_MAX, Fields, LINE_MAX, NAME_MAX, REASON_MAX, URL_MAX, amount, contact_edit,
-    list, multiline, new_item, order_parts, part, path, payment_method, quantity, shipping, text,
-    timestamp,
+    list, multiline, new_item, part, path, payment_method, quantity, shipping, text, timestamp,
 };
 use orderflow_wit_types::types as wit;
 
@@ -116,72 +116,6 @@ fn item_quantity(f: &mut Fields, at: &str, iq: &wit::ItemQuantity) -> Option<Ite
         sku: sku?,
         quantity: quantity?,
     })
-}
-
-/// A placement.
-pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<FieldError>> {
-    let mut f = Fields::default();
-    let channel = match input.channel.as_deref() {
-        None => Some(Channel::default()),
-        Some(channel) => f.take("channel", Channel::parse(channel)),
-    };
-    let external_id = f.optional(
-        "externalId",
-        input.external_id.as_deref(),
-        ExternalId::parse,
-    );
-    let currency = match input.currency.as_deref() {
-        None => Some(Currency::BRL),
-        Some(currency) => f.take("currency", Currency::parse(currency)),
-    };
-    let parts = order_parts(
-        &mut f,
-        &input.customer,
-        &input.shipping_address,
-        input.billing_address.as_ref(),
-        &input.items,
-        &input.shipping,
-    );
-    let due_at = match input.payment.due_at.as_deref() {
-        None => Some(None),
-        Some(s) => timestamp(&mut f, "payment.dueAt", s).map(Some),
-    };
-    let subscription = match &input.subscription {
-        None => Some(None),
-        Some(s) => f
-            .take("subscription.id", SubscriptionId::parse(&s.id))
-            .map(|id| {
-                Some(SubscriptionRef {
-                    id,
-                    cycle: s.cycle,
-                    test_clock: None,
-                })
-            }),
-    };
-    let expected_total = match input.expected_total {
-        None => Some(None),
-        Some(total) => f.take("totals.total", amount(total)).map(Some),
-    };
-    let value = (|| {
-        let parts = parts?;
-        Some(PlaceOrder {
-            channel: channel?,
-            external_id: external_id?,
-            currency: currency?,
-            customer: parts.customer,
-            shipping_address: parts.shipping_address,
-            billing_address: parts.billing_address,
-            items: parts.items,
-            shipping: parts.shipping,
-            payment: NewPayment {
-                method: payment_method(input.payment.method),
-                due_at: due_at?,
-            },
-            subscription: subscription?,
-            expected_total: expected_total?,
-        })
-    })();
-    f.finish(value)
 }
 
 /// A command.

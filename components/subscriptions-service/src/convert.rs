@@ -1,7 +1,6 @@
 //! WIT inputs of `orderflow:core/subscriptions` into domain values: parse, don't validate. Every
-//! bad field is collected as a [`FieldError`] with its camelCase JSON path. The order parts
-//! (customer, addresses, items, shipping) are read as the orders service reads them, by
-//! `orderflow_wit_types::parse`.
+//! bad field is collected as a [`FieldError`] with its camelCase JSON path. A subscription's
+//! order is read as the orders service reads a placement, by `orderflow_wit_types::parse`.
 
 use orderflow_domain::subscription::{
     Command, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit,
@@ -9,12 +8,13 @@ use orderflow_domain::subscription::{
     SubscriptionStatus, TimeZone, Unit,
 };
 use orderflow_domain::values::{
-    Channel, Currency, FieldError, Invalid, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
+    FieldError, Invalid, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
 };
 use orderflow_wit_types::parse::{
-    Fields, NAME_MAX, REASON_MAX, contact_edit, list, new_item, order_parts, part, payment_method,
+    Fields, NAME_MAX, REASON_MAX, contact_edit, list, new_item, part, payment_method, place_order,
     shipping, text, timestamp,
 };
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
 use crate::doc::Plan;
@@ -207,37 +207,36 @@ pub(crate) fn new_subscription(
     let start_at = timestamp(&mut f, "startAt", &s.start_at);
     let end_at = f.optional("endAt", s.end_at.as_deref(), Timestamp::parse);
     let max_cycles = s.max_cycles.or(plan.and_then(|p| p.max_cycles));
-    let channel = f.take(
-        "channel",
-        Channel::parse(s.channel.as_deref().unwrap_or(DEFAULT_CHANNEL)),
-    );
-    let currency = f.take(
-        "currency",
-        Currency::parse(s.currency.as_deref().unwrap_or("BRL")),
-    );
-    let parts = order_parts(
-        &mut f,
-        &s.customer,
-        &s.shipping_address,
-        s.billing_address.as_ref(),
-        &s.items,
-        &s.shipping,
-    );
-    let template = (|| {
-        let parts = parts?;
-        Some(NewOrderTemplate {
-            channel: channel?,
-            currency: currency?,
-            customer: parts.customer,
-            shipping_address: parts.shipping_address,
-            billing_address: parts.billing_address,
-            items: parts.items,
-            shipping: parts.shipping,
-            payment: SubscriptionPayment {
-                method: payment_method(s.payment_method),
-            },
-        })
-    })();
+    // Each cycle's order, read as the orders service reads a placement: the same paths, rules
+    // and defaults, but the subscription's own channel.
+    let placement = wit::PlaceOrder {
+        channel: Some(s.channel.as_deref().unwrap_or(DEFAULT_CHANNEL).to_owned()),
+        external_id: None,
+        currency: s.currency.clone(),
+        customer: s.customer.clone(),
+        shipping_address: s.shipping_address.clone(),
+        billing_address: s.billing_address.clone(),
+        items: s.items.clone(),
+        shipping: s.shipping.clone(),
+        payment: wit::NewPayment {
+            method: s.payment_method,
+            due_at: None,
+        },
+        subscription: None,
+        expected_total: None,
+    };
+    let template = f.merge(place_order(&placement)).map(|p| NewOrderTemplate {
+        channel: p.channel,
+        currency: p.currency,
+        customer: p.customer,
+        shipping_address: p.shipping_address,
+        billing_address: p.billing_address,
+        items: p.items,
+        shipping: p.shipping,
+        payment: SubscriptionPayment {
+            method: p.payment.method,
+        },
+    });
     let value = (|| {
         Some(Parts {
             id,
@@ -367,7 +366,6 @@ mod tests {
     use super::*;
     use crate::render;
     use orderflow_domain::order::PaymentMethod;
-    use orderflow_wit_types::types as wit;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -1,13 +1,15 @@
 //! WIT inputs into domain values: parse, don't validate. Every bad field is collected (not just
 //! the first) as a [`FieldError`] with its camelCase JSON path, e.g. `items[2].unitPrice`.
 //!
-//! The readers here are those of the parts both services take (customers, addresses, items,
-//! shipping); each service reads its own inputs with them and [`Fields`].
+//! The readers here are those of what both services take (customers, addresses, items,
+//! shipping, a placement); each service reads its own inputs with them and [`Fields`].
 
-use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, Shipping};
+use orderflow_domain::order::{
+    Address, Customer, NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping, SubscriptionRef,
+};
 use orderflow_domain::values::{
-    Country, CustomerId, Document, Email, FieldError, Invalid, Money, Phone, PostalCode, Quantity,
-    Sku, Text, Timestamp,
+    Channel, Country, Currency, CustomerId, Document, Email, ExternalId, FieldError, Invalid,
+    Money, Phone, PostalCode, Quantity, Sku, SubscriptionId, Text, Timestamp,
 };
 
 use crate::types as wit;
@@ -60,6 +62,17 @@ impl Fields {
     /// Records an error that already names its field.
     pub fn push(&mut self, error: FieldError) {
         self.errors.push(error);
+    }
+
+    /// The value of a part read on its own, or `None` with all its errors recorded.
+    pub fn merge<T>(&mut self, value: Result<T, Vec<FieldError>>) -> Option<T> {
+        match value {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.errors.extend(errors);
+                None
+            }
+        }
     }
 
     /// The value when no error was recorded, else every error.
@@ -202,44 +215,72 @@ pub fn shipping(f: &mut Fields, at: &str, s: &wit::Shipping) -> Option<Shipping>
     })
 }
 
-/// The parts of an order that a placement and a subscription both carry, parsed.
-#[derive(Debug)]
-pub struct OrderParts {
-    /// The buyer.
-    pub customer: Customer,
-    /// Where it goes.
-    pub shipping_address: Address,
-    /// Where it is billed.
-    pub billing_address: Option<Address>,
-    /// What is bought.
-    pub items: Vec<NewItem>,
-    /// How it travels.
-    pub shipping: Shipping,
-}
-
-/// The customer, the addresses, the items and the shipping of an order, read in that order at
-/// `customer`, `shippingAddress`, `billingAddress`, `items` and `shipping`; `None` when one is
-/// bad (each error is recorded).
-pub fn order_parts(
-    f: &mut Fields,
-    customer: &wit::Customer,
-    shipping_address: &wit::Address,
-    billing_address: Option<&wit::Address>,
-    items: &[wit::NewItem],
-    shipping: &wit::Shipping,
-) -> Option<OrderParts> {
-    let customer = self::customer(f, "customer", customer);
-    let shipping_address = address(f, "shippingAddress", shipping_address);
-    let billing_address = part(f, "billingAddress", billing_address, address);
-    let items = list(f, "items", items, new_item);
-    let shipping = self::shipping(f, "shipping", shipping);
-    Some(OrderParts {
-        customer: customer?,
-        shipping_address: shipping_address?,
-        billing_address: billing_address?,
-        items: items?,
-        shipping: shipping?,
-    })
+/// A placement. The subscriptions service reads the order of each cycle with it too, so that a
+/// subscription's order is judged as the orders service will judge it.
+pub fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<FieldError>> {
+    let mut f = Fields::default();
+    let channel = match input.channel.as_deref() {
+        None => Some(Channel::default()),
+        Some(channel) => f.take("channel", Channel::parse(channel)),
+    };
+    let external_id = f.optional(
+        "externalId",
+        input.external_id.as_deref(),
+        ExternalId::parse,
+    );
+    let currency = match input.currency.as_deref() {
+        None => Some(Currency::BRL),
+        Some(currency) => f.take("currency", Currency::parse(currency)),
+    };
+    let customer = customer(&mut f, "customer", &input.customer);
+    let shipping_address = address(&mut f, "shippingAddress", &input.shipping_address);
+    let billing_address = part(
+        &mut f,
+        "billingAddress",
+        input.billing_address.as_ref(),
+        address,
+    );
+    let items = list(&mut f, "items", &input.items, new_item);
+    let shipping = shipping(&mut f, "shipping", &input.shipping);
+    let due_at = match input.payment.due_at.as_deref() {
+        None => Some(None),
+        Some(s) => timestamp(&mut f, "payment.dueAt", s).map(Some),
+    };
+    let subscription = match &input.subscription {
+        None => Some(None),
+        Some(s) => f
+            .take("subscription.id", SubscriptionId::parse(&s.id))
+            .map(|id| {
+                Some(SubscriptionRef {
+                    id,
+                    cycle: s.cycle,
+                    test_clock: None,
+                })
+            }),
+    };
+    let expected_total = match input.expected_total {
+        None => Some(None),
+        Some(total) => f.take("totals.total", amount(total)).map(Some),
+    };
+    let value = (|| {
+        Some(PlaceOrder {
+            channel: channel?,
+            external_id: external_id?,
+            currency: currency?,
+            customer: customer?,
+            shipping_address: shipping_address?,
+            billing_address: billing_address?,
+            items: items?,
+            shipping: shipping?,
+            payment: NewPayment {
+                method: payment_method(input.payment.method),
+                due_at: due_at?,
+            },
+            subscription: subscription?,
+            expected_total: expected_total?,
+        })
+    })();
+    f.finish(value)
 }
 
 /// The customer and the addresses an edit may replace, read in that order; each is
