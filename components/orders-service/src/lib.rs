@@ -14,8 +14,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-use std::hash::{BuildHasher, Hasher};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
@@ -56,26 +55,7 @@ struct Component;
 
 /// Now, from the wasi clock.
 fn now() -> Timestamp {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let millis = i64::try_from(since.as_millis()).unwrap_or(0);
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(Timestamp::from_datetime)
-        .or_else(|| Timestamp::from_unix_seconds(0))
-        .unwrap_or_else(|| Timestamp::from_datetime(chrono::DateTime::UNIX_EPOCH))
-}
-
-/// A random nonce for this call's write ids (std's hasher keys come from wasi random).
-fn nonce() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    hasher.finish()
+    Timestamp::from_system_time(SystemTime::now())
 }
 
 /// Runs `f` with a service over the `default` store.
@@ -91,7 +71,7 @@ fn with_service_at<T>(
     f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let kv = SpinKv::open()?;
-    let service = Service::new(&kv, now, nonce());
+    let service = Service::new(&kv, now, kv::write::nonce());
     f(&service)
 }
 
