@@ -110,6 +110,22 @@ pub fn field_codes(error: &ApiError) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The entries of a 422 `validation-failed` refusal as [`field_codes`] gives them; anything
+/// else is one line saying what it was, so that a test expecting entries fails on it.
+pub fn invalid_fields<T>(result: Result<T, ApiError>) -> Vec<String> {
+    match result {
+        Err(error) if (error.status(), error.code()) == (422, "validation-failed") => {
+            field_codes(&error)
+        }
+        Err(error) => vec![format!(
+            "refused otherwise: {} {}",
+            error.status(),
+            error.code()
+        )],
+        Ok(_) => vec!["accepted".to_owned()],
+    }
+}
+
 /// Whether a body reader refused as openapi.yaml says: 422, or 400 naming the field (or saying
 /// the JSON itself is malformed).
 pub fn refused_properly(error: &ApiError) -> bool {
@@ -119,16 +135,62 @@ pub fn refused_properly(error: &ApiError) -> bool {
 }
 
 #[cfg(feature = "proptest")]
-pub use self::strategies::{json_object, json_value};
+pub use self::strategies::{any_body, json_object, json_value, parsed_or_refused};
+/// proptest itself, for [`body_properties!`](crate::body_properties).
+#[cfg(feature = "proptest")]
+pub use proptest;
 
-/// JSON a body reader must parse or refuse properly, never panic on.
+/// The two properties of a body reader: any bytes, and any JSON `$json` generates, are parsed or
+/// refused as openapi.yaml says, never a panic. `$read` reads one body with every reader under
+/// test and gives their results.
+#[cfg(feature = "proptest")]
+#[macro_export]
+macro_rules! body_properties {
+    ($json:expr, $read:expr) => {
+        $crate::fixtures::proptest::proptest! {
+            #[test]
+            fn any_bytes_are_parsed_or_refused_with_400_or_422(
+                body in $crate::fixtures::any_body()
+            ) {
+                $crate::fixtures::parsed_or_refused(($read)(&body[..]))?;
+            }
+
+            #[test]
+            fn any_json_is_parsed_or_refused_with_400_or_422(value in $json) {
+                $crate::fixtures::parsed_or_refused(($read)(value.to_string().as_bytes()))?;
+            }
+        }
+    };
+}
+
+/// Bodies a reader must parse or refuse properly, never panic on.
 #[cfg(feature = "proptest")]
 mod strategies {
     use proptest::prelude::*;
     use proptest::sample::select;
     use serde_json::{Value, json};
 
+    use crate::ApiError;
+
     type Names = &'static [&'static str];
+
+    /// Any bytes, as a body.
+    pub fn any_body() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(any::<u8>(), 0..512)
+    }
+
+    /// Fails the property unless every result is a body parsed, or refused as openapi.yaml says
+    /// ([`super::refused_properly`]).
+    pub fn parsed_or_refused<T>(
+        results: impl IntoIterator<Item = Result<T, ApiError>>,
+    ) -> Result<(), TestCaseError> {
+        for result in results {
+            if let Err(error) = result {
+                prop_assert!(super::refused_properly(&error), "{error}");
+            }
+        }
+        Ok(())
+    }
 
     /// An object key: one of `names` (each as likely as any other key), or any short word.
     fn key(names: Names) -> BoxedStrategy<String> {

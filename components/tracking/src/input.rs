@@ -47,7 +47,7 @@ pub(crate) fn tracking_event(body: &[u8], shipment: &str) -> Result<NewTrackingE
 
 #[cfg(test)]
 mod tests {
-    use http_common::fixtures::field_codes as bad_fields;
+    use http_common::fixtures::invalid_fields;
     use serde_json::json;
 
     use super::*;
@@ -81,13 +81,8 @@ mod tests {
 
     #[test]
     fn a_shipment_without_its_required_fields_is_one_422_with_every_miss() {
-        let error = shipment(b"{\"title\": \"PAC\"}").err();
         assert_eq!(
-            error.as_ref().map(|e| (e.status(), e.code())),
-            Some((422, "validation-failed"))
-        );
-        assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(shipment(b"{\"title\": \"PAC\"}")),
             [
                 "invoiceNumber \"required\"",
                 "carrier \"required\"",
@@ -140,14 +135,12 @@ mod tests {
             assert!(tracking_event(body.to_string().as_bytes(), "X").is_ok());
         }
         let body = json!({"status": "shipped"});
-        let error = tracking_event(body.to_string().as_bytes(), "X").err();
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(tracking_event(body.to_string().as_bytes(), "X")),
             ["status \"unknown-value\"", "occurredAt \"required\""]
         );
-        let error = tracking_event(b"{}", "X").err();
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(tracking_event(b"{}", "X")),
             ["status \"required\"", "occurredAt \"required\""]
         );
     }
@@ -164,7 +157,7 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
-    use http_common::fixtures::{self, refused_properly};
+    use http_common::fixtures;
     use proptest::prelude::*;
     use serde_json::Value;
 
@@ -186,26 +179,8 @@ mod properties {
         )
     }
 
-    proptest! {
-        #[test]
-        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            if let Err(error) = shipment(&body) {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-            if let Err(error) = tracking_event(&body, "X") {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-        }
-
-        #[test]
-        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
-            let body = value.to_string();
-            if let Err(error) = shipment(body.as_bytes()) {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-            if let Err(error) = tracking_event(body.as_bytes(), "X") {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-        }
-    }
+    http_common::body_properties!(json_value(), |body| [
+        shipment(body).map(drop),
+        tracking_event(body, "X").map(drop)
+    ]);
 }
