@@ -6,47 +6,28 @@
 //! `reprocess`) accept an empty body or a JSON object, whose fields are ignored.
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, parse_object};
-use http_common::types::{
-    Command, ItemQuantity, NewComment, NewItem, NewRefund, OrderChange, PriceChange,
-};
+use http_common::input::{Fields, Obj, item_quantity, new_item, optional_object, read_object};
+use http_common::types::{Command, NewComment, NewRefund, OrderChange, PriceChange};
 
 use crate::route::Action;
 
 /// Parses the body of `action` into its command.
 pub(crate) fn command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
     match action {
-        Action::Change => with_object(body, change).map(Command::Change),
-        Action::Cancel => with_object(body, reason).map(Command::Cancel),
-        Action::Hold => with_object(body, reason).map(Command::Hold),
-        Action::Comment => with_object(body, comment).map(Command::Comment),
-        Action::Refund => with_object(body, refund).map(Command::Refund),
+        Action::Change => read_object(body, change).map(Command::Change),
+        Action::Cancel => read_object(body, reason).map(Command::Cancel),
+        Action::Hold => read_object(body, reason).map(Command::Hold),
+        Action::Comment => read_object(body, comment).map(Command::Comment),
+        Action::Refund => read_object(body, refund).map(Command::Refund),
         Action::Unhold => no_body(body).map(|()| Command::Unhold),
         Action::StartHandling => no_body(body).map(|()| Command::StartHandling),
         Action::Reprocess => no_body(body).map(|()| Command::Reprocess),
     }
 }
 
-/// Reads the body as one object with `read`, then reports every 422 entry at once.
-fn with_object<T>(
-    body: &[u8],
-    read: fn(&Obj<'_>, &mut Fields) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let parsed = read(&root, &mut fields)?;
-    fields.finish()?;
-    Ok(parsed)
-}
-
 /// Nothing, or a JSON object (a client that always sends `{}`).
 fn no_body(body: &[u8]) -> Result<(), ApiError> {
-    if body.trim_ascii().is_empty() {
-        Ok(())
-    } else {
-        parse_object(body).map(drop)
-    }
+    optional_object(body).map(drop)
 }
 
 /// `{requestId, reason, add: [item], remove: [{sku, quantity}], prices: [{sku, unitPrice}],
@@ -54,23 +35,14 @@ fn no_body(body: &[u8]) -> Result<(), ApiError> {
 fn change(root: &Obj<'_>, fields: &mut Fields) -> Result<OrderChange, ApiError> {
     let request_id = root.string(fields, "requestId")?;
     let reason = root.string(fields, "reason")?;
-    let add = objects_or_empty(root, "add")?
-        .iter()
-        .map(|obj| new_item(obj, fields))
-        .collect::<Result<Vec<_>, _>>()?;
-    let remove = objects_or_empty(root, "remove")?
-        .iter()
-        .map(|obj| item_quantity(obj, fields))
-        .collect::<Result<Vec<_>, _>>()?;
-    let prices = objects_or_empty(root, "prices")?
-        .iter()
-        .map(|obj| {
-            Ok(PriceChange {
-                sku: obj.string(fields, "sku")?,
-                unit_price: obj.money(fields, "unitPrice")?,
-            })
+    let add = objects_or_empty(root, fields, "add", new_item)?;
+    let remove = objects_or_empty(root, fields, "remove", item_quantity)?;
+    let prices = objects_or_empty(root, fields, "prices", |obj, fields| {
+        Ok(PriceChange {
+            sku: obj.string(fields, "sku")?,
+            unit_price: obj.money(fields, "unitPrice")?,
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    })?;
     Ok(OrderChange {
         request_id,
         reason,
@@ -100,10 +72,7 @@ fn comment(root: &Obj<'_>, fields: &mut Fields) -> Result<NewComment, ApiError> 
 /// flags to false.
 fn refund(root: &Obj<'_>, fields: &mut Fields) -> Result<NewRefund, ApiError> {
     let amount = root.money(fields, "amount")?;
-    let items = objects_or_empty(root, "items")?
-        .iter()
-        .map(|obj| item_quantity(obj, fields))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = objects_or_empty(root, fields, "items", item_quantity)?;
     Ok(NewRefund {
         amount,
         items,
@@ -113,49 +82,28 @@ fn refund(root: &Obj<'_>, fields: &mut Fields) -> Result<NewRefund, ApiError> {
     })
 }
 
-fn objects_or_empty<'a>(root: &Obj<'a>, name: &str) -> Result<Vec<Obj<'a>>, ApiError> {
-    Ok(root.opt_objects(name)?.unwrap_or_default())
-}
-
-fn new_item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
-    Ok(NewItem {
-        sku: obj.string(fields, "sku")?,
-        name: obj.string(fields, "name")?,
-        quantity: obj.u32(fields, "quantity")?,
-        unit_price: obj.money(fields, "unitPrice")?,
-        discount: obj.money_or_zero(fields, "discount")?,
-    })
-}
-
-fn item_quantity(obj: &Obj<'_>, fields: &mut Fields) -> Result<ItemQuantity, ApiError> {
-    Ok(ItemQuantity {
-        sku: obj.string(fields, "sku")?,
-        quantity: obj.u32(fields, "quantity")?,
-    })
+/// An optional list, each element read with `read`; absent is empty.
+fn objects_or_empty<'a, T>(
+    root: &Obj<'a>,
+    fields: &mut Fields,
+    name: &str,
+    read: impl FnMut(&Obj<'a>, &mut Fields) -> Result<T, ApiError>,
+) -> Result<Vec<T>, ApiError> {
+    Ok(root
+        .opt_objects_with(fields, name, read)?
+        .unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
+    use http_common::fixtures::invalid_fields;
+    use http_common::types::{ItemQuantity, NewItem};
     use serde_json::{Value, json};
 
     use super::*;
 
     fn parse(action: Action, body: &Value) -> Result<Command, ApiError> {
         command(action, body.to_string().as_bytes())
-    }
-
-    fn bad_fields(error: &ApiError) -> Vec<String> {
-        error
-            .details()
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 
     #[test]
@@ -207,13 +155,8 @@ mod tests {
     #[test]
     fn a_change_reports_every_missing_field_in_one_422() {
         let body = json!({"add": [{"sku": "A"}], "remove": [{}], "prices": [{"sku": "B"}]});
-        let error = parse(Action::Change, &body).err();
         assert_eq!(
-            error.as_ref().map(|e| (e.status(), e.code())),
-            Some((422, "validation-failed"))
-        );
-        assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(parse(Action::Change, &body)),
             [
                 "requestId \"required\"",
                 "reason \"required\"",
@@ -252,9 +195,8 @@ mod tests {
             Some(Command::Hold("out of stock".into()))
         );
         for action in [Action::Cancel, Action::Hold] {
-            let error = parse(action, &json!({})).err();
             assert_eq!(
-                error.as_ref().map(bad_fields).unwrap_or_default(),
+                invalid_fields(parse(action, &json!({}))),
                 ["reason \"required\""]
             );
             assert_eq!(
@@ -308,13 +250,9 @@ mod tests {
                 notify_customer: true,
             }))
         );
-        let error = parse(
-            Action::Refund,
-            &json!({"items": [{"sku": "A", "quantity": -1}]}),
-        )
-        .err();
+        let refund = json!({"items": [{"sku": "A", "quantity": -1}]});
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(parse(Action::Refund, &refund)),
             ["amount \"required\"", "items[0].quantity \"out-of-range\""]
         );
     }
@@ -338,8 +276,9 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
+    use http_common::fixtures;
     use proptest::prelude::*;
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
     use super::*;
 
@@ -354,64 +293,27 @@ mod properties {
         Action::Reprocess,
     ];
 
-    /// Any JSON value, a few levels deep, with this component's field names mixed in.
+    /// Any JSON value, with this component's field names mixed in.
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| json!(f)),
-            ".{0,12}".prop_map(Value::String),
-        ];
-        let names = prop_oneof![
-            Just("requestId".to_owned()),
-            Just("reason".to_owned()),
-            Just("add".to_owned()),
-            Just("remove".to_owned()),
-            Just("prices".to_owned()),
-            Just("sku".to_owned()),
-            Just("quantity".to_owned()),
-            Just("unitPrice".to_owned()),
-            Just("amount".to_owned()),
-            Just("items".to_owned()),
-            Just("text".to_owned()),
-            Just("notifyCustomer".to_owned()),
-            "[a-zA-Z]{1,8}",
-        ];
-        leaf.prop_recursive(4, 48, 6, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(names.clone(), inner, 0..8)
-                    .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        fixtures::json_value(
+            &[
+                "requestId",
+                "reason",
+                "add",
+                "remove",
+                "prices",
+                "sku",
+                "quantity",
+                "unitPrice",
+                "amount",
+                "items",
+                "text",
+                "notifyCustomer",
+            ],
+            &[],
+        )
     }
 
-    fn refused_properly(error: &ApiError) -> bool {
-        error.status() == 422
-            || (error.status() == 400
-                && (error.details().contains_key("field") || error.code() == "malformed-json"))
-    }
-
-    proptest! {
-        #[test]
-        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            for action in ACTIONS {
-                if let Err(error) = command(action, &body) {
-                    prop_assert!(refused_properly(&error), "{action:?}: {error}");
-                }
-            }
-        }
-
-        #[test]
-        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
-            let body = value.to_string();
-            for action in ACTIONS {
-                if let Err(error) = command(action, body.as_bytes()) {
-                    prop_assert!(refused_properly(&error), "{action:?}: {error}");
-                }
-            }
-        }
-    }
+    http_common::body_properties!(json_value(), |body| ACTIONS
+        .map(|action| command(action, body)));
 }

@@ -8,8 +8,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::ApiError;
-use crate::types::{Address, Customer, FieldError};
+use crate::types::{Address, Customer, FieldError, ItemQuantity, NewItem, PaymentMethod, Shipping};
+use crate::{ApiError, names};
 
 /// Parses a body that must be one JSON object.
 pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
@@ -18,6 +18,28 @@ pub fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
         Ok(value)
     } else {
         Err(ApiError::wrong_type("", "a JSON object"))
+    }
+}
+
+/// Reads a body that must be one JSON object with `read`, then reports every 422 entry at once.
+pub fn read_object<T>(
+    body: &[u8],
+    read: impl FnOnce(&Obj<'_>, &mut Fields) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let value = parse_object(body)?;
+    let root = Obj::root(&value)?;
+    let mut fields = Fields::new();
+    let parsed = read(&root, &mut fields)?;
+    fields.finish()?;
+    Ok(parsed)
+}
+
+/// A body that may be empty (nothing but ASCII white space) and is otherwise one JSON object.
+pub fn optional_object(body: &[u8]) -> Result<Option<Value>, ApiError> {
+    if body.trim_ascii().is_empty() {
+        Ok(None)
+    } else {
+        parse_object(body).map(Some)
     }
 }
 
@@ -268,6 +290,59 @@ impl<'a> Obj<'a> {
         Ok(self.required(fields, name, value)?.unwrap_or_default())
     }
 
+    /// A required nested object read with `read` (the miss is recorded and `None` returned).
+    pub fn object_with<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        read: impl FnOnce(&Obj<'a>, &mut Fields) -> Result<T, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
+        let obj = self.object(fields, name)?;
+        obj.map(|obj| read(&obj, fields)).transpose()
+    }
+
+    /// An optional nested object read with `read`.
+    pub fn opt_object_with<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        read: impl FnOnce(&Obj<'a>, &mut Fields) -> Result<T, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
+        let obj = self.opt_object(name)?;
+        obj.map(|obj| read(&obj, fields)).transpose()
+    }
+
+    /// A required array of objects, each read with `read` (the miss is recorded and an empty
+    /// list returned).
+    pub fn objects_with<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        mut read: impl FnMut(&Obj<'a>, &mut Fields) -> Result<T, ApiError>,
+    ) -> Result<Vec<T>, ApiError> {
+        self.objects(fields, name)?
+            .iter()
+            .map(|obj| read(obj, fields))
+            .collect()
+    }
+
+    /// An optional array of objects, each read with `read`.
+    pub fn opt_objects_with<T>(
+        &self,
+        fields: &mut Fields,
+        name: &str,
+        mut read: impl FnMut(&Obj<'a>, &mut Fields) -> Result<T, ApiError>,
+    ) -> Result<Option<Vec<T>>, ApiError> {
+        match self.opt_objects(name)? {
+            Some(objs) => objs
+                .iter()
+                .map(|obj| read(obj, fields))
+                .collect::<Result<_, _>>()
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// An optional enum given by its wire name; an unknown name is recorded with the names
     /// accepted, and `None` returned.
     pub fn opt_enum<T>(
@@ -338,13 +413,87 @@ pub fn address(obj: &Obj<'_>, fields: &mut Fields) -> Result<Address, ApiError> 
     })
 }
 
+/// The parts of an order that a placement and a subscription both carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderParts {
+    /// `customer`.
+    pub customer: Customer,
+    /// `shippingAddress`.
+    pub shipping_address: Address,
+    /// `billingAddress`, optional.
+    pub billing_address: Option<Address>,
+    /// `items`.
+    pub items: Vec<NewItem>,
+    /// `shipping`.
+    pub shipping: Shipping,
+}
+
+/// Reads `customer`, `shippingAddress`, `billingAddress`, `items` and `shipping`, in that
+/// order; `None` when a required one is missing (the miss is recorded).
+pub fn order_parts(root: &Obj<'_>, fields: &mut Fields) -> Result<Option<OrderParts>, ApiError> {
+    let customer = root.object_with(fields, "customer", customer)?;
+    let shipping_address = root.object_with(fields, "shippingAddress", address)?;
+    let billing_address = root.opt_object_with(fields, "billingAddress", address)?;
+    let items = root.objects_with(fields, "items", new_item)?;
+    let shipping = root.object_with(fields, "shipping", shipping)?;
+    let (Some(customer), Some(shipping_address), Some(shipping)) =
+        (customer, shipping_address, shipping)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(OrderParts {
+        customer,
+        shipping_address,
+        billing_address,
+        items,
+        shipping,
+    }))
+}
+
+/// An item to add (`discount` defaults to 0).
+pub fn new_item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
+    Ok(NewItem {
+        sku: obj.string(fields, "sku")?,
+        name: obj.string(fields, "name")?,
+        quantity: obj.u32(fields, "quantity")?,
+        unit_price: obj.money(fields, "unitPrice")?,
+        discount: obj.money_or_zero(fields, "discount")?,
+    })
+}
+
+/// A SKU and a quantity of it.
+pub fn item_quantity(obj: &Obj<'_>, fields: &mut Fields) -> Result<ItemQuantity, ApiError> {
+    Ok(ItemQuantity {
+        sku: obj.string(fields, "sku")?,
+        quantity: obj.u32(fields, "quantity")?,
+    })
+}
+
+/// A shipping object (`method` and `price` required).
+pub fn shipping(obj: &Obj<'_>, fields: &mut Fields) -> Result<Shipping, ApiError> {
+    Ok(Shipping {
+        method: obj.string(fields, "method")?,
+        carrier: obj.opt_string("carrier")?,
+        price: obj.money(fields, "price")?,
+    })
+}
+
+/// The required `method` of a payment.
+pub fn payment_method(obj: &Obj<'_>, fields: &mut Fields) -> Result<PaymentMethod, ApiError> {
+    obj.enumeration(
+        fields,
+        "method",
+        names::parse_payment_method,
+        names::PAYMENT_METHODS,
+        PaymentMethod::Pix,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::names;
-    use crate::types::PaymentMethod;
 
     fn code(error: &ApiError) -> (u16, &'static str, Option<&Value>) {
         (error.status(), error.code(), error.details().get("field"))

@@ -8,14 +8,14 @@
 //!
 //! # Writing a handler
 //!
-//! A handler crate (`crate-type = ["cdylib"]`, spin-sdk without default features) keeps its
-//! `#[http_component]` in a module marked `#[expect(unsafe_code, reason = ...)]` (the macro's
-//! export glue is unsafe code) and does, in this order: check the method (405), authenticate
-//! with its Spin variable ([`request::authenticate`], 401), read [`idempotency::key`] and
-//! [`precondition::if_match`] (400), read the body ([`request::read_body`], 413), parse it with
-//! [`input`] (400 `wrong-type` / 422 `validation-failed`), call the service with the route
-//! template as idempotency scope, and answer [`render::order`] — every error through
-//! [`ApiError::from_service`] and [`Reply::from`]. `components/place-order` is the model.
+//! A handler crate (`crate-type = ["cdylib"]`, spin-sdk without default features) exports its
+//! `respond` function with [`export!`] and does, in this order: find its route
+//! ([`request::route`], 404) and check the method ([`request::allow`], 405), authenticate with
+//! its Spin variable ([`request::authenticate`], 401), read `Idempotency-Key`, `If-Match` and the
+//! body ([`request::Write`]: 400, 400, 413), parse the body with [`input`] (400 `wrong-type` /
+//! 422 `validation-failed`), call the service with the route template as idempotency scope
+//! ([`request::Write::apply`]), and answer the order ([`Reply::written`]) — every error through
+//! [`ApiError::from_service`] and [`Reply::from`]. `components/change-order` is the model.
 
 #![deny(missing_docs)]
 
@@ -48,3 +48,28 @@ pub use reply::Reply;
 
 /// The largest request body any route accepts: 256 KiB (a larger one is 413).
 pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// The wasi:http export of a handler crate: `http_common::export!(respond);` at the crate root
+/// answers each request with `respond(request).await`, an
+/// `async fn(IncomingRequest) -> Result<Reply, ApiError>`, an error as [`Reply::from`] makes it.
+///
+/// spin-sdk's `#[http_component]` expands to the export glue, which is unsafe code. Lints do not
+/// look into what another crate's macro expands to, so a handler crate keeps the workspace's
+/// `forbid(unsafe_code)`, as this crate does for the bindings wit-bindgen generates.
+#[macro_export]
+macro_rules! export {
+    ($respond:ident) => {
+        /// The wasi:http export.
+        mod export_glue {
+            #[::spin_sdk::http_component]
+            async fn handle(
+                request: ::spin_sdk::http::IncomingRequest,
+            ) -> ::spin_sdk::http::Response {
+                super::$respond(request)
+                    .await
+                    .unwrap_or_else($crate::Reply::from)
+                    .into_response()
+            }
+        }
+    };
+}

@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use crate::ApiError;
+use crate::orders::Written;
+use crate::{ApiError, render};
 
 /// An HTTP answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,23 @@ impl Reply {
             Self::json(error.status(), &error.to_json()),
             |reply, (name, value)| reply.with_header(name, value),
         )
+    }
+
+    /// 200 with the order a command wrote, whether the command changed it or was a replay (of a
+    /// natural id, or of an `Idempotency-Key`, the latter flagged).
+    pub fn written(written: &Written) -> Self {
+        Self::json(200, &render::order(&written.order)).replayed(written.replayed)
+    }
+
+    /// `Idempotent-Replayed: true` when `replayed`: the answer replays the first request with
+    /// the same `Idempotency-Key`.
+    #[must_use]
+    pub fn replayed(self, replayed: bool) -> Self {
+        if replayed {
+            self.with_header("idempotent-replayed", "true")
+        } else {
+            self
+        }
     }
 
     /// Adds a header.
@@ -91,6 +109,28 @@ mod tests {
         assert_eq!(reply.header("allow"), Some("GET, POST"));
         let body: Value = serde_json::from_slice(reply.body()).unwrap_or_default();
         assert_eq!(body["error"]["code"], "method-not-allowed");
+    }
+
+    #[test]
+    fn a_write_answers_200_with_the_order_and_flags_key_replays() {
+        let mut written = Written {
+            order: crate::fixtures::sample_order(),
+            changed: true,
+            replayed: false,
+        };
+        for changed in [true, false] {
+            written.changed = changed;
+            let reply = Reply::written(&written);
+            assert_eq!(reply.status(), 200);
+            assert_eq!(reply.header("idempotent-replayed"), None);
+            let body: Value = serde_json::from_slice(reply.body()).unwrap_or_default();
+            assert_eq!(body["id"], "01J0ORDER");
+        }
+        written.replayed = true;
+        assert_eq!(
+            Reply::written(&written).header("idempotent-replayed"),
+            Some("true")
+        );
     }
 
     #[test]

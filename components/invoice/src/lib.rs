@@ -11,65 +11,32 @@ mod auth;
 mod input;
 mod route;
 
-use http_common::orders::{self, Written};
-use http_common::request::{self, method_name};
+use http_common::orders;
+use http_common::request::{self, Write};
 use http_common::types::{Actor, Command, Order};
-use http_common::{ApiError, Reply, idempotency, precondition, render};
+use http_common::{ApiError, Reply, render};
 use serde_json::{Value, json};
-use spin_sdk::http::{IncomingRequest, Method};
+use spin_sdk::http::IncomingRequest;
 
 /// The route template, also the idempotency scope of `POST`.
 const SCOPE: &str = "POST /orders/{id}/invoices";
 
-/// The wasi:http export.
-#[expect(
-    unsafe_code,
-    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
-)]
-mod export {
-    use spin_sdk::http::{IncomingRequest, Response};
-    use spin_sdk::http_component;
-
-    use http_common::Reply;
-
-    #[http_component]
-    async fn handle(request: IncomingRequest) -> Response {
-        super::respond(request)
-            .await
-            .unwrap_or_else(Reply::from)
-            .into_response()
-    }
-}
+http_common::export!(respond);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
-    let (path, _) = request::path_and_query(&request);
-    let id = route::order_id(&path).ok_or_else(|| ApiError::no_route(&path))?;
-    let method = request.method();
-    if method != Method::Post && method != Method::Get {
-        return Err(ApiError::method_not_allowed(
-            &method_name(&method),
-            &["GET", "POST"],
-        ));
-    }
+    let (id, _) = request::route(&request, route::order_id)?;
+    let method = request::allow(&request, &["GET", "POST"])?;
     let actor = authenticate(&request)?;
-    if method == Method::Get {
+    if method == "GET" {
         let order = orders::load(&id).map_err(|error| ApiError::from_service(&error))?;
         return Ok(Reply::json(200, &invoices(&order)));
     }
-    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
-    let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
-    let body = request::read_body(request).await?;
-    let invoice = input::new_invoice(&body)?;
-    let idempotency = key.map(|key| idempotency::idempotency(SCOPE, key, &body));
-    let written = orders::apply(
-        &id,
-        &Command::AddInvoice(invoice),
-        actor,
-        expected_version,
-        idempotency.as_ref(),
-    )
-    .map_err(|error| ApiError::from_service(&error))?;
-    Ok(added(&written))
+    let write = Write::read(request).await?;
+    let invoice = input::new_invoice(&write.body)?;
+    let written = write.apply(&id, &Command::AddInvoice(invoice), actor, SCOPE)?;
+    // 200 with the order, whether the invoice was added or was a replay (of its number, or of
+    // an `Idempotency-Key`, the latter flagged).
+    Ok(Reply::written(&written))
 }
 
 /// The caller, from `Authorization` and the two Spin variables.
@@ -92,17 +59,6 @@ fn invoices(order: &Order) -> Value {
         .map(Value::take)
         .unwrap_or_else(|| json!([]));
     json!({"items": items})
-}
-
-/// 200 with the order, whether the invoice was added or was a replay (of its number, or of an
-/// `Idempotency-Key`, the latter flagged with `Idempotent-Replayed: true`).
-fn added(written: &Written) -> Reply {
-    let reply = Reply::json(200, &render::order(&written.order));
-    if written.replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
-        reply
-    }
 }
 
 #[cfg(test)]
@@ -158,22 +114,6 @@ mod tests {
     #[test]
     fn an_order_without_invoices_has_an_empty_list() {
         assert_eq!(invoices(&sample_order()), json!({"items": []}));
-    }
-
-    #[test]
-    fn an_added_or_replayed_invoice_is_200_with_the_order() {
-        for (changed, replayed) in [(true, false), (false, false), (false, true)] {
-            let reply = added(&Written {
-                order: sample_order(),
-                changed,
-                replayed,
-            });
-            assert_eq!(reply.status(), 200);
-            assert_eq!(
-                reply.header("idempotent-replayed"),
-                replayed.then_some("true")
-            );
-        }
     }
 
     #[test]

@@ -7,66 +7,31 @@
 //! service's to judge, and an edit that changes nothing is its 422 `empty-command`.
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, address, customer, parse_object};
-use http_common::types::{OrderEdit, Shipping};
+use http_common::input::{address, customer, read_object, shipping};
+use http_common::types::OrderEdit;
 
 /// Parses the request body.
 pub(crate) fn order_edit(body: &[u8]) -> Result<OrderEdit, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let customer = match root.opt_object("customer")? {
-        Some(obj) => Some(customer(&obj, &mut fields)?),
-        None => None,
-    };
-    let shipping_address = match root.opt_object("shippingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let billing_address = match root.opt_object("billingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let shipping = match root.opt_object("shipping")? {
-        Some(obj) => Some(Shipping {
-            method: obj.string(&mut fields, "method")?,
-            carrier: obj.opt_string("carrier")?,
-            price: obj.money(&mut fields, "price")?,
-        }),
-        None => None,
-    };
-    fields.finish()?;
-    Ok(OrderEdit {
-        customer,
-        shipping_address,
-        billing_address,
-        shipping,
+    read_object(body, |root, fields| {
+        Ok(OrderEdit {
+            customer: root.opt_object_with(fields, "customer", customer)?,
+            shipping_address: root.opt_object_with(fields, "shippingAddress", address)?,
+            billing_address: root.opt_object_with(fields, "billingAddress", address)?,
+            shipping: root.opt_object_with(fields, "shipping", shipping)?,
+        })
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use http_common::fixtures::invalid_fields;
+    use http_common::types::{Customer, Shipping};
     use serde_json::{Value, json};
 
     use super::*;
-    use http_common::types::Customer;
 
     fn parse(body: &Value) -> Result<OrderEdit, ApiError> {
         order_edit(body.to_string().as_bytes())
-    }
-
-    fn bad_fields(error: &ApiError) -> Vec<String> {
-        error
-            .details()
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 
     #[test]
@@ -110,9 +75,8 @@ mod tests {
                 phone: Some("+5581999990000".into()),
             })
         );
-        let error = parse(&json!({"customer": {"phone": "1"}, "shipping": {}})).err();
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(parse(&json!({"customer": {"phone": "1"}, "shipping": {}}))),
             [
                 "customer.name \"required\"",
                 "customer.email \"required\"",
@@ -162,56 +126,27 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
+    use http_common::fixtures;
     use proptest::prelude::*;
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
     use super::order_edit;
 
-    /// Any JSON value, a few levels deep, with the field names of an edit mixed in.
+    /// Any JSON value, with the field names of an edit mixed in.
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| json!(f)),
-            ".{0,12}".prop_map(Value::String),
-        ];
-        let names = prop_oneof![
-            Just("customer".to_owned()),
-            Just("shippingAddress".to_owned()),
-            Just("billingAddress".to_owned()),
-            Just("shipping".to_owned()),
-            Just("name".to_owned()),
-            Just("price".to_owned()),
-            Just("street".to_owned()),
-            "[a-zA-Z]{1,8}",
-        ];
-        leaf.prop_recursive(3, 32, 6, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(names.clone(), inner, 0..8)
-                    .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        fixtures::json_value(
+            &[
+                "customer",
+                "shippingAddress",
+                "billingAddress",
+                "shipping",
+                "name",
+                "price",
+                "street",
+            ],
+            &[],
+        )
     }
 
-    proptest! {
-        #[test]
-        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            if let Err(error) = order_edit(&body) {
-                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
-            }
-        }
-
-        #[test]
-        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
-            if let Err(error) = order_edit(value.to_string().as_bytes()) {
-                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
-                if error.status() == 400 {
-                    prop_assert!(error.details().contains_key("field") || error.code() == "malformed-json");
-                }
-            }
-        }
-    }
+    http_common::body_properties!(json_value(), |body| [order_edit(body)]);
 }

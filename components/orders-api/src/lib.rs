@@ -18,44 +18,22 @@ mod query;
 mod route;
 
 use http_common::orders;
-use http_common::request::{self, authenticate, method_name};
+use http_common::request::{self, Write, authenticate};
 use http_common::types::{Actor, Command};
-use http_common::{ApiError, Reply, idempotency, precondition, render};
+use http_common::{ApiError, Reply, render};
 use serde_json::json;
 use spin_sdk::http::IncomingRequest;
+
+use crate::route::Route;
 
 /// The edit's route template: its idempotency scope.
 const EDIT_SCOPE: &str = "PATCH /orders/{id}";
 
-use crate::route::Route;
-
-/// The wasi:http export.
-#[expect(
-    unsafe_code,
-    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
-)]
-mod export_glue {
-    use spin_sdk::http::{IncomingRequest, Response};
-    use spin_sdk::http_component;
-
-    use http_common::Reply;
-
-    #[http_component]
-    async fn handle(request: IncomingRequest) -> Response {
-        super::respond(request)
-            .await
-            .unwrap_or_else(Reply::from)
-            .into_response()
-    }
-}
+http_common::export!(respond);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
-    let (path, raw_query) = request::path_and_query(&request);
-    let route = route::parse(&path).ok_or_else(|| ApiError::no_route(&path))?;
-    let method = method_name(&request.method());
-    if !route.methods().contains(&method.as_str()) {
-        return Err(ApiError::method_not_allowed(&method, route.methods()));
-    }
+    let (route, raw_query) = request::route(&request, route::parse)?;
+    let method = request::allow(&request, route.methods())?;
     let edit = method == "PATCH";
     authenticate(&request, "admin_token")?;
     match route {
@@ -96,23 +74,8 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
 /// `PATCH /orders/{id}`: the edit, applied as the admin, honouring `If-Match` and
 /// `Idempotency-Key` like every command route.
 async fn edit_order(id: &str, request: IncomingRequest) -> Result<Reply, ApiError> {
-    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
-    let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
-    let body = request::read_body(request).await?;
-    let command = Command::Edit(edit::order_edit(&body)?);
-    let idempotency = key.map(|key| idempotency::idempotency(EDIT_SCOPE, key, &body));
-    let written = orders::apply(
-        id,
-        &command,
-        Actor::Admin,
-        expected_version,
-        idempotency.as_ref(),
-    )
-    .map_err(|error| ApiError::from_service(&error))?;
-    let reply = Reply::json(200, &render::order(&written.order));
-    Ok(if written.replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
-        reply
-    })
+    let write = Write::read(request).await?;
+    let command = Command::Edit(edit::order_edit(&write.body)?);
+    let written = write.apply(id, &command, Actor::Admin, EDIT_SCOPE)?;
+    Ok(Reply::written(&written))
 }

@@ -1,97 +1,26 @@
 //! WIT inputs into domain values: parse, don't validate. Every bad field is collected (not just
-//! the first) as a [`FieldError`] with its camelCase JSON path, e.g. `items[2].unitPrice`.
+//! the first) as a [`FieldError`] with its camelCase JSON path, e.g. `items[2].unitPrice`. What
+//! the subscriptions service reads too (customers, addresses, items, shipping, a placement) is
+//! read by `orderflow_wit_types::parse`.
 
 use orderflow_domain::order::{
-    Actor, Address, Command, Customer, InvoiceKind, ItemQuantity, ManualPayment, NewComment,
-    NewInvoice, NewItem, NewPayment, NewRefund, NewShipment, NewTrackingEvent, OrderChange,
-    OrderEdit, PaymentMethod, PaymentNotification, PaymentOutcome, PlaceOrder, PriceChange,
-    Shipping, Status, SubscriptionRef, TrackingInfo, TrackingStatus,
+    Actor, Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewRefund,
+    NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification, PaymentOutcome,
+    PriceChange, Status, TrackingInfo, TrackingStatus,
 };
 use orderflow_domain::values::{
-    Channel, Country, Currency, CustomerId, Document, Email, ExternalId, FieldError,
-    IdempotencyKey, Invalid, Money, NfeKey, OrderId, PaymentId, Phone, PostalCode, Quantity,
-    RequestId, Sku, SubscriptionId, TestClockId, Text, Timestamp,
+    Channel, ExternalId, FieldError, IdempotencyKey, Invalid, Money, NfeKey, OrderId, PaymentId,
+    RequestId, Sku, TestClockId, Text, Timestamp,
 };
+pub(crate) use orderflow_wit_types::parse::place_order;
+use orderflow_wit_types::parse::{
+    CODE_MAX, COMMENT_MAX, Fields, LINE_MAX, NAME_MAX, REASON_MAX, URL_MAX, amount, contact_edit,
+    list, multiline, new_item, part, path, payment_method, quantity, shipping, text, timestamp,
+};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::orders as wo;
-use crate::bindings::orderflow::core::types as wit;
 use crate::service::{Idempotency, Query, Sort};
-
-/// Longest names (people, products, titles), in characters.
-const NAME_MAX: usize = 200;
-/// Longest short codes (invoice and tracking numbers, shipping methods, carriers).
-const CODE_MAX: usize = 100;
-/// Longest address lines.
-const LINE_MAX: usize = 200;
-/// Longest reasons and notes.
-const REASON_MAX: usize = 1_000;
-/// Longest comments.
-const COMMENT_MAX: usize = 5_000;
-/// Longest URLs.
-const URL_MAX: usize = 2_000;
-
-/// Collects the errors of one input.
-#[derive(Debug, Default)]
-struct Fields {
-    errors: Vec<FieldError>,
-}
-
-impl Fields {
-    /// The value, or `None` with the error recorded at `path`.
-    fn take<T>(&mut self, path: &str, value: Result<T, Invalid>) -> Option<T> {
-        match value {
-            Ok(value) => Some(value),
-            Err(reason) => {
-                self.errors.push(reason.at(path));
-                None
-            }
-        }
-    }
-
-    /// An optional value: `Some(None)` when absent, `None` when present and bad.
-    fn optional<T>(
-        &mut self,
-        path: &str,
-        value: Option<&str>,
-        parse: impl FnOnce(&str) -> Result<T, Invalid>,
-    ) -> Option<Option<T>> {
-        match value {
-            None => Some(None),
-            Some(value) => self.take(path, parse(value)).map(Some),
-        }
-    }
-
-    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
-        match value {
-            Some(value) if self.errors.is_empty() => Ok(value),
-            Some(_) | None => Err(self.errors),
-        }
-    }
-}
-
-fn path(parent: &str, field: &str) -> String {
-    if parent.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{parent}.{field}")
-    }
-}
-
-fn text(max: usize) -> impl Fn(&str) -> Result<Text, Invalid> {
-    move |s| Text::parse(s, max)
-}
-
-fn multiline(max: usize) -> impl Fn(&str) -> Result<Text, Invalid> {
-    move |s| Text::multiline(s, max)
-}
-
-fn amount(minor: i64) -> Result<Money, Invalid> {
-    Money::non_negative(minor)
-}
-
-fn quantity(n: u32) -> Result<Quantity, Invalid> {
-    Quantity::new(i64::from(n))
-}
 
 /// An order id from a path or a call.
 pub(crate) fn order_id(id: &str) -> Result<OrderId, Vec<FieldError>> {
@@ -172,118 +101,12 @@ pub(crate) fn status(status: wit::OrderStatus) -> Status {
     }
 }
 
-fn payment_method(method: wit::PaymentMethod) -> PaymentMethod {
-    match method {
-        wit::PaymentMethod::CreditCard => PaymentMethod::CreditCard,
-        wit::PaymentMethod::Pix => PaymentMethod::Pix,
-        wit::PaymentMethod::Boleto => PaymentMethod::Boleto,
-        wit::PaymentMethod::Deposit => PaymentMethod::Deposit,
-        wit::PaymentMethod::BankTransfer => PaymentMethod::BankTransfer,
-    }
-}
-
 fn tracking_status(status: wit::TrackingStatus) -> TrackingStatus {
     match status {
         wit::TrackingStatus::InTransit => TrackingStatus::InTransit,
         wit::TrackingStatus::DeliveryDifficulty => TrackingStatus::DeliveryDifficulty,
         wit::TrackingStatus::Delivered => TrackingStatus::Delivered,
     }
-}
-
-fn customer(f: &mut Fields, at: &str, c: &wit::Customer) -> Option<Customer> {
-    let id = f.optional(&path(at, "id"), c.id.as_deref(), CustomerId::parse);
-    let name = f.take(&path(at, "name"), Text::parse(&c.name, NAME_MAX));
-    let email = f.take(&path(at, "email"), Email::parse(&c.email));
-    let document = f.optional(
-        &path(at, "document"),
-        c.document.as_deref(),
-        Document::parse,
-    );
-    let phone = f.optional(&path(at, "phone"), c.phone.as_deref(), Phone::parse);
-    Some(Customer {
-        id: id?,
-        name: name?,
-        email: email?,
-        document: document?,
-        phone: phone?,
-    })
-}
-
-fn address(f: &mut Fields, at: &str, a: &wit::Address) -> Option<Address> {
-    let country = if a.country.trim().is_empty() {
-        Some(Country::BRA)
-    } else {
-        f.take(&path(at, "country"), Country::parse(a.country.trim()))
-    };
-    let brazil = country.as_ref().is_none_or(|c| *c == Country::BRA);
-    let street = f.take(&path(at, "street"), Text::parse(&a.street, LINE_MAX));
-    let number = f.take(&path(at, "number"), Text::parse(&a.number, CODE_MAX));
-    let complement = f.optional(
-        &path(at, "complement"),
-        a.complement.as_deref().filter(|s| !s.trim().is_empty()),
-        text(LINE_MAX),
-    );
-    let neighborhood = f.optional(
-        &path(at, "neighborhood"),
-        a.neighborhood.as_deref().filter(|s| !s.trim().is_empty()),
-        text(LINE_MAX),
-    );
-    let city = f.take(&path(at, "city"), Text::parse(&a.city, LINE_MAX));
-    let state = f.take(&path(at, "state"), Text::parse(&a.state, CODE_MAX));
-    let postal_code = f.take(
-        &path(at, "postalCode"),
-        PostalCode::parse(&a.postal_code, brazil),
-    );
-    Some(Address {
-        street: street?,
-        number: number?,
-        complement: complement?,
-        neighborhood: neighborhood?,
-        city: city?,
-        state: state?,
-        postal_code: postal_code?,
-        country: country?,
-    })
-}
-
-fn new_item(f: &mut Fields, at: &str, item: &wit::NewItem) -> Option<NewItem> {
-    let sku = f.take(&path(at, "sku"), Sku::parse(&item.sku));
-    let name = f.take(&path(at, "name"), Text::parse(&item.name, NAME_MAX));
-    let quantity = f.take(&path(at, "quantity"), quantity(item.quantity));
-    let unit_price = f.take(&path(at, "unitPrice"), amount(item.unit_price));
-    let discount = f.take(&path(at, "discount"), amount(item.discount));
-    Some(NewItem {
-        sku: sku?,
-        name: name?,
-        quantity: quantity?,
-        unit_price: unit_price?,
-        discount: discount?,
-    })
-}
-
-fn list<T, U>(
-    f: &mut Fields,
-    at: &str,
-    items: &[T],
-    one: impl Fn(&mut Fields, &str, &T) -> Option<U>,
-) -> Option<Vec<U>> {
-    let parsed: Vec<Option<U>> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| one(f, &format!("{at}[{i}]"), item))
-        .collect();
-    parsed.into_iter().collect()
-}
-
-fn shipping(f: &mut Fields, at: &str, s: &wit::Shipping) -> Option<Shipping> {
-    let method = f.take(&path(at, "method"), Text::parse(&s.method, CODE_MAX));
-    let carrier = f.optional(&path(at, "carrier"), s.carrier.as_deref(), text(CODE_MAX));
-    let price = f.take(&path(at, "price"), amount(s.price));
-    Some(Shipping {
-        method: method?,
-        carrier: carrier?,
-        price: price?,
-    })
 }
 
 fn item_quantity(f: &mut Fields, at: &str, iq: &wit::ItemQuantity) -> Option<ItemQuantity> {
@@ -293,75 +116,6 @@ fn item_quantity(f: &mut Fields, at: &str, iq: &wit::ItemQuantity) -> Option<Ite
         sku: sku?,
         quantity: quantity?,
     })
-}
-
-fn timestamp(f: &mut Fields, at: &str, s: &str) -> Option<Timestamp> {
-    f.take(at, Timestamp::parse(s))
-}
-
-/// A placement.
-pub(crate) fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<FieldError>> {
-    let mut f = Fields::default();
-    let channel = match input.channel.as_deref() {
-        None => Some(Channel::default()),
-        Some(channel) => f.take("channel", Channel::parse(channel)),
-    };
-    let external_id = f.optional(
-        "externalId",
-        input.external_id.as_deref(),
-        ExternalId::parse,
-    );
-    let currency = match input.currency.as_deref() {
-        None => Some(Currency::BRL),
-        Some(currency) => f.take("currency", Currency::parse(currency)),
-    };
-    let customer = customer(&mut f, "customer", &input.customer);
-    let shipping_address = address(&mut f, "shippingAddress", &input.shipping_address);
-    let billing_address = match &input.billing_address {
-        None => Some(None),
-        Some(a) => address(&mut f, "billingAddress", a).map(Some),
-    };
-    let items = list(&mut f, "items", &input.items, new_item);
-    let shipping = shipping(&mut f, "shipping", &input.shipping);
-    let due_at = match input.payment.due_at.as_deref() {
-        None => Some(None),
-        Some(s) => timestamp(&mut f, "payment.dueAt", s).map(Some),
-    };
-    let subscription = match &input.subscription {
-        None => Some(None),
-        Some(s) => f
-            .take("subscription.id", SubscriptionId::parse(&s.id))
-            .map(|id| {
-                Some(SubscriptionRef {
-                    id,
-                    cycle: s.cycle,
-                    test_clock: None,
-                })
-            }),
-    };
-    let expected_total = match input.expected_total {
-        None => Some(None),
-        Some(total) => f.take("totals.total", amount(total)).map(Some),
-    };
-    let value = (|| {
-        Some(PlaceOrder {
-            channel: channel?,
-            external_id: external_id?,
-            currency: currency?,
-            customer: customer?,
-            shipping_address: shipping_address?,
-            billing_address: billing_address?,
-            items: items?,
-            shipping: shipping?,
-            payment: NewPayment {
-                method: payment_method(input.payment.method),
-                due_at: due_at?,
-            },
-            subscription: subscription?,
-            expected_total: expected_total?,
-        })
-    })();
-    f.finish(value)
 }
 
 /// A command.
@@ -499,22 +253,13 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
         }
         wit::Command::Reprocess => Some(Command::Reprocess),
         wit::Command::Edit(e) => {
-            let customer = match &e.customer {
-                None => Some(None),
-                Some(c) => customer(&mut f, "customer", c).map(Some),
-            };
-            let shipping_address = match &e.shipping_address {
-                None => Some(None),
-                Some(a) => address(&mut f, "shippingAddress", a).map(Some),
-            };
-            let billing_address = match &e.billing_address {
-                None => Some(None),
-                Some(a) => address(&mut f, "billingAddress", a).map(Some),
-            };
-            let shipping = match &e.shipping {
-                None => Some(None),
-                Some(s) => shipping(&mut f, "shipping", s).map(Some),
-            };
+            let (customer, shipping_address, billing_address) = contact_edit(
+                &mut f,
+                e.customer.as_ref(),
+                e.shipping_address.as_ref(),
+                e.billing_address.as_ref(),
+            );
+            let shipping = part(&mut f, "shipping", e.shipping.as_ref(), shipping);
             (|| {
                 Some(Command::Edit(OrderEdit {
                     customer: customer?,
@@ -535,10 +280,9 @@ fn invoice(f: &mut Fields, i: &wit::NewInvoice) -> Option<NewInvoice> {
     let value = f.take("value", amount(i.value));
     let issued_at = timestamp(f, "issuedAt", &i.issued_at);
     let url = f.optional("url", i.url.as_deref(), text(URL_MAX));
-    let items = match &i.items {
-        None => Some(None),
-        Some(items) => list(f, "items", items, item_quantity).map(Some),
-    };
+    let items = part(f, "items", i.items.as_ref(), |f, at, items: &Vec<_>| {
+        list(f, at, items, item_quantity)
+    });
     let tracking = match &i.tracking {
         None => Some(None),
         Some(t) => {

@@ -31,14 +31,13 @@
 //! leaf, and whoever's increment took a node from 0 adds that node's digit to its parent, so no
 //! bit is ever added twice and no node is written with `set` (see `Service::mark_total`).
 
-use std::fmt::Write as _;
-
 use chrono::Datelike;
 
 use orderflow_domain::order::{Order, PaymentMethod, Status};
 use orderflow_domain::values::{
     Channel, Document, Email, ExternalId, Money, OrderId, TestClockId, Timestamp,
 };
+use orderflow_kv::escape;
 use serde::{Deserialize, Serialize};
 
 /// The order-number counter.
@@ -269,31 +268,9 @@ impl IdempotencyHash {
     }
 }
 
-/// Escapes free text for a key: letters, digits and `.`, `_`, `-`, `@`, `+` stay; every other
-/// byte becomes `%XX`, so `/` never appears inside a part.
-pub(crate) fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'@' | b'+') {
-            out.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn free_text_in_keys_never_contains_a_separator() {
-        assert_eq!(escape("ana@example.com"), "ana@example.com");
-        assert_eq!(escape("a/b c:d%"), "a%2Fb%20c%3Ad%25");
-        assert_eq!(escape("ção"), "%C3%A7%C3%A3o");
-    }
 
     #[test]
     fn counters_and_documents_never_share_a_prefix() {

@@ -14,18 +14,17 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-use std::hash::{BuildHasher, Hasher};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 
 use bindings::exports::orderflow::core::orders as wo;
-use bindings::orderflow::core::types as wit;
 use kv::SpinKv;
 use orderflow_kv as kv;
 #[cfg(test)]
 use orderflow_kv::memory;
+use orderflow_wit_types::types as wit;
 use service::{Failure, Service};
 
 #[cfg_attr(
@@ -36,7 +35,12 @@ use service::{Failure, Service};
     )
 )]
 mod bindings {
-    wit_bindgen::generate!({ world: "service", path: "../../wit" });
+    // The records of `orderflow:core/types` are the shared crate's, as are their conversions.
+    wit_bindgen::generate!({
+        world: "service",
+        path: "../../wit",
+        with: { "orderflow:core/types@0.1.0": orderflow_wit_types::types },
+    });
 
     // Only a component exports: a native build (the tests) would put the WIT names, which a
     // linker version script cannot hold, into a shared library's symbol table.
@@ -51,26 +55,7 @@ struct Component;
 
 /// Now, from the wasi clock.
 fn now() -> Timestamp {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let millis = i64::try_from(since.as_millis()).unwrap_or(0);
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(Timestamp::from_datetime)
-        .or_else(|| Timestamp::from_unix_seconds(0))
-        .unwrap_or_else(|| Timestamp::from_datetime(chrono::DateTime::UNIX_EPOCH))
-}
-
-/// A random nonce for this call's write ids (std's hasher keys come from wasi random).
-fn nonce() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    hasher.finish()
+    Timestamp::from_system_time(SystemTime::now())
 }
 
 /// Runs `f` with a service over the `default` store.
@@ -86,7 +71,7 @@ fn with_service_at<T>(
     f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let kv = SpinKv::open()?;
-    let service = Service::new(&kv, now, nonce());
+    let service = Service::new(&kv, now, kv::write::nonce());
     f(&service)
 }
 

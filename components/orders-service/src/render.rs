@@ -1,48 +1,18 @@
-//! Domain values into WIT records: the order document, the write result and the errors.
+//! Domain values into WIT records: the order document, the write result and the errors. The
+//! parts the subscriptions service writes too are `orderflow_wit_types::render`'s.
 
 use orderflow_domain::order::{
-    Actor, Address, CancelCause, Customer, EventKind, InvoiceKind, ItemQuantity, NewItem, Order,
-    OrderError, PaymentMethod, PaymentStatus, ProblemKind, RefundSource, Shipping, Status,
-    TrackingInfo, TrackingStatus, TransactionKind,
+    Actor, CancelCause, EventKind, InvoiceKind, ItemQuantity, Order, OrderError, PaymentStatus,
+    ProblemKind, RefundSource, TrackingInfo, TrackingStatus, TransactionKind,
 };
-use orderflow_domain::values::{FieldError, Money, Text, Timestamp};
+use orderflow_domain::values::FieldError;
+use orderflow_wit_types::render::{
+    self, address, customer, money, new_item, opt, order_status, payment_method, shipping, text, ts,
+};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::orders as wo;
-use crate::bindings::orderflow::core::types as wit;
 use crate::service::{Failure, Page, Report, Written};
-
-fn money(m: Money) -> i64 {
-    m.minor()
-}
-
-fn ts(t: Timestamp) -> String {
-    t.to_rfc3339()
-}
-
-fn s(t: &Text) -> String {
-    t.as_str().to_owned()
-}
-
-fn opt(t: Option<&Text>) -> Option<String> {
-    t.map(s)
-}
-
-/// A status.
-pub(crate) fn status(status: Status) -> wit::OrderStatus {
-    match status {
-        Status::PaymentPending => wit::OrderStatus::PaymentPending,
-        Status::PaymentApproved => wit::OrderStatus::PaymentApproved,
-        Status::Handling => wit::OrderStatus::Handling,
-        Status::Invoiced => wit::OrderStatus::Invoiced,
-        Status::Shipped => wit::OrderStatus::Shipped,
-        Status::InTransit => wit::OrderStatus::InTransit,
-        Status::DeliveryDifficulty => wit::OrderStatus::DeliveryDifficulty,
-        Status::Delivered => wit::OrderStatus::Delivered,
-        Status::Closed => wit::OrderStatus::Closed,
-        Status::Canceled => wit::OrderStatus::Canceled,
-        Status::OnHold => wit::OrderStatus::OnHold,
-    }
-}
 
 fn actor(actor: Actor) -> wit::Actor {
     match actor {
@@ -52,16 +22,6 @@ fn actor(actor: Actor) -> wit::Actor {
         Actor::Logistics => wit::Actor::Logistics,
         Actor::Admin => wit::Actor::Admin,
         Actor::System => wit::Actor::System,
-    }
-}
-
-fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
-    match method {
-        PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
-        PaymentMethod::Pix => wit::PaymentMethod::Pix,
-        PaymentMethod::Boleto => wit::PaymentMethod::Boleto,
-        PaymentMethod::Deposit => wit::PaymentMethod::Deposit,
-        PaymentMethod::BankTransfer => wit::PaymentMethod::BankTransfer,
     }
 }
 
@@ -114,37 +74,6 @@ fn event_kind(kind: EventKind) -> wit::EventKind {
     }
 }
 
-fn customer(c: &Customer) -> wit::Customer {
-    wit::Customer {
-        id: c.id.as_ref().map(|id| id.as_str().to_owned()),
-        name: s(&c.name),
-        email: c.email.as_str().to_owned(),
-        document: c.document.as_ref().map(|d| d.as_str().to_owned()),
-        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
-    }
-}
-
-fn address(a: &Address) -> wit::Address {
-    wit::Address {
-        street: s(&a.street),
-        number: s(&a.number),
-        complement: opt(a.complement.as_ref()),
-        neighborhood: opt(a.neighborhood.as_ref()),
-        city: s(&a.city),
-        state: s(&a.state),
-        postal_code: a.postal_code.as_str().to_owned(),
-        country: a.country.as_str().to_owned(),
-    }
-}
-
-fn shipping(sh: &Shipping) -> wit::Shipping {
-    wit::Shipping {
-        method: s(&sh.method),
-        carrier: opt(sh.carrier.as_ref()),
-        price: money(sh.price),
-    }
-}
-
 fn item_quantity(iq: &ItemQuantity) -> wit::ItemQuantity {
     wit::ItemQuantity {
         sku: iq.sku.as_str().to_owned(),
@@ -152,20 +81,10 @@ fn item_quantity(iq: &ItemQuantity) -> wit::ItemQuantity {
     }
 }
 
-fn new_item(i: &NewItem) -> wit::NewItem {
-    wit::NewItem {
-        sku: i.sku.as_str().to_owned(),
-        name: s(&i.name),
-        quantity: i.quantity.get(),
-        unit_price: money(i.unit_price),
-        discount: money(i.discount),
-    }
-}
-
 fn tracking_info(t: &TrackingInfo) -> wit::TrackingInfo {
     wit::TrackingInfo {
-        carrier: s(&t.carrier),
-        number: s(&t.number),
+        carrier: text(&t.carrier),
+        number: text(&t.number),
         url: opt(t.url.as_ref()),
     }
 }
@@ -177,7 +96,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
     wit::Order {
         id: o.id().as_str().to_owned(),
         number: o.number(),
-        status: status(o.status()),
+        status: order_status(o.status()),
         version: o.version(),
         channel: o.channel().as_str().to_owned(),
         external_id: o.external_id().as_ref().map(|e| e.as_str().to_owned()),
@@ -190,7 +109,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .iter()
             .map(|i| wit::Item {
                 sku: i.sku.as_str().to_owned(),
-                name: s(&i.name),
+                name: text(&i.name),
                 quantity: i.quantity.get(),
                 unit_price: money(i.unit_price),
                 discount: money(i.discount),
@@ -240,7 +159,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
                     InvoiceKind::Output => wit::InvoiceKind::Output,
                     InvoiceKind::Input => wit::InvoiceKind::Input,
                 },
-                number: s(&i.number),
+                number: text(&i.number),
                 series: opt(i.series.as_ref()),
                 key: i.key.as_ref().map(|k| k.as_str().to_owned()),
                 value: money(i.value),
@@ -264,9 +183,9 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .shipments()
             .iter()
             .map(|sh| wit::Shipment {
-                number: s(&sh.number),
-                invoice_number: s(&sh.invoice_number),
-                carrier: s(&sh.carrier),
+                number: text(&sh.number),
+                invoice_number: text(&sh.invoice_number),
+                carrier: text(&sh.carrier),
                 title: opt(sh.title.as_ref()),
                 url: opt(sh.url.as_ref()),
                 notify_customer: sh.notify_customer,
@@ -310,7 +229,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .iter()
             .map(|c| wit::Change {
                 request_id: c.request_id.as_str().to_owned(),
-                reason: s(&c.reason),
+                reason: text(&c.reason),
                 add: c.add.iter().map(new_item).collect(),
                 remove: c.remove.iter().map(item_quantity).collect(),
                 prices: c
@@ -333,7 +252,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .comments()
             .iter()
             .map(|c| wit::Comment {
-                text: s(&c.text),
+                text: text(&c.text),
                 notify_customer: c.notify_customer,
                 visible_to_customer: c.visible_to_customer,
                 at: ts(c.at),
@@ -362,8 +281,8 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             })
             .collect(),
         hold: o.hold().as_ref().map(|h| wit::Hold {
-            reason: s(&h.reason),
-            previous: status(h.previous),
+            reason: text(&h.reason),
+            previous: order_status(h.previous),
             at: ts(h.at),
             actor: actor(h.actor),
         }),
@@ -391,8 +310,8 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .iter()
             .map(|h| wit::HistoryEntry {
                 at: ts(h.at),
-                from: h.from.map(status),
-                to: status(h.to),
+                from: h.from.map(order_status),
+                to: order_status(h.to),
                 event: event_kind(h.event),
                 actor: actor(h.actor),
             })
@@ -430,16 +349,7 @@ pub(crate) fn report(r: Report) -> wo::CheckReport {
 
 /// Field errors.
 pub(crate) fn invalid(fields: Vec<FieldError>) -> wit::Error {
-    wit::Error::Invalid(
-        fields
-            .iter()
-            .map(|f| wit::FieldError {
-                field: f.field().to_owned(),
-                code: f.code().to_owned(),
-                message: f.to_string(),
-            })
-            .collect(),
-    )
+    render::invalid(&fields)
 }
 
 /// A failure.
@@ -454,68 +364,10 @@ pub(crate) fn error(failure: Failure) -> wit::Error {
     }
 }
 
-fn mismatch(expected: Money, actual: Money) -> wit::MoneyMismatch {
-    wit::MoneyMismatch {
-        expected: money(expected),
-        actual: money(actual),
-    }
-}
-
 /// A refusal by the order rules. `OrderError::Field` is not a rule: it becomes `invalid`.
 pub(crate) fn rule_error(e: OrderError) -> wit::Error {
-    use wit::RuleError as R;
-    let rule = match e {
-        OrderError::Field(field) => return invalid(vec![field]),
-        OrderError::InvalidTransition { from, to, command } => {
-            R::InvalidTransition(wit::TransitionRefusal {
-                from: status(from),
-                to: to.map(status),
-                command: command.as_str().to_owned(),
-            })
-        }
-        OrderError::OnHold => R::OnHold,
-        OrderError::HasProblems => R::HasProblems,
-        OrderError::VersionMismatch { expected, actual } => {
-            R::VersionMismatch(wit::VersionConflict { expected, actual })
-        }
-        OrderError::AlreadyInvoiced => R::AlreadyInvoiced,
-        OrderError::TotalMismatch { computed, given } => {
-            R::TotalMismatch(mismatch(computed, given))
-        }
-        OrderError::InvoiceValueMismatch { expected, given } => {
-            R::InvoiceValueMismatch(mismatch(expected, given))
-        }
-        OrderError::InvoiceNumberConflict { number } => R::InvoiceNumberConflict(s(&number)),
-        OrderError::NothingToInvoice => R::NothingToInvoice,
-        OrderError::QuantityExceeded {
-            sku,
-            requested,
-            available,
-        } => R::QuantityExceeded(wit::QuantityExcess {
-            sku: sku.as_str().to_owned(),
-            requested,
-            available,
-        }),
-        OrderError::UnknownSku { sku } => R::UnknownSku(sku.as_str().to_owned()),
-        OrderError::DuplicateSku { sku } => R::DuplicateSku(sku.as_str().to_owned()),
-        OrderError::UnitPriceDiffers { sku } => R::UnitPriceDiffers(sku.as_str().to_owned()),
-        OrderError::NoItems => R::NoItems,
-        OrderError::UnknownInvoice { number } => R::UnknownInvoice(s(&number)),
-        OrderError::UnknownShipment { number } => R::UnknownShipment(s(&number)),
-        OrderError::ShipmentConflict { number } => R::ShipmentConflict(s(&number)),
-        OrderError::PaymentConflict { payment_id } => R::PaymentConflict(payment_id),
-        OrderError::RequestIdReused { request_id } => R::RequestIdReused(request_id),
-        OrderError::ManualApprovalNotAllowed { method } => R::ManualApprovalNotAllowed(
-            PaymentMethod::parse(method).map_or(wit::PaymentMethod::CreditCard, payment_method),
-        ),
-        OrderError::PaymentNotExpired => R::PaymentNotExpired,
-        OrderError::RefundExceedsPaid {
-            requested,
-            available,
-        } => R::RefundExceedsPaid(mismatch(available, requested)),
-        OrderError::DiscountTooLarge => R::DiscountTooLarge,
-        OrderError::EmptyCommand => R::EmptyCommand,
-        OrderError::NotOnHold => R::NotOnHold,
-    };
-    wit::Error::Rejected(rule)
+    match render::rule_error(e) {
+        Ok(rule) => wit::Error::Rejected(rule),
+        Err(field) => invalid(vec![field]),
+    }
 }

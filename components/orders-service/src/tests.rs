@@ -12,8 +12,8 @@ use orderflow_domain::values::{
     Channel, ExternalId, IdempotencyKey, Money, OrderId, PaymentId, SubscriptionId, TestClockId,
     Text, Timestamp,
 };
+use orderflow_wit_types::types as wit;
 
-use crate::bindings::orderflow::core::types as wit;
 use crate::convert;
 use crate::doc::{Stored, decode};
 use crate::keys::{self, IndexName};

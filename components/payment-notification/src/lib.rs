@@ -13,11 +13,10 @@ mod input;
 mod route;
 mod signature;
 
-use http_common::orders::{self, Written};
-use http_common::request::{self, authenticate, method_name};
+use http_common::request::{self, Write, authenticate};
 use http_common::types::{Actor, Command};
-use http_common::{ApiError, Reply, idempotency, precondition, render};
-use spin_sdk::http::{IncomingRequest, Method};
+use http_common::{ApiError, Reply};
+use spin_sdk::http::IncomingRequest;
 
 use crate::route::Route;
 
@@ -28,36 +27,11 @@ const MANUAL_PAYMENT: &str = "POST /orders/{id}/payment";
 /// The Spin variable with the secret the provider signs with.
 const SECRET_VARIABLE: &str = "payment_webhook_secret";
 
-/// The wasi:http export.
-#[expect(
-    unsafe_code,
-    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
-)]
-mod export {
-    use spin_sdk::http::{IncomingRequest, Response};
-    use spin_sdk::http_component;
-
-    use http_common::Reply;
-
-    #[http_component]
-    async fn handle(request: IncomingRequest) -> Response {
-        super::respond(request)
-            .await
-            .unwrap_or_else(Reply::from)
-            .into_response()
-    }
-}
+http_common::export!(respond);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
-    let (path, _) = request::path_and_query(&request);
-    let route = route::parse(&path).ok_or_else(|| ApiError::no_route(&path))?;
-    let method = request.method();
-    if method != Method::Post {
-        return Err(ApiError::method_not_allowed(
-            &method_name(&method),
-            &["POST"],
-        ));
-    }
+    let (route, _) = request::route(&request, route::parse)?;
+    request::allow(&request, &["POST"])?;
     match route {
         Route::Notifications => notify(request).await,
         Route::ManualPayment(id) => approve(request, &id).await,
@@ -69,98 +43,44 @@ async fn notify(request: IncomingRequest) -> Result<Reply, ApiError> {
     // The header's shape first: a request that is not even signed is refused before its body
     // is read.
     let signature = signature::parse(&request::header(&request, "orderflow-signature"))?;
-    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
-    let body = request::read_body(request).await?;
-    signature::verify(&signature, &body, &secret()?, signature::now())?;
-    let notification = input::notification(&body)?;
-    let idempotency = key.map(|key| idempotency::idempotency(NOTIFICATIONS, key, &body));
-    let written = orders::apply(
+    let write = Write::read_keyed(request).await?;
+    let secret = request::secret(
+        SECRET_VARIABLE,
+        "the payment webhook secret is not configured on the server",
+    )?;
+    signature::verify(&signature, &write.body, &secret, signature::now())?;
+    let notification = input::notification(&write.body)?;
+    let written = write.apply(
         &notification.order_id,
         &Command::PaymentNotification(notification.payment),
         Actor::PaymentProvider,
-        None,
-        idempotency.as_ref(),
-    )
-    .map_err(|error| ApiError::from_service(&error))?;
-    Ok(answer(&written))
+        NOTIFICATIONS,
+    )?;
+    Ok(Reply::written(&written))
 }
 
 /// `POST /orders/{id}/payment`.
 async fn approve(request: IncomingRequest, id: &str) -> Result<Reply, ApiError> {
     authenticate(&request, "admin_token")?;
-    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
-    let expected_version = precondition::if_match(&request::header(&request, "if-match"))?;
-    let body = request::read_body(request).await?;
-    let payment = input::manual_payment(&body)?;
-    let idempotency = key.map(|key| idempotency::idempotency(MANUAL_PAYMENT, key, &body));
-    let written = orders::apply(
+    let write = Write::read(request).await?;
+    let payment = input::manual_payment(&write.body)?;
+    let written = write.apply(
         id,
         &Command::ManualPayment(payment),
         Actor::Admin,
-        expected_version,
-        idempotency.as_ref(),
-    )
-    .map_err(|error| ApiError::from_service(&error))?;
-    Ok(answer(&written))
-}
-
-/// The webhook secret from its Spin variable.
-fn secret() -> Result<String, ApiError> {
-    spin_sdk::variables::get(SECRET_VARIABLE).map_err(|error| {
-        ApiError::new(
-            503,
-            "not-configured",
-            "the payment webhook secret is not configured on the server",
-        )
-        .with_detail("variable", SECRET_VARIABLE)
-        .with_detail("reason", error.to_string())
-    })
-}
-
-/// 200 with the order, whether the command changed it or was a replay (by natural id or by
-/// `Idempotency-Key`, the latter flagged with `Idempotent-Replayed: true`).
-fn answer(written: &Written) -> Reply {
-    let reply = Reply::json(200, &render::order(&written.order));
-    if written.replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
-        reply
-    }
+        MANUAL_PAYMENT,
+    )?;
+    Ok(Reply::written(&written))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use http_common::fixtures::sample_order;
+    use http_common::orders::Written;
     use http_common::types::{
         Error, LatePayment, OrderStatus, Problem, ProblemKind, RuleError, TransitionRefusal,
     };
-
-    fn written(changed: bool, replayed: bool) -> Written {
-        Written {
-            order: sample_order(),
-            changed,
-            replayed,
-        }
-    }
-
-    #[test]
-    fn a_change_and_a_natural_id_replay_are_both_200_with_the_order() {
-        for changed in [true, false] {
-            let reply = answer(&written(changed, false));
-            assert_eq!(reply.status(), 200);
-            assert_eq!(reply.header("idempotent-replayed"), None);
-            let body: serde_json::Value = serde_json::from_slice(reply.body()).unwrap_or_default();
-            assert_eq!(body["id"], "01J0ORDER");
-        }
-    }
-
-    #[test]
-    fn an_idempotency_key_replay_is_flagged() {
-        let reply = answer(&written(false, true));
-        assert_eq!(reply.status(), 200);
-        assert_eq!(reply.header("idempotent-replayed"), Some("true"));
-    }
 
     #[test]
     fn a_payment_for_a_canceled_order_is_200_with_the_problem_recorded() {
@@ -173,7 +93,7 @@ mod tests {
             }),
             detected_at: "2026-11-22T02:00:00Z".into(),
         });
-        let reply = answer(&Written {
+        let reply = Reply::written(&Written {
             order,
             changed: true,
             replayed: false,

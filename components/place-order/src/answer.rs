@@ -10,13 +10,9 @@ use http_common::render;
 /// The reply for what `orders::place` wrote.
 pub(crate) fn placed(written: &Written) -> Reply {
     let status = if written.changed { 201 } else { 200 };
-    let reply = Reply::json(status, &render::order(&written.order))
-        .with_header("location", &format!("/orders/{}", written.order.id));
-    if written.replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
-        reply
-    }
+    Reply::json(status, &render::order(&written.order))
+        .with_header("location", &format!("/orders/{}", written.order.id))
+        .replayed(written.replayed)
 }
 
 #[cfg(test)]

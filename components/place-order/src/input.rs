@@ -6,97 +6,52 @@
 //! which must equal the computed one (422 `total-mismatch`, from the service).
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, address, customer, parse_object};
-use http_common::names;
-use http_common::types::{NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping};
+use http_common::input::{Fields, Obj, order_parts, payment_method, read_object};
+use http_common::types::{NewPayment, PlaceOrder};
 
 /// Parses the request body.
 pub(crate) fn place_order(body: &[u8]) -> Result<PlaceOrder, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-
-    let channel = root.opt_string("channel")?;
-    let external_id = root.opt_string("externalId")?;
-    let currency = root.opt_string("currency")?;
-    let customer = match root.object(&mut fields, "customer")? {
-        Some(obj) => Some(customer(&obj, &mut fields)?),
-        None => None,
-    };
-    let shipping_address = match root.object(&mut fields, "shippingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let billing_address = match root.opt_object("billingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let items = root
-        .objects(&mut fields, "items")?
-        .iter()
-        .map(|obj| item(obj, &mut fields))
-        .collect::<Result<Vec<_>, _>>()?;
-    let shipping = match root.object(&mut fields, "shipping")? {
-        Some(obj) => Some(Shipping {
-            method: obj.string(&mut fields, "method")?,
-            carrier: obj.opt_string("carrier")?,
-            price: obj.money(&mut fields, "price")?,
-        }),
-        None => None,
-    };
-    let payment = match root.object(&mut fields, "payment")? {
-        Some(obj) => Some(NewPayment {
-            method: obj.enumeration(
-                &mut fields,
-                "method",
-                names::parse_payment_method,
-                names::PAYMENT_METHODS,
-                PaymentMethod::Pix,
-            )?,
-            due_at: obj.opt_string("dueAt")?,
-        }),
-        None => None,
-    };
-    let expected_total = match root.opt_object("totals")? {
-        Some(totals) => totals.opt_money(&mut fields, "total")?,
-        None => None,
-    };
-
-    fields.finish()?;
-    let (Some(customer), Some(shipping_address), Some(shipping), Some(payment)) =
-        (customer, shipping_address, shipping, payment)
-    else {
-        // `finish` has already refused a body without any of these.
-        return Err(ApiError::invalid(&[]));
-    };
-    Ok(PlaceOrder {
-        channel,
-        external_id,
-        currency,
-        customer,
-        shipping_address,
-        billing_address,
-        items,
-        shipping,
-        payment,
-        // Subscription cycles are placed by the subscription runner, never over HTTP.
-        subscription: None,
-        expected_total,
-    })
+    let order = read_object(body, |root, fields| {
+        let channel = root.opt_string("channel")?;
+        let external_id = root.opt_string("externalId")?;
+        let currency = root.opt_string("currency")?;
+        let parts = order_parts(root, fields)?;
+        let payment = root.object_with(fields, "payment", payment)?;
+        let expected_total = match root.opt_object("totals")? {
+            Some(totals) => totals.opt_money(fields, "total")?,
+            None => None,
+        };
+        Ok(parts.zip(payment).map(|(parts, payment)| PlaceOrder {
+            channel,
+            external_id,
+            currency,
+            customer: parts.customer,
+            shipping_address: parts.shipping_address,
+            billing_address: parts.billing_address,
+            items: parts.items,
+            shipping: parts.shipping,
+            payment,
+            // Subscription cycles are placed by the subscription runner, never over HTTP.
+            subscription: None,
+            expected_total,
+        }))
+    })?;
+    // `read_object` has already refused a body without one of the required parts.
+    order.ok_or_else(|| ApiError::invalid(&[]))
 }
 
-fn item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
-    Ok(NewItem {
-        sku: obj.string(fields, "sku")?,
-        name: obj.string(fields, "name")?,
-        quantity: obj.u32(fields, "quantity")?,
-        unit_price: obj.money(fields, "unitPrice")?,
-        discount: obj.money_or_zero(fields, "discount")?,
+/// `{method, dueAt}`.
+fn payment(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewPayment, ApiError> {
+    Ok(NewPayment {
+        method: payment_method(obj, fields)?,
+        due_at: obj.opt_string("dueAt")?,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use http_common::fixtures::invalid_fields;
+    use http_common::types::PaymentMethod;
     use serde_json::{Value, json};
 
     use super::*;
@@ -119,20 +74,6 @@ mod tests {
 
     fn parse(body: &Value) -> Result<PlaceOrder, ApiError> {
         place_order(body.to_string().as_bytes())
-    }
-
-    fn bad_fields(error: &ApiError) -> Vec<String> {
-        error
-            .details()
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 
     #[test]
@@ -196,13 +137,8 @@ mod tests {
     fn every_missing_required_field_is_one_422_entry() {
         let body = json!({"customer": {"email": "a@b.c"}, "items": [{"sku": "A"}],
                           "payment": {"method": "cash"}});
-        let error = parse(&body).err();
         assert_eq!(
-            error.as_ref().map(|e| (e.status(), e.code())),
-            Some((422, "validation-failed"))
-        );
-        assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(parse(&body)),
             [
                 "customer.name \"required\"",
                 "shippingAddress \"required\"",
@@ -250,58 +186,29 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
+    use http_common::fixtures;
     use proptest::prelude::*;
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
     use super::place_order;
 
-    /// Any JSON value, a few levels deep, with the field names of an order mixed in.
+    /// Any JSON value, with the field names of an order mixed in.
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| json!(f)),
-            ".{0,12}".prop_map(Value::String),
-        ];
-        let names = prop_oneof![
-            Just("customer".to_owned()),
-            Just("items".to_owned()),
-            Just("shippingAddress".to_owned()),
-            Just("payment".to_owned()),
-            Just("method".to_owned()),
-            Just("quantity".to_owned()),
-            Just("unitPrice".to_owned()),
-            Just("totals".to_owned()),
-            Just("total".to_owned()),
-            "[a-zA-Z]{1,8}",
-        ];
-        leaf.prop_recursive(4, 48, 6, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(names.clone(), inner, 0..8)
-                    .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        fixtures::json_value(
+            &[
+                "customer",
+                "items",
+                "shippingAddress",
+                "payment",
+                "method",
+                "quantity",
+                "unitPrice",
+                "totals",
+                "total",
+            ],
+            &[],
+        )
     }
 
-    proptest! {
-        #[test]
-        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            if let Err(error) = place_order(&body) {
-                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
-            }
-        }
-
-        #[test]
-        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
-            if let Err(error) = place_order(value.to_string().as_bytes()) {
-                prop_assert!(error.status() == 400 || error.status() == 422, "{error}");
-                if error.status() == 400 {
-                    prop_assert!(error.details().contains_key("field") || error.code() == "malformed-json");
-                }
-            }
-        }
-    }
+    http_common::body_properties!(json_value(), |body| [place_order(body)]);
 }

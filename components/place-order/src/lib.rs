@@ -8,48 +8,22 @@ mod answer;
 mod input;
 
 use http_common::orders;
-use http_common::request::{self, authenticate, method_name};
+use http_common::request::{self, Write, authenticate};
 use http_common::types::Actor;
-use http_common::{ApiError, Reply, idempotency};
-use spin_sdk::http::{IncomingRequest, Method};
+use http_common::{ApiError, Reply};
+use spin_sdk::http::IncomingRequest;
 
 /// The route, also the idempotency scope.
 const SCOPE: &str = "POST /checkout/orders";
 
-/// The wasi:http export.
-#[expect(
-    unsafe_code,
-    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
-)]
-mod export {
-    use spin_sdk::http::{IncomingRequest, Response};
-    use spin_sdk::http_component;
-
-    use http_common::Reply;
-
-    #[http_component]
-    async fn handle(request: IncomingRequest) -> Response {
-        super::place(request)
-            .await
-            .unwrap_or_else(Reply::from)
-            .into_response()
-    }
-}
+http_common::export!(place);
 
 async fn place(request: IncomingRequest) -> Result<Reply, ApiError> {
-    let method = request.method();
-    if method != Method::Post {
-        return Err(ApiError::method_not_allowed(
-            &method_name(&method),
-            &["POST"],
-        ));
-    }
+    request::allow(&request, &["POST"])?;
     authenticate(&request, "checkout_token")?;
-    let key = idempotency::key(&request::header(&request, "idempotency-key"))?;
-    let body = request::read_body(request).await?;
-    let order = input::place_order(&body)?;
-    let idempotency = key.map(|key| idempotency::idempotency(SCOPE, key, &body));
-    let written = orders::place(&order, Actor::Checkout, idempotency.as_ref())
+    let write = Write::read_keyed(request).await?;
+    let order = input::place_order(&write.body)?;
+    let written = orders::place(&order, Actor::Checkout, write.idempotency(SCOPE).as_ref())
         .map_err(|error| ApiError::from_service(&error))?;
     Ok(answer::placed(&written))
 }

@@ -5,9 +5,11 @@
 //! values (time zones, cron expressions, timestamps, emails, ids) are the service's to judge.
 //! A schedule is `{"every": N, "unit": "day|week|month|year"}` or `{"cron": "..."}`.
 
-use http_common::input::{Fields, Obj, address, customer, parse_object};
-use http_common::types::{NewItem, PaymentMethod, Shipping};
-use http_common::{ApiError, names};
+use http_common::ApiError;
+use http_common::input::{
+    Fields, Obj, address, customer, new_item, optional_object, order_parts, parse_object,
+    payment_method, read_object, shipping,
+};
 use serde_json::Value;
 
 use crate::subs::{
@@ -98,174 +100,95 @@ fn opt_u8(obj: &Obj<'_>, fields: &mut Fields, name: &str) -> Result<Option<u8>, 
     }
 }
 
-fn item(obj: &Obj<'_>, fields: &mut Fields) -> Result<NewItem, ApiError> {
-    Ok(NewItem {
-        sku: obj.string(fields, "sku")?,
-        name: obj.string(fields, "name")?,
-        quantity: obj.u32(fields, "quantity")?,
-        unit_price: obj.money(fields, "unitPrice")?,
-        discount: obj.money_or_zero(fields, "discount")?,
-    })
-}
-
-fn items(objs: &[Obj<'_>], fields: &mut Fields) -> Result<Vec<NewItem>, ApiError> {
-    objs.iter().map(|obj| item(obj, fields)).collect()
-}
-
-fn shipping(obj: &Obj<'_>, fields: &mut Fields) -> Result<Shipping, ApiError> {
-    Ok(Shipping {
-        method: obj.string(fields, "method")?,
-        carrier: obj.opt_string("carrier")?,
-        price: obj.money(fields, "price")?,
-    })
-}
-
-fn payment_method(obj: &Obj<'_>, fields: &mut Fields) -> Result<PaymentMethod, ApiError> {
-    obj.enumeration(
-        fields,
-        "method",
-        names::parse_payment_method,
-        names::PAYMENT_METHODS,
-        PaymentMethod::Pix,
-    )
-}
-
 /// `POST /plans`.
 pub(crate) fn new_plan(body: &[u8]) -> Result<NewPlan, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let id = root.opt_string("id")?;
-    let name = root.string(&mut fields, "name")?;
-    let schedule = match root.object(&mut fields, "schedule")? {
-        Some(obj) => schedule(&obj, &mut fields)?,
-        None => None,
-    };
-    let purchase_day = opt_u8(&root, &mut fields, "purchaseDay")?;
-    let timezone = root.string(&mut fields, "timezone")?;
-    let max_cycles = root.opt_u32(&mut fields, "maxCycles")?;
-    fields.finish()?;
-    let schedule = schedule.ok_or_else(|| ApiError::invalid(&[]))?;
-    Ok(NewPlan {
-        id,
-        name,
-        schedule,
-        purchase_day,
-        timezone,
-        max_cycles,
-    })
+    let plan = read_object(body, |root, fields| {
+        let id = root.opt_string("id")?;
+        let name = root.string(fields, "name")?;
+        let schedule = root.object_with(fields, "schedule", schedule)?.flatten();
+        let purchase_day = opt_u8(root, fields, "purchaseDay")?;
+        let timezone = root.string(fields, "timezone")?;
+        let max_cycles = root.opt_u32(fields, "maxCycles")?;
+        Ok(schedule.map(|schedule| NewPlan {
+            id,
+            name,
+            schedule,
+            purchase_day,
+            timezone,
+            max_cycles,
+        }))
+    })?;
+    // `read_object` has already refused a plan without a schedule.
+    plan.ok_or_else(|| ApiError::invalid(&[]))
 }
 
 /// `POST /subscriptions`: openapi.yaml's `NewSubscription`, a subscription without its computed
 /// fields. With `planId`, an absent schedule, purchase day, time zone and maximum cycles come from
 /// the plan.
 pub(crate) fn new_subscription(body: &[u8]) -> Result<NewSubscription, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let id = root.opt_string("id")?;
-    let plan_id = root.opt_string("planId")?;
-    let schedule = match root.opt_object("schedule")? {
-        Some(obj) => schedule(&obj, &mut fields)?,
-        None => None,
-    };
-    let purchase_day = opt_u8(&root, &mut fields, "purchaseDay")?;
-    let timezone = root.opt_string("timezone")?;
-    let start_at = root.string(&mut fields, "startAt")?;
-    let end_at = root.opt_string("endAt")?;
-    let max_cycles = root.opt_u32(&mut fields, "maxCycles")?;
-    let channel = root.opt_string("channel")?;
-    let currency = root.opt_string("currency")?;
-    let customer = match root.object(&mut fields, "customer")? {
-        Some(obj) => Some(customer(&obj, &mut fields)?),
-        None => None,
-    };
-    let shipping_address = match root.object(&mut fields, "shippingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let billing_address = match root.opt_object("billingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let items = items(&root.objects(&mut fields, "items")?, &mut fields)?;
-    let shipping = match root.object(&mut fields, "shipping")? {
-        Some(obj) => Some(shipping(&obj, &mut fields)?),
-        None => None,
-    };
-    let payment_method = match root.object(&mut fields, "payment")? {
-        Some(obj) => Some(payment_method(&obj, &mut fields)?),
-        None => None,
-    };
-    let test_clock = root.opt_string("testClock")?;
-    if plan_id.is_none() && root.opt_object("schedule")?.is_none() {
-        fields.push(
-            "schedule".to_owned(),
-            "required",
-            "schedule is required unless planId names a plan",
-        );
-    }
-    fields.finish()?;
-    let (Some(customer), Some(shipping_address), Some(shipping), Some(payment_method)) =
-        (customer, shipping_address, shipping, payment_method)
-    else {
-        // `finish` has already refused a body without any of these.
-        return Err(ApiError::invalid(&[]));
-    };
-    Ok(NewSubscription {
-        id,
-        plan_id,
-        schedule,
-        purchase_day,
-        timezone,
-        start_at,
-        end_at,
-        max_cycles,
-        channel,
-        currency,
-        customer,
-        shipping_address,
-        billing_address,
-        items,
-        shipping,
-        payment_method,
-        test_clock,
-    })
+    let subscription = read_object(body, |root, fields| {
+        let id = root.opt_string("id")?;
+        let plan_id = root.opt_string("planId")?;
+        let schedule = root
+            .opt_object_with(fields, "schedule", schedule)?
+            .flatten();
+        let purchase_day = opt_u8(root, fields, "purchaseDay")?;
+        let timezone = root.opt_string("timezone")?;
+        let start_at = root.string(fields, "startAt")?;
+        let end_at = root.opt_string("endAt")?;
+        let max_cycles = root.opt_u32(fields, "maxCycles")?;
+        let channel = root.opt_string("channel")?;
+        let currency = root.opt_string("currency")?;
+        let parts = order_parts(root, fields)?;
+        let payment_method = root.object_with(fields, "payment", payment_method)?;
+        let test_clock = root.opt_string("testClock")?;
+        if plan_id.is_none() && root.opt_object("schedule")?.is_none() {
+            fields.push(
+                "schedule".to_owned(),
+                "required",
+                "schedule is required unless planId names a plan",
+            );
+        }
+        Ok(parts
+            .zip(payment_method)
+            .map(|(parts, payment_method)| NewSubscription {
+                id,
+                plan_id,
+                schedule,
+                purchase_day,
+                timezone,
+                start_at,
+                end_at,
+                max_cycles,
+                channel,
+                currency,
+                customer: parts.customer,
+                shipping_address: parts.shipping_address,
+                billing_address: parts.billing_address,
+                items: parts.items,
+                shipping: parts.shipping,
+                payment_method,
+                test_clock,
+            }))
+    })?;
+    // `read_object` has already refused a body without one of the required parts.
+    subscription.ok_or_else(|| ApiError::invalid(&[]))
 }
 
 /// `POST /test-clocks`: `{"frozenTime", "name"?, "id"?}`.
 pub(crate) fn new_test_clock(body: &[u8]) -> Result<NewTestClock, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let id = root.opt_string("id")?;
-    let name = root.opt_string("name")?;
-    let frozen_time = root.string(&mut fields, "frozenTime")?;
-    fields.finish()?;
-    Ok(NewTestClock {
-        id,
-        name,
-        frozen_time,
+    read_object(body, |root, fields| {
+        Ok(NewTestClock {
+            id: root.opt_string("id")?,
+            name: root.opt_string("name")?,
+            frozen_time: root.string(fields, "frozenTime")?,
+        })
     })
 }
 
 /// `POST /test-clocks/{id}/advance`: `{"frozenTime"}`.
 pub(crate) fn advance(body: &[u8]) -> Result<String, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let frozen_time = root.string(&mut fields, "frozenTime")?;
-    fields.finish()?;
-    Ok(frozen_time)
-}
-
-/// An optional body that must be a JSON object when present (commands, `run`).
-fn optional_object(body: &[u8]) -> Result<Option<Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(None)
-    } else {
-        parse_object(body).map(Some)
-    }
+    read_object(body, |root, fields| root.string(fields, "frozenTime"))
 }
 
 /// The optional `{"reason": "..."}` of pause and cancel.
@@ -303,14 +226,12 @@ pub(crate) fn run(body: &[u8]) -> Result<(), ApiError> {
 
 /// The body of `POST /subscriptions/run/shard`: `{"now", "index", "count"}`, all required.
 pub(crate) fn run_shard(body: &[u8]) -> Result<(String, PassShard), ApiError> {
-    let value = parse_object(body)?;
-    let obj = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let now = obj.string(&mut fields, "now")?;
-    let index = obj.u32(&mut fields, "index")?;
-    let count = obj.u32(&mut fields, "count")?;
-    fields.finish()?;
-    Ok((now, PassShard { index, count }))
+    read_object(body, |obj, fields| {
+        let now = obj.string(fields, "now")?;
+        let index = obj.u32(fields, "index")?;
+        let count = obj.u32(fields, "count")?;
+        Ok((now, PassShard { index, count }))
+    })
 }
 
 const ORDER_PARTS: &[&str] = &[
@@ -357,39 +278,16 @@ pub(crate) fn edit(body: &[u8], current: &Subscription) -> Result<Command, ApiEr
 
 fn order_edit(root: &Obj<'_>) -> Result<OrderEdit, ApiError> {
     let mut fields = Fields::new();
-    let customer = match root.opt_object("customer")? {
-        Some(obj) => Some(customer(&obj, &mut fields)?),
-        None => None,
-    };
-    let shipping_address = match root.opt_object("shippingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let billing_address = match root.opt_object("billingAddress")? {
-        Some(obj) => Some(address(&obj, &mut fields)?),
-        None => None,
-    };
-    let items = match root.opt_objects("items")? {
-        Some(objs) => Some(items(&objs, &mut fields)?),
-        None => None,
-    };
-    let shipping = match root.opt_object("shipping")? {
-        Some(obj) => Some(shipping(&obj, &mut fields)?),
-        None => None,
-    };
-    let payment_method = match root.opt_object("payment")? {
-        Some(obj) => Some(payment_method(&obj, &mut fields)?),
-        None => None,
+    let edit = OrderEdit {
+        customer: root.opt_object_with(&mut fields, "customer", customer)?,
+        shipping_address: root.opt_object_with(&mut fields, "shippingAddress", address)?,
+        billing_address: root.opt_object_with(&mut fields, "billingAddress", address)?,
+        items: root.opt_objects_with(&mut fields, "items", new_item)?,
+        shipping: root.opt_object_with(&mut fields, "shipping", shipping)?,
+        payment_method: root.opt_object_with(&mut fields, "payment", payment_method)?,
     };
     fields.finish()?;
-    Ok(OrderEdit {
-        customer,
-        shipping_address,
-        billing_address,
-        items,
-        shipping,
-        payment_method,
-    })
+    Ok(edit)
 }
 
 fn schedule_edit(
@@ -549,6 +447,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use http_common::types::PaymentMethod;
 
     fn refusal<T>(result: Result<T, ApiError>) -> Option<(u16, &'static str)> {
         result.err().map(|e| (e.status(), e.code()))

@@ -26,7 +26,7 @@ mod render;
 mod route;
 mod shards;
 
-use http_common::request::{self, method_name};
+use http_common::request;
 use http_common::types::Idempotency;
 use http_common::{ApiError, Reply, auth, idempotency, precondition};
 use serde_json::json;
@@ -50,25 +50,7 @@ mod bindings {
 
 use bindings::orderflow::core::subscriptions as subs;
 
-/// The wasi:http export.
-#[expect(
-    unsafe_code,
-    reason = "spin-sdk's #[http_component] expands to the wasi:http export glue"
-)]
-mod export_glue {
-    use spin_sdk::http::{IncomingRequest, Response};
-    use spin_sdk::http_component;
-
-    use http_common::Reply;
-
-    #[http_component]
-    async fn handle(request: IncomingRequest) -> Response {
-        super::respond(request)
-            .await
-            .unwrap_or_else(Reply::from)
-            .into_response()
-    }
-}
+http_common::export!(respond);
 
 /// Who presented a valid token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +70,7 @@ fn authenticate(request: &IncomingRequest) -> Result<Caller, ApiError> {
         ("admin_token", Caller::Admin),
         ("checkout_token", Caller::Checkout),
     ] {
-        let expected = spin_sdk::variables::get(variable).map_err(|error| {
-            ApiError::new(
-                503,
-                "not-configured",
-                "this route's token is not configured on the server",
-            )
-            .with_detail("variable", variable)
-            .with_detail("reason", error.to_string())
-        })?;
+        let expected = request::token(variable)?;
         match auth::check_bearer(presented, &expected) {
             Ok(()) => return Ok(caller),
             Err(error) => refusal = refusal.or(Some(error)),
@@ -108,10 +82,7 @@ fn authenticate(request: &IncomingRequest) -> Result<Caller, ApiError> {
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (path, query) = request::path_and_query(&request);
     let route = route::parse(&path).ok_or_else(|| ApiError::no_route(&path))?;
-    let method = method_name(&request.method());
-    if !route.methods().contains(&method.as_str()) {
-        return Err(ApiError::method_not_allowed(&method, route.methods()));
-    }
+    let method = request::allow(&request, route.methods())?;
     let caller = authenticate(&request)?;
     let create = route == Route::Subscriptions && method == "POST";
     if caller == Caller::Checkout && !create {
@@ -160,12 +131,7 @@ struct Call<'a> {
 
 /// A reply to a keyed call: `Idempotent-Replayed: true` on a replay.
 fn written(status: u16, value: &serde_json::Value, replayed: bool) -> Reply {
-    let reply = Reply::json(status, value);
-    if replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
-        reply
-    }
+    Reply::json(status, value).replayed(replayed)
 }
 
 /// The answer to an authenticated request for `route`.

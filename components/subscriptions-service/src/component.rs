@@ -3,14 +3,13 @@
 //! ([`Subscriptions`], over [`SpinKv`]) and renders the result back (`render`). A pass
 //! places orders through the imported `orderflow:core/orders` ([`WitOrders`]).
 
-use std::hash::{BuildHasher, Hasher};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use orderflow_domain::subscription::PaymentRetryPolicy;
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
-use crate::bindings::orderflow::core::types as wit;
 use crate::idempotency::Idempotency;
 use crate::kv::SpinKv;
 use crate::pass::{PassOptions, Shard};
@@ -24,25 +23,7 @@ pub struct Component;
 
 /// Now, from the wasi clock.
 fn now() -> Timestamp {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let millis = i64::try_from(since.as_millis()).unwrap_or(0);
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(Timestamp::from_datetime)
-        .unwrap_or_else(|| Timestamp::from_datetime(chrono::DateTime::UNIX_EPOCH))
-}
-
-/// A random nonce for this call's write ids (std's hasher keys come from wasi random).
-fn nonce() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    hasher.finish()
+    Timestamp::from_system_time(SystemTime::now())
 }
 
 /// Runs `f` with a service over the `default` store.
@@ -50,7 +31,7 @@ fn with_service<T>(
     f: impl FnOnce(&Subscriptions<'_, SpinKv>) -> Result<T, Error>,
 ) -> Result<T, ws::Error> {
     let kv = SpinKv::open().map_err(|e| render::error(e.into()))?;
-    let service = Subscriptions::new(&kv, now(), nonce());
+    let service = Subscriptions::new(&kv, now(), crate::kv::write::nonce());
     f(&service).map_err(render::error)
 }
 

@@ -1,197 +1,27 @@
 //! WIT inputs of `orderflow:core/subscriptions` into domain values: parse, don't validate. Every
-//! bad field is collected as a [`FieldError`] with its camelCase JSON path.
-//!
-//! The customer, address, item and shipping parsers are copied from the orders service's
-//! `convert.rs` (same limits, same paths); like the key-value code they belong in a shared crate.
+//! bad field is collected as a [`FieldError`] with its camelCase JSON path. A subscription's
+//! order is read as the orders service reads a placement, by `orderflow_wit_types::parse`.
 
-use orderflow_domain::order::{Address, Customer, NewItem, PaymentMethod, Shipping};
 use orderflow_domain::subscription::{
     Command, NewOrderTemplate, NewSubscription, OrderTemplate, OrderTemplateEdit,
     PaymentRetryPolicy, PurchaseDay, Schedule, ScheduleEdit, SubscriptionPayment,
     SubscriptionStatus, TimeZone, Unit,
 };
 use orderflow_domain::values::{
-    Channel, Country, Currency, CustomerId, Document, Email, FieldError, Invalid, Money, Phone,
-    PlanId, PostalCode, Quantity, Sku, SubscriptionId, TestClockId, Text, Timestamp,
+    FieldError, Invalid, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
 };
+use orderflow_wit_types::parse::{
+    Fields, NAME_MAX, REASON_MAX, contact_edit, list, new_item, part, payment_method, place_order,
+    shipping, text, timestamp,
+};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
-use crate::bindings::orderflow::core::types as wit;
 use crate::doc::Plan;
 use crate::service::{Error, Filter, NewPlan, PageRequest};
 
-/// Longest names (people, products, plans), in characters.
-const NAME_MAX: usize = 200;
-/// Longest short codes (shipping methods, carriers, address numbers).
-const CODE_MAX: usize = 100;
-/// Longest address lines.
-const LINE_MAX: usize = 200;
-/// Longest reasons.
-const REASON_MAX: usize = 1_000;
 /// The channel of subscription orders when none is given.
 const DEFAULT_CHANNEL: &str = "subscriptions";
-
-/// Collects the errors of one input.
-#[derive(Debug, Default)]
-struct Fields {
-    errors: Vec<FieldError>,
-}
-
-impl Fields {
-    fn take<T>(&mut self, path: &str, value: Result<T, Invalid>) -> Option<T> {
-        match value {
-            Ok(value) => Some(value),
-            Err(reason) => {
-                self.errors.push(reason.at(path));
-                None
-            }
-        }
-    }
-
-    /// An optional value: `Some(None)` when absent, `None` when present and bad.
-    fn optional<T>(
-        &mut self,
-        path: &str,
-        value: Option<&str>,
-        parse: impl FnOnce(&str) -> Result<T, Invalid>,
-    ) -> Option<Option<T>> {
-        match value {
-            None => Some(None),
-            Some(value) => self.take(path, parse(value)).map(Some),
-        }
-    }
-
-    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
-        match value {
-            Some(value) if self.errors.is_empty() => Ok(value),
-            Some(_) | None => Err(self.errors),
-        }
-    }
-}
-
-fn path(parent: &str, field: &str) -> String {
-    if parent.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{parent}.{field}")
-    }
-}
-
-fn text(max: usize) -> impl Fn(&str) -> Result<Text, Invalid> {
-    move |s| Text::parse(s, max)
-}
-
-fn amount(minor: i64) -> Result<Money, Invalid> {
-    Money::non_negative(minor)
-}
-
-fn payment_method(method: wit::PaymentMethod) -> PaymentMethod {
-    match method {
-        wit::PaymentMethod::CreditCard => PaymentMethod::CreditCard,
-        wit::PaymentMethod::Pix => PaymentMethod::Pix,
-        wit::PaymentMethod::Boleto => PaymentMethod::Boleto,
-        wit::PaymentMethod::Deposit => PaymentMethod::Deposit,
-        wit::PaymentMethod::BankTransfer => PaymentMethod::BankTransfer,
-    }
-}
-
-fn customer(f: &mut Fields, at: &str, c: &wit::Customer) -> Option<Customer> {
-    let id = f.optional(&path(at, "id"), c.id.as_deref(), CustomerId::parse);
-    let name = f.take(&path(at, "name"), Text::parse(&c.name, NAME_MAX));
-    let email = f.take(&path(at, "email"), Email::parse(&c.email));
-    let document = f.optional(
-        &path(at, "document"),
-        c.document.as_deref(),
-        Document::parse,
-    );
-    let phone = f.optional(&path(at, "phone"), c.phone.as_deref(), Phone::parse);
-    Some(Customer {
-        id: id?,
-        name: name?,
-        email: email?,
-        document: document?,
-        phone: phone?,
-    })
-}
-
-fn address(f: &mut Fields, at: &str, a: &wit::Address) -> Option<Address> {
-    let country = if a.country.trim().is_empty() {
-        Some(Country::BRA)
-    } else {
-        f.take(&path(at, "country"), Country::parse(a.country.trim()))
-    };
-    let brazil = country.as_ref().is_none_or(|c| *c == Country::BRA);
-    let street = f.take(&path(at, "street"), Text::parse(&a.street, LINE_MAX));
-    let number = f.take(&path(at, "number"), Text::parse(&a.number, CODE_MAX));
-    let complement = f.optional(
-        &path(at, "complement"),
-        a.complement.as_deref().filter(|s| !s.trim().is_empty()),
-        text(LINE_MAX),
-    );
-    let neighborhood = f.optional(
-        &path(at, "neighborhood"),
-        a.neighborhood.as_deref().filter(|s| !s.trim().is_empty()),
-        text(LINE_MAX),
-    );
-    let city = f.take(&path(at, "city"), Text::parse(&a.city, LINE_MAX));
-    let state = f.take(&path(at, "state"), Text::parse(&a.state, CODE_MAX));
-    let postal_code = f.take(
-        &path(at, "postalCode"),
-        PostalCode::parse(&a.postal_code, brazil),
-    );
-    Some(Address {
-        street: street?,
-        number: number?,
-        complement: complement?,
-        neighborhood: neighborhood?,
-        city: city?,
-        state: state?,
-        postal_code: postal_code?,
-        country: country?,
-    })
-}
-
-fn new_item(f: &mut Fields, at: &str, item: &wit::NewItem) -> Option<NewItem> {
-    let sku = f.take(&path(at, "sku"), Sku::parse(&item.sku));
-    let name = f.take(&path(at, "name"), Text::parse(&item.name, NAME_MAX));
-    let quantity = f.take(
-        &path(at, "quantity"),
-        Quantity::new(i64::from(item.quantity)),
-    );
-    let unit_price = f.take(&path(at, "unitPrice"), amount(item.unit_price));
-    let discount = f.take(&path(at, "discount"), amount(item.discount));
-    Some(NewItem {
-        sku: sku?,
-        name: name?,
-        quantity: quantity?,
-        unit_price: unit_price?,
-        discount: discount?,
-    })
-}
-
-fn items(f: &mut Fields, at: &str, items: &[wit::NewItem]) -> Option<Vec<NewItem>> {
-    let parsed: Vec<Option<NewItem>> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| new_item(f, &format!("{at}[{i}]"), item))
-        .collect();
-    parsed.into_iter().collect()
-}
-
-fn shipping(f: &mut Fields, at: &str, s: &wit::Shipping) -> Option<Shipping> {
-    let method = f.take(&path(at, "method"), Text::parse(&s.method, CODE_MAX));
-    let carrier = f.optional(&path(at, "carrier"), s.carrier.as_deref(), text(CODE_MAX));
-    let price = f.take(&path(at, "price"), amount(s.price));
-    Some(Shipping {
-        method: method?,
-        carrier: carrier?,
-        price: price?,
-    })
-}
-
-fn timestamp(f: &mut Fields, at: &str, s: &str) -> Option<Timestamp> {
-    f.take(at, Timestamp::parse(s))
-}
 
 fn unit(unit: ws::Unit) -> Unit {
     match unit {
@@ -220,7 +50,7 @@ fn schedule(f: &mut Fields, s: &ws::Schedule) -> Option<Schedule> {
     match parsed {
         Ok(schedule) => Some(schedule),
         Err(e) => {
-            f.errors.push(e.to_field_error());
+            f.push(e.to_field_error());
             None
         }
     }
@@ -231,7 +61,7 @@ fn purchase_day(f: &mut Fields, day: Option<u8>) -> Option<Option<PurchaseDay>> 
         None => Some(None),
         Some(Ok(day)) => Some(Some(day)),
         Some(Err(e)) => {
-            f.errors.push(e.to_field_error());
+            f.push(e.to_field_error());
             None
         }
     }
@@ -241,7 +71,7 @@ fn timezone(f: &mut Fields, name: &str) -> Option<TimeZone> {
     match TimeZone::parse(name) {
         Ok(tz) => Some(tz),
         Err(e) => {
-            f.errors.push(e.to_field_error());
+            f.push(e.to_field_error());
             None
         }
     }
@@ -377,36 +207,36 @@ pub(crate) fn new_subscription(
     let start_at = timestamp(&mut f, "startAt", &s.start_at);
     let end_at = f.optional("endAt", s.end_at.as_deref(), Timestamp::parse);
     let max_cycles = s.max_cycles.or(plan.and_then(|p| p.max_cycles));
-    let channel = f.take(
-        "channel",
-        Channel::parse(s.channel.as_deref().unwrap_or(DEFAULT_CHANNEL)),
-    );
-    let currency = f.take(
-        "currency",
-        Currency::parse(s.currency.as_deref().unwrap_or("BRL")),
-    );
-    let customer = customer(&mut f, "customer", &s.customer);
-    let shipping_address = address(&mut f, "shippingAddress", &s.shipping_address);
-    let billing_address = match &s.billing_address {
-        None => Some(None),
-        Some(a) => address(&mut f, "billingAddress", a).map(Some),
+    // Each cycle's order, read as the orders service reads a placement: the same paths, rules
+    // and defaults, but the subscription's own channel.
+    let placement = wit::PlaceOrder {
+        channel: Some(s.channel.as_deref().unwrap_or(DEFAULT_CHANNEL).to_owned()),
+        external_id: None,
+        currency: s.currency.clone(),
+        customer: s.customer.clone(),
+        shipping_address: s.shipping_address.clone(),
+        billing_address: s.billing_address.clone(),
+        items: s.items.clone(),
+        shipping: s.shipping.clone(),
+        payment: wit::NewPayment {
+            method: s.payment_method,
+            due_at: None,
+        },
+        subscription: None,
+        expected_total: None,
     };
-    let items = items(&mut f, "items", &s.items);
-    let shipping = shipping(&mut f, "shipping", &s.shipping);
-    let template = (|| {
-        Some(NewOrderTemplate {
-            channel: channel?,
-            currency: currency?,
-            customer: customer?,
-            shipping_address: shipping_address?,
-            billing_address: billing_address?,
-            items: items?,
-            shipping: shipping?,
-            payment: SubscriptionPayment {
-                method: payment_method(s.payment_method),
-            },
-        })
-    })();
+    let template = f.merge(place_order(&placement)).map(|p| NewOrderTemplate {
+        channel: p.channel,
+        currency: p.currency,
+        customer: p.customer,
+        shipping_address: p.shipping_address,
+        billing_address: p.billing_address,
+        items: p.items,
+        shipping: p.shipping,
+        payment: SubscriptionPayment {
+            method: p.payment.method,
+        },
+    });
     let value = (|| {
         Some(Parts {
             id,
@@ -483,26 +313,19 @@ pub(crate) fn command(c: &ws::Command) -> Result<Command, Vec<FieldError>> {
             })()
         }
         ws::Command::EditOrder(edit) => {
-            let customer = match &edit.customer {
-                None => Some(None),
-                Some(c) => customer(&mut f, "customer", c).map(Some),
-            };
-            let shipping_address = match &edit.shipping_address {
-                None => Some(None),
-                Some(a) => address(&mut f, "shippingAddress", a).map(Some),
-            };
-            let billing_address = match &edit.billing_address {
-                None => Some(None),
-                Some(a) => address(&mut f, "billingAddress", a).map(Some),
-            };
-            let items = match &edit.items {
-                None => Some(None),
-                Some(list) => items(&mut f, "items", list).map(Some),
-            };
-            let shipping = match &edit.shipping {
-                None => Some(None),
-                Some(s) => shipping(&mut f, "shipping", s).map(Some),
-            };
+            let (customer, shipping_address, billing_address) = contact_edit(
+                &mut f,
+                edit.customer.as_ref(),
+                edit.shipping_address.as_ref(),
+                edit.billing_address.as_ref(),
+            );
+            let items = part(
+                &mut f,
+                "items",
+                edit.items.as_ref(),
+                |f, at, items: &Vec<_>| list(f, at, items, new_item),
+            );
+            let shipping = part(&mut f, "shipping", edit.shipping.as_ref(), shipping);
             (|| {
                 Some(Command::EditOrder(OrderTemplateEdit {
                     customer: customer?,
@@ -542,6 +365,7 @@ pub(crate) fn page(page: &ws::PageRequest) -> PageRequest {
 mod tests {
     use super::*;
     use crate::render;
+    use orderflow_domain::order::PaymentMethod;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

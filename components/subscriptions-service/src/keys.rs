@@ -5,10 +5,9 @@
 //! incremented (Spin's host panics on that). Free text in a key is escaped by [`escape`] so that
 //! `/` always separates parts.
 
-use std::fmt::Write as _;
-
 use orderflow_domain::subscription::SubscriptionStatus;
 use orderflow_domain::values::{Currency, PlanId, SubscriptionId, TestClockId};
+use orderflow_kv::escape;
 use serde::{Deserialize, Serialize};
 
 /// The counter that numbers generated subscription ids (`s-{n}`).
@@ -272,21 +271,6 @@ impl IndexName {
     }
 }
 
-/// Escapes free text for a key: letters, digits and `.`, `_`, `-`, `@`, `+` stay; every other
-/// byte becomes `%XX`, so `/` never appears inside a part.
-pub(crate) fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'@' | b'+') {
-            out.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,11 +356,5 @@ mod tests {
         let before = Bucket::of(Timestamp::parse("1969-12-31T23:59:30Z")?);
         assert_eq!((before.0, before.hour(), before.day()), (-1, -1, -1));
         Ok(())
-    }
-
-    #[test]
-    fn free_text_in_keys_never_contains_a_separator() {
-        assert_eq!(escape("ana@example.com"), "ana@example.com");
-        assert_eq!(escape("a/b c"), "a%2Fb%20c");
     }
 }

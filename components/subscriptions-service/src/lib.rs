@@ -49,7 +49,12 @@
 )]
 #[doc(hidden)]
 pub mod bindings {
-    wit_bindgen::generate!({ world: "subscriptions-service", path: "../../wit" });
+    // The records of `orderflow:core/types` are the shared crate's, as are their conversions.
+    wit_bindgen::generate!({
+        world: "subscriptions-service",
+        path: "../../wit",
+        with: { "orderflow:core/types@0.1.0": orderflow_wit_types::types },
+    });
 
     // Only a component exports: a native build (the tests) would put the WIT names, which a
     // linker version script cannot hold, into a shared library's symbol table.

@@ -1,84 +1,22 @@
 //! Domain values into the WIT records of `orderflow:core/subscriptions`, and every failure into
-//! its documented `error` variant.
+//! its documented `error` variant. The order parts are written by `orderflow_wit_types::render`.
 
-use orderflow_domain::order::{
-    Address, Customer, NewItem, OrderError, PaymentMethod, Shipping, Status,
-};
+use orderflow_domain::order::OrderError;
 use orderflow_domain::subscription::{
     CycleStatus, Schedule, Subscription, SubscriptionError, SubscriptionStatus, Unit,
 };
-use orderflow_domain::values::{FieldError, Money, Text, Timestamp};
+use orderflow_domain::values::{FieldError, Money};
+use orderflow_wit_types::render::{
+    self, address, customer, field_error, new_item, opt, payment_method, shipping, text, ts,
+};
+use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
-use crate::bindings::orderflow::core::types as wit;
 use crate::clock::{ClockStatus, TestClock};
 use crate::doc::{CycleRecord, Plan};
 use crate::pass::PassReport;
 use crate::service::{Error, Page, View};
 use crate::stats::Stats;
-
-fn ts(t: Timestamp) -> String {
-    t.to_rfc3339()
-}
-
-fn s(t: &Text) -> String {
-    t.as_str().to_owned()
-}
-
-fn opt(t: Option<&Text>) -> Option<String> {
-    t.map(s)
-}
-
-pub(crate) fn customer(c: &Customer) -> wit::Customer {
-    wit::Customer {
-        id: c.id.as_ref().map(|id| id.as_str().to_owned()),
-        name: s(&c.name),
-        email: c.email.as_str().to_owned(),
-        document: c.document.as_ref().map(|d| d.as_str().to_owned()),
-        phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
-    }
-}
-
-pub(crate) fn address(a: &Address) -> wit::Address {
-    wit::Address {
-        street: s(&a.street),
-        number: s(&a.number),
-        complement: opt(a.complement.as_ref()),
-        neighborhood: opt(a.neighborhood.as_ref()),
-        city: s(&a.city),
-        state: s(&a.state),
-        postal_code: a.postal_code.as_str().to_owned(),
-        country: a.country.as_str().to_owned(),
-    }
-}
-
-pub(crate) fn new_item(i: &NewItem) -> wit::NewItem {
-    wit::NewItem {
-        sku: i.sku.as_str().to_owned(),
-        name: s(&i.name),
-        quantity: i.quantity.get(),
-        unit_price: i.unit_price.minor(),
-        discount: i.discount.minor(),
-    }
-}
-
-pub(crate) fn shipping(sh: &Shipping) -> wit::Shipping {
-    wit::Shipping {
-        method: s(&sh.method),
-        carrier: opt(sh.carrier.as_ref()),
-        price: sh.price.minor(),
-    }
-}
-
-pub(crate) fn payment_method(method: PaymentMethod) -> wit::PaymentMethod {
-    match method {
-        PaymentMethod::CreditCard => wit::PaymentMethod::CreditCard,
-        PaymentMethod::Pix => wit::PaymentMethod::Pix,
-        PaymentMethod::Boleto => wit::PaymentMethod::Boleto,
-        PaymentMethod::Deposit => wit::PaymentMethod::Deposit,
-        PaymentMethod::BankTransfer => wit::PaymentMethod::BankTransfer,
-    }
-}
 
 fn unit(unit: Unit) -> ws::Unit {
     match unit {
@@ -121,7 +59,7 @@ fn cycle_status(status: CycleStatus) -> ws::CycleStatus {
 pub(crate) fn plan(p: &Plan) -> ws::Plan {
     ws::Plan {
         id: p.id.as_str().to_owned(),
-        name: s(&p.name),
+        name: text(&p.name),
         schedule: schedule(&p.schedule),
         purchase_day: p.purchase_day.map(|d| d.get()),
         timezone: p.timezone.name().to_owned(),
@@ -271,14 +209,6 @@ pub(crate) fn pass_report(r: &PassReport) -> ws::PassReport {
     }
 }
 
-fn field_error(f: &FieldError) -> wit::FieldError {
-    wit::FieldError {
-        field: f.field().to_owned(),
-        code: f.code().to_owned(),
-        message: f.to_string(),
-    }
-}
-
 /// Fields that do not parse.
 pub(crate) fn invalid(fields: &[FieldError]) -> ws::Error {
     ws::Error::Invalid(fields.iter().map(field_error).collect())
@@ -331,86 +261,11 @@ fn rule_error(e: SubscriptionError) -> ws::Error {
     ws::Error::Rejected(rule)
 }
 
-fn order_status(status: Status) -> wit::OrderStatus {
-    match status {
-        Status::PaymentPending => wit::OrderStatus::PaymentPending,
-        Status::PaymentApproved => wit::OrderStatus::PaymentApproved,
-        Status::Handling => wit::OrderStatus::Handling,
-        Status::Invoiced => wit::OrderStatus::Invoiced,
-        Status::Shipped => wit::OrderStatus::Shipped,
-        Status::InTransit => wit::OrderStatus::InTransit,
-        Status::DeliveryDifficulty => wit::OrderStatus::DeliveryDifficulty,
-        Status::Delivered => wit::OrderStatus::Delivered,
-        Status::Closed => wit::OrderStatus::Closed,
-        Status::Canceled => wit::OrderStatus::Canceled,
-        Status::OnHold => wit::OrderStatus::OnHold,
-    }
-}
-
-fn mismatch(expected: Money, actual: Money) -> wit::MoneyMismatch {
-    wit::MoneyMismatch {
-        expected: expected.minor(),
-        actual: actual.minor(),
-    }
-}
-
-/// An order-rule refusal of a template (copied from the orders service's `render::rule_error`;
-/// only the item rules can reach it from here, but the match stays exhaustive). A field error is
-/// not a rule: it becomes `invalid`.
+/// An order-rule refusal of a template (only the item rules can reach it from here). A field
+/// error is not a rule: it becomes `invalid`.
 fn order_error(e: OrderError) -> ws::Error {
-    use wit::RuleError as R;
-    let rule = match e {
-        OrderError::Field(field) => return invalid(&[field]),
-        OrderError::InvalidTransition { from, to, command } => {
-            R::InvalidTransition(wit::TransitionRefusal {
-                from: order_status(from),
-                to: to.map(order_status),
-                command: command.as_str().to_owned(),
-            })
-        }
-        OrderError::OnHold => R::OnHold,
-        OrderError::HasProblems => R::HasProblems,
-        OrderError::VersionMismatch { expected, actual } => {
-            R::VersionMismatch(wit::VersionConflict { expected, actual })
-        }
-        OrderError::AlreadyInvoiced => R::AlreadyInvoiced,
-        OrderError::TotalMismatch { computed, given } => {
-            R::TotalMismatch(mismatch(computed, given))
-        }
-        OrderError::InvoiceValueMismatch { expected, given } => {
-            R::InvoiceValueMismatch(mismatch(expected, given))
-        }
-        OrderError::InvoiceNumberConflict { number } => R::InvoiceNumberConflict(s(&number)),
-        OrderError::NothingToInvoice => R::NothingToInvoice,
-        OrderError::QuantityExceeded {
-            sku,
-            requested,
-            available,
-        } => R::QuantityExceeded(wit::QuantityExcess {
-            sku: sku.as_str().to_owned(),
-            requested,
-            available,
-        }),
-        OrderError::UnknownSku { sku } => R::UnknownSku(sku.as_str().to_owned()),
-        OrderError::DuplicateSku { sku } => R::DuplicateSku(sku.as_str().to_owned()),
-        OrderError::UnitPriceDiffers { sku } => R::UnitPriceDiffers(sku.as_str().to_owned()),
-        OrderError::NoItems => R::NoItems,
-        OrderError::UnknownInvoice { number } => R::UnknownInvoice(s(&number)),
-        OrderError::UnknownShipment { number } => R::UnknownShipment(s(&number)),
-        OrderError::ShipmentConflict { number } => R::ShipmentConflict(s(&number)),
-        OrderError::PaymentConflict { payment_id } => R::PaymentConflict(payment_id),
-        OrderError::RequestIdReused { request_id } => R::RequestIdReused(request_id),
-        OrderError::ManualApprovalNotAllowed { method } => R::ManualApprovalNotAllowed(
-            PaymentMethod::parse(method).map_or(wit::PaymentMethod::CreditCard, payment_method),
-        ),
-        OrderError::PaymentNotExpired => R::PaymentNotExpired,
-        OrderError::RefundExceedsPaid {
-            requested,
-            available,
-        } => R::RefundExceedsPaid(mismatch(available, requested)),
-        OrderError::DiscountTooLarge => R::DiscountTooLarge,
-        OrderError::EmptyCommand => R::EmptyCommand,
-        OrderError::NotOnHold => R::NotOnHold,
-    };
-    ws::Error::Rejected(ws::RuleError::Order(rule))
+    match render::rule_error(e) {
+        Ok(rule) => ws::Error::Rejected(ws::RuleError::Order(rule)),
+        Err(field) => invalid(&[field]),
+    }
 }

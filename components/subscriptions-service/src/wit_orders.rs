@@ -8,10 +8,11 @@
 use orderflow_domain::order::{PlaceOrder, SubscriptionRef};
 use orderflow_domain::values::{Channel, ExternalId, OrderId, TestClockId, Timestamp};
 
+use orderflow_wit_types::render::{address, customer, new_item, payment_method, shipping};
+use orderflow_wit_types::types as wit;
+
 use crate::bindings::orderflow::core::orders as wo;
-use crate::bindings::orderflow::core::types as wit;
 use crate::orders::{ClockTime, Orders, OrdersError, PaymentState, PlacedOrder};
-use crate::render::{address, customer, new_item, payment_method, shipping};
 
 /// The orders service, through its WIT import.
 #[derive(Debug, Default, Clone, Copy)]

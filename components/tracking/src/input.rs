@@ -5,71 +5,52 @@
 //! and unknown statuses as 422 entries); values (lengths, timestamps) are the orders service's.
 
 use http_common::ApiError;
-use http_common::input::{Fields, Obj, parse_object};
+use http_common::input::read_object;
 use http_common::names;
 use http_common::types::{NewShipment, NewTrackingEvent, TrackingStatus};
 
 /// `POST /orders/{id}/shipments`: `{invoiceNumber, carrier, title, number, url, notifyCustomer}`.
 /// `notifyCustomer` defaults to true (openapi.yaml): a customer expects the tracking link.
 pub(crate) fn shipment(body: &[u8]) -> Result<NewShipment, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let shipment = NewShipment {
-        invoice_number: root.string(&mut fields, "invoiceNumber")?,
-        carrier: root.string(&mut fields, "carrier")?,
-        title: root.opt_string("title")?,
-        number: root.string(&mut fields, "number")?,
-        url: root.opt_string("url")?,
-        notify_customer: root.bool_or("notifyCustomer", true)?,
-    };
-    fields.finish()?;
-    Ok(shipment)
+    read_object(body, |root, fields| {
+        Ok(NewShipment {
+            invoice_number: root.string(fields, "invoiceNumber")?,
+            carrier: root.string(fields, "carrier")?,
+            title: root.opt_string("title")?,
+            number: root.string(fields, "number")?,
+            url: root.opt_string("url")?,
+            notify_customer: root.bool_or("notifyCustomer", true)?,
+        })
+    })
 }
 
 /// `POST /orders/{id}/shipments/{number}/events`:
 /// `{status: in-transit|delivery-difficulty|delivered, description, city, state, occurredAt}`.
 pub(crate) fn tracking_event(body: &[u8], shipment: &str) -> Result<NewTrackingEvent, ApiError> {
-    let value = parse_object(body)?;
-    let root = Obj::root(&value)?;
-    let mut fields = Fields::new();
-    let event = NewTrackingEvent {
-        shipment: shipment.to_owned(),
-        status: root.enumeration(
-            &mut fields,
-            "status",
-            names::parse_tracking_status,
-            names::TRACKING_STATUSES,
-            TrackingStatus::InTransit,
-        )?,
-        description: root.opt_string("description")?,
-        city: root.opt_string("city")?,
-        state: root.opt_string("state")?,
-        occurred_at: root.string(&mut fields, "occurredAt")?,
-    };
-    fields.finish()?;
-    Ok(event)
+    read_object(body, |root, fields| {
+        Ok(NewTrackingEvent {
+            shipment: shipment.to_owned(),
+            status: root.enumeration(
+                fields,
+                "status",
+                names::parse_tracking_status,
+                names::TRACKING_STATUSES,
+                TrackingStatus::InTransit,
+            )?,
+            description: root.opt_string("description")?,
+            city: root.opt_string("city")?,
+            state: root.opt_string("state")?,
+            occurred_at: root.string(fields, "occurredAt")?,
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use http_common::fixtures::invalid_fields;
+    use serde_json::json;
 
     use super::*;
-
-    fn bad_fields(error: &ApiError) -> Vec<String> {
-        error
-            .details()
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|e| format!("{} {}", e["field"].as_str().unwrap_or(""), e["code"]))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 
     #[test]
     fn the_shipment_of_api_md_parses_into_the_wit_record() {
@@ -100,13 +81,8 @@ mod tests {
 
     #[test]
     fn a_shipment_without_its_required_fields_is_one_422_with_every_miss() {
-        let error = shipment(b"{\"title\": \"PAC\"}").err();
         assert_eq!(
-            error.as_ref().map(|e| (e.status(), e.code())),
-            Some((422, "validation-failed"))
-        );
-        assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(shipment(b"{\"title\": \"PAC\"}")),
             [
                 "invoiceNumber \"required\"",
                 "carrier \"required\"",
@@ -159,14 +135,12 @@ mod tests {
             assert!(tracking_event(body.to_string().as_bytes(), "X").is_ok());
         }
         let body = json!({"status": "shipped"});
-        let error = tracking_event(body.to_string().as_bytes(), "X").err();
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(tracking_event(body.to_string().as_bytes(), "X")),
             ["status \"unknown-value\"", "occurredAt \"required\""]
         );
-        let error = tracking_event(b"{}", "X").err();
         assert_eq!(
-            error.as_ref().map(bad_fields).unwrap_or_default(),
+            invalid_fields(tracking_event(b"{}", "X")),
             ["status \"required\"", "occurredAt \"required\""]
         );
     }
@@ -183,67 +157,30 @@ mod tests {
 
 #[cfg(test)]
 mod properties {
+    use http_common::fixtures;
     use proptest::prelude::*;
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
     use super::*;
 
-    /// Any JSON value, a few levels deep, with this component's field names mixed in.
+    /// Any JSON value, with this component's field names mixed in.
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| json!(f)),
-            ".{0,12}".prop_map(Value::String),
-            Just(json!("delivered")),
-        ];
-        let names = prop_oneof![
-            Just("invoiceNumber".to_owned()),
-            Just("carrier".to_owned()),
-            Just("number".to_owned()),
-            Just("notifyCustomer".to_owned()),
-            Just("status".to_owned()),
-            Just("occurredAt".to_owned()),
-            Just("city".to_owned()),
-            "[a-zA-Z]{1,8}",
-        ];
-        leaf.prop_recursive(3, 32, 6, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(names.clone(), inner, 0..8)
-                    .prop_map(|map| Value::Object(map.into_iter().collect())),
-            ]
-        })
+        fixtures::json_value(
+            &[
+                "invoiceNumber",
+                "carrier",
+                "number",
+                "notifyCustomer",
+                "status",
+                "occurredAt",
+                "city",
+            ],
+            &["delivered"],
+        )
     }
 
-    fn refused_properly(error: &ApiError) -> bool {
-        error.status() == 422
-            || (error.status() == 400
-                && (error.details().contains_key("field") || error.code() == "malformed-json"))
-    }
-
-    proptest! {
-        #[test]
-        fn any_bytes_are_parsed_or_refused_with_400_or_422(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            if let Err(error) = shipment(&body) {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-            if let Err(error) = tracking_event(&body, "X") {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-        }
-
-        #[test]
-        fn any_json_is_parsed_or_refused_with_400_or_422(value in json_value()) {
-            let body = value.to_string();
-            if let Err(error) = shipment(body.as_bytes()) {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-            if let Err(error) = tracking_event(body.as_bytes(), "X") {
-                prop_assert!(refused_properly(&error), "{error}");
-            }
-        }
-    }
+    http_common::body_properties!(json_value(), |body| [
+        shipment(body).map(drop),
+        tracking_event(body, "X").map(drop)
+    ]);
 }

@@ -5,14 +5,14 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use orderflow_domain::fixtures;
 use orderflow_domain::order::{
-    Actor, Address, Command, Context, Customer, InvoiceKind, NewInvoice, NewItem, NewPayment,
-    NewShipment, Order, OrderChange, PaymentMethod, PaymentNotification, PaymentOutcome,
-    PaymentWindows, PlaceOrder, Shipping, apply, place,
+    Actor, Command, Context, InvoiceKind, NewInvoice, NewItem, NewPayment, NewShipment, Order,
+    OrderChange, PaymentMethod, PaymentNotification, PaymentOutcome, PaymentWindows, PlaceOrder,
+    Shipping, apply, place,
 };
 use orderflow_domain::values::{
-    Channel, Country, Currency, Email, Money, OrderId, PaymentId, PostalCode, Quantity, RequestId,
-    Sku, Text, Timestamp,
+    Channel, Currency, Money, OrderId, PaymentId, Quantity, RequestId, Sku, Text, Timestamp,
 };
 
 fn text(s: &str) -> Text {
@@ -33,23 +33,8 @@ fn placement() -> PlaceOrder {
         channel: Channel::parse("storefront").unwrap(),
         external_id: None,
         currency: Currency::BRL,
-        customer: Customer {
-            id: None,
-            name: text("Ana Souza"),
-            email: Email::parse("ana@example.com").unwrap(),
-            document: None,
-            phone: None,
-        },
-        shipping_address: Address {
-            street: text("Rua A"),
-            number: text("10"),
-            complement: None,
-            neighborhood: None,
-            city: text("São Paulo"),
-            state: text("SP"),
-            postal_code: PostalCode::parse("01001000", true).unwrap(),
-            country: Country::BRA,
-        },
+        customer: fixtures::customer().unwrap(),
+        shipping_address: fixtures::address().unwrap(),
         billing_address: None,
         items,
         shipping: Shipping {

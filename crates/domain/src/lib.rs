@@ -7,6 +7,8 @@
 //! comes back.
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod fixtures;
 pub mod order;
 #[cfg(feature = "schedules")]
 pub mod subscription;

@@ -10,7 +10,7 @@
 //! one retry policy both services use, and [`outbox`] the protocol by which both publish what
 //! they write.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 pub mod claim;
 pub mod idempotency;
@@ -37,6 +37,22 @@ pub fn counter_value(bytes: Option<&[u8]>) -> Option<i64> {
         (None, Ok(le)) => Some(i64::from_le_bytes(le)),
         (None, Err(_)) => None,
     }
+}
+
+/// Escapes free text for a key: letters, digits and `.`, `_`, `-`, `@`, `+` stay; every other
+/// byte becomes `%XX`, so `/` never appears inside a part (docs/architecture.md, "The key-value
+/// store").
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-' | b'@' | b'+') {
+            out.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
 }
 
 /// The store failed; the text says how.
@@ -157,5 +173,17 @@ impl Kv for SpinKv {
 
     fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
         batch::set_many(&self.bucket, pairs).map_err(|e| KvError(format!("set-many: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_in_keys_never_contains_a_separator() {
+        assert_eq!(escape("ana@example.com"), "ana@example.com");
+        assert_eq!(escape("a/b c:d%"), "a%2Fb%20c%3Ad%25");
+        assert_eq!(escape("ção"), "%C3%A7%C3%A3o");
     }
 }

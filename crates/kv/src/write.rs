@@ -7,7 +7,23 @@
 //! as `cas-failed`); otherwise another writer won and the loop tries again from the read, at most
 //! [`MAX_ATTEMPTS`] times.
 
+use std::hash::{BuildHasher, Hasher};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use crate::{Kv, KvError, Swap};
+
+/// A random nonce for one call's write ids: std's hasher keys come from the host's random
+/// source (wasi random in a component), and the clock sets it apart further.
+pub fn nonce() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.finish()
+}
 
 /// How many times a write is tried against concurrent writers before it gives up: enough for
 /// dozens of writers on one document at once, each attempt costing a read and a swap.

@@ -192,28 +192,14 @@ impl OrderTemplate {
 /// A template for tests: one coffee bag a month to São Paulo, paid by pix.
 #[cfg(test)]
 pub(crate) fn sample() -> OrderTemplate {
-    use crate::values::{Country, Email, Money, PostalCode, Quantity, Sku, Text};
+    use crate::fixtures;
+    use crate::values::{Money, Quantity, Sku, Text};
     let text = |s: &str| Text::parse(s, 200).unwrap();
     OrderTemplate::new(NewOrderTemplate {
         channel: Channel::parse("subscriptions").unwrap(),
         currency: Currency::BRL,
-        customer: Customer {
-            id: None,
-            name: text("Ana Souza"),
-            email: Email::parse("ana@example.com").unwrap(),
-            document: None,
-            phone: None,
-        },
-        shipping_address: Address {
-            street: text("Rua A"),
-            number: text("10"),
-            complement: None,
-            neighborhood: None,
-            city: text("São Paulo"),
-            state: text("SP"),
-            postal_code: PostalCode::parse("01001000", true).unwrap(),
-            country: Country::BRA,
-        },
+        customer: fixtures::customer().unwrap(),
+        shipping_address: fixtures::address().unwrap(),
         billing_address: None,
         items: vec![NewItem {
             sku: Sku::parse("CAFE-500G").unwrap(),

@@ -1,6 +1,7 @@
 //! Instants in time, exchanged as RFC 3339 text and always kept in UTC.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,14 @@ impl Timestamp {
     /// The instant of a chrono date-time.
     pub fn from_datetime(dt: DateTime<Utc>) -> Self {
         Timestamp(dt)
+    }
+
+    /// The instant of a system time, to the millisecond (the epoch for one before it or out of
+    /// range). The caller reads the clock: this crate does no I/O.
+    pub fn from_system_time(t: SystemTime) -> Self {
+        let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let millis = i64::try_from(since.as_millis()).unwrap_or(0);
+        Timestamp(DateTime::from_timestamp_millis(millis).unwrap_or(DateTime::UNIX_EPOCH))
     }
 
     /// The instant as a chrono date-time, for calendar arithmetic.
@@ -116,6 +125,20 @@ mod tests {
             "2026-11-23T01:00:00.000001Z"
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_system_time_is_kept_to_the_millisecond_and_never_before_the_epoch() {
+        let t = UNIX_EPOCH + std::time::Duration::from_nanos(1_795_395_600_250_999_999);
+        assert_eq!(
+            Timestamp::from_system_time(t).to_rfc3339(),
+            "2026-11-23T01:00:00.250Z"
+        );
+        let before = UNIX_EPOCH - std::time::Duration::from_secs(1);
+        assert_eq!(
+            Timestamp::from_system_time(before).to_rfc3339(),
+            "1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]
