@@ -173,4 +173,14 @@ impl wo::Guest for Component {
             .map(render::report)
             .map_err(render::error)
     }
+
+    fn read_outbox(
+        after: u64,
+        limit: u32,
+        recheck: Vec<u64>,
+    ) -> Result<Vec<wo::OutboxPosition>, wit::Error> {
+        with_service(|s| s.read_outbox(after, limit, &recheck))
+            .map(|read| read.into_iter().map(render::outbox_position).collect())
+            .map_err(render::error)
+    }
 }

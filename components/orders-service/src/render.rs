@@ -12,7 +12,8 @@ use orderflow_wit_types::render::{
 use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::orders as wo;
-use crate::service::{Failure, Page, Report, Written};
+use crate::kv::outbox::State;
+use crate::service::{Failure, OutboxState, Page, Report, Written};
 
 fn actor(actor: Actor) -> wit::Actor {
     match actor {
@@ -345,6 +346,23 @@ pub(crate) fn report(r: Report) -> wo::CheckReport {
         inconsistencies: r.inconsistencies,
         repaired: r.repaired,
     }
+}
+
+/// One outbox position.
+pub(crate) fn outbox_position((position, state): (u64, OutboxState)) -> wo::OutboxPosition {
+    let state = match state {
+        State::Committed(entry) => match entry.order.as_deref() {
+            Some(o) => wo::OutboxState::Committed(wo::OutboxEntry {
+                order: order(o),
+                events: entry.events.get().to_owned(),
+                at: ts(entry.at),
+            }),
+            None => wo::OutboxState::Dead,
+        },
+        State::Dead => wo::OutboxState::Dead,
+        State::Pending => wo::OutboxState::Pending,
+    };
+    wo::OutboxPosition { position, state }
 }
 
 /// Field errors.
