@@ -10,9 +10,9 @@
 use chrono::TimeDelta;
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::Kv;
-use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 use serde::{Deserialize, Serialize};
 
+use crate::document::{self, Decision, DocError, Document};
 use crate::feed::{Event, Feed, FeedError};
 use crate::keys;
 
@@ -98,26 +98,19 @@ impl From<orderflow_kv::KvError> for ConsumerError {
     }
 }
 
-fn failed(e: Failed<ConsumerError>) -> ConsumerError {
-    match e {
-        Failed::Decided(e) => e,
-        Failed::Store(e) | Failed::Uncertain(e) => e.into(),
-        Failed::Contention => ConsumerError::Feed(FeedError::Contention),
+impl From<DocError> for ConsumerError {
+    fn from(e: DocError) -> Self {
+        ConsumerError::Feed(match e {
+            DocError::Store(e) => FeedError::Store(e),
+            DocError::Contention => FeedError::Contention,
+        })
     }
 }
 
-fn decode(key: &str, bytes: &[u8]) -> Result<Consumer, ConsumerError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ConsumerError::Feed(FeedError::Store(format!("{key}: {e}"))))
-}
-
-fn encode(consumer: &Consumer) -> Result<Vec<u8>, ConsumerError> {
-    serde_json::to_vec(consumer)
-        .map_err(|e| ConsumerError::Feed(FeedError::Store(format!("encoding: {e}"))))
-}
-
-fn carries(key: &str, bytes: &[u8], id: &str) -> bool {
-    decode(key, bytes).is_ok_and(|c| c.write_id == id || c.recent.iter().any(|r| r == id))
+impl Document for Consumer {
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
+    }
 }
 
 fn view(c: &Consumer) -> View {
@@ -143,58 +136,33 @@ impl<'a, K: Kv> Consumers<'a, K> {
         Consumers { kv, now, nonce }
     }
 
-    fn write_id(&self, attempt: u32) -> String {
-        format!("{:x}.{attempt}", self.nonce)
-    }
-
     /// Creates the consumer (starting after the feed's last position: it sees what happens from
     /// now on) or changes its settings; answers it and whether it was created.
     pub fn configure(&self, name: &str, settings: Settings) -> Result<(View, bool), ConsumerError> {
         let key = keys::consumer(name);
         let start = Feed::new(self.kv, self.now, self.nonce).bounds()?.1;
-        let mut attempt = 0;
-        let outcome = write::write(
-            self.kv,
-            &key,
-            |current| {
-                attempt += 1;
-                let write_id = self.write_id(attempt);
-                let (next, created) = match current {
-                    None => (
-                        Consumer {
-                            write_id: write_id.clone(),
-                            recent: Vec::new(),
-                            name: name.to_owned(),
-                            settings: settings.clone(),
-                            position: start,
-                            in_flight: Vec::new(),
-                            created_at: self.now,
-                        },
-                        true,
-                    ),
-                    Some(bytes) => {
-                        let mut c = decode(&key, &bytes)?;
-                        if c.settings == settings {
-                            return Ok(Attempt::Done((view(&c), false)));
-                        }
-                        c.recent
-                            .insert(0, std::mem::replace(&mut c.write_id, write_id.clone()));
-                        c.recent.truncate(8);
-                        c.settings = settings.clone();
-                        (c, false)
-                    }
-                };
-                Ok(Attempt::Write {
-                    bytes: encode(&next)?,
-                    write_id,
-                    value: (view(&next), created),
-                })
-            },
-            |bytes, id| carries(&key, bytes, id),
-        )
-        .map_err(failed)?;
-        Ok(match outcome {
-            Outcome::Written(v, _) | Outcome::Unchanged(v) => v,
+        document::write(self.kv, &key, self.nonce, |current: Option<Consumer>, _| {
+            Ok(match current {
+                None => {
+                    let c = Consumer {
+                        write_id: String::new(),
+                        recent: Vec::new(),
+                        name: name.to_owned(),
+                        settings: settings.clone(),
+                        position: start,
+                        in_flight: Vec::new(),
+                        created_at: self.now,
+                    };
+                    let shown = view(&c);
+                    Decision::Write(c, (shown, true))
+                }
+                Some(c) if c.settings == settings => Decision::Keep((view(&c), false)),
+                Some(mut c) => {
+                    c.settings = settings.clone();
+                    let shown = view(&c);
+                    Decision::Write(c, (shown, false))
+                }
+            })
         })
     }
 
@@ -203,7 +171,7 @@ impl<'a, K: Kv> Consumers<'a, K> {
         let key = keys::consumer(name);
         match self.kv.get(&key)? {
             None => Ok(None),
-            Some(bytes) => Ok(Some(view(&decode(&key, &bytes)?))),
+            Some(bytes) => Ok(Some(view(&document::decode::<Consumer>(&key, &bytes)?))),
         }
     }
 
@@ -219,20 +187,14 @@ impl<'a, K: Kv> Consumers<'a, K> {
         let key = keys::consumer(name);
         let lot = lot.clamp(1, MAX_LOT);
         let feed = Feed::new(self.kv, self.now, self.nonce);
-        let mut attempt = 0;
-        let outcome = write::write(
+        document::write(
             self.kv,
             &key,
-            |current| {
-                attempt += 1;
-                let write_id = self.write_id(attempt);
-                let mut c = decode(&key, &current.ok_or(ConsumerError::NotFound)?)?;
-                let visible_at = self
-                    .now
-                    .checked_add(TimeDelta::seconds(i64::from(
-                        c.settings.visibility_timeout_seconds,
-                    )))
-                    .unwrap_or(self.now);
+            self.nonce,
+            |current: Option<Consumer>, write_id| {
+                let mut c = current.ok_or(ConsumerError::NotFound)?;
+                let timeout = TimeDelta::seconds(i64::from(c.settings.visibility_timeout_seconds));
+                let visible_at = self.now.checked_add(timeout).unwrap_or(self.now);
                 let mut items = Vec::new();
                 let mut serial = 0u32;
                 let mut handle = |position: u64| {
@@ -288,58 +250,29 @@ impl<'a, K: Kv> Consumers<'a, K> {
                     }
                     c.position = c.position.max(next);
                 }
-                if items.is_empty() && expired.is_empty() {
-                    return Ok(Attempt::Done(Vec::new()));
-                }
-                c.recent
-                    .insert(0, std::mem::replace(&mut c.write_id, write_id.clone()));
-                c.recent.truncate(8);
-                Ok(Attempt::Write {
-                    bytes: encode(&c)?,
-                    write_id,
-                    value: items,
+                Ok(if items.is_empty() && expired.is_empty() {
+                    Decision::Keep(Vec::new())
+                } else {
+                    Decision::Write(c, items)
                 })
             },
-            |bytes, id| carries(&key, bytes, id),
         )
-        .map_err(failed)?;
-        Ok(match outcome {
-            Outcome::Written(items, _) | Outcome::Unchanged(items) => items,
-        })
     }
 
     /// Commits `handles`: their items are done. Answers how many were held (a handle already
     /// committed, or replaced after its timeout, counts for nothing).
     pub fn commit(&self, name: &str, handles: &[String]) -> Result<usize, ConsumerError> {
         let key = keys::consumer(name);
-        let mut attempt = 0;
-        let outcome = write::write(
-            self.kv,
-            &key,
-            |current| {
-                attempt += 1;
-                let write_id = self.write_id(attempt);
-                let mut c = decode(&key, &current.ok_or(ConsumerError::NotFound)?)?;
-                let before = c.in_flight.len();
-                c.in_flight.retain(|l| !handles.contains(&l.handle));
-                let committed = before - c.in_flight.len();
-                if committed == 0 {
-                    return Ok(Attempt::Done(0));
-                }
-                c.recent
-                    .insert(0, std::mem::replace(&mut c.write_id, write_id.clone()));
-                c.recent.truncate(8);
-                Ok(Attempt::Write {
-                    bytes: encode(&c)?,
-                    write_id,
-                    value: committed,
-                })
-            },
-            |bytes, id| carries(&key, bytes, id),
-        )
-        .map_err(failed)?;
-        Ok(match outcome {
-            Outcome::Written(n, _) | Outcome::Unchanged(n) => n,
+        document::write(self.kv, &key, self.nonce, |current: Option<Consumer>, _| {
+            let mut c = current.ok_or(ConsumerError::NotFound)?;
+            let before = c.in_flight.len();
+            c.in_flight.retain(|l| !handles.contains(&l.handle));
+            let committed = before - c.in_flight.len();
+            Ok(if committed == 0 {
+                Decision::Keep(0)
+            } else {
+                Decision::Write(c, committed)
+            })
         })
     }
 }

@@ -125,11 +125,11 @@ pub fn body(event: &Event) -> Result<Vec<u8>, EndpointError> {
         timestamp: Timestamp,
         data: &'a Event,
     }
-    encode(&Body {
+    Ok(encode(&Body {
         kind: &event.kind,
         timestamp: event.at,
         data: event,
-    })
+    })?)
 }
 
 /// The signed headers of one attempt.

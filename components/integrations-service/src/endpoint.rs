@@ -8,9 +8,9 @@
 use chrono::TimeDelta;
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::Kv;
-use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 use serde::{Deserialize, Serialize};
 
+use crate::document::{self, Decision, DocError, Document};
 use crate::feed::{Event, FeedError};
 use crate::keys;
 use crate::signature::Secret;
@@ -110,11 +110,13 @@ pub(crate) struct Stored {
     pub(crate) failing_since: Option<Timestamp>,
 }
 
-impl Stored {
-    pub(crate) fn carries(&self, id: &str) -> bool {
-        self.write_id == id || self.recent.iter().any(|r| r == id)
+impl Document for Stored {
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
     }
+}
 
+impl Stored {
     /// The secrets that sign now, newest first.
     pub(crate) fn signing(&self, now: Timestamp) -> Vec<Secret> {
         self.secrets
@@ -209,24 +211,16 @@ impl From<FeedError> for EndpointError {
     }
 }
 
-pub(crate) fn failed(e: Failed<EndpointError>) -> EndpointError {
-    match e {
-        Failed::Decided(e) => e,
-        Failed::Store(e) | Failed::Uncertain(e) => e.into(),
-        Failed::Contention => EndpointError::Contention,
+impl From<DocError> for EndpointError {
+    fn from(e: DocError) -> Self {
+        match e {
+            DocError::Store(e) => EndpointError::Store(e),
+            DocError::Contention => EndpointError::Contention,
+        }
     }
 }
 
-pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
-    key: &str,
-    bytes: &[u8],
-) -> Result<T, EndpointError> {
-    serde_json::from_slice(bytes).map_err(|e| EndpointError::Store(format!("{key}: {e}")))
-}
-
-pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, EndpointError> {
-    serde_json::to_vec(value).map_err(|e| EndpointError::Store(format!("encoding: {e}")))
-}
+pub(crate) use document::{decode, encode};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -235,6 +229,12 @@ struct List {
     #[serde(default)]
     recent: Vec<String>,
     ids: Vec<String>,
+}
+
+impl Document for List {
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
+    }
 }
 
 /// The endpoints over a store.
@@ -251,10 +251,6 @@ impl<'a, K: Kv> Endpoints<'a, K> {
         Endpoints { kv, now, nonce }
     }
 
-    pub(crate) fn write_id(&self, attempt: u32) -> String {
-        format!("{:x}.{attempt}", self.nonce)
-    }
-
     /// Creates an endpoint with id `id` and secret `secret`, reading the feed from position
     /// `start` on (the feed's end: it receives what happens from now on). Answers the endpoint
     /// and the secret, shown this once.
@@ -265,41 +261,24 @@ impl<'a, K: Kv> Endpoints<'a, K> {
         secret: &Secret,
         start: u64,
     ) -> Result<(View, String), EndpointError> {
-        let mut attempt = 0;
-        write::write(
+        document::write(
             self.kv,
             keys::ENDPOINTS,
-            |current| {
-                attempt += 1;
-                let mut list: List = match current {
-                    None => List::default(),
-                    Some(bytes) => decode(keys::ENDPOINTS, &bytes)?,
-                };
+            self.nonce,
+            |list: Option<List>, _| {
+                let mut list = list.unwrap_or_default();
                 if list.ids.iter().any(|i| i == id) {
-                    return Ok(Attempt::Done(()));
+                    return Ok(Decision::Keep(()));
                 }
                 if list.ids.len() >= MAX_ENDPOINTS {
                     return Err(EndpointError::TooMany);
                 }
-                let write_id = self.write_id(attempt);
-                list.recent
-                    .insert(0, std::mem::replace(&mut list.write_id, write_id.clone()));
-                list.recent.truncate(8);
                 list.ids.push(id.to_owned());
-                Ok(Attempt::Write {
-                    bytes: encode(&list)?,
-                    write_id,
-                    value: (),
-                })
+                Ok(Decision::Write(list, ()))
             },
-            |bytes, id| {
-                decode::<List>(keys::ENDPOINTS, bytes)
-                    .is_ok_and(|l| l.write_id == id || l.recent.iter().any(|r| r == id))
-            },
-        )
-        .map_err(failed)?;
+        )?;
         let stored = Stored {
-            write_id: self.write_id(100),
+            write_id: format!("{:x}.create", self.nonce),
             recent: Vec::new(),
             id: id.to_owned(),
             url: new.url,
@@ -329,7 +308,7 @@ impl<'a, K: Kv> Endpoints<'a, K> {
         let key = keys::endpoint(id);
         match self.kv.get(&key)? {
             None => Err(EndpointError::NotFound),
-            Some(bytes) => decode(&key, &bytes),
+            Some(bytes) => Ok(decode(&key, &bytes)?),
         }
     }
 
@@ -364,33 +343,12 @@ impl<'a, K: Kv> Endpoints<'a, K> {
         mut change: impl FnMut(&mut Stored) -> Result<Option<T>, EndpointError>,
     ) -> Result<(Stored, Option<T>), EndpointError> {
         let key = keys::endpoint(id);
-        let mut attempt = 0;
-        let outcome = write::write(
-            self.kv,
-            &key,
-            |current| {
-                attempt += 1;
-                let mut stored: Stored = decode(&key, &current.ok_or(EndpointError::NotFound)?)?;
-                let Some(value) = change(&mut stored)? else {
-                    return Ok(Attempt::Done(stored));
-                };
-                let write_id = self.write_id(attempt);
-                stored
-                    .recent
-                    .insert(0, std::mem::replace(&mut stored.write_id, write_id.clone()));
-                stored.recent.truncate(8);
-                Ok(Attempt::Write {
-                    bytes: encode(&stored)?,
-                    write_id,
-                    value: (stored, value),
-                })
-            },
-            |bytes, id| decode::<Stored>(&key, bytes).is_ok_and(|s| s.carries(id)),
-        )
-        .map_err(failed)?;
-        Ok(match outcome {
-            Outcome::Written((stored, value), _) => (stored, Some(value)),
-            Outcome::Unchanged(stored) => (stored, None),
+        document::write(self.kv, &key, self.nonce, |current: Option<Stored>, _| {
+            let mut stored = current.ok_or(EndpointError::NotFound)?;
+            Ok(match change(&mut stored)? {
+                None => Decision::Keep((stored, None)),
+                Some(value) => Decision::Write(stored.clone(), (stored, Some(value))),
+            })
         })
     }
 
@@ -452,36 +410,21 @@ impl<'a, K: Kv> Endpoints<'a, K> {
     /// Deletes the endpoint (absent: [`EndpointError::NotFound`]).
     pub fn delete(&self, id: &str) -> Result<(), EndpointError> {
         self.stored(id)?;
-        let mut attempt = 0;
-        write::write(
+        document::write(
             self.kv,
             keys::ENDPOINTS,
-            |current| {
-                attempt += 1;
-                let mut list: List = match current {
-                    None => return Ok(Attempt::Done(())),
-                    Some(bytes) => decode(keys::ENDPOINTS, &bytes)?,
+            self.nonce,
+            |list: Option<List>, _| {
+                let Some(mut list) = list else {
+                    return Ok::<_, EndpointError>(Decision::Keep(()));
                 };
                 if !list.ids.iter().any(|i| i == id) {
-                    return Ok(Attempt::Done(()));
+                    return Ok(Decision::Keep(()));
                 }
-                let write_id = self.write_id(attempt);
-                list.recent
-                    .insert(0, std::mem::replace(&mut list.write_id, write_id.clone()));
-                list.recent.truncate(8);
                 list.ids.retain(|i| i != id);
-                Ok(Attempt::Write {
-                    bytes: encode(&list)?,
-                    write_id,
-                    value: (),
-                })
+                Ok(Decision::Write(list, ()))
             },
-            |bytes, id| {
-                decode::<List>(keys::ENDPOINTS, bytes)
-                    .is_ok_and(|l| l.write_id == id || l.recent.iter().any(|r| r == id))
-            },
-        )
-        .map_err(failed)?;
+        )?;
         self.kv.delete(&keys::endpoint(id))?;
         Ok(())
     }

@@ -27,11 +27,11 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 use orderflow_domain::values::Timestamp;
-use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 use orderflow_kv::{Kv, KvError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::document::{self, Decision, DocError, Document, decode, encode};
 use crate::keys;
 
 /// How long an outbox entry may stay pending before it is taken for dead.
@@ -178,9 +178,9 @@ fn one() -> u64 {
     1
 }
 
-impl Head {
-    fn carries(&self, write_id: &str) -> bool {
-        self.write_id == write_id || self.recent.iter().any(|r| r == write_id)
+impl Document for Head {
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
     }
 }
 
@@ -219,12 +219,13 @@ impl From<KvError> for FeedError {
     }
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(key: &str, bytes: &[u8]) -> Result<T, FeedError> {
-    serde_json::from_slice(bytes).map_err(|e| FeedError::Store(format!("{key}: {e}")))
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, FeedError> {
-    serde_json::to_vec(value).map_err(|e| FeedError::Store(format!("encoding: {e}")))
+impl From<DocError> for FeedError {
+    fn from(e: DocError) -> Self {
+        match e {
+            DocError::Store(e) => FeedError::Store(e),
+            DocError::Contention => FeedError::Contention,
+        }
+    }
 }
 
 fn read_head<K: Kv>(kv: &K) -> Result<Head, FeedError> {
@@ -233,7 +234,7 @@ fn read_head<K: Kv>(kv: &K) -> Result<Head, FeedError> {
             first: 1,
             ..Head::default()
         }),
-        Some(bytes) => decode(keys::FEED_HEAD, &bytes),
+        Some(bytes) => Ok(decode(keys::FEED_HEAD, &bytes)?),
     }
 }
 
@@ -254,50 +255,34 @@ impl<'a, K: Kv> Feed<'a, K> {
     /// One sequencer pass: reads every source once, adds what they committed, drops what waited
     /// too long, and deletes expired events.
     pub fn sequence(&self, outboxes: &impl Outboxes) -> Result<Report, FeedError> {
-        let mut attempt_no = 0u32;
         let mut written_batch: Option<String> = None;
-        let outcome = write::write(
+        let (head, added) = document::write(
             self.kv,
             keys::FEED_HEAD,
-            |current| {
-                attempt_no += 1;
+            self.nonce,
+            |current: Option<Head>, write_id| {
                 // A batch written by a lost attempt is never pointed at: take it back.
                 if let Some(batch) = written_batch.take() {
                     self.kv.delete(&keys::feed_batch(&batch))?;
                 }
-                let head = match current {
-                    None => Head {
-                        first: 1,
-                        ..Head::default()
-                    },
-                    Some(bytes) => decode::<Head>(keys::FEED_HEAD, &bytes)?,
-                };
+                let head = current.unwrap_or(Head {
+                    first: 1,
+                    ..Head::default()
+                });
                 self.materialize(&head)?;
-                let write_id = format!("{:x}.{attempt_no}", self.nonce);
-                let (next, events) = self.advance(&head, outboxes, &write_id)?;
+                let (next, events) = self.advance(&head, outboxes, write_id)?;
                 let Some(next) = next else {
-                    return Ok(Attempt::Done(head));
+                    return Ok::<_, FeedError>(Decision::Keep((head, 0)));
                 };
                 if !events.is_empty() {
                     self.kv
-                        .set(&keys::feed_batch(&write_id), &encode(&events)?)?;
-                    written_batch = Some(write_id.clone());
+                        .set(&keys::feed_batch(write_id), &encode(&events)?)?;
+                    written_batch = Some(write_id.to_owned());
                 }
-                Ok(Attempt::Write {
-                    bytes: encode(&next)?,
-                    write_id,
-                    value: (next, events.len() as u64),
-                })
+                let added = events.len() as u64;
+                Ok(Decision::Write(next.clone(), (next, added)))
             },
-            |bytes, id| decode::<Head>(keys::FEED_HEAD, bytes).is_ok_and(|h| h.carries(id)),
-        );
-        let (head, added) = match outcome {
-            Ok(Outcome::Written((head, added), _)) => (head, added),
-            Ok(Outcome::Unchanged(head)) => (head, 0),
-            Err(Failed::Decided(e)) => return Err(e),
-            Err(Failed::Store(e) | Failed::Uncertain(e)) => return Err(e.into()),
-            Err(Failed::Contention) => return Err(FeedError::Contention),
-        };
+        )?;
         // The new batch is copied to its positions by the next pass; doing it now as well makes
         // the events readable position by position at once (the same bytes either way).
         self.materialize(&head)?;
@@ -396,9 +381,6 @@ impl<'a, K: Kv> Feed<'a, K> {
             next.batch = Some(write_id.to_owned());
             next.batch_first = first;
         }
-        next.recent.insert(0, std::mem::take(&mut next.write_id));
-        next.recent.truncate(8);
-        next.write_id = write_id.to_owned();
         Ok((Some(next), events))
     }
 

@@ -10,6 +10,7 @@
 
 pub mod consumer;
 pub mod delivery;
+mod document;
 pub mod endpoint;
 pub mod feed;
 mod keys;
