@@ -174,6 +174,15 @@ impl ws::Guest for Component {
         })
     }
 
+    fn read_outbox(
+        after: u64,
+        limit: u32,
+        recheck: Vec<u64>,
+    ) -> Result<Vec<ws::OutboxPosition>, ws::Error> {
+        with_service(|s| s.read_outbox(after, limit, &recheck))
+            .map(|read| read.into_iter().map(render::outbox_position).collect())
+    }
+
     fn run_pass() -> Result<ws::PassReport, ws::Error> {
         let (options, misconfigured) = pass_options(None);
         with_service(|s| s.run_pass_with(now(), &WitOrders, &options)).map(|mut r| {

@@ -269,3 +269,21 @@ fn order_error(e: OrderError) -> ws::Error {
         Err(field) => invalid(&[field]),
     }
 }
+
+/// One outbox position.
+pub(crate) fn outbox_position(
+    (position, state): (u64, crate::outbox::OutboxState),
+) -> ws::OutboxPosition {
+    use crate::kv::outbox::State;
+    let state = match state {
+        State::Committed(entry) => ws::OutboxState::Committed(ws::OutboxEntry {
+            subscription: subscription(&entry.subscription),
+            from: entry.from.map(status),
+            events: serde_json::to_string(&entry.events).unwrap_or_else(|_| "[]".to_owned()),
+            at: orderflow_wit_types::render::ts(entry.at),
+        }),
+        State::Dead => ws::OutboxState::Dead,
+        State::Pending => ws::OutboxState::Pending,
+    };
+    ws::OutboxPosition { position, state }
+}
