@@ -1,4 +1,5 @@
-//! Key-value backends: SQLite (Spin's file and schema) and in-memory.
+//! Key-value backends: SQLite (Spin's file and schema) with group commit, SQLite as Spin itself
+//! runs it ([`spin`], chosen with a runtime config file), and in-memory.
 //!
 //! Semantics follow spinframework/spin `crates/key-value-spin/src/store.rs` (v3.6.3): increment
 //! keeps an 8-byte little-endian i64 with a missing key counting as 0; a compare-and-swap whose
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use orderflow_kv_sqlite::{DELETE, FILE_NAME, JOURNAL_MODE, KEYS, SCHEMA, SELECT, SWAP, UPSERT};
 use rusqlite::{Connection, OptionalExtension, params};
+
+pub mod spin;
 
 /// A backend failure; guests see it as the `other(string)` error variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -529,13 +532,24 @@ pub enum BackendKind {
 pub fn open(kind: BackendKind, state_dir: &Path) -> Result<Arc<dyn Backend>, KvError> {
     match kind {
         BackendKind::Memory => Ok(Arc::new(Memory::default())),
-        BackendKind::Sqlite => {
-            std::fs::create_dir_all(state_dir).map_err(|e| {
-                KvError::Sqlite(format!("cannot create {}: {e}", state_dir.display()))
-            })?;
-            Ok(Arc::new(Sqlite::open(&state_dir.join(FILE_NAME))?))
-        }
+        BackendKind::Sqlite => Ok(Arc::new(Sqlite::open(&in_dir(state_dir)?)?)),
     }
+}
+
+/// Opens Spin's own SQLite store (a commit per call) at `path`, or in the state directory.
+pub fn open_spin(path: Option<&Path>, state_dir: &Path) -> Result<Arc<dyn Backend>, KvError> {
+    let path = match path {
+        Some(path) => path.to_owned(),
+        None => in_dir(state_dir)?,
+    };
+    Ok(Arc::new(spin::SpinSqlite::open(&path)?))
+}
+
+/// The database file in `state_dir`, created if missing.
+fn in_dir(state_dir: &Path) -> Result<std::path::PathBuf, KvError> {
+    std::fs::create_dir_all(state_dir)
+        .map_err(|e| KvError::Sqlite(format!("cannot create {}: {e}", state_dir.display())))?;
+    Ok(state_dir.join(FILE_NAME))
 }
 
 #[cfg(test)]
@@ -545,7 +559,14 @@ mod tests {
     fn backends() -> Vec<(Arc<dyn Backend>, Option<tempdir::Dir>)> {
         let dir = tempdir::Dir::new();
         let sqlite: Arc<dyn Backend> = Arc::new(Sqlite::open(&dir.path.join("kv.db")).unwrap());
-        vec![(Arc::new(Memory::default()), None), (sqlite, Some(dir))]
+        let spin_dir = tempdir::Dir::new();
+        let spin: Arc<dyn Backend> =
+            Arc::new(spin::SpinSqlite::open(&spin_dir.path.join("kv.db")).unwrap());
+        vec![
+            (Arc::new(Memory::default()), None),
+            (sqlite, Some(dir)),
+            (spin, Some(spin_dir)),
+        ]
     }
 
     /// A directory removed on drop (no extra dependency for one helper).

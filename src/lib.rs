@@ -6,8 +6,9 @@
 //! rebuilds stale components; [`variables`] resolves application variables; [`runtime`] compiles
 //! and links every component against the imports in [`host`] (key-value over [`kv`], variables,
 //! outbound HTTP checked by [`outbound`]); [`server`] routes requests with [`routes`] and runs
-//! instances; [`cron`] fires cron schedules. It is a runner for this app, not a general Spin: no
-//! OCI registries, plugins, templates or runtime-config.
+//! instances; [`cron`] fires cron schedules; [`runtime_config`] reads a runtime config file's
+//! key-value store. It is a runner for this app, not a general Spin: no OCI registries, plugins
+//! or templates, and of runtime config only the default key-value store.
 #![deny(missing_docs)]
 
 pub mod builder;
@@ -18,5 +19,6 @@ pub mod manifest;
 pub mod outbound;
 pub mod routes;
 pub mod runtime;
+pub mod runtime_config;
 pub mod server;
 pub mod variables;

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use orderflow::kv::{self, BackendKind};
 use orderflow::routes::Router;
 use orderflow::runtime::{Limits, LoadOptions, Runtime};
+use orderflow::runtime_config;
 use orderflow::server::{HttpTrigger, InFlight};
 use orderflow::{builder, cron, manifest, variables};
 
@@ -56,9 +57,13 @@ struct UpArgs {
     /// Set an application variable: NAME=VALUE (repeatable; beats SPIN_VARIABLE_NAME).
     #[arg(long = "variable", value_name = "NAME=VALUE")]
     variables: Vec<String>,
-    /// Key-value backend.
+    /// Key-value backend (`sqlite` group-commits; a runtime config file chooses Spin's own).
     #[arg(long, value_enum, default_value = "sqlite")]
     key_value_store: BackendKind,
+    /// Spin's runtime config file: `[key_value_store.default] type = "spin"` serves the store
+    /// as Spin does, a commit per call.
+    #[arg(long, conflicts_with = "key_value_store")]
+    runtime_config_file: Option<PathBuf>,
     /// Longest a request or cron event may run, in milliseconds.
     #[arg(long, default_value_t = 30_000)]
     time_limit_ms: u64,
@@ -106,7 +111,20 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     }
     let values = variables::resolve_app(&app, &args.variables, |k| std::env::var(k).ok())?;
     let state_dir = args.state_dir.unwrap_or_else(|| app.dir.join(".spin"));
-    let backend = kv::open(args.key_value_store, &state_dir)?;
+    let configured = match &args.runtime_config_file {
+        Some(file) => runtime_config::load(file)?.default_store,
+        None => None,
+    };
+    let store_name = match &configured {
+        Some(runtime_config::KeyValueStore::Spin { .. }) => "spin (runtime config)".to_owned(),
+        None => format!("{:?}", args.key_value_store),
+    };
+    let backend = match &configured {
+        Some(runtime_config::KeyValueStore::Spin { path }) => {
+            kv::open_spin(path.as_deref(), &state_dir)?
+        }
+        None => kv::open(args.key_value_store, &state_dir)?,
+    };
     let store = backend.clone();
     let router = Router::build(
         &app.http_base,
@@ -164,10 +182,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         in_flight.clone(),
     ));
     tracing::info!(
-        "Serving http://{addr} ({} http route(s), {} cron trigger(s), key-value: {:?})",
+        "Serving http://{addr} ({} http route(s), {} cron trigger(s), key-value: {store_name})",
         app.http_triggers.len(),
         app.cron_triggers.len(),
-        args.key_value_store
     );
     trigger.serve(listener, shutdown_signal()).await;
     tracing::info!("stopping: waiting for running components");

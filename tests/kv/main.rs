@@ -305,3 +305,62 @@ key_value_stores = ["default"]
         .as_secs();
     assert!(now.abs_diff(stamp) <= 3, "timestamp {stamp} vs now {now}");
 }
+
+/// The runner serving the store as Spin does, from a runtime config file in `dir`.
+fn spin_mode(dir: &std::path::Path, name: &str) -> Runner {
+    let config = dir.join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[key_value_store.default]\ntype = \"spin\"\npath = \"spin-kv.db\"\n",
+    )
+    .unwrap();
+    Start::new(name, &manifest(""))
+        .arg("--state-dir")
+        .arg(&dir.display().to_string())
+        .arg("--runtime-config-file")
+        .arg(&config.display().to_string())
+        .spawn()
+}
+
+#[test]
+fn a_runtime_config_serves_the_store_as_spin_does_a_commit_per_call() {
+    let dir = helpers::scratch("kv-spin-mode-state");
+    let runner = spin_mode(&dir, "kv-spin-mode");
+    assert!(
+        runner.wait_for_log("key-value: spin (runtime config)", Duration::from_secs(5)),
+        "{}",
+        runner.log()
+    );
+    exercise_the_store_api(&runner);
+    let expected: Vec<u64> = (1..=40).collect();
+    assert_eq!(parallel_cas_increments(&runner, 40), expected);
+    // Each call is committed as it returns: another connection sees it at once, in the file
+    // the config names (relative to the config file), with no runner flush in between.
+    assert_eq!(runner.post("/probe/kv/set?key=seen", b"now").text(), "ok");
+    let file = rusqlite::Connection::open(dir.join("spin-kv.db")).unwrap();
+    let value: Vec<u8> = file
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store='default' AND key='seen'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(value, b"now");
+    assert!(!dir.join("sqlite_key_value.db").exists());
+}
+
+#[test]
+fn a_runtime_config_the_runner_cannot_honour_is_refused_at_start() {
+    let dir = helpers::scratch("kv-spin-refused-config");
+    let config = dir.join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[key_value_store.default]\ntype = \"azure_cosmos\"\naccount = \"x\"\n",
+    )
+    .unwrap();
+    let stderr = Start::new("kv-spin-refused", &manifest(""))
+        .arg("--runtime-config-file")
+        .arg(&config.display().to_string())
+        .fail();
+    assert!(stderr.contains("azure_cosmos"), "{stderr}");
+}
