@@ -307,6 +307,10 @@ key_value_stores = ["default"]
 }
 
 /// The runner serving the store as Spin does, from a runtime config file in `dir`.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failure should fail the test"
+)]
 fn spin_mode(dir: &std::path::Path, name: &str) -> Runner {
     let config = dir.join("runtime-config.toml");
     std::fs::write(
