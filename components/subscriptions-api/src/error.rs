@@ -4,7 +4,7 @@
 use http_common::ApiError;
 use http_common::types;
 
-use crate::render;
+use subscriptions_client::render;
 use crate::subs::{Error, RuleError};
 
 /// Where the error happened, for the few errors whose answer depends on it.

@@ -9,11 +9,11 @@
 //! `/test-clocks` are Stripe's test clocks: a subscription created on one (`testClock`) runs
 //! only when its clock is advanced, at the clock's time, and never touches live data.
 //!
-//! The bindings: this crate generates the `subscriptions-handler` world itself and maps
-//! `orderflow:core/types` onto http-common's generated types (wit-bindgen's `with`), so
-//! http-common's readers and renderers of customers, addresses and money serve it unchanged,
-//! and the component imports only the subscriptions interface (never the orders one: its only
-//! link to orders is the composed subscriptions service).
+//! The bindings and the JSON of the subscriptions interface's records are subscriptions-client's
+//! (shared with integrations-api), generated over http-common's types, so http-common's readers
+//! and renderers of customers, addresses and money serve it unchanged; the component imports
+//! only the subscriptions interface (never the orders one: its only link to orders is the
+//! composed subscriptions service).
 //!
 //! Every POST that creates or changes something honours `Idempotency-Key` the way the orders
 //! routes do: the key, route and body digest go to the service (`idempotency` in the WIT),
@@ -22,7 +22,6 @@
 
 mod error;
 mod input;
-mod render;
 mod route;
 mod shards;
 
@@ -35,20 +34,7 @@ use spin_sdk::http::IncomingRequest;
 use crate::error::{On, from_service};
 use crate::route::{Action, Route};
 
-/// Generated bindings of the `subscriptions-handler` world, over http-common's `types`.
-#[doc(hidden)]
-mod bindings {
-    wit_bindgen::generate!({
-        world: "subscriptions-handler",
-        path: "../../wit",
-        additional_derives: [PartialEq],
-        with: {
-            "orderflow:core/types@0.1.0": http_common::types,
-        },
-    });
-}
-
-use bindings::orderflow::core::subscriptions as subs;
+use subscriptions_client::{render, subs};
 
 http_common::export!(respond);
 

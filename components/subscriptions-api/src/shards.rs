@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::error::{On, from_service};
-use crate::render;
+use subscriptions_client::render;
 use crate::subs::{self, PassReport, PassShard, ShardReport};
 
 /// This component's id in spin.toml: the service-chaining host of its own shards.

@@ -12,7 +12,7 @@ use crate::subs::{
 };
 
 /// The wire name of a subscription status.
-pub(crate) fn status(status: SubscriptionStatus) -> &'static str {
+pub fn status(status: SubscriptionStatus) -> &'static str {
     match status {
         SubscriptionStatus::Active => "active",
         SubscriptionStatus::Paused => "paused",
@@ -32,7 +32,7 @@ fn cycle_status(status: CycleStatus) -> &'static str {
 }
 
 /// The wire name of an interval unit.
-pub(crate) fn unit(unit: Unit) -> &'static str {
+pub fn unit(unit: Unit) -> &'static str {
     match unit {
         Unit::Day => "day",
         Unit::Week => "week",
@@ -60,7 +60,7 @@ fn item(item: &NewItem) -> Value {
 }
 
 /// A plan.
-pub(crate) fn plan(plan: &Plan) -> Value {
+pub fn plan(plan: &Plan) -> Value {
     json!({
         "id": plan.id,
         "name": plan.name,
@@ -73,7 +73,7 @@ pub(crate) fn plan(plan: &Plan) -> Value {
 }
 
 /// A subscription, with the order template's parts at the top level as openapi.yaml shows them.
-pub(crate) fn subscription(sub: &Subscription) -> Value {
+pub fn subscription(sub: &Subscription) -> Value {
     let order = &sub.order;
     json!({
         "id": sub.id,
@@ -121,7 +121,7 @@ pub(crate) fn subscription(sub: &Subscription) -> Value {
 }
 
 /// A test clock: Stripe's `{id, name, frozenTime, status, createdAt}`.
-pub(crate) fn test_clock(clock: &TestClock) -> Value {
+pub fn test_clock(clock: &TestClock) -> Value {
     json!({
         "id": clock.id,
         "name": clock.name,
@@ -135,14 +135,14 @@ pub(crate) fn test_clock(clock: &TestClock) -> Value {
 }
 
 /// What an advance did: its passes' report, and the clock after it.
-pub(crate) fn advanced(clock: &TestClock, report: &PassReport) -> Value {
+pub fn advanced(clock: &TestClock, report: &PassReport) -> Value {
     let mut value = pass_report(report);
     value["testClock"] = test_clock(clock);
     value
 }
 
 /// A cycle record.
-pub(crate) fn cycle(cycle: &Cycle) -> Value {
+pub fn cycle(cycle: &Cycle) -> Value {
     json!({
         "number": cycle.number,
         "through": cycle.through,
@@ -155,7 +155,7 @@ pub(crate) fn cycle(cycle: &Cycle) -> Value {
 }
 
 /// The dashboard counters.
-pub(crate) fn stats(stats: &Stats) -> Value {
+pub fn stats(stats: &Stats) -> Value {
     json!({
         "active": stats.active,
         "paused": stats.paused,
@@ -173,7 +173,7 @@ pub(crate) fn stats(stats: &Stats) -> Value {
 
 /// What a pass did: `{due, created, skipped, failed, canceledUnpaid}` and the rest of
 /// the report.
-pub(crate) fn pass_report(report: &PassReport) -> Value {
+pub fn pass_report(report: &PassReport) -> Value {
     json!({
         "due": report.due,
         "created": report.created,
@@ -189,6 +189,6 @@ pub(crate) fn pass_report(report: &PassReport) -> Value {
 }
 
 /// A page of items and its cursor.
-pub(crate) fn page<T>(items: &[T], next_cursor: Option<&String>, f: fn(&T) -> Value) -> Value {
+pub fn page<T>(items: &[T], next_cursor: Option<&String>, f: fn(&T) -> Value) -> Value {
     json!({"items": items.iter().map(f).collect::<Vec<_>>(), "nextCursor": next_cursor})
 }
