@@ -4,8 +4,8 @@
 use http_common::ApiError;
 use http_common::types;
 
-use subscriptions_client::render;
 use crate::subs::{Error, RuleError};
+use subscriptions_client::render;
 
 /// Where the error happened, for the few errors whose answer depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::error::{On, from_service};
-use subscriptions_client::render;
 use crate::subs::{self, PassReport, PassShard, ShardReport};
+use subscriptions_client::render;
 
 /// This component's id in spin.toml: the service-chaining host of its own shards.
 const COMPONENT_ID: &str = "subscriptions-api";

@@ -1,0 +1,109 @@
+//! `/feed` and `/integrations/run`: how orders get out of orderflow (issue: integrations).
+//!
+//! - `GET /feed?after=&limit=&types=` (`admin_token` or `erp_token`): the events after a feed
+//!   position, in order, each once (docs/architecture.md, "Integrations"); `next` is the
+//!   position to read after next time.
+//! - `POST /integrations/run` (`admin_token`): one sequencer pass, which adds to the feed what
+//!   the orders and subscriptions services committed since the last pass.
+//!
+//! The feed lives in the integrations service's keys (`int/`), which only
+//! `integrations-service` knows; the source outboxes are read through the services' WIT
+//! interfaces, never their keys.
+
+mod query;
+mod route;
+mod sources;
+
+use std::time::SystemTime;
+
+use http_common::request::{self, authenticate, header, token};
+use http_common::{ApiError, Reply, auth};
+use integrations_service::feed::{Feed, FeedError};
+use orderflow_domain::values::Timestamp;
+use orderflow_kv::SpinKv;
+use serde_json::json;
+use spin_sdk::http::IncomingRequest;
+
+use crate::route::Route;
+
+http_common::export!(respond);
+
+async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
+    let (route, raw_query) = request::route(&request, route::parse)?;
+    request::allow(&request, route.methods())?;
+    match route {
+        Route::Feed => {
+            reader(&request)?;
+            let query = query::parse(&raw_query)?;
+            let kv = open()?;
+            let feed = Feed::new(&kv, now(), orderflow_kv::write::nonce());
+            let (events, next) = feed
+                .read(query.after, query.limit, &query.types)
+                .map_err(feed_error)?;
+            let (first, last) = feed.bounds().map_err(feed_error)?;
+            Ok(Reply::json(
+                200,
+                &json!({"items": events, "next": next, "first": first, "last": last}),
+            ))
+        }
+        Route::Run => {
+            authenticate(&request, "admin_token")?;
+            let kv = open()?;
+            let report = Feed::new(&kv, now(), orderflow_kv::write::nonce())
+                .sequence(&sources::Services)
+                .map_err(feed_error)?;
+            Ok(Reply::json(
+                200,
+                &json!({
+                    "added": report.added,
+                    "last": report.last,
+                    "pending": report.pending,
+                    "expired": report.expired,
+                }),
+            ))
+        }
+    }
+}
+
+/// The feed is read by the back office (`admin_token`) and the ERP (`erp_token`).
+fn reader(request: &IncomingRequest) -> Result<(), ApiError> {
+    let presented = header(request, "authorization");
+    let presented = presented.first().map(Vec::as_slice);
+    let admin = token("admin_token")?;
+    if auth::check_bearer(presented, &admin).is_ok() {
+        return Ok(());
+    }
+    auth::check_bearer(presented, &token("erp_token")?)
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+fn open() -> Result<SpinKv, ApiError> {
+    SpinKv::open().map_err(|e| ApiError::new(503, "store-unavailable", e.to_string()))
+}
+
+fn feed_error(error: FeedError) -> ApiError {
+    match error {
+        FeedError::Expired { first } => ApiError::new(
+            410,
+            "position-expired",
+            format!(
+                "events before position {first} are past the feed's 7-day retention; read \
+                 after {} to go on from the oldest kept",
+                first.saturating_sub(1)
+            ),
+        )
+        .with_detail("first", first),
+        FeedError::Contention => ApiError::new(
+            503,
+            "contention",
+            "another pass wrote the feed at the same time; try again",
+        ),
+        FeedError::Store(e) | FeedError::Source(e) => {
+            ApiError::new(503, "store-unavailable", "the store failed; try again")
+                .with_detail("reason", e)
+        }
+    }
+}
