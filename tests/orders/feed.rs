@@ -146,3 +146,84 @@ fn overlapping_passes_under_concurrent_writes_number_each_event_once() {
     assert_eq!(events.len() as i64, written);
     assert_gapless_and_in_order(&events);
 }
+
+#[test]
+fn a_consumer_gets_back_what_it_did_not_commit_after_its_timeout() {
+    let app = App::start("feed-consumer");
+    let admin = app.admin();
+    let erp = app.client("erp_token");
+    let early = app.checkout().place(&sample::order("consumer-early"));
+    run(&app);
+    // Created after the first event: it starts at the feed's end.
+    let created = admin.send(
+        "PUT",
+        "/feed/consumers/erp",
+        &[],
+        json!({"types": ["order.placed"], "visibilityTimeoutSeconds": 1})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(json(&created)["position"], 1);
+    let unknown = erp.get("/feed/consumers/nobody/items");
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert_eq!(json(&unknown)["error"]["code"], "consumer-not-found");
+
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            text(
+                &app.checkout()
+                    .place(&sample::order(&format!("consumer-{i}"))),
+                "id",
+            )
+        })
+        .collect();
+    let paid = admin.post(
+        &format!("/orders/{}/payment", ids[0]),
+        &json!({"amount": sample::TOTAL}),
+    );
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    run(&app);
+
+    let batch = json(&erp.get("/feed/consumers/erp/items?maxlot=2"));
+    let items = batch["items"].as_array().expect("items").clone();
+    let orders: Vec<String> = items.iter().map(|i| text(&i["event"], "orderId")).collect();
+    assert_eq!(orders, ids[..2], "placements only, oldest first");
+    assert!(!orders.contains(&text(&early, "id")));
+    let rest = json(&erp.get("/feed/consumers/erp/items?maxlot=10"));
+    let rest = rest["items"].as_array().expect("items").clone();
+    assert_eq!(rest.len(), 1, "the payment is filtered out: {rest:?}");
+    // Commit the first and the third; the second comes back after a second.
+    let commit = erp.post(
+        "/feed/consumers/erp/commit",
+        &json!({"handles": [items[0]["handle"], rest[0]["handle"]]}),
+    );
+    assert_eq!(json(&commit)["committed"], 2);
+    let again = loop {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let page = json(&erp.get("/feed/consumers/erp/items"));
+        let page = page["items"].as_array().expect("items").clone();
+        if !page.is_empty() {
+            break page;
+        }
+    };
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["event"]["id"], items[1]["event"]["id"]);
+    assert_ne!(again[0]["handle"], items[1]["handle"], "with a new handle");
+    let stale = erp.post(
+        "/feed/consumers/erp/commit",
+        &json!({"handles": [items[1]["handle"]]}),
+    );
+    assert_eq!(
+        json(&stale)["committed"],
+        0,
+        "the old handle commits nothing"
+    );
+    let view = json(&erp.get("/feed/consumers/erp"));
+    assert_eq!(view["inFlight"], 1);
+    assert_eq!(
+        admin.send("DELETE", "/feed/consumers/erp", &[], b"").status,
+        204
+    );
+    assert_eq!(erp.get("/feed/consumers/erp").status, 404);
+}

@@ -229,6 +229,20 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional list of strings.
+    pub fn opt_strings(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let wrong = || ApiError::wrong_type(&self.path(name), "an array of strings");
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned).ok_or_else(wrong))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(wrong()),
+        }
+    }
+
     /// A boolean that defaults to `default`.
     pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         match self.get(name) {

@@ -3,6 +3,7 @@
 //! - `GET /feed?after=&limit=&types=` (`admin_token` or `erp_token`): the events after a feed
 //!   position, in order, each once (docs/architecture.md, "Integrations"); `next` is the
 //!   position to read after next time.
+//! - `/feed/consumers/{name}` (VTEX Feed v3's queues): see [`consumers`];
 //! - `POST /integrations/run` (`admin_token`): one sequencer pass, which adds to the feed what
 //!   the orders and subscriptions services committed since the last pass.
 //!
@@ -10,6 +11,7 @@
 //! `integrations-service` knows; the source outboxes are read through the services' WIT
 //! interfaces, never their keys.
 
+mod consumers;
 mod query;
 mod route;
 mod sources;
@@ -18,6 +20,7 @@ use std::time::SystemTime;
 
 use http_common::request::{self, authenticate, header, token};
 use http_common::{ApiError, Reply, auth};
+use integrations_service::consumer::Consumers;
 use integrations_service::feed::{Feed, FeedError};
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::SpinKv;
@@ -30,8 +33,34 @@ http_common::export!(respond);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (route, raw_query) = request::route(&request, route::parse)?;
-    request::allow(&request, route.methods())?;
+    let method = request::allow(&request, route.methods())?;
     match route {
+        Route::Consumer(name) if method == "GET" => {
+            reader(&request)?;
+            let kv = open()?;
+            consumers::get(&consumers_of(&kv), &name)
+        }
+        Route::Consumer(name) => {
+            authenticate(&request, "admin_token")?;
+            let body = request::read_body(request).await?;
+            let kv = open()?;
+            if method == "PUT" {
+                consumers::configure(&consumers_of(&kv), &name, &body)
+            } else {
+                consumers::delete(&consumers_of(&kv), &name)
+            }
+        }
+        Route::Items(name) => {
+            reader(&request)?;
+            let kv = open()?;
+            consumers::items(&consumers_of(&kv), &name, &raw_query)
+        }
+        Route::Commit(name) => {
+            reader(&request)?;
+            let body = request::read_body(request).await?;
+            let kv = open()?;
+            consumers::commit(&consumers_of(&kv), &name, &body)
+        }
         Route::Feed => {
             reader(&request)?;
             let query = query::parse(&raw_query)?;
@@ -84,7 +113,11 @@ fn open() -> Result<SpinKv, ApiError> {
     SpinKv::open().map_err(|e| ApiError::new(503, "store-unavailable", e.to_string()))
 }
 
-fn feed_error(error: FeedError) -> ApiError {
+fn consumers_of(kv: &SpinKv) -> Consumers<'_, SpinKv> {
+    Consumers::new(kv, now(), orderflow_kv::write::nonce())
+}
+
+pub(crate) fn feed_error(error: FeedError) -> ApiError {
     match error {
         FeedError::Expired { first } => ApiError::new(
             410,

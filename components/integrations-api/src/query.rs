@@ -69,7 +69,7 @@ pub(crate) fn parse(raw: &str) -> Result<FeedQuery, ApiError> {
 }
 
 /// `order.<event>` or `subscription.<event>`, the event in kebab case.
-fn is_event_type(text: &str) -> bool {
+pub(crate) fn is_event_type(text: &str) -> bool {
     let event = text
         .strip_prefix("order.")
         .or_else(|| text.strip_prefix("subscription."));
