@@ -55,6 +55,7 @@ declare -A tokens=(
     [payment_retry_attempts]=5
     [payment_retry_interval_minutes]=180
     [pass_shards]=2
+    [webhook_hosts]='http://127.0.0.1:*'
 )
 args=()
 while read -r name; do

@@ -119,6 +119,12 @@ schemathesis.openapi.format(
 # first page".
 schemathesis.openapi.format("page-cursor", st.just(""))
 
+# A receiver URL the run's `webhook_hosts` (http://127.0.0.1:*) opens; port 9 (discard) has no
+# listener, so the deliveries the fuzzer causes fail at once instead of waiting on a timeout.
+schemathesis.openapi.format(
+    "webhook-url", st.from_regex(r"http://127\.0\.0\.1:9/[a-z0-9]{0,12}", fullmatch=True)
+)
+
 # --- The webhook's signature ---------------------------------------------------------------
 
 SIGNED_PATH = "/payments/notifications"
@@ -166,6 +172,8 @@ SEMANTIC_FIELD_CODES = {
     # a planId or a testClock that names nothing
     "plan-not-found",
     "test-clock-not-found",
+    # a well-formed URL the host's webhook_hosts does not open
+    "host-not-allowed",
 }
 SEMANTIC_FIELDS = {
     # a weekly schedule's purchase day is 1-7; daily and cron schedules take none

@@ -74,7 +74,8 @@ pub(crate) fn build_components() {
 }
 
 /// A value for every variable spin.toml declares as required (tokens, the webhook secret), so
-/// the runner starts whatever components have landed.
+/// the runner starts whatever components have landed, and the loopback as the hosts webhooks
+/// may reach.
 pub(crate) fn variables() -> Vec<(String, String)> {
     manifest()
         .get("variables")
@@ -86,6 +87,8 @@ pub(crate) fn variables() -> Vec<(String, String)> {
                     spec.get("required").and_then(toml::Value::as_bool) == Some(true)
                 })
                 .map(|(name, _)| (name.clone(), secret(name)))
+                // Webhook receivers in the tests listen on loopback.
+                .chain([("webhook_hosts".to_owned(), "http://127.0.0.1:*".to_owned())])
                 .collect()
         })
         .unwrap_or_default()

@@ -24,3 +24,4 @@ mod placement;
 mod refusals;
 mod sample;
 mod sorting;
+mod webhooks;

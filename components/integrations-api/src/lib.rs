@@ -12,15 +12,19 @@
 //! interfaces, never their keys.
 
 mod consumers;
+mod endpoints;
+mod hosts;
 mod query;
 mod route;
 mod sources;
+mod transport;
 
 use std::time::SystemTime;
 
 use http_common::request::{self, authenticate, header, token};
 use http_common::{ApiError, Reply, auth};
 use integrations_service::consumer::Consumers;
+use integrations_service::endpoint::Endpoints;
 use integrations_service::feed::{Feed, FeedError};
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::SpinKv;
@@ -81,6 +85,9 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             let report = Feed::new(&kv, now(), orderflow_kv::write::nonce())
                 .sequence(&sources::Services)
                 .map_err(feed_error)?;
+            let delivered = endpoints_of(&kv)
+                .deliver_all(&transport::Wasi, DELIVERIES_PER_PASS)
+                .map_err(endpoints::error)?;
             Ok(Reply::json(
                 200,
                 &json!({
@@ -88,10 +95,58 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
                     "last": report.last,
                     "pending": report.pending,
                     "expired": report.expired,
+                    "deliveries": {
+                        "attempted": delivered.attempted,
+                        "delivered": delivered.delivered,
+                        "failed": delivered.failed,
+                        "dead": delivered.dead,
+                        "disabled": delivered.disabled,
+                    },
                 }),
             ))
         }
+        Route::Endpoints
+        | Route::Endpoint(_)
+        | Route::Deliveries(_)
+        | Route::Retry(..)
+        | Route::Replay(_)
+        | Route::Test(_) => {
+            authenticate(&request, "admin_token")?;
+            webhooks(route, &method, request, &raw_query).await
+        }
     }
+}
+
+/// How many events one pass sends to each endpoint.
+const DELIVERIES_PER_PASS: usize = 20;
+
+async fn webhooks(
+    route: Route,
+    method: &str,
+    request: IncomingRequest,
+    raw_query: &str,
+) -> Result<Reply, ApiError> {
+    let body = request::read_body(request).await?;
+    let kv = open()?;
+    let endpoints = endpoints_of(&kv);
+    match route {
+        Route::Endpoints if method == "POST" => endpoints::create(&kv, &endpoints, &body),
+        Route::Endpoints => endpoints::list(&endpoints),
+        Route::Endpoint(id) if method == "GET" => endpoints::get(&endpoints, &id),
+        Route::Endpoint(id) if method == "PATCH" => endpoints::change(&kv, &endpoints, &id, &body),
+        Route::Endpoint(id) => endpoints::delete(&endpoints, &id),
+        Route::Deliveries(id) => endpoints::deliveries(&endpoints, &id, raw_query),
+        Route::Retry(id, n) => endpoints::retry(&endpoints, &id, n),
+        Route::Replay(id) => endpoints::replay(&endpoints, &id, &body),
+        Route::Test(id) => endpoints::test(&endpoints, &id, &transport::Wasi),
+        Route::Feed | Route::Consumer(_) | Route::Items(_) | Route::Commit(_) | Route::Run => {
+            Err(ApiError::no_route("/webhooks"))
+        }
+    }
+}
+
+fn endpoints_of(kv: &SpinKv) -> Endpoints<'_, SpinKv> {
+    Endpoints::new(kv, now(), orderflow_kv::write::nonce())
 }
 
 /// The feed is read by the back office (`admin_token`) and the ERP (`erp_token`).
@@ -105,7 +160,7 @@ fn reader(request: &IncomingRequest) -> Result<(), ApiError> {
     auth::check_bearer(presented, &token("erp_token")?)
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
 }
 

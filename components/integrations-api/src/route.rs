@@ -14,17 +14,33 @@ pub(crate) enum Route {
     Items(String),
     /// `/feed/consumers/{name}/commit`: commit handles.
     Commit(String),
-    /// `/integrations/run`: one sequencer pass.
+    /// `/integrations/run`: one sequencer and delivery pass.
     Run,
+    /// `/webhooks/endpoints`.
+    Endpoints,
+    /// `/webhooks/endpoints/{id}`.
+    Endpoint(String),
+    /// `/webhooks/endpoints/{id}/deliveries`.
+    Deliveries(String),
+    /// `/webhooks/endpoints/{id}/deliveries/{n}/retry`.
+    Retry(String, u64),
+    /// `/webhooks/endpoints/{id}/replay`.
+    Replay(String),
+    /// `/webhooks/endpoints/{id}/test`.
+    Test(String),
 }
 
 impl Route {
     /// The methods the resource accepts (any other is 405).
     pub(crate) fn methods(&self) -> &'static [&'static str] {
         match self {
-            Self::Feed | Self::Items(_) => &["GET"],
+            Self::Feed | Self::Items(_) | Self::Deliveries(_) => &["GET"],
             Self::Consumer(_) => &["GET", "PUT", "DELETE"],
-            Self::Commit(_) | Self::Run => &["POST"],
+            Self::Endpoints => &["GET", "POST"],
+            Self::Endpoint(_) => &["GET", "PATCH", "DELETE"],
+            Self::Commit(_) | Self::Run | Self::Retry(..) | Self::Replay(_) | Self::Test(_) => {
+                &["POST"]
+            }
         }
     }
 }
@@ -42,7 +58,11 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
     match path {
         "/feed" => return Some(Route::Feed),
         "/integrations/run" => return Some(Route::Run),
+        "/webhooks/endpoints" => return Some(Route::Endpoints),
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/webhooks/endpoints/") {
+        return webhook(rest);
     }
     let rest = path.strip_prefix("/feed/consumers/")?;
     let (name, tail) = match rest.split_once('/') {
@@ -56,6 +76,21 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
         Some("commit") => Some(Route::Commit(name)),
         Some(_) => None,
     }
+}
+
+/// The routes under `/webhooks/endpoints/`.
+fn webhook(rest: &str) -> Option<Route> {
+    let mut parts = rest.split('/');
+    let id = percent_decode(parts.next()?).filter(|n| is_name(n))?;
+    let route = match (parts.next(), parts.next(), parts.next()) {
+        (None, ..) => Route::Endpoint(id),
+        (Some("deliveries"), None, _) => Route::Deliveries(id),
+        (Some("deliveries"), Some(n), Some("retry")) => Route::Retry(id, n.parse().ok()?),
+        (Some("replay"), None, _) => Route::Replay(id),
+        (Some("test"), None, _) => Route::Test(id),
+        _ => return None,
+    };
+    parts.next().is_none().then_some(route)
 }
 
 #[cfg(test)]

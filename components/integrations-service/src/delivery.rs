@@ -106,6 +106,9 @@ pub struct Delivery {
     pub next_attempt_at: Option<Timestamp>,
 }
 
+/// A request to send: URL, headers, body.
+pub type Request = (String, Vec<(String, String)>, Vec<u8>);
+
 /// What a pass over the endpoints did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PassReport {
@@ -400,6 +403,20 @@ impl<K: Kv> Endpoints<'_, K> {
         delivery.next_attempt_at = Some(now);
         self.kv.set(&key, &encode(&delivery)?)?;
         Ok(delivery)
+    }
+
+    /// A `webhook.test` event for the endpoint, outside the feed: its URL, signed headers and
+    /// body, for the operator to see the receiver answer at once.
+    pub fn test_request(&self, id: &str) -> Result<Request, EndpointError> {
+        let stored = self.stored(id)?;
+        let event_id = format!("evt_test_{:x}", self.nonce);
+        let body = encode(&serde_json::json!({
+            "type": "webhook.test",
+            "timestamp": self.now,
+            "data": {"id": event_id, "endpointId": id},
+        }))?;
+        let headers = headers(&stored, self.now, &event_id, &body);
+        Ok((stored.url, headers, body))
     }
 
     fn subject_of(&self, position: u64) -> Result<String, EndpointError> {
