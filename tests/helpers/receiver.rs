@@ -39,8 +39,13 @@ impl Receiver {
                         script[0]
                     }
                 };
-                if let Some(request) = serve(stream, status) {
+                // Kept before it is answered: whoever hears the answer finds it in the log.
+                if let Some((request, mut stream)) = read(stream) {
                     kept.lock().expect("the log").push(request);
+                    let answer = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    );
+                    let _ = stream.write_all(answer.as_bytes());
                 }
             }
         });
@@ -58,7 +63,7 @@ impl Receiver {
     }
 }
 
-fn serve(stream: TcpStream, status: u16) -> Option<Received> {
+fn read(stream: TcpStream) -> Option<(Received, TcpStream)> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -80,12 +85,12 @@ fn serve(stream: TcpStream, status: u16) -> Option<Received> {
         .unwrap_or(0);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-    let mut stream = stream;
-    stream.write_all(answer.as_bytes()).ok()?;
-    Some(Received {
-        path,
-        headers,
-        body,
-    })
+    Some((
+        Received {
+            path,
+            headers,
+            body,
+        },
+        stream,
+    ))
 }

@@ -11,8 +11,8 @@
 //! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` |
 //! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the slot's holder |
 //! | `ord/n/tot/r`, `ord/n/tot/{class}-{digits}` | the directory of totals present: bitmaps of the next base-32 digit | `increment` by the first holder of a digit |
-//! | `ord/n/feed` | the last position of the event feed | `increment` |
-//! | `ord/feed/{position}` | one feed entry (an order's events of one version) | `set` by the position's holder |
+//! | `ord/n/feed` | the last position of the outbox | `increment` |
+//! | `ord/feed/{position}` | one outbox entry (a version's events and the order after it) | `set` before the version's swap |
 //! | `ord/n/idem/{hash}/{generation}` | claims of an Idempotency-Key | `increment` |
 //! | `ord/idem/{hash}` | the key's fingerprint and the order snapshot it produced | `set` by the claim holder |
 //!
@@ -95,7 +95,7 @@ pub(crate) fn totals_node(class: usize, prefix: &[u8]) -> String {
     key
 }
 
-/// One entry of the global event feed.
+/// One outbox entry.
 pub(crate) fn feed_entry(position: u64) -> String {
     format!("ord/feed/{position}")
 }

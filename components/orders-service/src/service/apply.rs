@@ -1,5 +1,5 @@
 //! Applying a command to an order with compare-and-swap, and the document of its next version
-//! (index moves, feed entry, idempotency record as pending effects).
+//! (index moves and the idempotency record as pending effects, the outbox entry before the swap).
 
 use std::collections::{BTreeSet, HashMap};
 

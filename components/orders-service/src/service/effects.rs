@@ -1,4 +1,4 @@
-//! A written document's derived writes (index entries, feed entry, external-id pointer,
+//! A written document's derived writes (index entries, external-id pointer,
 //! idempotency record): applied after the write, then cleared from the document.
 
 use super::{Failure, Service};
