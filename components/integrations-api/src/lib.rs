@@ -21,6 +21,7 @@ mod transport;
 
 use std::time::SystemTime;
 
+use http_common::input::optional_object;
 use http_common::request::{self, authenticate, header, token};
 use http_common::{ApiError, Reply, auth};
 use integrations_service::consumer::Consumers;
@@ -81,6 +82,8 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         }
         Route::Run => {
             authenticate(&request, "admin_token")?;
+            // Nothing, or a JSON object whose fields are ignored, as every pass route takes.
+            optional_object(&request::read_body(request).await?)?;
             let kv = open()?;
             let report = Feed::new(&kv, now(), orderflow_kv::write::nonce())
                 .sequence(&sources::Services)
