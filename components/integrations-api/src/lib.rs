@@ -16,8 +16,6 @@ mod endpoints;
 mod hosts;
 mod query;
 mod route;
-mod sources;
-mod transport;
 
 use std::time::SystemTime;
 
@@ -85,12 +83,13 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             // Nothing, or a JSON object whose fields are ignored, as every pass route takes.
             optional_object(&request::read_body(request).await?)?;
             let kv = open()?;
-            let report = Feed::new(&kv, now(), orderflow_kv::write::nonce())
-                .sequence(&sources::Services)
-                .map_err(feed_error)?;
-            let delivered = endpoints_of(&kv)
-                .deliver_all(&transport::Wasi, DELIVERIES_PER_PASS)
-                .map_err(endpoints::error)?;
+            let (report, delivered) =
+                integrations_pass::run(&kv, now(), orderflow_kv::write::nonce()).map_err(|e| {
+                    match e {
+                        integrations_pass::PassError::Feed(e) => feed_error(e),
+                        integrations_pass::PassError::Deliveries(e) => endpoints::error(e),
+                    }
+                })?;
             Ok(Reply::json(
                 200,
                 &json!({
@@ -120,9 +119,6 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     }
 }
 
-/// How many events one pass sends to each endpoint.
-const DELIVERIES_PER_PASS: usize = 20;
-
 async fn webhooks(
     route: Route,
     method: &str,
@@ -141,7 +137,7 @@ async fn webhooks(
         Route::Deliveries(id) => endpoints::deliveries(&endpoints, &id, raw_query),
         Route::Retry(id, n) => endpoints::retry(&endpoints, &id, n),
         Route::Replay(id) => endpoints::replay(&endpoints, &id, &body),
-        Route::Test(id) => endpoints::test(&endpoints, &id, &transport::Wasi),
+        Route::Test(id) => endpoints::test(&endpoints, &id, &integrations_pass::transport::Wasi),
         Route::Feed | Route::Consumer(_) | Route::Items(_) | Route::Commit(_) | Route::Run => {
             Err(ApiError::no_route("/webhooks"))
         }

@@ -12,7 +12,7 @@ use subscriptions_client::subs;
 
 /// Both services, through their WIT interfaces.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Services;
+pub struct Services;
 
 impl Outboxes for Services {
     fn read(

@@ -18,7 +18,7 @@ const CHUNK: usize = 4096;
 
 /// Outbound HTTP as the host provides it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Wasi;
+pub struct Wasi;
 
 impl Transport for Wasi {
     fn post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
