@@ -180,3 +180,72 @@ fn a_rotated_secret_signs_beside_the_new_one_and_a_410_disables_the_endpoint() {
         "{gone}"
     );
 }
+
+#[test]
+fn an_email_endpoint_gets_the_customers_messages_in_portuguese() {
+    let app = App::start("webhooks-notify");
+    let admin = app.admin();
+    let email = Receiver::start(&[202]);
+    let created = admin.post(
+        "/webhooks/endpoints",
+        &json!({"url": email.url("/send"), "kind": "customer-notification"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let secret = text(&json(&created), "secret");
+    let order = app.checkout().place(&sample::order("notify-1"));
+    let id = text(&order, "id");
+    let number = order["number"].as_i64().expect("a number");
+    let paid = admin.post(
+        &format!("/orders/{id}/payment"),
+        &json!({"amount": sample::TOTAL}),
+    );
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    // An internal comment is not told; one with notifyCustomer sends the operator's text.
+    for (text, notify) in [
+        ("checked stock", false),
+        ("Seu presente vai embrulhado.", true),
+    ] {
+        let reply = admin.post(
+            &format!("/orders/{id}/comments"),
+            &json!({"text": text, "notifyCustomer": notify}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    for _ in 0..4 {
+        run(&app);
+    }
+    let messages: Vec<Value> = email
+        .received()
+        .iter()
+        .inspect(|r| assert!(verifies(&secret, r)))
+        .map(|r| body(r)["data"].clone())
+        .collect();
+    let subjects: Vec<&str> = messages
+        .iter()
+        .map(|m| m["subject"].as_str().expect("a subject"))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            format!("Recebemos seu pedido #{number}"),
+            format!("Pagamento aprovado: pedido #{number}"),
+            format!("Atualização do pedido #{number}"),
+        ]
+    );
+    assert!(messages.iter().all(|m| m["to"] == "ana@example.com"));
+    assert!(
+        messages[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("R$ 114,80"))
+    );
+    assert!(
+        messages[0]["html"]
+            .as_str()
+            .is_some_and(|t| t.contains("Camiseta azul P"))
+    );
+    assert!(
+        messages[2]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Seu presente vai embrulhado."))
+    );
+}

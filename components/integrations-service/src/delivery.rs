@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::{EndpointError, Endpoints, Kind, Queued, Stored, decode, encode};
 use crate::feed::{Event, Feed, FeedError};
 use crate::keys;
+use crate::notify::{self, Locale};
 use crate::signature;
 
 /// The waits after each failed attempt; an event that fails once more is dead-lettered.
@@ -135,6 +136,39 @@ pub fn body(event: &Event) -> Result<Vec<u8>, EndpointError> {
     })?)
 }
 
+/// The body of a notification: the customer's message for the event's step, rendered from the
+/// default template in Brazilian Portuguese (`notify`), under Standard Webhooks' envelope.
+fn message(event: &Event) -> Result<Vec<u8>, EndpointError> {
+    let data: serde_json::Value = serde_json::from_str(event.data.get())
+        .map_err(|e| EndpointError::Store(format!("an event's data: {e}")))?;
+    let rendered = notify::step_of(event, &data).and_then(|step| {
+        let template = notify::default_template(step, Locale::PtBr)?;
+        notify::render(&template, step, Locale::PtBr, event, &data)
+    });
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        timestamp: Timestamp,
+        data: Option<notify::Message>,
+    }
+    Ok(encode(&Body {
+        kind: "customer.notification",
+        timestamp: event.at,
+        data: rendered,
+    })?)
+}
+
+/// Whether an endpoint of `kind` takes `event`: a notification endpoint only the steps a
+/// customer hears of.
+fn takes(kind: Kind, event: &Event) -> bool {
+    match kind {
+        Kind::Webhook => true,
+        Kind::CustomerNotification => serde_json::from_str::<serde_json::Value>(event.data.get())
+            .is_ok_and(|data| notify::step_of(event, &data).is_some()),
+    }
+}
+
 /// The signed headers of one attempt.
 pub(crate) fn headers(
     stored: &Stored,
@@ -166,7 +200,7 @@ impl<K: Kv> Endpoints<'_, K> {
     ) -> Result<PassReport, EndpointError> {
         let mut report = PassReport::default();
         for endpoint in self.list()? {
-            if !endpoint.enabled || endpoint.kind != Kind::Webhook {
+            if !endpoint.enabled {
                 continue;
             }
             match self.deliver(&endpoint.id, transport, per_endpoint) {
@@ -232,7 +266,10 @@ impl<K: Kv> Endpoints<'_, K> {
             };
             let answer = match &event {
                 Some(event) => {
-                    let body = body(event)?;
+                    let body = match stored.kind {
+                        Kind::Webhook => body(event)?,
+                        Kind::CustomerNotification => message(event)?,
+                    };
                     let headers = headers(&stored, now, &event.id, &body);
                     transport.post(&stored.url, &headers, &body)
                 }
@@ -478,7 +515,10 @@ fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, Endpoint
         let (events, next) = feed.read(from - 1, room, &[])?;
         let next = next.min(to);
         for event in events.iter().filter(|e| e.position <= to) {
-            if s.filter.matches(event) && !s.queue.iter().any(|q| q.event_id == event.id) {
+            if s.filter.matches(event)
+                && takes(s.kind, event)
+                && !s.queue.iter().any(|q| q.event_id == event.id)
+            {
                 enqueue(s, event);
                 room -= 1;
             }
@@ -495,7 +535,7 @@ fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, Endpoint
         Err(e) => return Err(e.into()),
     };
     for event in &events {
-        if s.filter.matches(event) {
+        if s.filter.matches(event) && takes(s.kind, event) {
             enqueue(s, event);
         }
     }

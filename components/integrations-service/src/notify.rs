@@ -79,7 +79,7 @@ pub fn step_of(event: &Event, data: &Value) -> Option<&'static str> {
         "order.tracking-updated" if event.to.as_deref() == Some("delivered") => "order.delivered",
         "order.canceled" => "order.canceled",
         "order.refunded" => "order.refunded",
-        "order.commented" if data["event"]["notifyCustomer"].as_bool() == Some(true) => {
+        "order.commented" if last_comment(&data["order"])["notifyCustomer"] == true => {
             "order.commented"
         }
         _ => return None,
@@ -218,7 +218,7 @@ pub fn render(
 ) -> Option<Message> {
     let order = &data["order"];
     let to = order["customer"]["email"].as_str()?.to_owned();
-    let values = values(order, &data["event"], locale);
+    let values = values(order, locale);
     let fill = |text: &str, html: bool| {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
@@ -262,7 +262,7 @@ pub fn render(
 }
 
 /// (name, plain value, HTML value) of every placeholder.
-fn values(order: &Value, event: &Value, locale: Locale) -> Vec<(&'static str, String, String)> {
+fn values(order: &Value, locale: Locale) -> Vec<(&'static str, String, String)> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let currency = order["currency"]
         .as_str()
@@ -319,7 +319,7 @@ fn values(order: &Value, event: &Value, locale: Locale) -> Vec<(&'static str, St
         ("invoiceNumber", text(&invoice["number"])),
         ("invoiceKey", text(&invoice["key"])),
         ("status", text(&order["status"])),
-        ("comment", text(&event["text"])),
+        ("comment", text(&last_comment(order)["text"])),
     ];
     let mut all: Vec<(&'static str, String, String)> = plain
         .into_iter()
@@ -330,6 +330,14 @@ fn values(order: &Value, event: &Value, locale: Locale) -> Vec<(&'static str, St
         .collect();
     all.push(("items", items_text, items_html));
     all
+}
+
+/// The order's newest comment (the one a `commented` event added).
+fn last_comment(order: &Value) -> &Value {
+    order["comments"]
+        .as_array()
+        .and_then(|c| c.last())
+        .unwrap_or(&Value::Null)
 }
 
 /// Minor units as the locale writes money: `R$ 1.234,56`, `BRL 1,234.56`.
