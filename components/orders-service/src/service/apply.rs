@@ -16,6 +16,9 @@ use crate::kv::write::{self, Attempt, Outcome};
 /// Pages of the `unpaid` index one `cancel_unpaid` call reads.
 const UNPAID_PAGES: usize = 5;
 
+/// A write that must be in the store before the document's swap: key and bytes.
+pub(super) type PreWrite = (String, Vec<u8>);
+
 /// Index slots handed out during one call, reused across retries so that a conflict does not
 /// burn a slot per attempt.
 #[derive(Debug, Default)]
@@ -72,13 +75,15 @@ impl<K: Kv> Service<'_, K> {
                     }
                     return Ok(Attempt::Done(self.unchanged(applied.order, claim)?));
                 }
-                let next = self.next_document(&stored, applied, claim, &mut allocations)?;
+                let (next, (outbox, entry)) =
+                    self.next_document(&stored, applied, claim, &mut allocations)?;
                 let bytes = encode(&next).map_err(Failure::Store)?;
                 if let Some(claim) = claim
                     && let Taken::Replay(written) = self.take(claim)?
                 {
                     return Ok(Attempt::Done(same_order(*written, id)?));
                 }
+                self.kv.set(&outbox, &entry)?;
                 Ok(Attempt::Write {
                     bytes,
                     write_id: next.write_id.clone(),
@@ -156,14 +161,15 @@ impl<K: Kv> Service<'_, K> {
     }
 
     /// The document after `applied`: index moves and the idempotency record as pending effects,
-    /// slots allocated (once per call) with `increment`, its outbox entry written.
+    /// slots allocated (once per call) with `increment`; and its outbox entry, which the caller
+    /// writes right before the swap (with its other writes that must precede it).
     pub(super) fn next_document(
         &self,
         stored: &Stored,
         applied: Applied,
         claim: Option<&Claim>,
         allocations: &mut Allocations,
-    ) -> Result<Stored, Failure> {
+    ) -> Result<(Stored, PreWrite), Failure> {
         let mut next = stored.succeeded_by(self.write_id());
         let order = applied.order;
         let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
@@ -213,8 +219,10 @@ impl<K: Kv> Service<'_, K> {
                 .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
             order: Some(Box::new(order.clone())),
         };
-        let bytes = encode(&entry).map_err(Failure::Store)?;
-        self.kv.set(&keys::feed_entry(position), &bytes)?;
+        let outbox = (
+            keys::feed_entry(position),
+            encode(&entry).map_err(Failure::Store)?,
+        );
         if let Some(claim) = claim {
             pending.push(Effect::Idempotency {
                 hash: claim.hash.clone(),
@@ -224,7 +232,7 @@ impl<K: Kv> Service<'_, K> {
         next.order = order;
         next.pending = pending;
         next.record_outbox(position);
-        Ok(next)
+        Ok((next, outbox))
     }
 
     pub(super) fn next_in(&self, counter: &str) -> Result<u64, Failure> {

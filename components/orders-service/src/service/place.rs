@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use orderflow_domain::order::{self, Actor, Context, Order, PlaceOrder};
 
-use super::apply::{Allocations, carries};
+use super::apply::{Allocations, PreWrite, carries};
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, Service, Written};
 use crate::doc::{Effect, Pointer, Stored, encode};
@@ -56,7 +56,10 @@ impl<K: Kv> Service<'_, K> {
         }
         // Everything that can be done before the claims is: a crash after a claim and before the
         // write leaves the claim taken, so that window is kept to the write itself.
-        let (key, next, bytes) = self.prepare(input, ctx, claim)?;
+        let (key, next, bytes, outbox) = self.prepare(input, ctx, claim)?;
+        // What must be in before the order goes in one batch: the outbox entry, and below the
+        // Idempotency-Key's tentative record and the external-id pointer.
+        let mut before = vec![outbox];
         // The key is new and has one writer (the number is ours), so the swap is a plain write.
         let (cas, _) = self.kv.cas_current(&key)?;
         if let Some(claim) = claim
@@ -71,7 +74,7 @@ impl<K: Kv> Service<'_, K> {
             let mut record = self.record(claim, &next.order, true);
             record.tentative = true;
             let bytes = encode(&record).map_err(Failure::Store)?;
-            self.kv.set(&keys::idempotency(&claim.hash), &bytes)?;
+            before.push((keys::idempotency(&claim.hash), bytes));
         }
         if let Some((channel, external_id)) = &external {
             let key_of = |window| keys::external_claim(channel, external_id, window);
@@ -97,9 +100,9 @@ impl<K: Kv> Service<'_, K> {
                 id: next.order.id().clone(),
             })
             .map_err(Failure::Store)?;
-            self.kv
-                .set(&keys::external(channel, external_id), &pointer)?;
+            before.push((keys::external(channel, external_id), pointer));
         }
+        self.kv.set_many(&before)?;
         let swapped = write::swap(self.kv, &key, cas, &bytes, &next.write_id, |b, id| {
             carries(&key, b, id)
         })
@@ -115,13 +118,14 @@ impl<K: Kv> Service<'_, K> {
         })
     }
 
-    /// Takes a number and builds the new order's document, slots and feed position allocated.
+    /// Takes a number and builds the new order's document, slots and outbox position allocated,
+    /// and its outbox entry to write before it.
     fn prepare(
         &self,
         input: PlaceOrder,
         ctx: &Context,
         claim: Option<&Claim>,
-    ) -> Result<(String, Stored, Vec<u8>), Failure> {
+    ) -> Result<(String, Stored, Vec<u8>, PreWrite), Failure> {
         let number = self.next_in(keys::ORDER_SEQ)?;
         let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
         let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
@@ -133,7 +137,8 @@ impl<K: Kv> Service<'_, K> {
             pending: Vec::new(),
             outbox: Vec::new(),
         };
-        let mut next = self.next_document(&empty, applied, claim, &mut Allocations::default())?;
+        let (mut next, outbox) =
+            self.next_document(&empty, applied, claim, &mut Allocations::default())?;
         next.recent_writes.clear();
         if let Some(external_id) = next.order.external_id().clone() {
             let channel = next.order.channel().clone();
@@ -146,7 +151,7 @@ impl<K: Kv> Service<'_, K> {
             );
         }
         let bytes = encode(&next).map_err(Failure::Store)?;
-        Ok((keys::order(&id), next, bytes))
+        Ok((keys::order(&id), next, bytes, outbox))
     }
 
     /// Answers an order that a call did not change, recording the Idempotency-Key's outcome.
