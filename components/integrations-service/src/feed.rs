@@ -468,7 +468,12 @@ impl<'a, K: Kv> Feed<'a, K> {
         while position < head.last && events.len() < limit && examined < budget {
             position += 1;
             examined += 1;
-            let event = match batch.iter().find(|e| e.position == position) {
+            // A batch's positions are consecutive: index it rather than search it.
+            let in_batch = batch
+                .first()
+                .and_then(|first| position.checked_sub(first.position))
+                .and_then(|i| batch.get(usize::try_from(i).ok()?));
+            let event = match in_batch {
                 Some(event) => Some(event.clone()),
                 None => match self.kv.get(&keys::feed_event(position))? {
                     Some(bytes) => Some(decode::<Event>(&keys::feed_event(position), &bytes)?),
