@@ -78,6 +78,7 @@ pub fn sample_order() -> Order {
         refunds: vec![],
         changes: vec![],
         comments: vec![],
+        notifications: vec![],
         problems: vec![],
         hold: None,
         cancellation: None,

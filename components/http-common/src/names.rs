@@ -116,6 +116,7 @@ names!(EventKind, EVENT_KINDS, event_kind, parse_event_kind, {
     Commented => "commented",
     Refunded => "refunded",
     Edited => "edited",
+    CustomerNotified => "customer-notified",
 });
 
 names!(Sort, SORTS, sort, parse_sort, {

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::names;
 use crate::types::{
-    Address, Change, Comment, Customer, HistoryEntry, Invoice, Item, ItemQuantity, NewItem, Order,
-    Problem, ProblemKind, Refund, Shipment, Transaction,
+    Address, Change, Comment, Customer, HistoryEntry, Invoice, Item, ItemQuantity, NewItem,
+    Notification, Order, Problem, ProblemKind, Refund, Shipment, Transaction,
 };
 
 /// An order as the API answers it.
@@ -55,6 +55,7 @@ pub fn order(order: &Order) -> Value {
         "refunds": order.refunds.iter().map(refund).collect::<Vec<_>>(),
         "changes": order.changes.iter().map(change).collect::<Vec<_>>(),
         "comments": order.comments.iter().map(comment).collect::<Vec<_>>(),
+        "notifications": order.notifications.iter().map(notification).collect::<Vec<_>>(),
         "problems": order.problems.iter().map(problem).collect::<Vec<_>>(),
         "hold": order.hold.as_ref().map(|hold| json!({
             "reason": hold.reason,
@@ -224,6 +225,18 @@ fn comment(comment: &Comment) -> Value {
         "visibleToCustomer": comment.visible_to_customer,
         "at": comment.at,
         "actor": names::actor(comment.actor),
+    })
+}
+
+fn notification(n: &Notification) -> Value {
+    json!({
+        "eventId": n.event_id,
+        "endpointId": n.endpoint_id,
+        "template": n.template,
+        "locale": n.locale,
+        "subject": n.subject,
+        "to": n.to,
+        "at": n.at,
     })
 }
 

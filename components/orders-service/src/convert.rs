@@ -6,7 +6,7 @@
 use orderflow_domain::order::{
     Actor, Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewRefund,
     NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification, PaymentOutcome,
-    PriceChange, Status, TrackingInfo, TrackingStatus,
+    PriceChange, SentNotification, Status, TrackingInfo, TrackingStatus,
 };
 use orderflow_domain::values::{
     Channel, ExternalId, FieldError, IdempotencyKey, Invalid, Money, NfeKey, OrderId, PaymentId,
@@ -252,6 +252,26 @@ pub(crate) fn command(command: &wit::Command) -> Result<Command, Vec<FieldError>
             })()
         }
         wit::Command::Reprocess => Some(Command::Reprocess),
+        wit::Command::RecordNotification(n) => {
+            let mut field =
+                |name: &str, value: &str, max: usize| f.take(name, Text::parse(value, max));
+            let event_id = field("eventId", &n.event_id, 200);
+            let endpoint_id = field("endpointId", &n.endpoint_id, 200);
+            let template = field("template", &n.template, 100);
+            let locale = field("locale", &n.locale, 20);
+            let subject = field("subject", &n.subject, 1000);
+            let to = field("to", &n.to, 320);
+            (|| {
+                Some(Command::RecordNotification(SentNotification {
+                    event_id: event_id?,
+                    endpoint_id: endpoint_id?,
+                    template: template?,
+                    locale: locale?,
+                    subject: subject?,
+                    to: to?,
+                }))
+            })()
+        }
         wit::Command::Edit(e) => {
             let (customer, shipping_address, billing_address) = contact_edit(
                 &mut f,

@@ -72,6 +72,7 @@ fn event_kind(kind: EventKind) -> wit::EventKind {
         EventKind::Commented => wit::EventKind::Commented,
         EventKind::Refunded => wit::EventKind::Refunded,
         EventKind::Edited => wit::EventKind::Edited,
+        EventKind::CustomerNotified => wit::EventKind::CustomerNotified,
     }
 }
 
@@ -258,6 +259,19 @@ pub(crate) fn order(o: &Order) -> wit::Order {
                 visible_to_customer: c.visible_to_customer,
                 at: ts(c.at),
                 actor: actor(c.actor),
+            })
+            .collect(),
+        notifications: o
+            .notifications()
+            .iter()
+            .map(|n| wit::Notification {
+                event_id: text(&n.event_id),
+                endpoint_id: text(&n.endpoint_id),
+                template: text(&n.template),
+                locale: text(&n.locale),
+                subject: text(&n.subject),
+                to: text(&n.to),
+                at: Some(ts(n.at)),
             })
             .collect(),
         problems: o

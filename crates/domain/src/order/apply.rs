@@ -110,6 +110,7 @@ pub fn apply(order: &Order, command: &Command, ctx: &Context) -> Result<Applied,
             None => return Ok(unchanged(order)),
         },
         Command::Edit(edit) => step.edit(edit)?,
+        Command::RecordNotification(sent) => step.record_notification(sent),
     };
     step.finish(from, event)
 }

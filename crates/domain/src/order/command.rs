@@ -61,6 +61,8 @@ pub enum Command {
     Reprocess,
     /// Correct the customer, addresses or shipping before the order ships.
     Edit(OrderEdit),
+    /// A message was sent to the customer (by the integrations' notification endpoint).
+    RecordNotification(SentNotification),
 }
 
 macro_rules! command_kinds {
@@ -124,6 +126,8 @@ command_kinds! {
     Reprocess => "reprocess",
     /// Edit customer, addresses or shipping.
     Edit => "edit",
+    /// Record a message sent to the customer.
+    RecordNotification => "record-notification",
 }
 
 impl Command {
@@ -152,6 +156,7 @@ impl Command {
             Command::Refund(_) => CommandKind::Refund,
             Command::Reprocess => CommandKind::Reprocess,
             Command::Edit(_) => CommandKind::Edit,
+            Command::RecordNotification(_) => CommandKind::RecordNotification,
         }
     }
 }
@@ -179,7 +184,8 @@ impl CommandKind {
             | CommandKind::Comment
             | CommandKind::Refund
             | CommandKind::Reprocess
-            | CommandKind::Edit => Some(from),
+            | CommandKind::Edit
+            | CommandKind::RecordNotification => Some(from),
         }
     }
 }
@@ -357,6 +363,25 @@ pub struct NewComment {
     pub notify_customer: bool,
     /// Show it on the customer's order page.
     pub visible_to_customer: bool,
+}
+
+/// A message the store's email service took for the customer: recorded once per event and
+/// endpoint, so a delivery retried or recorded twice is one notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentNotification {
+    /// The feed event it tells of (`evt_...`).
+    pub event_id: Text,
+    /// The notification endpoint that took it.
+    pub endpoint_id: Text,
+    /// The template's step (`order.shipped`).
+    pub template: Text,
+    /// The message's language (`pt-BR`, `en`).
+    pub locale: Text,
+    /// The subject line as sent.
+    pub subject: Text,
+    /// The address it went to.
+    pub to: Text,
 }
 
 /// `POST /orders/{id}/refunds`: money returned outside the payment provider.

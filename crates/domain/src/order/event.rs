@@ -70,6 +70,8 @@ event_kinds! {
     Refunded => "refunded",
     /// Customer, addresses or shipping were edited.
     Edited => "edited",
+    /// A message was sent to the customer.
+    CustomerNotified => "customer-notified",
 }
 
 /// What an applied command did, with what an integration needs to act on it.
@@ -160,4 +162,9 @@ pub enum Event {
     },
     /// Customer, addresses or shipping were edited.
     Edited,
+    /// A message was sent to the customer.
+    CustomerNotified {
+        /// The template's step.
+        template: Text,
+    },
 }

@@ -20,15 +20,15 @@ pub use apply::{Applied, Context, apply};
 pub use command::{
     Command, CommandKind, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice,
     NewRefund, NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification,
-    PaymentOutcome, PriceChange, TrackingInfo,
+    PaymentOutcome, PriceChange, SentNotification, TrackingInfo,
 };
 pub use error::{ErrorKind, OrderError};
 pub use event::{Event, EventKind};
 pub use model::{
     Address, Adjustments, CancelCause, Cancellation, Change, Comment, Customer, HistoryEntry, Hold,
-    Invoice, InvoiceLine, Item, NewItem, Order, Payment, PaymentMethod, PaymentStatus, Problem,
-    ProblemKind, Refund, RefundSource, Shipment, Shipping, SubscriptionRef, Totals, TrackingEvent,
-    TrackingStatus, Transaction, TransactionKind,
+    Invoice, InvoiceLine, Item, NewItem, Notification, Order, Payment, PaymentMethod,
+    PaymentStatus, Problem, ProblemKind, Refund, RefundSource, Shipment, Shipping, SubscriptionRef,
+    Totals, TrackingEvent, TrackingStatus, Transaction, TransactionKind,
 };
 pub use place::{NewPayment, PaymentWindows, PlaceOrder, check_items, place};
 pub use rules::{Rule, rule};

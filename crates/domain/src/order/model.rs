@@ -447,6 +447,26 @@ pub struct Comment {
     pub actor: Actor,
 }
 
+/// A message sent to the customer ("Notificações").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// The feed event it told of.
+    pub event_id: Text,
+    /// The notification endpoint that took it.
+    pub endpoint_id: Text,
+    /// The template's step.
+    pub template: Text,
+    /// Its language.
+    pub locale: Text,
+    /// Its subject line.
+    pub subject: Text,
+    /// Where it went.
+    pub to: Text,
+    /// When it was recorded.
+    pub at: Timestamp,
+}
+
 /// A data inconsistency that blocks handling and invoicing until fixed and reprocessed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
@@ -581,6 +601,8 @@ pub struct Order {
     pub(super) refunds: Vec<Refund>,
     pub(super) changes: Vec<Change>,
     pub(super) comments: Vec<Comment>,
+    #[serde(default)]
+    pub(super) notifications: Vec<Notification>,
     pub(super) problems: Vec<Problem>,
     pub(super) hold: Option<Hold>,
     pub(super) cancellation: Option<Cancellation>,
@@ -633,6 +655,8 @@ getters! {
     changes: Vec<Change>,
     /// Comments.
     comments: Vec<Comment>,
+    /// Messages sent to the customer.
+    notifications: Vec<Notification>,
     /// Open problems.
     problems: Vec<Problem>,
     /// The hold in force.

@@ -112,6 +112,7 @@ pub fn place(
         refunds: Vec::new(),
         changes: Vec::new(),
         comments: Vec::new(),
+        notifications: Vec::new(),
         problems: Vec::new(),
         hold: None,
         cancellation: None,

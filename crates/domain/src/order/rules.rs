@@ -35,6 +35,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::Cancel
             | K::Hold
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess
             | K::Edit => Allowed,
@@ -56,6 +57,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::Cancel
             | K::Hold
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess
             | K::Edit => Allowed,
@@ -75,6 +77,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::Cancel
             | K::Hold
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess
             | K::Edit => Allowed,
@@ -94,6 +97,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::AddShipment
             | K::Hold
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess
             | K::Edit => Allowed,
@@ -114,6 +118,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::AddShipment
             | K::AddTrackingEvent
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess => Allowed,
             K::ExpirePayment
@@ -133,6 +138,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::ReturnInvoice
             | K::AddTrackingEvent
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess => Allowed,
             K::ExpirePayment
@@ -152,6 +158,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::DenyPayment
             | K::RefundPayment
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Reprocess => Allowed,
             K::ApprovePaymentManually
@@ -168,7 +175,7 @@ pub const fn rule(status: Status, kind: CommandKind) -> Rule {
             | K::Edit => Invalid,
         },
         Status::OnHold => match kind {
-            K::Unhold | K::Comment => Allowed,
+            K::Unhold | K::Comment | K::RecordNotification => Allowed,
             K::ApprovePayment
             | K::DenyPayment
             | K::RefundPayment

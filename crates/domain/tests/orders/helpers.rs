@@ -5,7 +5,8 @@ use orderflow_domain::order::{
     Actor, Address, Applied, Command, CommandKind, Context, Customer, InvoiceKind, ItemQuantity,
     ManualPayment, NewComment, NewInvoice, NewItem, NewPayment, NewRefund, NewShipment,
     NewTrackingEvent, Order, OrderChange, OrderEdit, PaymentMethod, PaymentNotification,
-    PaymentOutcome, PaymentWindows, PlaceOrder, Shipping, Status, TrackingStatus, apply, place,
+    PaymentOutcome, PaymentWindows, PlaceOrder, SentNotification, Shipping, Status, TrackingStatus,
+    apply, place,
 };
 use orderflow_domain::values::{
     Channel, Country, Currency, Email, Money, OrderId, PaymentId, PostalCode, Quantity, RequestId,
@@ -323,6 +324,14 @@ pub(crate) fn command_of(kind: CommandKind) -> Command {
         CommandKind::Edit => Command::Edit(OrderEdit {
             customer: Some(customer("Ana Souza Lima")),
             ..OrderEdit::default()
+        }),
+        CommandKind::RecordNotification => Command::RecordNotification(SentNotification {
+            event_id: text("evt_o1_2"),
+            endpoint_id: text("ep_mail"),
+            template: text("order.shipped"),
+            locale: text("pt-BR"),
+            subject: text("Pedido #1 enviado"),
+            to: text("ana@example.com"),
         }),
     }
 }

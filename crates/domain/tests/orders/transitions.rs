@@ -30,7 +30,7 @@ fn expected(status: S, kind: K) -> Expect {
             K::ApprovePayment | K::ApprovePaymentManually => To(S::PaymentApproved),
             K::DenyPayment | K::ExpirePayment | K::Cancel => To(S::Canceled),
             K::Hold => To(S::OnHold),
-            K::RefundPayment | K::Change | K::Comment | K::Edit => Same,
+            K::RefundPayment | K::Change | K::Comment | K::Edit | K::RecordNotification => Same,
             K::Refund => Refused("refund-exceeds-paid"),
             K::Reprocess => Unchanged,
             K::StartHandling
@@ -51,6 +51,7 @@ fn expected(status: S, kind: K) -> Expect {
             | K::ApprovePaymentManually
             | K::Change
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Edit => Same,
             K::Reprocess => Unchanged,
@@ -70,6 +71,7 @@ fn expected(status: S, kind: K) -> Expect {
             | K::ApprovePaymentManually
             | K::Change
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Edit => Same,
             K::Reprocess => Unchanged,
@@ -89,6 +91,7 @@ fn expected(status: S, kind: K) -> Expect {
             | K::RefundPayment
             | K::ApprovePaymentManually
             | K::Comment
+            | K::RecordNotification
             | K::Refund
             | K::Edit => Same,
             K::Reprocess => Unchanged,
@@ -109,6 +112,7 @@ fn expected(status: S, kind: K) -> Expect {
             | K::ApprovePaymentManually
             | K::AddShipment
             | K::Comment
+            | K::RecordNotification
             | K::Refund => Same,
             K::Reprocess => Unchanged,
             K::ExpirePayment
@@ -128,6 +132,7 @@ fn expected(status: S, kind: K) -> Expect {
             | K::ApprovePaymentManually
             | K::AddTrackingEvent
             | K::Comment
+            | K::RecordNotification
             | K::Refund => Same,
             K::Reprocess => Unchanged,
             K::ExpirePayment
@@ -141,7 +146,11 @@ fn expected(status: S, kind: K) -> Expect {
             | K::Edit => INVALID,
         },
         S::Closed | S::Canceled => match kind {
-            K::ApprovePayment | K::DenyPayment | K::RefundPayment | K::Comment => Same,
+            K::ApprovePayment
+            | K::DenyPayment
+            | K::RefundPayment
+            | K::Comment
+            | K::RecordNotification => Same,
             K::Refund => Refused("refund-exceeds-paid"),
             K::Reprocess => Unchanged,
             K::ApprovePaymentManually
@@ -159,7 +168,7 @@ fn expected(status: S, kind: K) -> Expect {
         },
         S::OnHold => match kind {
             K::Unhold => To(S::PaymentPending),
-            K::Comment => Same,
+            K::Comment | K::RecordNotification => Same,
             K::ApprovePayment
             | K::DenyPayment
             | K::RefundPayment

@@ -1,10 +1,12 @@
 //! The steps that change the order itself: items and adjustments, cancellation, holds,
 //! comments, problems and edits.
 
-use super::super::command::{NewComment, OrderChange, OrderEdit};
+use super::super::command::{NewComment, OrderChange, OrderEdit, SentNotification};
 use super::super::error::OrderError;
 use super::super::event::{Event, EventKind};
-use super::super::model::{CancelCause, Cancellation, Change, Comment, Hold, ProblemKind};
+use super::super::model::{
+    CancelCause, Cancellation, Change, Comment, Hold, Notification, ProblemKind,
+};
 use super::super::place::new_line;
 use super::super::status::Status;
 use super::super::totals::discount_share;
@@ -170,6 +172,22 @@ impl Step<'_> {
             notify_customer: comment.notify_customer,
         });
         EventKind::Commented
+    }
+
+    pub(super) fn record_notification(&mut self, sent: &SentNotification) -> EventKind {
+        self.order.notifications.push(Notification {
+            event_id: sent.event_id.clone(),
+            endpoint_id: sent.endpoint_id.clone(),
+            template: sent.template.clone(),
+            locale: sent.locale.clone(),
+            subject: sent.subject.clone(),
+            to: sent.to.clone(),
+            at: self.ctx.now,
+        });
+        self.events.push(Event::CustomerNotified {
+            template: sent.template.clone(),
+        });
+        EventKind::CustomerNotified
     }
 
     /// Clears the problems that are fixed; `None` when nothing changed.

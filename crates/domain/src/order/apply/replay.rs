@@ -97,6 +97,10 @@ pub(super) fn is_replay(order: &Order, command: &Command) -> Result<bool, OrderE
             }),
             None => Ok(false),
         },
+        Command::RecordNotification(sent) => Ok(order
+            .notifications
+            .iter()
+            .any(|n| n.event_id == sent.event_id && n.endpoint_id == sent.endpoint_id)),
         Command::ManualPayment(_)
         | Command::ExpirePayment { .. }
         | Command::StartHandling
