@@ -16,7 +16,9 @@ fi
 
 # spin.toml keeps each build command and source on one line, without inner double quotes.
 mapfile -t commands < <(sed -n 's/^command = "\(.*\)"$/\1/p' spin.toml)
-mapfile -t sources < <(sed -n 's/^source = "\(.*\)"$/\1/p' spin.toml)
+# A component may reuse another's artifact (integrations-kick is integrations-api's code): each
+# source is built once.
+mapfile -t sources < <(sed -n 's/^source = "\(.*\)"$/\1/p' spin.toml | awk '!seen[$0]++')
 if [ "${#commands[@]}" -eq 0 ] || [ "${#commands[@]}" -ne "${#sources[@]}" ]; then
     echo "build-components: expected one build command per component source in spin.toml" >&2
     exit 1

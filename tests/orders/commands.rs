@@ -11,7 +11,7 @@ use crate::sample;
 use crate::webhook::{hex, hmac_sha256, notify, payment, signature};
 
 /// A 44-digit NF-e access key with a valid check digit (modulo 11, weights 2-9 from the right).
-fn nfe_key(number: u32) -> String {
+pub(crate) fn nfe_key(number: u32) -> String {
     let body = format!("3526111122233300018155001{number:09}112345678");
     assert_eq!(body.len(), 43);
     let sum: u32 = body
@@ -37,7 +37,7 @@ fn conflict(reply: &Reply, what: &str) -> String {
     error_code(reply)
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::app::{App, int, json, text};
+use crate::app::{App, Cas, int, json, text};
 use crate::{parallel, sample};
 
 /// Every event after `after`, read in pages of `limit` with `client`'s token.
@@ -229,9 +229,35 @@ fn a_consumer_gets_back_what_it_did_not_commit_after_its_timeout() {
     assert_eq!(erp.get("/feed/consumers/erp").status, 404);
 }
 
+/// spin.toml without the `integrations-kick` component, as a host without service chaining
+/// sees it: a write's kick fails, and only the cron pass adds to the feed.
+fn manifest_without_kicks() -> std::path::PathBuf {
+    let real = std::fs::read_to_string(crate::app::manifest_path()).expect("spin.toml");
+    let trigger =
+        "[[trigger.http]]\nroute = { private = true }\ncomponent = \"integrations-kick\"\n";
+    assert!(real.contains(trigger));
+    let start = real
+        .find("[component.integrations-kick]")
+        .expect("the kick component");
+    let end = start
+        + real[start + 1..]
+            .find("\n[component.")
+            .expect("a component after it")
+        + 2;
+    let without = format!("{}{}", &real[..start], &real[end..])
+        .replace(trigger, "")
+        .replace(
+            "source = \"target/",
+            &format!("source = \"{}/target/", crate::helpers::root().display()),
+        );
+    let manifest = crate::helpers::scratch("feed-cron-manifest").join("spin.toml");
+    std::fs::write(&manifest, without).expect("the test manifest is written");
+    manifest
+}
+
 #[test]
 fn the_cron_runner_adds_to_the_feed_every_minute_without_a_call() {
-    let app = App::start("feed-cron");
+    let app = App::start_manifest("feed-cron", Cas::Honest, manifest_without_kicks());
     let order = app.checkout().place(&sample::order("cron-1"));
     // The integrations runner fires at second 30 of every minute.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(75);

@@ -18,6 +18,7 @@ use helpers::{app, parallel, webhook};
 mod commands;
 mod concurrency;
 mod crash;
+mod delivery_crash;
 mod feed;
 mod listing;
 mod placement;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::app::{App, json, text};
+use crate::commands::{nfe_key, now};
 use crate::helpers::receiver::{Received, Receiver};
 use crate::sample;
 
@@ -181,41 +182,66 @@ fn a_rotated_secret_signs_beside_the_new_one_and_a_410_disables_the_endpoint() {
     );
 }
 
+/// Runs passes until `receiver` has `n` requests (kicked passes may have sent them already).
+fn received_at_least(app: &App, receiver: &Receiver, n: usize) -> Vec<Received> {
+    for _ in 0..30 {
+        if receiver.received().len() >= n {
+            break;
+        }
+        run(app);
+    }
+    receiver.received()
+}
+
 #[test]
-fn an_email_endpoint_gets_the_customers_messages_in_portuguese() {
+fn an_email_endpoint_gets_each_step_in_portuguese_and_the_history_records_it() {
     let app = App::start("webhooks-notify");
     let admin = app.admin();
+    let erp = app.client("erp_token");
+    let logistics = app.client("logistics_token");
     let email = Receiver::start(&[202]);
     let created = admin.post(
         "/webhooks/endpoints",
         &json!({"url": email.url("/send"), "kind": "customer-notification"}),
     );
     assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(json(&created)["locale"], "pt-BR");
     let secret = text(&json(&created), "secret");
     let order = app.checkout().place(&sample::order("notify-1"));
     let id = text(&order, "id");
     let number = order["number"].as_i64().expect("a number");
-    let paid = admin.post(
-        &format!("/orders/{id}/payment"),
-        &json!({"amount": sample::TOTAL}),
-    );
-    assert_eq!(paid.status, 200, "{}", paid.text());
+    let path = |rest: &str| format!("/orders/{id}{rest}");
+    let ok = |reply: crate::helpers::Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        json(&reply)
+    };
+    ok(admin.post(&path("/payment"), &json!({"amount": sample::TOTAL})));
+    let key = nfe_key(3001);
+    ok(erp.post(
+        &path("/invoices"),
+        &json!({"type": "output", "number": "3001", "series": "1", "key": key,
+                "value": sample::TOTAL, "issuedAt": now()}),
+    ));
+    ok(logistics.post(
+        &path("/shipments"),
+        &json!({"invoiceNumber": "3001", "carrier": "Correios", "number": "BR987654321BR",
+                "url": "https://rastreio.example.com/BR987654321BR"}),
+    ));
+    ok(logistics.post(
+        &path("/shipments/BR987654321BR/events"),
+        &json!({"status": "delivered", "description": "Entregue", "occurredAt": now()}),
+    ));
     // An internal comment is not told; one with notifyCustomer sends the operator's text.
     for (text, notify) in [
         ("checked stock", false),
         ("Seu presente vai embrulhado.", true),
     ] {
-        let reply = admin.post(
-            &format!("/orders/{id}/comments"),
+        ok(admin.post(
+            &path("/comments"),
             &json!({"text": text, "notifyCustomer": notify}),
-        );
-        assert_eq!(reply.status, 200, "{}", reply.text());
+        ));
     }
-    for _ in 0..4 {
-        run(&app);
-    }
-    let messages: Vec<Value> = email
-        .received()
+    let messages: Vec<Value> = received_at_least(&app, &email, 6)
         .iter()
         .inspect(|r| assert!(verifies(&secret, r)))
         .map(|r| body(r)["data"].clone())
@@ -229,23 +255,203 @@ fn an_email_endpoint_gets_the_customers_messages_in_portuguese() {
         [
             format!("Recebemos seu pedido #{number}"),
             format!("Pagamento aprovado: pedido #{number}"),
+            format!("Nota fiscal do pedido #{number}"),
+            format!("Pedido #{number} enviado"),
+            format!("Pedido #{number} entregue"),
             format!("Atualização do pedido #{number}"),
         ]
     );
     assert!(messages.iter().all(|m| m["to"] == "ana@example.com"));
+    let says = |i: usize, part: &str, what: &str| {
+        assert!(
+            messages[i][part].as_str().is_some_and(|t| t.contains(what)),
+            "message {i} {part} lacks {what:?}: {}",
+            messages[i][part]
+        );
+    };
+    says(0, "text", "R$ 114,80");
+    says(0, "html", "Camiseta azul P");
+    says(2, "text", &key);
+    says(3, "text", "BR987654321BR");
+    says(3, "text", "https://rastreio.example.com/BR987654321BR");
+    says(5, "text", "Seu presente vai embrulhado.");
+
+    // Each message taken is in the order's history, once, by orderflow itself.
+    let mut shown = admin.order(&id);
+    for _ in 0..10 {
+        if shown["notifications"]
+            .as_array()
+            .is_some_and(|n| n.len() == 6)
+        {
+            break;
+        }
+        run(&app);
+        shown = admin.order(&id);
+    }
+    let templates: Vec<&str> = shown["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .map(|n| n["template"].as_str().expect("a template"))
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "order.placed",
+            "order.payment-approved",
+            "order.invoiced",
+            "order.shipped",
+            "order.delivered",
+            "order.commented"
+        ]
+    );
+    let recorded: Vec<&Value> = shown["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|h| h["event"] == "customer-notified")
+        .collect();
+    assert_eq!(recorded.len(), 6);
+    assert!(recorded.iter().all(|h| h["actor"] == "system"));
+    assert_eq!(shown["status"], "delivered");
+    // The recordings are events too, but no message tells of them.
+    run(&app);
+    assert_eq!(email.received().len(), 6);
+}
+
+#[test]
+fn a_store_template_and_english_replace_the_defaults() {
+    let app = App::start("webhooks-templates");
+    let admin = app.admin();
+    let email = Receiver::start(&[200]);
+    let created = admin.post(
+        "/webhooks/endpoints",
+        &json!({"url": email.url("/mail"), "kind": "customer-notification", "locale": "en"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(json(&created)["locale"], "en");
+
+    let all = json(&admin.get("/notifications/templates"));
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items.len(), 18, "nine steps in two languages");
+    assert!(items.iter().all(|t| t["custom"] == false));
+    let custom = json!({
+        "locale": "en",
+        "subject": "Paid! Order {{number}}",
+        "text": "Thanks {{customerName}}, we got {{total}}.\n{{items}}",
+        "html": "<p>Thanks {{customerName}}</p>{{items}}",
+    });
+    let put = app.admin().send(
+        "PUT",
+        "/notifications/templates/order.payment-approved",
+        &[],
+        custom.to_string().as_bytes(),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(json(&put)["custom"], true);
+    let shown = json(&admin.get("/notifications/templates/order.payment-approved?locale=en"));
+    assert_eq!(shown["subject"], "Paid! Order {{number}}");
+    // The Portuguese one is still the default.
+    let pt = json(&admin.get("/notifications/templates/order.payment-approved"));
+    assert_eq!(pt["custom"], false);
+    assert_eq!(pt["locale"], "pt-BR");
+
+    // Refusals name what to fix.
+    let unknown = admin.send("PUT", "/notifications/templates/order.nope", &[], b"{}");
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert_eq!(crate::app::error_code(&unknown), "template-not-found");
+    let empty = admin.send(
+        "PUT",
+        "/notifications/templates/order.placed",
+        &[],
+        json!({"locale": "fr", "subject": "", "text": "x"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(empty.status, 422, "{}", empty.text());
+    let fields: Vec<Value> = json(&empty)["error"]["details"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["field"].clone())
+        .collect();
+    assert!(fields.contains(&json!("locale")), "{fields:?}");
+
+    let order = app.checkout().place(&sample::order("tpl-1"));
+    let number = order["number"].as_i64().expect("a number");
+    let paid = admin.post(
+        &format!("/orders/{}/payment", text(&order, "id")),
+        &json!({"amount": sample::TOTAL}),
+    );
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    let messages: Vec<Value> = received_at_least(&app, &email, 2)
+        .iter()
+        .map(|r| body(r)["data"].clone())
+        .collect();
+    assert_eq!(
+        messages[0]["subject"],
+        format!("We received your order #{number}")
+    );
+    assert_eq!(messages[0]["locale"], "en");
     assert!(
         messages[0]["text"]
             .as_str()
-            .is_some_and(|t| t.contains("R$ 114,80"))
+            .is_some_and(|t| t.contains("BRL 114.80")),
+        "{}",
+        messages[0]["text"]
     );
-    assert!(
-        messages[0]["html"]
+    assert_eq!(messages[1]["subject"], format!("Paid! Order {number}"));
+    assert_eq!(
+        messages[1]["html"]
             .as_str()
-            .is_some_and(|t| t.contains("Camiseta azul P"))
+            .map(|h| h.starts_with("<p>Thanks Ana")),
+        Some(true),
+        "{}",
+        messages[1]["html"]
     );
-    assert!(
-        messages[2]["text"]
-            .as_str()
-            .is_some_and(|t| t.contains("Seu presente vai embrulhado."))
+
+    // Back to the default.
+    let reset = admin.send(
+        "DELETE",
+        "/notifications/templates/order.payment-approved?locale=en",
+        &[],
+        b"",
     );
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_eq!(json(&reset)["custom"], false);
+    assert_eq!(
+        json(&reset)["subject"],
+        "Payment approved: order #{{number}}"
+    );
+}
+
+#[test]
+fn a_write_reaches_a_healthy_endpoint_within_a_second_without_a_pass_call() {
+    let app = App::start("webhooks-kick");
+    let erp = Receiver::start(&[204]);
+    let created = app.admin().post(
+        "/webhooks/endpoints",
+        &json!({"url": erp.url("/erp"), "types": ["order.placed"]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    // Three placements a few seconds apart: the cron pass (once a minute) could explain one
+    // of them at most.
+    for i in 0..3 {
+        let placed_at = std::time::Instant::now();
+        let order = app.checkout().place(&sample::order(&format!("kick-{i}")));
+        let heard = loop {
+            let got = erp.received();
+            if got.len() > i {
+                break placed_at.elapsed();
+            }
+            assert!(
+                placed_at.elapsed() < std::time::Duration::from_secs(5),
+                "no delivery 5 s after placement {i}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let last = erp.received().pop().expect("a delivery");
+        assert_eq!(body(&last)["data"]["orderId"], order["id"]);
+        assert!(heard < std::time::Duration::from_secs(2), "{heard:?}");
+    }
 }

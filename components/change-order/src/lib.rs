@@ -17,7 +17,7 @@ use http_common::types::Actor;
 use http_common::{ApiError, Reply};
 use spin_sdk::http::IncomingRequest;
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let ((id, action), _) = request::route(&request, route::parse)?;

@@ -35,6 +35,7 @@ pub mod error;
 pub mod fixtures;
 pub mod idempotency;
 pub mod input;
+pub mod kick;
 pub mod names;
 pub mod path;
 pub mod precondition;
@@ -52,6 +53,8 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 /// The wasi:http export of a handler crate: `http_common::export!(respond);` at the crate root
 /// answers each request with `respond(request).await`, an
 /// `async fn(IncomingRequest) -> Result<Reply, ApiError>`, an error as [`Reply::from`] makes it.
+/// `export!(respond, then_kick_integrations)` also asks for an integrations pass after a write's
+/// 2xx answer is sent ([`kick`]); the component must be allowed `kick::URL`'s host.
 ///
 /// spin-sdk's `#[http_component]` expands to the export glue, which is unsafe code. Lints do not
 /// look into what another crate's macro expands to, so a handler crate keeps the workspace's
@@ -69,6 +72,26 @@ macro_rules! export {
                     .await
                     .unwrap_or_else($crate::Reply::from)
                     .into_response()
+            }
+        }
+    };
+    ($respond:ident, then_kick_integrations) => {
+        /// The wasi:http export; after a write's 2xx answer, an integrations pass ([`kick`]).
+        mod export_glue {
+            #[::spin_sdk::http_component]
+            async fn handle(
+                request: ::spin_sdk::http::IncomingRequest,
+                out: ::spin_sdk::http::ResponseOutparam,
+            ) {
+                let write = $crate::kick::is_write(&request);
+                let reply = super::$respond(request)
+                    .await
+                    .unwrap_or_else($crate::Reply::from);
+                let kick = write && (200..300).contains(&reply.status());
+                $crate::kick::answer(reply, out).await;
+                if kick {
+                    $crate::kick::integrations().await;
+                }
             }
         }
     };

@@ -80,6 +80,11 @@ impl Reply {
         &self.body
     }
 
+    /// Status, headers and body.
+    pub fn into_parts(self) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        (self.status, self.headers, self.body)
+    }
+
     /// The Spin response.
     pub fn into_response(self) -> spin_sdk::http::Response {
         let mut builder = spin_sdk::http::Response::builder();

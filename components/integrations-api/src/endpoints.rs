@@ -1,7 +1,8 @@
 //! `/webhooks/endpoints`: where events are pushed (`admin_token`).
 //!
-//! - `POST {"url", "types"?, "statuses"?, "channels"?, "description"?}` answers 201 with the
-//!   endpoint and its signing secret, `whsec_...`, shown this once;
+//! - `POST {"url", "types"?, "statuses"?, "channels"?, "description"?, "kind"?, "locale"?}`
+//!   answers 201 with the endpoint and its signing secret, `whsec_...`, shown this once (`kind`
+//!   `customer-notification`: rendered customer messages in `locale`, `pt-BR` by default);
 //! - `GET` lists them, `GET /{id}` shows one, `PATCH /{id}` changes it (`enabled`,
 //!   `rotateSecret: true` answers a new secret; the old one signs beside it for 24 h),
 //!   `DELETE /{id}` removes it;
@@ -16,6 +17,7 @@ use integrations_service::endpoint::{
     EndpointChange, EndpointError, Endpoints, Filter, Kind, NewEndpoint, View,
 };
 use integrations_service::feed::Feed;
+use integrations_service::notify::Locale;
 use integrations_service::signature::{SECRET_BYTES, Secret};
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::SpinKv;
@@ -30,6 +32,7 @@ fn view(v: &View) -> Value {
         "url": v.url,
         "description": v.description,
         "kind": match v.kind { Kind::Webhook => "webhook", Kind::CustomerNotification => "customer-notification" },
+        "locale": v.locale.as_str(),
         "types": v.filter.types,
         "statuses": v.filter.statuses,
         "channels": v.filter.channels,
@@ -110,6 +113,22 @@ fn event_types(obj: &Obj<'_>, fields: &mut Fields) -> Result<Option<Vec<String>>
 }
 
 /// The URL, checked against what the host lets deliveries reach.
+/// `locale`: `pt-BR` or `en`, the language of a notification endpoint's messages.
+fn locale(obj: &Obj<'_>, fields: &mut Fields) -> Result<Option<Locale>, ApiError> {
+    let Some(text) = obj.opt_string("locale")? else {
+        return Ok(None);
+    };
+    let parsed = Locale::parse(&text);
+    if parsed.is_none() {
+        fields.push(
+            "locale".to_owned(),
+            "unknown-value",
+            "locale must be one of: pt-BR, en",
+        );
+    }
+    Ok(parsed)
+}
+
 fn url(obj: &Obj<'_>, fields: &mut Fields, required: bool) -> Result<Option<String>, ApiError> {
     let url = obj.opt_string("url")?;
     let Some(url) = url else {
@@ -169,6 +188,7 @@ pub(crate) fn create(
             Kind::Webhook
         }
     };
+    let locale = locale(&obj, &mut fields)?.unwrap_or_default();
     fields.finish()?;
     let start = Feed::new(kv, crate::now(), 0)
         .bounds()
@@ -182,6 +202,7 @@ pub(crate) fn create(
                 url: url.unwrap_or_default(),
                 description,
                 kind,
+                locale,
                 filter: Filter {
                     types,
                     statuses,
@@ -228,6 +249,7 @@ pub(crate) fn change(
         Some(_) => Some(obj.bool_or("enabled", true)?),
     };
     let rotate_secret = obj.bool_or("rotateSecret", false)?;
+    let locale = locale(&obj, &mut fields)?;
     fields.finish()?;
     let current = endpoints.get(id).map_err(error)?;
     let filter = (types.is_some() || statuses.is_some() || channels.is_some()).then(|| Filter {
@@ -239,6 +261,7 @@ pub(crate) fn change(
         url,
         description: description.map(Some),
         filter,
+        locale,
         enabled,
         rotate_secret,
     };

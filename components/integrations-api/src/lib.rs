@@ -4,8 +4,10 @@
 //!   position, in order, each once (docs/architecture.md, "Integrations"); `next` is the
 //!   position to read after next time.
 //! - `/feed/consumers/{name}` (VTEX Feed v3's queues): see [`consumers`];
+//! - `/webhooks/endpoints/...` (`admin_token`): see [`endpoints`];
+//! - `/notifications/templates/...` (`admin_token`): see [`templates`];
 //! - `POST /integrations/run` (`admin_token`): one sequencer pass, which adds to the feed what
-//!   the orders and subscriptions services committed since the last pass.
+//!   the orders and subscriptions services committed since the last pass, then deliveries.
 //!
 //! The feed lives in the integrations service's keys (`int/`), which only
 //! `integrations-service` knows; the source outboxes are read through the services' WIT
@@ -16,8 +18,9 @@ mod endpoints;
 mod hosts;
 mod query;
 mod route;
+mod templates;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http_common::input::optional_object;
 use http_common::request::{self, authenticate, header, token};
@@ -25,6 +28,7 @@ use http_common::{ApiError, Reply, auth};
 use integrations_service::consumer::Consumers;
 use integrations_service::endpoint::Endpoints;
 use integrations_service::feed::{Feed, FeedError};
+use integrations_service::kick;
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::SpinKv;
 use serde_json::json;
@@ -82,30 +86,35 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             authenticate(&request, "admin_token")?;
             // Nothing, or a JSON object whose fields are ignored, as every pass route takes.
             optional_object(&request::read_body(request).await?)?;
+            pass(&open()?)
+        }
+        Route::Kick => {
             let kv = open()?;
-            let (report, delivered) =
-                integrations_pass::run(&kv, now(), orderflow_kv::write::nonce()).map_err(|e| {
-                    match e {
-                        integrations_pass::PassError::Feed(e) => feed_error(e),
-                        integrations_pass::PassError::Deliveries(e) => endpoints::error(e),
-                    }
-                })?;
-            Ok(Reply::json(
-                200,
-                &json!({
-                    "added": report.added,
-                    "last": report.last,
-                    "pending": report.pending,
-                    "expired": report.expired,
-                    "deliveries": {
-                        "attempted": delivered.attempted,
-                        "delivered": delivered.delivered,
-                        "failed": delivered.failed,
-                        "dead": delivered.dead,
-                        "disabled": delivered.disabled,
-                    },
-                }),
-            ))
+            let start =
+                kick::claim(&kv, now(), orderflow_kv::write::nonce()).map_err(endpoints::error)?;
+            let Some(start) = start else {
+                return Ok(Reply::json(200, &json!({"claimed": false})));
+            };
+            let wait = start.unix_millis().saturating_sub(now().unix_millis());
+            if let Ok(wait) = u64::try_from(wait) {
+                std::thread::sleep(Duration::from_millis(wait));
+            }
+            pass(&kv)
+        }
+        Route::Templates => {
+            authenticate(&request, "admin_token")?;
+            templates::list(&open()?)
+        }
+        Route::Template(name) => {
+            authenticate(&request, "admin_token")?;
+            let step = templates::step(&name)?;
+            let body = request::read_body(request).await?;
+            let kv = open()?;
+            match method.as_str() {
+                "PUT" => templates::put(&kv, step, &body),
+                "DELETE" => templates::reset(&kv, step, &raw_query),
+                _ => templates::get(&kv, step, &raw_query),
+            }
         }
         Route::Endpoints
         | Route::Endpoint(_)
@@ -117,6 +126,31 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             webhooks(route, &method, request, &raw_query).await
         }
     }
+}
+
+/// One integrations pass, and what it did.
+fn pass(kv: &SpinKv) -> Result<Reply, ApiError> {
+    let (report, delivered) = integrations_pass::run(kv, now(), orderflow_kv::write::nonce())
+        .map_err(|e| match e {
+            integrations_pass::PassError::Feed(e) => feed_error(e),
+            integrations_pass::PassError::Deliveries(e) => endpoints::error(e),
+        })?;
+    Ok(Reply::json(
+        200,
+        &json!({
+            "added": report.added,
+            "last": report.last,
+            "pending": report.pending,
+            "expired": report.expired,
+            "deliveries": {
+                "attempted": delivered.attempted,
+                "delivered": delivered.delivered,
+                "failed": delivered.failed,
+                "dead": delivered.dead,
+                "disabled": delivered.disabled,
+            },
+        }),
+    ))
 }
 
 async fn webhooks(
@@ -138,9 +172,14 @@ async fn webhooks(
         Route::Retry(id, n) => endpoints::retry(&endpoints, &id, n),
         Route::Replay(id) => endpoints::replay(&endpoints, &id, &body),
         Route::Test(id) => endpoints::test(&endpoints, &id, &integrations_pass::transport::Wasi),
-        Route::Feed | Route::Consumer(_) | Route::Items(_) | Route::Commit(_) | Route::Run => {
-            Err(ApiError::no_route("/webhooks"))
-        }
+        Route::Feed
+        | Route::Consumer(_)
+        | Route::Items(_)
+        | Route::Commit(_)
+        | Route::Run
+        | Route::Kick
+        | Route::Templates
+        | Route::Template(_) => Err(ApiError::no_route("/webhooks")),
     }
 }
 

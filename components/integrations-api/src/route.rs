@@ -1,5 +1,5 @@
-//! The paths this component serves (spin.toml routes `/feed`, `/feed/...` and
-//! `/integrations/run` here).
+//! The paths this component serves (spin.toml routes `/feed`, `/feed/...`, `/webhooks/...`,
+//! `/notifications/...` and `/integrations/run` here).
 
 use http_common::path::percent_decode;
 
@@ -16,6 +16,9 @@ pub(crate) enum Route {
     Commit(String),
     /// `/integrations/run`: one sequencer and delivery pass.
     Run,
+    /// `/integrations/kick`: a pass after a write's answer, reachable only as the private
+    /// component `integrations-kick` (no public route matches it).
+    Kick,
     /// `/webhooks/endpoints`.
     Endpoints,
     /// `/webhooks/endpoints/{id}`.
@@ -28,19 +31,27 @@ pub(crate) enum Route {
     Replay(String),
     /// `/webhooks/endpoints/{id}/test`.
     Test(String),
+    /// `/notifications/templates`.
+    Templates,
+    /// `/notifications/templates/{step}`.
+    Template(String),
 }
 
 impl Route {
     /// The methods the resource accepts (any other is 405).
     pub(crate) fn methods(&self) -> &'static [&'static str] {
         match self {
-            Self::Feed | Self::Items(_) | Self::Deliveries(_) => &["GET"],
+            Self::Feed | Self::Items(_) | Self::Deliveries(_) | Self::Templates => &["GET"],
+            Self::Template(_) => &["GET", "PUT", "DELETE"],
             Self::Consumer(_) => &["GET", "PUT", "DELETE"],
             Self::Endpoints => &["GET", "POST"],
             Self::Endpoint(_) => &["GET", "PATCH", "DELETE"],
-            Self::Commit(_) | Self::Run | Self::Retry(..) | Self::Replay(_) | Self::Test(_) => {
-                &["POST"]
-            }
+            Self::Commit(_)
+            | Self::Run
+            | Self::Kick
+            | Self::Retry(..)
+            | Self::Replay(_)
+            | Self::Test(_) => &["POST"],
         }
     }
 }
@@ -58,8 +69,15 @@ pub(crate) fn parse(path: &str) -> Option<Route> {
     match path {
         "/feed" => return Some(Route::Feed),
         "/integrations/run" => return Some(Route::Run),
+        "/integrations/kick" => return Some(Route::Kick),
         "/webhooks/endpoints" => return Some(Route::Endpoints),
+        "/notifications/templates" => return Some(Route::Templates),
         _ => {}
+    }
+    if let Some(step) = path.strip_prefix("/notifications/templates/") {
+        return percent_decode(step)
+            .filter(|s| is_name(s))
+            .map(Route::Template);
     }
     if let Some(rest) = path.strip_prefix("/webhooks/endpoints/") {
         return webhook(rest);

@@ -1,8 +1,10 @@
 //! One integrations pass, as a component runs it (the cron `integrations-runner` every minute,
 //! `POST /integrations/run` on demand): the sequencer adds to the feed what the orders and
 //! subscriptions services committed ([`sources`], over their WIT interfaces), then every enabled
-//! webhook endpoint gets what is due ([`transport`], over wasi:http).
+//! webhook endpoint gets what is due ([`transport`], over wasi:http), and the customer messages
+//! taken are recorded in their orders' histories ([`history`]).
 
+pub mod history;
 pub mod sources;
 pub mod transport;
 
@@ -30,7 +32,11 @@ pub fn run<K: Kv>(kv: &K, now: Timestamp, nonce: u64) -> Result<(Report, PassRep
         .sequence(&sources::Services)
         .map_err(PassError::Feed)?;
     let delivered = Endpoints::new(kv, now, nonce)
-        .deliver_all(&transport::Wasi, DELIVERIES_PER_PASS)
+        .deliver_all(
+            &transport::Wasi,
+            &history::OrderHistory,
+            DELIVERIES_PER_PASS,
+        )
         .map_err(PassError::Deliveries)?;
     Ok((report, delivered))
 }

@@ -15,11 +15,12 @@ use orderflow_domain::values::Timestamp;
 use orderflow_kv::Kv;
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::{EndpointError, Endpoints, Kind, Queued, Stored, decode, encode};
+use crate::endpoint::{EndpointError, Endpoints, Kind, Notified, Queued, Stored, decode, encode};
 use crate::feed::{Event, Feed, FeedError};
 use crate::keys;
-use crate::notify::{self, Locale};
+use crate::notify;
 use crate::signature;
+use crate::templates::Templates;
 
 /// The waits after each failed attempt; an event that fails once more is dead-lettered.
 pub const RETRY_AFTER: [TimeDelta; 7] = [
@@ -68,6 +69,13 @@ pub trait Transport {
     fn post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Answer;
 }
 
+/// Where a customer message taken by an endpoint is recorded: the order's history, through the
+/// orders service.
+pub trait Recorder {
+    /// Records `notified` (a second recording of one event and endpoint is a no-op).
+    fn record(&self, notified: &Notified) -> Result<(), String>;
+}
+
 /// One attempt, as the log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -105,6 +113,13 @@ pub struct Delivery {
     pub status: DeliveryStatus,
     pub attempts: Vec<AttemptRecord>,
     pub next_attempt_at: Option<Timestamp>,
+    /// A customer message's body, fixed before its first attempt so that every attempt sends
+    /// the same bytes under the same `webhook-id` (templates may change meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// What to record in the order's history once the message is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Notified>,
 }
 
 /// A request to send: URL, headers, body.
@@ -136,14 +151,31 @@ pub fn body(event: &Event) -> Result<Vec<u8>, EndpointError> {
     })?)
 }
 
-/// The body of a notification: the customer's message for the event's step, rendered from the
-/// default template in Brazilian Portuguese (`notify`), under Standard Webhooks' envelope.
-fn message(event: &Event) -> Result<Vec<u8>, EndpointError> {
+/// The body of a notification: the customer's message for the event's step in the endpoint's
+/// language, rendered from the store's template or the default (`notify`), under Standard
+/// Webhooks' envelope; and what to record once it is taken.
+fn message<K: Kv>(
+    templates: &Templates<'_, K>,
+    stored: &Stored,
+    event: &Event,
+) -> Result<(String, Option<Notified>), EndpointError> {
     let data: serde_json::Value = serde_json::from_str(event.data.get())
         .map_err(|e| EndpointError::Store(format!("an event's data: {e}")))?;
-    let rendered = notify::step_of(event, &data).and_then(|step| {
-        let template = notify::default_template(step, Locale::PtBr)?;
-        notify::render(&template, step, Locale::PtBr, event, &data)
+    let rendered = match notify::step_of(event, &data) {
+        Some(step) => {
+            let effective = templates.effective(step, stored.locale)?;
+            notify::render(&effective.template, step, stored.locale, event, &data)
+        }
+        None => None,
+    };
+    let notified = rendered.as_ref().map(|m| Notified {
+        order_id: m.order_id.clone(),
+        event_id: event.id.clone(),
+        endpoint_id: stored.id.clone(),
+        template: m.template.clone(),
+        locale: m.locale,
+        subject: m.subject.clone(),
+        to: m.to.clone(),
     });
     #[derive(Serialize)]
     struct Body<'a> {
@@ -152,11 +184,14 @@ fn message(event: &Event) -> Result<Vec<u8>, EndpointError> {
         timestamp: Timestamp,
         data: Option<notify::Message>,
     }
-    Ok(encode(&Body {
+    let body = encode(&Body {
         kind: "customer.notification",
         timestamp: event.at,
         data: rendered,
-    })?)
+    })?;
+    let body = String::from_utf8(body)
+        .map_err(|e| EndpointError::Store(format!("a message's body: {e}")))?;
+    Ok((body, notified))
 }
 
 /// Whether an endpoint of `kind` takes `event`: a notification endpoint only the steps a
@@ -192,10 +227,12 @@ pub(crate) fn headers(
 }
 
 impl<K: Kv> Endpoints<'_, K> {
-    /// One delivery pass over every enabled webhook endpoint, at most `per_endpoint` sends each.
+    /// One delivery pass over every enabled webhook endpoint, at most `per_endpoint` sends each;
+    /// the customer messages taken are recorded through `recorder`.
     pub fn deliver_all(
         &self,
         transport: &impl Transport,
+        recorder: &impl Recorder,
         per_endpoint: usize,
     ) -> Result<PassReport, EndpointError> {
         let mut report = PassReport::default();
@@ -203,7 +240,13 @@ impl<K: Kv> Endpoints<'_, K> {
             if !endpoint.enabled {
                 continue;
             }
-            match self.deliver(&endpoint.id, transport, per_endpoint) {
+            let delivered = self
+                .deliver(&endpoint.id, transport, per_endpoint)
+                .and_then(|one| {
+                    self.record(&endpoint.id, recorder)?;
+                    Ok(one)
+                });
+            match delivered {
                 Ok(one) => {
                     report.attempted += one.attempted;
                     report.delivered += one.delivered;
@@ -256,36 +299,73 @@ impl<K: Kv> Endpoints<'_, K> {
         if leased.is_empty() {
             return Ok(PassReport::default());
         }
-        // (2) Send.
-        let mut results = Vec::new();
+        // (2) Send (a customer message's body is fixed first).
+        let mut requests = Vec::new();
+        let mut frozen = Vec::new();
+        let templates = Templates::new(self.kv);
         for q in &leased {
             let event = match feed.read(q.position - 1, 1, &[]) {
                 Ok((events, _)) => events.into_iter().find(|e| e.position == q.position),
                 Err(FeedError::Expired { .. }) => None,
                 Err(e) => return Err(e.into()),
             };
-            let answer = match &event {
-                Some(event) => {
-                    let body = match stored.kind {
-                        Kind::Webhook => body(event)?,
-                        Kind::CustomerNotification => message(event)?,
+            let mut notified = None;
+            let body = match (&event, stored.kind) {
+                (None, _) => None,
+                (Some(event), Kind::Webhook) => Some(body(event)?),
+                (Some(event), Kind::CustomerNotification) => {
+                    let key = keys::delivery(id, q.delivery);
+                    let logged = match self.kv.get(&key)? {
+                        Some(bytes) => Some(decode::<Delivery>(&key, &bytes)?),
+                        None => None,
                     };
+                    match logged {
+                        Some(Delivery {
+                            body: Some(body),
+                            notified: kept,
+                            ..
+                        }) => {
+                            notified = kept;
+                            Some(body.into_bytes())
+                        }
+                        logged => {
+                            let (body, made) = message(&templates, &stored, event)?;
+                            let mut delivery =
+                                logged.unwrap_or_else(|| new_delivery(id, q, &event.kind));
+                            delivery.body = Some(body.clone());
+                            delivery.notified.clone_from(&made);
+                            frozen.push((key, encode(&delivery)?));
+                            notified = made;
+                            Some(body.into_bytes())
+                        }
+                    }
+                }
+            };
+            requests.push((q, event, body, notified));
+        }
+        if !frozen.is_empty() {
+            self.kv.set_many(&frozen)?;
+        }
+        let mut results = Vec::new();
+        for (q, event, body, notified) in requests {
+            let answer = match (&event, body) {
+                (Some(event), Some(body)) => {
                     let headers = headers(&stored, now, &event.id, &body);
                     transport.post(&stored.url, &headers, &body)
                 }
-                None => Answer {
+                _ => Answer {
                     status: None,
                     text: "the event is past the feed's retention".to_owned(),
                     latency_ms: 0,
                 },
             };
-            results.push((q.clone(), event, answer));
+            results.push((q.clone(), event, answer, notified));
         }
         // (3) Apply the outcomes.
         let mut report = PassReport::default();
         let (after, _) = self.update(id, |s| {
             report = PassReport::default();
-            for (q, _, answer) in &results {
+            for (q, _, answer, notified) in &results {
                 report.attempted += 1;
                 let Some(at) = s.queue.iter().position(|x| x.delivery == q.delivery) else {
                     continue;
@@ -294,6 +374,9 @@ impl<K: Kv> Endpoints<'_, K> {
                     s.queue.remove(at);
                     s.failing_since = None;
                     report.delivered += 1;
+                    if let Some(notified) = notified {
+                        s.unrecorded.push(notified.clone());
+                    }
                     continue;
                 }
                 report.failed += 1;
@@ -333,20 +416,15 @@ impl<K: Kv> Endpoints<'_, K> {
         })?;
         // (4) The log.
         let mut records = Vec::new();
-        for (q, event, answer) in &results {
+        for (q, event, answer, _) in &results {
             let key = keys::delivery(id, q.delivery);
             let mut delivery = match self.kv.get(&key)? {
                 Some(bytes) => decode::<Delivery>(&key, &bytes)?,
-                None => Delivery {
-                    id: format!("{id}.{}", q.delivery),
-                    number: q.delivery,
-                    event_id: q.event_id.clone(),
-                    event_type: event.as_ref().map(|e| e.kind.clone()).unwrap_or_default(),
-                    position: q.position,
-                    status: DeliveryStatus::Pending,
-                    attempts: Vec::new(),
-                    next_attempt_at: None,
-                },
+                None => new_delivery(
+                    id,
+                    q,
+                    event.as_ref().map(|e| e.kind.as_str()).unwrap_or_default(),
+                ),
             };
             delivery.attempts.push(AttemptRecord {
                 at: now,
@@ -399,12 +477,33 @@ impl<K: Kv> Endpoints<'_, K> {
                             status: DeliveryStatus::Pending,
                             attempts: Vec::new(),
                             next_attempt_at: Some(q.next_at),
+                            body: None,
+                            notified: None,
                         });
                     }
                 }
             }
         }
         Ok((items, (number > 1).then_some(number)))
+    }
+
+    /// Records in the orders' histories the customer messages the endpoint took, then forgets
+    /// them; what fails to record stays for the next pass (recording twice is harmless).
+    pub fn record(&self, id: &str, recorder: &impl Recorder) -> Result<u64, EndpointError> {
+        let stored = self.stored(id)?;
+        let recorded: Vec<&Notified> = stored
+            .unrecorded
+            .iter()
+            .filter(|n| recorder.record(n).is_ok())
+            .collect();
+        if recorded.is_empty() {
+            return Ok(0);
+        }
+        self.update(id, |s| {
+            s.unrecorded.retain(|n| !recorded.contains(&n));
+            Ok(Some(()))
+        })?;
+        Ok(recorded.len() as u64)
     }
 
     /// Queues a delivery again now: a dead one from its first attempt, a retrying one at once.
@@ -557,6 +656,22 @@ fn enqueue(s: &mut Stored, event: &Event) {
         next_at: event.at,
         lease_until: None,
     });
+}
+
+/// A delivery's log entry before any attempt.
+fn new_delivery(endpoint: &str, q: &Queued, event_type: &str) -> Delivery {
+    Delivery {
+        id: format!("{endpoint}.{}", q.delivery),
+        number: q.delivery,
+        event_id: q.event_id.clone(),
+        event_type: event_type.to_owned(),
+        position: q.position,
+        status: DeliveryStatus::Pending,
+        attempts: Vec::new(),
+        next_attempt_at: None,
+        body: None,
+        notified: None,
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {

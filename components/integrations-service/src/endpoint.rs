@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::{self, Decision, DocError, Document};
 use crate::feed::{Event, FeedError};
 use crate::keys;
+use crate::notify::Locale;
 use crate::signature::Secret;
 
 /// How long a rotated-out secret keeps signing.
@@ -90,6 +91,9 @@ pub(crate) struct Stored {
     pub(crate) url: String,
     pub(crate) description: Option<String>,
     pub(crate) kind: Kind,
+    /// The language of a notification endpoint's messages.
+    #[serde(default)]
+    pub(crate) locale: Locale,
     pub(crate) filter: Filter,
     pub(crate) enabled: bool,
     pub(crate) disabled_reason: Option<String>,
@@ -108,6 +112,23 @@ pub(crate) struct Stored {
     pub(crate) deliveries: u64,
     /// Since when every attempt has failed.
     pub(crate) failing_since: Option<Timestamp>,
+    /// Messages the endpoint took that the order's history does not show yet.
+    #[serde(default)]
+    pub(crate) unrecorded: Vec<Notified>,
+}
+
+/// A customer message an endpoint took, to record in the order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notified {
+    pub order_id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    /// The step's template (`order.shipped`).
+    pub template: String,
+    pub locale: Locale,
+    pub subject: String,
+    pub to: String,
 }
 
 impl Document for Stored {
@@ -134,6 +155,8 @@ pub struct View {
     pub url: String,
     pub description: Option<String>,
     pub kind: Kind,
+    /// The language of a notification endpoint's messages.
+    pub locale: Locale,
     pub filter: Filter,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
@@ -150,6 +173,7 @@ pub(crate) fn view(s: &Stored) -> View {
         url: s.url.clone(),
         description: s.description.clone(),
         kind: s.kind,
+        locale: s.locale,
         filter: s.filter.clone(),
         enabled: s.enabled,
         disabled_reason: s.disabled_reason.clone(),
@@ -166,6 +190,7 @@ pub struct NewEndpoint {
     pub url: String,
     pub description: Option<String>,
     pub kind: Kind,
+    pub locale: Locale,
     pub filter: Filter,
 }
 
@@ -175,6 +200,7 @@ pub struct EndpointChange {
     pub url: Option<String>,
     pub description: Option<Option<String>>,
     pub filter: Option<Filter>,
+    pub locale: Option<Locale>,
     pub enabled: Option<bool>,
     /// Make a new secret (the answer shows it); the old one signs for 24 h more.
     pub rotate_secret: bool,
@@ -284,6 +310,7 @@ impl<'a, K: Kv> Endpoints<'a, K> {
             url: new.url,
             description: new.description,
             kind: new.kind,
+            locale: new.locale,
             filter: new.filter,
             enabled: true,
             disabled_reason: None,
@@ -298,6 +325,7 @@ impl<'a, K: Kv> Endpoints<'a, K> {
             queue: Vec::new(),
             deliveries: 0,
             failing_since: None,
+            unrecorded: Vec::new(),
         };
         self.kv.set(&keys::endpoint(id), &encode(&stored)?)?;
         Ok((view(&stored), secret.reveal()))
@@ -372,6 +400,9 @@ impl<'a, K: Kv> Endpoints<'a, K> {
             }
             if let Some(filter) = &change.filter {
                 s.filter = filter.clone();
+            }
+            if let Some(locale) = change.locale {
+                s.locale = locale;
             }
             if let Some(enabled) = change.enabled {
                 if enabled && !s.enabled {

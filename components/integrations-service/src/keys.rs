@@ -9,7 +9,9 @@
 //! | `int/consumer/{name}` | a feed consumer: filter, position, items handed out | compare-and-swap |
 //! | `int/endpoints` | the ids of the webhook endpoints | compare-and-swap |
 //! | `int/endpoint/{id}` | an endpoint: settings, secrets, cursor, queued events | compare-and-swap |
-//! | `int/delivery/{endpoint}/{number}` | one event's delivery to an endpoint and its attempts | `set` after each pass |
+//! | `int/delivery/{endpoint}/{number}` | one event's delivery to an endpoint and its attempts (a message's body, frozen before its first attempt) | `set` |
+//! | `int/template/{step}/{locale}` | the store's own template of a customer message | `set`, `delete` |
+//! | `int/kick` | the last time slot an after-answer pass was claimed for | compare-and-swap |
 
 /// The feed's head.
 pub(crate) const FEED_HEAD: &str = "int/feed/head";
@@ -29,12 +31,20 @@ pub(crate) fn consumer(name: &str) -> String {
     format!("int/consumer/{name}")
 }
 
+/// The last slot claimed for a kicked pass.
+pub(crate) const KICK: &str = "int/kick";
+
 /// The list of webhook endpoints.
 pub(crate) const ENDPOINTS: &str = "int/endpoints";
 
 /// A webhook endpoint.
 pub(crate) fn endpoint(id: &str) -> String {
     format!("int/endpoint/{id}")
+}
+
+/// The store's template of a step in a language.
+pub(crate) fn template(step: &str, locale: &str) -> String {
+    format!("int/template/{step}/{locale}")
 }
 
 /// One delivery of an endpoint.

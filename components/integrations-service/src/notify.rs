@@ -15,9 +15,10 @@ use serde_json::Value;
 use crate::feed::Event;
 
 /// A message's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Locale {
     /// Brazilian Portuguese, the default.
+    #[default]
     #[serde(rename = "pt-BR")]
     PtBr,
     /// English.

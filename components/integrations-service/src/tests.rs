@@ -399,8 +399,9 @@ mod consumers {
 
 mod deliveries {
     use super::*;
-    use crate::delivery::{Answer, DeliveryStatus, Transport};
-    use crate::endpoint::{EndpointChange, Endpoints, Filter, Kind, NewEndpoint};
+    use crate::delivery::{Answer, DeliveryStatus, Recorder, Transport};
+    use crate::endpoint::{EndpointChange, Endpoints, Filter, Kind, NewEndpoint, Notified};
+    use crate::notify::Locale;
     use crate::signature::{SECRET_BYTES, Secret};
 
     /// A request as the receiver got it: its headers and body.
@@ -458,6 +459,15 @@ mod deliveries {
         }
     }
 
+    /// Webhook endpoints take no customer messages.
+    struct NoNotifications;
+
+    impl Recorder for NoNotifications {
+        fn record(&self, notified: &Notified) -> Result<(), String> {
+            panic!("a webhook endpoint recorded {notified:?}")
+        }
+    }
+
     fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
         headers
             .iter()
@@ -475,6 +485,7 @@ mod deliveries {
                     url: "http://127.0.0.1:9/erp".to_owned(),
                     description: None,
                     kind: Kind::Webhook,
+                    locale: Locale::PtBr,
                     filter: Filter {
                         types: types.iter().map(|t| (*t).to_owned()).collect(),
                         ..Filter::default()
@@ -498,13 +509,13 @@ mod deliveries {
         Feed::new(&kv, at(0), 2).sequence(&source).expect("a pass");
         let receiver = Receiver::answering(&[("o-0", &[Some(204)])]);
         let report = Endpoints::new(&kv, at(1), 3)
-            .deliver_all(&receiver, 100)
+            .deliver_all(&receiver, &NoNotifications, 100)
             .expect("a pass");
         // One event per order per pass: the next one waits for the previous one's answer.
         assert_eq!(report.delivered, 2);
         for n in 4..8 {
             Endpoints::new(&kv, at(n), n as u64)
-                .deliver_all(&receiver, 100)
+                .deliver_all(&receiver, &NoNotifications, 100)
                 .expect("a pass");
         }
         let got = receiver.got.borrow().clone();
@@ -525,7 +536,7 @@ mod deliveries {
         }
         assert!(
             Endpoints::new(&kv, at(9), 9)
-                .deliver_all(&receiver, 100)
+                .deliver_all(&receiver, &NoNotifications, 100)
                 .expect("idle")
                 .attempted
                 == 0

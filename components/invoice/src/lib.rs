@@ -21,7 +21,7 @@ use spin_sdk::http::IncomingRequest;
 /// The route template, also the idempotency scope of `POST`.
 const SCOPE: &str = "POST /orders/{id}/invoices";
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (id, _) = request::route(&request, route::order_id)?;

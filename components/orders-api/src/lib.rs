@@ -29,7 +29,7 @@ use crate::route::Route;
 /// The edit's route template: its idempotency scope.
 const EDIT_SCOPE: &str = "PATCH /orders/{id}";
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (route, raw_query) = request::route(&request, route::parse)?;

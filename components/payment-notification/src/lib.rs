@@ -27,7 +27,7 @@ const MANUAL_PAYMENT: &str = "POST /orders/{id}/payment";
 /// The Spin variable with the secret the provider signs with.
 const SECRET_VARIABLE: &str = "payment_webhook_secret";
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (route, _) = request::route(&request, route::parse)?;

@@ -16,7 +16,7 @@ use spin_sdk::http::IncomingRequest;
 /// The route, also the idempotency scope.
 const SCOPE: &str = "POST /checkout/orders";
 
-http_common::export!(place);
+http_common::export!(place, then_kick_integrations);
 
 async fn place(request: IncomingRequest) -> Result<Reply, ApiError> {
     request::allow(&request, &["POST"])?;

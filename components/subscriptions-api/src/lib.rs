@@ -36,7 +36,7 @@ use crate::route::{Action, Route};
 
 use subscriptions_client::{render, subs};
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 /// Who presented a valid token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use spin_sdk::http::IncomingRequest;
 
 use crate::route::Route;
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (route, _) = request::route(&request, route::parse)?;

@@ -50,6 +50,17 @@ impl Timestamp {
         DateTime::from_timestamp(s, 0).map(Timestamp)
     }
 
+    /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z, or `None` outside chrono's
+    /// range.
+    pub fn from_unix_millis(ms: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(ms).map(Self::from_datetime)
+    }
+
+    /// Whole milliseconds since 1970-01-01T00:00:00Z (rounded down).
+    pub fn unix_millis(self) -> i64 {
+        self.as_datetime().timestamp_millis()
+    }
+
     /// Whole seconds since 1970-01-01T00:00:00Z (rounded down).
     pub fn unix_seconds(self) -> i64 {
         self.0.timestamp()
