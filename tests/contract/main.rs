@@ -73,7 +73,8 @@ fn spec_enum(spec: &str, name: &str) -> BTreeSet<String> {
     values
 }
 
-/// The routes of spin.toml's HTTP triggers.
+/// The public routes of spin.toml's HTTP triggers (a private one, `{ private = true }`, is
+/// reachable by service chaining only and is no part of the contract).
 fn spin_routes() -> Vec<String> {
     let text = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml is readable");
     let manifest: toml::Table = text.parse().expect("spin.toml is TOML");
@@ -81,6 +82,7 @@ fn spin_routes() -> Vec<String> {
         .as_array()
         .expect("spin.toml has HTTP triggers")
         .iter()
+        .filter(|trigger| !trigger["route"].is_table())
         .map(|trigger| trigger["route"].as_str().expect("a route").to_owned())
         .collect()
 }

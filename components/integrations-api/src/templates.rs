@@ -115,11 +115,11 @@ pub(crate) fn put(kv: &SpinKv, step: &'static str, body: &[u8]) -> Result<Reply,
                 "empty",
                 format!("{name} must not be empty"),
             );
-        } else if body.len() > BODY_MAX {
+        } else if body.chars().count() > BODY_MAX {
             fields.push(
                 name.to_owned(),
                 "too-long",
-                format!("{name} must be at most {BODY_MAX} bytes"),
+                format!("{name} must be at most {BODY_MAX} characters"),
             );
         }
     }

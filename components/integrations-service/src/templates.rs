@@ -13,7 +13,7 @@ use crate::notify::{self, Locale, STEPS, Template};
 
 /// The longest subject a template may have, in characters.
 pub const SUBJECT_MAX: usize = 200;
-/// The longest text or HTML body a template may have, in bytes.
+/// The longest text or HTML body a template may have, in characters.
 pub const BODY_MAX: usize = 64 * 1024;
 
 /// A stored template.
