@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Compares this tree's order components with those of BASE (a git revision, "today's code"),
+# served by the same runner binary in one run, rows alternating between the two builds:
+# place-order, payment approval (each request a different order) and GET order, with wrk at 16
+# connections. Reports requests per second, p50 and the runner's CPU per request of each build,
+# and this tree's ratio to BASE; the medians over the rounds.
+#
+# KV chooses the store both runners use: `default` (the runner's group-committed SQLite), `spin`
+# (`type = "spin"` in a runtime config file: a commit per call, as Spin's SQLite store does, so
+# the figures predict `spin up`).
+#
+# BASE is checked out once into target/compare/<short rev> (a git worktree; remove it with `git
+# worktree remove`) and built there with its own spin.toml's build commands, which takes as long
+# as a first build. Reports, never gates; ends with a markdown table between marker lines for
+# benches/update-readme.sh.
+# Usage: BASE=<rev> [KV=default|spin] benches/compare.sh [seconds per row, default 8] [rounds, default 2]
+# (BIN=path/to/orderflow skips the release build of the runner.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-8}"
+rounds="${2:-2}"
+kv="${KV:-default}"
+conns=16
+: "${BASE:?set BASE to the git revision to compare with, e.g. BASE=HEAD~10}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+source scripts/tools.sh
+source benches/lib.sh
+ensure_wasm_target
+ensure_wasm_opt
+
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
+"$BIN" build >/dev/null
+CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
+    --manifest-path tests/fixtures/Cargo.toml
+
+base_rev="$(git rev-parse --short "$BASE")"
+base_dir="$PWD/target/compare/$base_rev"
+if [ ! -d "$base_dir" ]; then
+    mkdir -p target/compare
+    git worktree add --detach "$base_dir" "$base_rev" >/dev/null
+fi
+echo "building $base_rev's components in $base_dir" >&2
+(
+    cd "$base_dir"
+    unset CARGO_TARGET_DIR
+    sed -n 's/^command = "\(.*\)"$/\1/p' spin.toml | while read -r command; do
+        sh -c "$command" >/dev/null 2>&1 || { echo "$base_rev: \`$command\` failed" >&2; exit 1; }
+    done
+)
+
+work="$(mktemp -d)"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+bench_lua
+
+declare -A port=([head]=39538 [base]=39539) runner=()
+for build in head base; do
+    dir="$PWD"
+    [ "$build" = base ] && dir="$base_dir"
+    bench_manifest "$dir" "$work/$build.toml"
+    args=()
+    if [ "$kv" = spin ]; then
+        printf '[key_value_store.default]\ntype = "spin"\npath = "%s.db"\n' "$build" > "$work/$build-kv.toml"
+        args=(--runtime-config-file "$work/$build-kv.toml")
+    fi
+    bench_start "$work/$build.toml" "${port[$build]}" "$work/$build-state" "${args[@]}"
+    runner[$build]="$pid"
+done
+
+declare -A results=() approved=([head]=0 [base]=0)
+row() { # build label seconds path [wrk args...]
+    local build="$1" label="$2" seconds="$3" path="$4"
+    shift 4
+    bench_wrk "${runner[$build]}" "http://127.0.0.1:${port[$build]}$path" "$seconds" "$conns" "$@"
+    printf '%-5s %-17s %8s req/s  p50 %-8s CPU %6s us/req %s\n' "$build" "$label" "$rps" "$p50" \
+        "$cpu" "$errors"
+    results["$build/$label"]+="$rps $p50 $cpu;"
+}
+echo "KV=$kv, c=$conns, ${secs}s per row (approvals a quarter), $rounds rounds, $(nproc) cores"
+for round in $(seq "$rounds"); do
+    for build in head base; do
+        row "$build" place-order "$secs" /checkout/orders -s "$work/place.lua"
+    done
+    for build in head base; do
+        SKIP="${approved[$build]}" row "$build" approval "$(( (secs + 3) / 4 ))" /orders \
+            -s "$work/approve.lua"
+        approved[$build]=$(( approved[$build] + $(echo "$rps * ((secs + 3) / 4) * 1.2 + 10" | bc | cut -d. -f1) ))
+    done
+    for build in head base; do
+        row "$build" "GET order" "$secs" /orders/o-1 -s "$work/get.lua"
+    done
+done
+
+median() { tr ';' '\n' | awk -v f="$1" 'NF {print $f}' | sed 's/ms$//' | sort -g |
+    awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+echo
+echo "<!-- benches/compare.sh: begin -->"
+echo "\`BASE=$base_rev KV=$kv benches/compare.sh $secs $rounds\` on $(date -u +%Y-%m-%d), this tree"
+echo "($(git rev-parse --short HEAD)$(git diff --quiet || echo ', with changes')) against $base_rev, wrk with $conns connections on the"
+echo "same $(nproc) cores as the runner; medians of $rounds rounds, rows alternating:"
+echo
+echo "| route | req/s | × base | p50 | runner CPU per request | × base |"
+echo "|---|---|---|---|---|---|"
+for label in place-order approval "GET order"; do
+    read -r h_rps h_p50 h_cpu < <(for f in 1 2 3; do median "$f" <<< "${results[head/$label]}"; done | xargs)
+    read -r b_rps b_p50 b_cpu < <(for f in 1 2 3; do median "$f" <<< "${results[base/$label]}"; done | xargs)
+    echo "| $label, base ($base_rev) | $b_rps | 1.00 | ${b_p50}ms | $b_cpu µs | 1.00 |"
+    echo "| $label, this tree | $h_rps | $(awk -v a="$h_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", a / b}') | ${h_p50}ms | $h_cpu µs | $(awk -v a="$h_cpu" -v b="$b_cpu" 'BEGIN {printf "%.2f", a / b}') |"
+done
+echo "<!-- benches/compare.sh: end -->"
