@@ -32,3 +32,4 @@ mod retries;
 mod sample;
 mod schedules;
 mod unpaid;
+mod webhooks;

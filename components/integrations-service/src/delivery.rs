@@ -274,7 +274,7 @@ impl<K: Kv> Endpoints<'_, K> {
         let lease_until = now.checked_add(LEASE).unwrap_or(now);
         // (1) Queue new events and lease the due ones.
         let (stored, leased) = self.update(id, |s| {
-            let mut changed = queue_new(s, &feed)?;
+            let mut changed = queue_new(s, &feed, now)?;
             if !s.enabled {
                 return Ok(changed.then(Vec::new));
             }
@@ -605,7 +605,11 @@ fn first_at_or_after<K: Kv>(
 }
 
 /// Queues the feed's new events (and a replay's) that match; answers whether anything changed.
-fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, EndpointError> {
+fn queue_new<K: Kv>(
+    s: &mut Stored,
+    feed: &Feed<'_, K>,
+    now: Timestamp,
+) -> Result<bool, EndpointError> {
     let mut changed = false;
     let mut room = MAX_QUEUED.saturating_sub(s.queue.len()).min(READ_PER_PASS);
     if let Some((from, to)) = s.replay
@@ -618,7 +622,7 @@ fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, Endpoint
                 && takes(s.kind, event)
                 && !s.queue.iter().any(|q| q.event_id == event.id)
             {
-                enqueue(s, event);
+                enqueue(s, event, now);
                 room -= 1;
             }
         }
@@ -635,7 +639,7 @@ fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, Endpoint
     };
     for event in &events {
         if s.filter.matches(event) && takes(s.kind, event) {
-            enqueue(s, event);
+            enqueue(s, event, now);
         }
     }
     if next > s.cursor {
@@ -645,7 +649,8 @@ fn queue_new<K: Kv>(s: &mut Stored, feed: &Feed<'_, K>) -> Result<bool, Endpoint
     Ok(changed)
 }
 
-fn enqueue(s: &mut Stored, event: &Event) {
+/// Queues `event`, due now: an event's own time may be a test clock's, years ahead.
+fn enqueue(s: &mut Stored, event: &Event, now: Timestamp) {
     s.deliveries += 1;
     s.queue.push(Queued {
         delivery: s.deliveries,
@@ -653,7 +658,7 @@ fn enqueue(s: &mut Stored, event: &Event) {
         event_id: event.id.clone(),
         subject: event.subject().to_owned(),
         attempts: 0,
-        next_at: event.at,
+        next_at: now,
         lease_until: None,
     });
 }
