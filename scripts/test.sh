@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/tools.sh
 ensure_wasm_target
 ensure_wasm_opt
+ensure_redis_server
 
 cargo test --workspace --locked

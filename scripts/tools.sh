@@ -20,3 +20,27 @@ ensure_wasm_opt() {
         echo "wasm-opt not found (install binaryen): components are built without it" >&2
     fi
 }
+
+# redis-server for the tests that run the runner's Redis store (each starts its own server on a
+# free loopback port). Installed from Debian with apt-get, through sudo when not root.
+ensure_redis_server() {
+    command -v redis-server >/dev/null && return 0
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null; then
+            sudo="sudo"
+        else
+            echo "redis-server not found and not root: install Debian's redis-server package" >&2
+            return 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null; then
+        echo "redis-server not found and no apt-get: install redis-server (7.x)" >&2
+        return 1
+    fi
+    echo "installing redis-server with apt-get" >&2
+    $sudo apt-get install -y -qq redis-server >/dev/null 2>&1 ||
+        { $sudo apt-get update -qq >/dev/null 2>&1 &&
+            $sudo apt-get install -y -qq redis-server >/dev/null 2>&1; } ||
+        { echo "could not install redis-server with apt-get" >&2; return 1; }
+}
