@@ -7,12 +7,13 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::kv::{Backend, KvError};
+use crate::kv::{self, Backend, KvError, SwapError};
 use crate::outbound::OutboundHooks;
 use crate::variables::{ComponentVariables, LookupError};
 
@@ -69,12 +70,56 @@ pub struct OpenStore {
     label: String,
 }
 
-/// A compare-and-swap handle: the key and the value `current()` last saw.
+/// A compare-and-swap handle: its key, and the value `current()` last saw or the backend's own
+/// compare-and-swap (Redis).
 #[derive(Debug)]
 pub struct CasHandle {
     label: String,
     key: String,
-    seen: Option<Vec<u8>>,
+    state: CasState,
+}
+
+#[derive(Debug)]
+enum CasState {
+    /// The host swaps with [`Backend::swap`] against what `current()` saw.
+    Seen(Option<Vec<u8>>),
+    /// The backend runs it.
+    Backend(Box<dyn kv::Cas>),
+}
+
+/// The key-value calls one instance made: every guest call of a key-value function but `open`
+/// and the compare-and-swap handle's `new` (which reach no data), and of them the writes (set,
+/// delete, set-many, delete-many, increment, a compare-and-swap's `swap`). Calls that fail, or
+/// batches with nothing in them, count too: they are what the guest asked for.
+#[derive(Debug, Default)]
+pub struct KvCalls {
+    calls: AtomicU32,
+    writes: AtomicU32,
+}
+
+impl KvCalls {
+    fn read(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn write(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The calls so far and how many of them were writes.
+    pub fn counts(&self) -> (u32, u32) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.writes.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The counts as the `orderflow-kv-calls` response header shows them.
+    pub fn header_value(&self) -> String {
+        let (calls, writes) = self.counts();
+        format!("calls={calls}; writes={writes}")
+    }
 }
 
 /// What every instance of one component shares: its grants and its backend.
@@ -98,6 +143,7 @@ pub struct InstanceState {
     kv: KeyValueGrants,
     open_stores: usize,
     open_cas: usize,
+    calls: Arc<KvCalls>,
     variables: Arc<ComponentVariables>,
     limits: wasmtime::StoreLimits,
 }
@@ -125,9 +171,15 @@ impl InstanceState {
             kv,
             open_stores: 0,
             open_cas: 0,
+            calls: Arc::default(),
             variables,
             limits,
         }
+    }
+
+    /// The key-value calls this instance has made so far (shared: it keeps counting).
+    pub fn kv_calls(&self) -> Arc<KvCalls> {
+        self.calls.clone()
     }
 
     /// The memory limits the store enforces.
@@ -139,6 +191,7 @@ impl InstanceState {
         if !self.kv.allowed.contains(&label) {
             return Err(key_value::Error::AccessDenied);
         }
+        self.kv.backend.open_store(&label).map_err(spin_err)?;
         if self.open_stores >= STORE_TABLE_CAPACITY {
             return Err(key_value::Error::StoreTableFull);
         }
@@ -251,6 +304,7 @@ impl key_value::HostStore for InstanceState {
     }
 
     fn get(&mut self, store: Resource<OpenStore>, key: String) -> SpinResult<Option<Vec<u8>>> {
+        self.calls.read();
         let label = self.label(&store)?;
         Ok(self
             .run(|b| within_limit(b.get(&label, &key)?))
@@ -258,23 +312,25 @@ impl key_value::HostStore for InstanceState {
     }
 
     fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> SpinResult<()> {
+        self.calls.write();
         let label = self.label(&store)?;
         Ok(self.run(|b| b.set(&label, &key, &value)).map_err(spin_err))
     }
 
     fn delete(&mut self, store: Resource<OpenStore>, key: String) -> SpinResult<()> {
+        self.calls.write();
         let label = self.label(&store)?;
         Ok(self.run(|b| b.delete(&label, &key)).map_err(spin_err))
     }
 
     fn exists(&mut self, store: Resource<OpenStore>, key: String) -> SpinResult<bool> {
+        self.calls.read();
         let label = self.label(&store)?;
-        Ok(self
-            .run(|b| Ok(b.get(&label, &key)?.is_some()))
-            .map_err(spin_err))
+        Ok(self.run(|b| b.exists(&label, &key)).map_err(spin_err))
     }
 
     fn get_keys(&mut self, store: Resource<OpenStore>) -> SpinResult<Vec<String>> {
+        self.calls.read();
         let label = self.label(&store)?;
         Ok(self.run(|b| b.keys(&label)).map_err(spin_err))
     }
@@ -297,6 +353,7 @@ impl store::Host for InstanceState {
 
 impl store::HostBucket for InstanceState {
     fn get(&mut self, bucket: Resource<OpenStore>, key: String) -> WasiResult<Option<Vec<u8>>> {
+        self.calls.read();
         let label = self.label(&bucket)?;
         Ok(self
             .run(|b| within_limit(b.get(&label, &key)?))
@@ -304,20 +361,21 @@ impl store::HostBucket for InstanceState {
     }
 
     fn set(&mut self, bucket: Resource<OpenStore>, key: String, value: Vec<u8>) -> WasiResult<()> {
+        self.calls.write();
         let label = self.label(&bucket)?;
         Ok(self.run(|b| b.set(&label, &key, &value)).map_err(wasi_err))
     }
 
     fn delete(&mut self, bucket: Resource<OpenStore>, key: String) -> WasiResult<()> {
+        self.calls.write();
         let label = self.label(&bucket)?;
         Ok(self.run(|b| b.delete(&label, &key)).map_err(wasi_err))
     }
 
     fn exists(&mut self, bucket: Resource<OpenStore>, key: String) -> WasiResult<bool> {
+        self.calls.read();
         let label = self.label(&bucket)?;
-        Ok(self
-            .run(|b| Ok(b.get(&label, &key)?.is_some()))
-            .map_err(wasi_err))
+        Ok(self.run(|b| b.exists(&label, &key)).map_err(wasi_err))
     }
 
     fn list_keys(
@@ -325,6 +383,7 @@ impl store::HostBucket for InstanceState {
         bucket: Resource<OpenStore>,
         cursor: Option<String>,
     ) -> WasiResult<store::KeyResponse> {
+        self.calls.read();
         if cursor.is_some() {
             return Ok(Err(store::Error::Other(
                 "list_keys: cursor not supported".to_owned(),
@@ -348,11 +407,16 @@ impl batch::Host for InstanceState {
         bucket: Resource<OpenStore>,
         keys: Vec<String>,
     ) -> WasiResult<crate::kv::Pairs> {
+        self.calls.read();
         let label = self.label(&bucket)?;
         if keys.is_empty() {
             return Ok(Ok(Vec::new()));
         }
-        Ok(self.run(|b| b.get_many(&label, &keys)).map_err(wasi_err))
+        match self.run(|b| b.get_many(&label, &keys)) {
+            // Spin's host panics here (Redis): the instance ends, as a trap ends it.
+            Err(KvError::HostPanic(why)) => Err(wasmtime::format_err!("{why}")),
+            other => Ok(other.map_err(wasi_err)),
+        }
     }
 
     fn set_many(
@@ -360,6 +424,7 @@ impl batch::Host for InstanceState {
         bucket: Resource<OpenStore>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> WasiResult<()> {
+        self.calls.write();
         let label = self.label(&bucket)?;
         if key_values.is_empty() {
             return Ok(Ok(()));
@@ -370,6 +435,7 @@ impl batch::Host for InstanceState {
     }
 
     fn delete_many(&mut self, bucket: Resource<OpenStore>, keys: Vec<String>) -> WasiResult<()> {
+        self.calls.write();
         let label = self.label(&bucket)?;
         if keys.is_empty() {
             return Ok(Ok(()));
@@ -381,35 +447,73 @@ impl batch::Host for InstanceState {
 impl atomics::HostCas for InstanceState {
     fn new(&mut self, bucket: Resource<OpenStore>, key: String) -> WasiResult<Resource<CasHandle>> {
         let label = self.label(&bucket)?;
-        if self.open_cas >= STORE_TABLE_CAPACITY {
-            return Ok(Err(store::Error::Other(
-                "too many compare_and_swaps opened".to_owned(),
-            )));
-        }
-        self.open_cas += 1;
-        Ok(Ok(self.table.push(CasHandle {
-            label,
-            key,
-            seen: None,
-        })?))
+        Ok(match self.new_cas(label, key) {
+            Ok(handle) => Ok(self.table.push(handle)?),
+            Err(e) => Err(e),
+        })
     }
 
     fn current(&mut self, cas: Resource<CasHandle>) -> WasiResult<Option<Vec<u8>>> {
-        let handle = self.table.get(&cas)?;
-        let (label, key) = (handle.label.clone(), handle.key.clone());
-        match self.run(|b| b.get(&label, &key)) {
-            Ok(value) => {
-                self.table.get_mut(&cas)?.seen.clone_from(&value);
-                Ok(within_limit(value).map_err(wasi_err))
-            }
-            Err(e) => Ok(Err(wasi_err(e))),
-        }
+        self.calls.read();
+        let handle = self.table.get_mut(&cas)?;
+        Ok(current_of(&self.kv, handle).map_err(wasi_err))
     }
 
     fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
         self.table.delete(cas)?;
         self.open_cas = self.open_cas.saturating_sub(1);
         Ok(())
+    }
+}
+
+/// A handle's `current()`: the value now, remembered for the swap (or the backend's own).
+fn current_of(kv: &KeyValueGrants, handle: &mut CasHandle) -> Result<Option<Vec<u8>>, KvError> {
+    let value = match &mut handle.state {
+        CasState::Seen(seen) => {
+            let value = blocking(|| kv.backend.get(&handle.label, &handle.key))?;
+            seen.clone_from(&value);
+            value
+        }
+        CasState::Backend(cas) => blocking(|| cas.current())?,
+    };
+    within_limit(value)
+}
+
+impl InstanceState {
+    /// A fresh compare-and-swap handle on `key`, counted against the capacity (the caller
+    /// puts it in the table, or gives its slot back).
+    fn new_cas(&mut self, label: String, key: String) -> Result<CasHandle, store::Error> {
+        if self.open_cas >= STORE_TABLE_CAPACITY {
+            return Err(store::Error::Other(
+                "too many compare_and_swaps opened".to_owned(),
+            ));
+        }
+        let state = match self.run(|b| b.new_cas(&label, &key)) {
+            Ok(None) => CasState::Seen(None),
+            Ok(Some(cas)) => CasState::Backend(cas),
+            Err(e) => return Err(wasi_err(e)),
+        };
+        self.open_cas += 1;
+        Ok(CasHandle { label, key, state })
+    }
+
+    /// Spin's answer to a failed swap: a fresh handle that has already read the current value
+    /// (`host.rs`, `swap`).
+    fn cas_failed(
+        &mut self,
+        label: String,
+        key: String,
+    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+        let mut fresh = match self.new_cas(label, key) {
+            Ok(fresh) => fresh,
+            Err(e) => return Ok(Err(atomics::CasError::StoreError(e))),
+        };
+        if let Err(e) = current_of(&self.kv, &mut fresh) {
+            self.open_cas = self.open_cas.saturating_sub(1);
+            return Ok(Err(atomics::CasError::StoreError(wasi_err(e))));
+        }
+        let fresh = self.table.push(fresh)?;
+        Ok(Err(atomics::CasError::CasFailed(fresh)))
     }
 }
 
@@ -420,6 +524,7 @@ impl atomics::Host for InstanceState {
         key: String,
         delta: i64,
     ) -> WasiResult<i64> {
+        self.calls.write();
         let label = self.label(&bucket)?;
         Ok(self
             .run(|b| b.increment(&label, &key, delta))
@@ -431,27 +536,32 @@ impl atomics::Host for InstanceState {
         cas: Resource<CasHandle>,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), atomics::CasError>> {
+        self.calls.write();
         let handle = self.table.delete(cas)?;
         self.open_cas = self.open_cas.saturating_sub(1);
-        let swapped =
-            self.run(|b| b.swap(&handle.label, &handle.key, handle.seen.as_deref(), &value));
-        match swapped {
-            Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
-            Ok(true) if !self.kv.cas_reports_failure => Ok(Ok(())),
-            Ok(true | false) => {
-                // Spin answers a failed swap with a fresh handle that has already read the
-                // current value (`host.rs`, `swap`).
-                let seen = match self.run(|b| b.get(&handle.label, &handle.key)) {
-                    Ok(v) => v,
-                    Err(e) => return Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
-                };
-                self.open_cas += 1;
-                let fresh = self.table.push(CasHandle {
-                    label: handle.label,
-                    key: handle.key,
-                    seen,
-                })?;
-                Ok(Err(atomics::CasError::CasFailed(fresh)))
+        let CasHandle { label, key, state } = handle;
+        match state {
+            CasState::Seen(seen) => {
+                let swapped = self.run(|b| b.swap(&label, &key, seen.as_deref(), &value));
+                match swapped {
+                    Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
+                    Ok(true) if !self.kv.cas_reports_failure => Ok(Ok(())),
+                    Ok(true | false) => self.cas_failed(label, key),
+                }
+            }
+            CasState::Backend(mut cas) => {
+                let swapped = blocking(|| cas.swap(&value));
+                // Spin drops nothing here: the old handle's connection lives until the
+                // instance ends; the runner closes it now (the guest cannot tell).
+                drop(cas);
+                match swapped {
+                    Ok(()) => Ok(Ok(())),
+                    Err(SwapError::CasFailed(why)) => {
+                        tracing::debug!("swap of {key}: cas-failed ({why})");
+                        self.cas_failed(label, key)
+                    }
+                    Err(SwapError::Other(e)) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
+                }
             }
         }
     }

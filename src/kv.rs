@@ -1,5 +1,6 @@
 //! Key-value backends: SQLite (Spin's file and schema) with group commit, SQLite as Spin itself
-//! runs it ([`spin`], chosen with a runtime config file), and in-memory.
+//! runs it ([`spin`], chosen with a runtime config file), Redis as Spin runs it ([`redis`], also
+//! chosen with a runtime config file), and in-memory.
 //!
 //! Semantics follow spinframework/spin `crates/key-value-spin/src/store.rs` (v3.6.3): increment
 //! keeps an 8-byte little-endian i64 with a missing key counting as 0; a compare-and-swap whose
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use orderflow_kv_sqlite::{DELETE, FILE_NAME, JOURNAL_MODE, KEYS, SCHEMA, SELECT, SWAP, UPSERT};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub mod redis;
 pub mod spin;
 
 /// A backend failure; guests see it as the `other(string)` error variant.
@@ -32,6 +34,31 @@ pub enum KvError {
     /// `increment` found a value that is not an 8-byte little-endian integer.
     #[error("incorrect length: the value of {0:?} is not an 8-byte little-endian integer")]
     NotACounter(String),
+    /// Redis failed, or refused the command; the text is the `Debug` of redis-rs's error, which
+    /// is what Spin's Redis store hands the guest.
+    #[error("{0}")]
+    Redis(String),
+    /// Where Spin's host panics (and the request with it); the runner traps the instance instead.
+    #[error("{0}")]
+    HostPanic(String),
+}
+
+/// How a [`Cas::swap`] failed, as Spin's `SwapError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwapError {
+    /// The guest gets `cas-failed` (with a fresh handle); the text is for the log.
+    CasFailed(String),
+    /// The guest gets `store-error`.
+    Other(KvError),
+}
+
+/// A compare-and-swap in progress on a backend that runs it itself (Spin's `Cas` trait): Redis,
+/// where it holds a connection of its own.
+pub trait Cas: Send + std::fmt::Debug {
+    /// The key's value now; the swap is decided against it.
+    fn current(&mut self) -> Result<Option<Vec<u8>>, KvError>;
+    /// Writes `value` if the backend's condition holds.
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError>;
 }
 
 impl From<rusqlite::Error> for KvError {
@@ -53,6 +80,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
     /// Every key of `store`.
     fn keys(&self, store: &str) -> Result<Vec<String>, KvError>;
+    /// Whether `key` exists.
+    fn exists(&self, store: &str, key: &str) -> Result<bool, KvError> {
+        Ok(self.get(store, key)?.is_some())
+    }
+    /// Called when a guest opens `store` (after the grant check); an error fails the open.
+    fn open_store(&self, store: &str) -> Result<(), KvError> {
+        let _ = store;
+        Ok(())
+    }
+    /// Starts a compare-and-swap on `key` that the backend runs itself, or `None` when the host
+    /// runs it with [`Backend::get`] and [`Backend::swap`].
+    fn new_cas(&self, store: &str, key: &str) -> Result<Option<Box<dyn Cas>>, KvError> {
+        let _ = (store, key);
+        Ok(None)
+    }
     /// The pairs that exist among `keys` (absent keys are left out, as Spin's SQL does).
     fn get_many(&self, store: &str, keys: &[String]) -> Result<Pairs, KvError>;
     /// Sets every pair in one transaction.
@@ -543,6 +585,11 @@ pub fn open_spin(path: Option<&Path>, state_dir: &Path) -> Result<Arc<dyn Backen
         None => in_dir(state_dir)?,
     };
     Ok(Arc::new(spin::SpinSqlite::open(&path)?))
+}
+
+/// Opens Spin's Redis store on the server at `url` (nothing is sent until the first call).
+pub fn open_redis(url: &str) -> Result<Arc<dyn Backend>, KvError> {
+    Ok(Arc::new(redis::Redis::open(url)?))
 }
 
 /// The database file in `state_dir`, created if missing.

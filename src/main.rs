@@ -61,7 +61,8 @@ struct UpArgs {
     #[arg(long, value_enum, default_value = "sqlite")]
     key_value_store: BackendKind,
     /// Spin's runtime config file: `[key_value_store.default] type = "spin"` serves the store
-    /// as Spin does, a commit per call.
+    /// as Spin does, a commit per call; `type = "redis"` with a `url` serves it from a Redis
+    /// server as Spin's Redis store does.
     #[arg(long, conflicts_with = "key_value_store")]
     runtime_config_file: Option<PathBuf>,
     /// Longest a request or cron event may run, in milliseconds.
@@ -70,6 +71,10 @@ struct UpArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 10 << 20)]
     max_body_bytes: usize,
+    /// Answer every HTTP request with a header `orderflow-kv-calls: calls=<n>; writes=<m>`: the
+    /// key-value calls the component made before setting its response, and how many wrote.
+    #[arg(long)]
+    count_kv_calls: bool,
     /// Do not build stale components first.
     #[arg(long)]
     no_build: bool,
@@ -117,11 +122,22 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     };
     let store_name = match &configured {
         Some(runtime_config::KeyValueStore::Spin { .. }) => "spin (runtime config)".to_owned(),
+        Some(runtime_config::KeyValueStore::Redis { url }) => {
+            format!("redis at {url} (runtime config)")
+        }
         None => format!("{:?}", args.key_value_store),
     };
     let backend = match &configured {
         Some(runtime_config::KeyValueStore::Spin { path }) => {
             kv::open_spin(path.as_deref(), &state_dir)?
+        }
+        Some(runtime_config::KeyValueStore::Redis { url }) => {
+            let backend = kv::open_redis(url)?;
+            // Spin connects on the first open; say now if that will fail.
+            if let Err(e) = backend.open_store("default") {
+                tracing::warn!("cannot reach Redis at {url} yet: {e}");
+            }
+            backend
         }
         None => kv::open(args.key_value_store, &state_dir)?,
     };
@@ -180,6 +196,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         router,
         args.max_body_bytes,
         in_flight.clone(),
+        args.count_kv_calls,
     ));
     tracing::info!(
         "Serving http://{addr} ({} http route(s), {} cron trigger(s), key-value: {store_name})",

@@ -1,11 +1,18 @@
 //! `--runtime-config-file`: the part of Spin's runtime configuration the runner honours, the
 //! key-value store labelled `default`, written as Spin reads it
-//! (spinframework/spin `crates/runtime-config` and `crates/key-value-spin`, v3.6.3):
+//! (spinframework/spin `crates/runtime-config`, `crates/key-value-spin` and
+//! `crates/key-value-redis`, v3.6.3):
 //!
 //! ```toml
 //! [key_value_store.default]
 //! type = "spin"                     # SQLite as Spin runs it: a commit per call
 //! path = ".spin/sqlite_key_value.db" # optional; relative to this file's directory
+//! ```
+//!
+//! ```toml
+//! [key_value_store.default]
+//! type = "redis"                    # Redis as Spin runs it (src/kv/redis.rs)
+//! url = "redis://127.0.0.1:6379"
 //! ```
 //!
 //! Any other key, table, label or store type is an error that names it, so nothing in a file is
@@ -28,6 +35,11 @@ pub enum KeyValueStore {
     Spin {
         /// The database file, resolved against the config file's directory.
         path: Option<PathBuf>,
+    },
+    /// `type = "redis"`: Spin's Redis store on the server at `url`.
+    Redis {
+        /// The server, `redis://host[:port][/db]`.
+        url: String,
     },
 }
 
@@ -101,9 +113,31 @@ fn store_of(store: &toml::Table, dir: &Path) -> Result<KeyValueStore, String> {
             };
             Ok(KeyValueStore::Spin { path })
         }
+        "redis" => {
+            for key in store.keys() {
+                if key != "type" && key != "url" {
+                    return Err(format!(
+                        "key_value_store.default: {key} is not a setting of type redis"
+                    ));
+                }
+            }
+            let url = store
+                .get("url")
+                .ok_or("key_value_store.default: type redis needs a url")?
+                .as_str()
+                .ok_or("key_value_store.default.url must be a string")?;
+            if redis::parse_redis_url(url).is_none() {
+                return Err(format!(
+                    "key_value_store.default: url {url:?} is not a Redis URL (redis://host:port)"
+                ));
+            }
+            Ok(KeyValueStore::Redis {
+                url: url.to_owned(),
+            })
+        }
         other => Err(format!(
             "key_value_store.default: type {other:?} is not supported by this runner \
-             (supported: \"spin\")"
+             (supported: \"spin\", \"redis\")"
         )),
     }
 }
@@ -136,6 +170,21 @@ mod tests {
     }
 
     #[test]
+    fn the_redis_store_is_read_as_spin_writes_it() {
+        assert_eq!(
+            parse(
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n",
+                Path::new(".")
+            ),
+            Ok(RuntimeConfig {
+                default_store: Some(KeyValueStore::Redis {
+                    url: "redis://127.0.0.1:6379".to_owned()
+                })
+            })
+        );
+    }
+
+    #[test]
     fn what_the_runner_cannot_honour_is_named() {
         let dir = Path::new(".");
         for (text, needle) in [
@@ -156,6 +205,15 @@ mod tests {
                 "url",
             ),
             ("[key_value_store.default]\npath = \"x\"", "needs a type"),
+            ("[key_value_store.default]\ntype = \"redis\"", "needs a url"),
+            (
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"http://x\"",
+                "not a Redis URL",
+            ),
+            (
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\npath = \"p\"",
+                "path is not a setting of type redis",
+            ),
         ] {
             let error = parse(text, dir).expect_err(text);
             assert!(error.contains(needle), "{text}: {error}");

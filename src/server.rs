@@ -97,7 +97,11 @@ pub struct HttpTrigger {
     router: Router,
     body_limit: usize,
     in_flight: Arc<InFlight>,
+    count_kv_calls: bool,
 }
+
+/// The header `--count-kv-calls` adds to every component's response.
+pub const KV_CALLS_HEADER: &str = "orderflow-kv-calls";
 
 /// A host-made response; Spin sends its 404 and 500 with empty bodies (`server.rs`,
 /// `not_found`, `internal_error`).
@@ -112,18 +116,21 @@ fn text(status: StatusCode, body: &'static str) -> Response<HyperOutgoingBody> {
 }
 
 impl HttpTrigger {
-    /// A trigger serving `router`'s routes from `runtime`.
+    /// A trigger serving `router`'s routes from `runtime`; with `count_kv_calls`, each
+    /// component's response carries [`KV_CALLS_HEADER`].
     pub fn new(
         runtime: Arc<Runtime>,
         router: Router,
         body_limit: usize,
         in_flight: Arc<InFlight>,
+        count_kv_calls: bool,
     ) -> Self {
         Self {
             runtime,
             router,
             body_limit,
             in_flight,
+            count_kv_calls,
         }
     }
 
@@ -304,11 +311,28 @@ impl HttpTrigger {
         let chain: Arc<dyn Chain> = self.clone();
         let mut store = self.runtime.store(component, Some(chain));
         let (sender, receiver) = oneshot::channel();
+        // The key-value calls are counted when the guest sets its response, in its own call:
+        // what it does afterwards (finishing the body, a kick) is not counted.
+        let calls = self.count_kv_calls.then(|| store.data().kv_calls());
         let prepared = store
             .data_mut()
             .http()
             .new_incoming_request(Scheme::Http, req)
-            .and_then(|req| Ok((req, store.data_mut().http().new_response_outparam(sender)?)));
+            .and_then(|req| {
+                let out = store
+                    .data_mut()
+                    .http()
+                    .new_response_outparam_from_callback(move |mut response| {
+                        if let (Some(calls), Ok(response)) = (&calls, &mut response)
+                            && let Ok(value) = HeaderValue::try_from(calls.header_value())
+                        {
+                            response.headers_mut().insert(KV_CALLS_HEADER, value);
+                        }
+                        // The receiver is gone only when the host gave up on the request.
+                        let _ = sender.send(response);
+                    })?;
+                Ok((req, out))
+            });
         let (req, out) = match prepared {
             Ok(pair) => pair,
             Err(e) => {
