@@ -16,6 +16,7 @@
 // runner binary they start.
 pub(crate) mod app;
 pub(crate) mod receiver;
+pub(crate) mod redis_server;
 pub(crate) mod webhook;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -368,3 +368,41 @@ fn a_runtime_config_the_runner_cannot_honour_is_refused_at_start() {
         .fail();
     assert!(stderr.contains("azure_cosmos"), "{stderr}");
 }
+
+/// The `orderflow-kv-calls` header of a runner started with `--count-kv-calls`, on known calls.
+fn check_kv_call_counts(runner: &Runner) {
+    let counted = |path: &str| {
+        let reply = runner.get(path);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        reply
+            .header("orderflow-kv-calls")
+            .unwrap_or_else(|| panic!("{path}: no orderflow-kv-calls header"))
+            .to_owned()
+    };
+    for _ in 0..2 {
+        assert_eq!(counted("/probe/kv/calls"), "calls=16; writes=8");
+    }
+    assert_eq!(counted("/probe/kv/get?key=a"), "calls=1; writes=0");
+    assert_eq!(counted("/probe/kv/numbered-set?key=o"), "calls=2; writes=2");
+    assert_eq!(counted("/probe/kv/cas-once?key=o"), "calls=2; writes=1");
+    assert_eq!(counted("/probe/kv/open"), "calls=0; writes=0");
+    assert_eq!(counted("/probe/headers"), "calls=0; writes=0");
+}
+
+#[test]
+fn the_kv_calls_of_a_request_are_counted_exactly() {
+    let runner = Start::new("kv-calls", &manifest(""))
+        .arg("--key-value-store")
+        .arg("memory")
+        .arg("--count-kv-calls")
+        .spawn();
+    check_kv_call_counts(&runner);
+    // Off by default.
+    let runner = memory("kv-calls-off");
+    assert_eq!(
+        runner.get("/probe/kv/calls").header("orderflow-kv-calls"),
+        None
+    );
+}
+
+mod on_redis;
