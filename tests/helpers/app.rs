@@ -1,6 +1,8 @@
 //! The application under test: the real `spin.toml`, its components built once per test binary
 //! by the manifest's own build commands, and the real `orderflow` binary serving them on a free
-//! loopback port over a fresh SQLite state directory outside the repository.
+//! loopback port over a fresh SQLite state directory outside the repository, or over a
+//! redis-server of the test's own ([`Store::Redis`]; `ORDERFLOW_E2E_STORE=redis` runs every
+//! suite's tests so).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
 
+use super::redis_server::RedisServer;
 use super::{self as helpers, Reply, Runner};
 
 /// The project's manifest, parsed.
@@ -122,38 +125,99 @@ pub(crate) enum Cas {
     ReportsFailure,
 }
 
+/// Where the app keeps its key-value store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Store {
+    /// The runner's SQLite file, its swaps reporting as `Cas` says.
+    Sqlite(Cas),
+    /// A redis-server of the test's own, named by a runtime config (`type = "redis"`): Spin's
+    /// Redis store, whose swaps report `cas-failed` after writing for real.
+    Redis,
+}
+
+impl From<Cas> for Store {
+    fn from(cas: Cas) -> Self {
+        Self::Sqlite(cas)
+    }
+}
+
+impl Store {
+    /// The store `ORDERFLOW_E2E_STORE` names (`sqlite`, the default, or `redis`), with `cas`
+    /// for SQLite.
+    pub(crate) fn from_env(cas: Cas) -> Self {
+        match std::env::var("ORDERFLOW_E2E_STORE").as_deref() {
+            Err(_) | Ok("" | "sqlite") => Self::Sqlite(cas),
+            Ok("redis") => Self::Redis,
+            Ok(other) => panic!("ORDERFLOW_E2E_STORE={other}: expected sqlite or redis"),
+        }
+    }
+}
+
 /// The application served by a runner process.
 pub(crate) struct App {
     runner: Runner,
-    /// The SQLite state directory (kept across [`App::kill_and_restart`]).
+    /// The state directory (kept across [`App::restart`]).
     pub(crate) state: PathBuf,
-    cas: Cas,
+    store: Store,
     manifest: PathBuf,
+    /// The redis-server of [`Store::Redis`]: it outlives a killed runner.
+    redis: Option<RedisServer>,
 }
 
 impl App {
-    /// Builds the components (once) and serves the real spin.toml on a fresh state directory.
+    /// Builds the components (once) and serves the real spin.toml on a fresh state directory
+    /// (on Redis when `ORDERFLOW_E2E_STORE=redis`).
     pub(crate) fn start(name: &str) -> Self {
         Self::start_with(name, Cas::Honest)
     }
 
-    /// As [`App::start`], with the store's compare-and-swap behaving as `cas` says.
+    /// As [`App::start`], with the store's compare-and-swap behaving as `cas` says (on Redis
+    /// when `ORDERFLOW_E2E_STORE=redis`, whose swaps report failure for real).
     pub(crate) fn start_with(name: &str, cas: Cas) -> Self {
         Self::start_manifest(name, cas, manifest_path())
+    }
+
+    /// As [`App::start`], on `store` whatever the environment says.
+    pub(crate) fn start_on(name: &str, store: impl Into<Store>) -> Self {
+        Self::start_store(name, store.into(), manifest_path())
     }
 
     /// As [`App::start_with`], serving `manifest`: a variant of spin.toml a test wrote (a faster
     /// cron schedule, say), its `source` paths absolute. The components are the real ones.
     pub(crate) fn start_manifest(name: &str, cas: Cas, manifest: PathBuf) -> Self {
+        Self::start_store(name, Store::from_env(cas), manifest)
+    }
+
+    fn start_store(name: &str, store: Store, manifest: PathBuf) -> Self {
         build_components();
         let state = state_dir(name);
-        let runner = serve(&manifest, &state, cas);
+        let redis = (store == Store::Redis).then(|| {
+            let dir = state.join("redis");
+            std::fs::create_dir_all(&dir).expect("the redis-server's dir can be created");
+            RedisServer::start(&dir)
+        });
+        let runner = serve(&manifest, &state, store, redis.as_ref());
         Self {
             runner,
             state,
-            cas,
+            store,
             manifest,
+            redis,
         }
+    }
+
+    /// Where the app keeps its store.
+    pub(crate) fn store(&self) -> Store {
+        self.store
+    }
+
+    /// A connection to the app's redis-server ([`Store::Redis`] only), to look at or change
+    /// what it holds.
+    pub(crate) fn redis(&self) -> redis::Connection {
+        self.redis
+            .as_ref()
+            .expect("the app runs on Redis (Store::Redis)")
+            .connection()
     }
 
     /// Where it serves.
@@ -175,13 +239,17 @@ impl App {
     /// The runner's SQLite key-value file (Spin's name and schema), to inspect or damage while
     /// the runner is down.
     pub(crate) fn database(&self) -> PathBuf {
+        assert!(
+            self.redis.is_none(),
+            "the app runs on Redis: no SQLite file (App::redis)"
+        );
         self.state.join("sqlite_key_value.db")
     }
 
     /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
     /// before talk to the old address.
     pub(crate) fn restart(&mut self) {
-        self.runner = serve(&self.manifest, &self.state, self.cas);
+        self.runner = serve(&self.manifest, &self.state, self.store, self.redis.as_ref());
     }
 
     /// A client holding `token` (the value of the Spin variable of that name).
@@ -219,21 +287,32 @@ impl Drop for App {
     }
 }
 
-fn serve(manifest: &Path, state: &Path, cas: Cas) -> Runner {
+fn serve(manifest: &Path, state: &Path, store: Store, redis: Option<&RedisServer>) -> Runner {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderflow"));
     command
         .arg("up")
         .arg("--manifest")
         .arg(manifest)
         .arg("--no-build")
-        .args(["--listen", "127.0.0.1:0", "--key-value-store", "sqlite"])
+        .args(["--listen", "127.0.0.1:0"])
         .arg("--state-dir")
         .arg(state);
+    match (store, redis) {
+        (Store::Redis, Some(redis)) => {
+            command
+                .arg("--runtime-config-file")
+                .arg(redis.runtime_config());
+        }
+        (Store::Sqlite(cas), _) => {
+            command.args(["--key-value-store", "sqlite"]);
+            if cas == Cas::ReportsFailure {
+                command.arg("--test-cas-reports-failure");
+            }
+        }
+        (Store::Redis, None) => unreachable!("a Redis app has its redis-server"),
+    }
     for (name, value) in variables() {
         command.arg("--variable").arg(format!("{name}={value}"));
-    }
-    if cas == Cas::ReportsFailure {
-        command.arg("--test-cas-reports-failure");
     }
     command
         .env("RUST_LOG", "info")

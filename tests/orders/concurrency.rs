@@ -1,18 +1,18 @@
 //! Many writers at once: every placement gets its own number, one external id makes one order,
 //! and (once the command components are in spin.toml) no concurrent command is lost or applied
 //! twice. Each runs on an honest store and again with swaps that report `cas-failed` after
-//! writing (Redis-backed Spin).
+//! writing (Redis-backed Spin), and `crate::on_redis` runs them on a real Redis.
 
 use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use crate::app::{self, App, Cas, int, json, text};
+use crate::app::{self, App, Cas, Store, int, json, text};
 use crate::placement::list_all;
 use crate::{parallel, sample};
 
-fn check_thirty_two_concurrent_placements_get_distinct_numbers(cas: Cas) {
-    let app = App::start_with("placements", cas);
+pub(crate) fn check_thirty_two_concurrent_placements_get_distinct_numbers(store: Store) {
+    let app = App::start_on("placements", store);
     let checkout = app.checkout();
     let placed = parallel(32, |i| checkout.place(&sample::order(&format!("par-{i}"))));
     let numbers: BTreeSet<i64> = placed.iter().map(|o| int(o, "number")).collect();
@@ -33,16 +33,18 @@ fn check_thirty_two_concurrent_placements_get_distinct_numbers(cas: Cas) {
 
 #[test]
 fn thirty_two_concurrent_placements_get_distinct_numbers_and_are_all_listed() {
-    check_thirty_two_concurrent_placements_get_distinct_numbers(Cas::Honest);
+    check_thirty_two_concurrent_placements_get_distinct_numbers(Store::from_env(Cas::Honest));
 }
 
 #[test]
 fn thirty_two_concurrent_placements_get_distinct_numbers_when_swaps_report_cas_failed() {
-    check_thirty_two_concurrent_placements_get_distinct_numbers(Cas::ReportsFailure);
+    check_thirty_two_concurrent_placements_get_distinct_numbers(Store::from_env(
+        Cas::ReportsFailure,
+    ));
 }
 
-fn check_concurrent_placements_of_one_external_id_make_one_order(cas: Cas) {
-    let app = App::start_with("one-external-id", cas);
+pub(crate) fn check_concurrent_placements_of_one_external_id_make_one_order(store: Store) {
+    let app = App::start_on("one-external-id", store);
     let checkout = app.checkout();
     let replies = parallel(16, |_| {
         checkout.post("/checkout/orders", &sample::order("MLB-SAME"))
@@ -65,20 +67,22 @@ fn check_concurrent_placements_of_one_external_id_make_one_order(cas: Cas) {
 
 #[test]
 fn concurrent_placements_of_one_external_id_make_one_order() {
-    check_concurrent_placements_of_one_external_id_make_one_order(Cas::Honest);
+    check_concurrent_placements_of_one_external_id_make_one_order(Store::from_env(Cas::Honest));
 }
 
 #[test]
 fn concurrent_placements_of_one_external_id_make_one_order_when_swaps_report_cas_failed() {
-    check_concurrent_placements_of_one_external_id_make_one_order(Cas::ReportsFailure);
+    check_concurrent_placements_of_one_external_id_make_one_order(Store::from_env(
+        Cas::ReportsFailure,
+    ));
 }
 
-fn check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(cas: Cas) {
+pub(crate) fn check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(store: Store) {
     if !app::has_component("change-order") {
         eprintln!("skipped: spin.toml has no change-order component yet");
         return;
     }
-    let app = App::start_with("comments", cas);
+    let app = App::start_on("comments", store);
     let order = app.checkout().place(&sample::order("comments-1"));
     let id = text(&order, "id");
     let admin = app.admin();
@@ -109,20 +113,24 @@ fn check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(cas: C
 
 #[test]
 fn thirty_two_concurrent_comments_advance_the_version_by_exactly_32() {
-    check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(Cas::Honest);
+    check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(Store::from_env(
+        Cas::Honest,
+    ));
 }
 
 #[test]
 fn thirty_two_concurrent_comments_advance_the_version_by_exactly_32_when_swaps_report_cas_failed() {
-    check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(Cas::ReportsFailure);
+    check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(Store::from_env(
+        Cas::ReportsFailure,
+    ));
 }
 
-fn check_ten_concurrent_identical_payment_approvals_make_one_transition(cas: Cas) {
+pub(crate) fn check_ten_concurrent_identical_payment_approvals_make_one_transition(store: Store) {
     if !app::has_component("payment-notification") {
         eprintln!("skipped: spin.toml has no payment-notification component yet");
         return;
     }
-    let app = App::start_with("payments", cas);
+    let app = App::start_on("payments", store);
     let order = app.checkout().place(&sample::order("pay-1"));
     let id = text(&order, "id");
     let body = crate::webhook::payment(&id, "pay-123", "approved", sample::TOTAL);
@@ -159,10 +167,14 @@ fn check_ten_concurrent_identical_payment_approvals_make_one_transition(cas: Cas
 
 #[test]
 fn ten_concurrent_identical_payment_approvals_make_one_transition() {
-    check_ten_concurrent_identical_payment_approvals_make_one_transition(Cas::Honest);
+    check_ten_concurrent_identical_payment_approvals_make_one_transition(Store::from_env(
+        Cas::Honest,
+    ));
 }
 
 #[test]
 fn ten_concurrent_identical_payment_approvals_make_one_transition_when_swaps_report_cas_failed() {
-    check_ten_concurrent_identical_payment_approvals_make_one_transition(Cas::ReportsFailure);
+    check_ten_concurrent_identical_payment_approvals_make_one_transition(Store::from_env(
+        Cas::ReportsFailure,
+    ));
 }

@@ -1,7 +1,7 @@
 //! SIGKILL in the middle of a stream of placements: whatever was acknowledged survives, is
 //! readable and reachable from the list, the service's check and repair (`POST /admin/check`)
 //! leave nothing inconsistent, and the checkout's retries of the rest make each order exactly
-//! once.
+//! once. `crate::on_redis` runs it on Redis, which keeps running while the runner is killed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -10,13 +10,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json as body};
 
-use crate::app::{App, int, json, text};
+use crate::app::{App, Cas, Store, int, json, text};
 use crate::placement::list_all;
 use crate::sample;
 
 #[test]
 fn every_acknowledged_order_survives_a_sigkill_in_the_middle_of_a_stream_of_placements() {
-    let mut app = App::start("crash");
+    check_every_acknowledged_order_survives_a_sigkill(Store::from_env(Cas::Honest));
+}
+
+pub(crate) fn check_every_acknowledged_order_survives_a_sigkill(store: Store) {
+    let mut app = App::start_on("crash", store);
     let checkout = app.checkout();
     // externalId → the acknowledged order.
     let acked: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
@@ -179,9 +183,12 @@ fn every_acknowledged_order_survives_a_sigkill_in_the_middle_of_a_stream_of_plac
     assert_eq!(numbers.len(), all.len(), "numbers are unique");
 }
 
-/// Deletes, in the stopped runner's SQLite file, every index entry naming `id` and the pointer
-/// of its `externalId`; returns how many keys went.
+/// Deletes, in the stopped runner's store (its SQLite file, or the Redis server), every index
+/// entry naming `id` and the pointer of its `externalId`; returns how many keys went.
 fn cut_derived_writes(app: &App, id: &str, external_id: &str) -> usize {
+    if app.store() == Store::Redis {
+        return cut_derived_writes_in_redis(app, id, external_id);
+    }
     let db = rusqlite::Connection::open(app.database()).expect("the database opens");
     let pointer = format!("%\"{id}\"%");
     let entries = db
@@ -200,6 +207,32 @@ fn cut_derived_writes(app: &App, id: &str, external_id: &str) -> usize {
         .expect("the pointer deleted");
     assert_eq!(external, 1, "one externalId pointer for {external_id}");
     entries + external
+}
+
+fn cut_derived_writes_in_redis(app: &App, id: &str, external_id: &str) -> usize {
+    use redis::Commands as _;
+    let mut redis = app.redis();
+    let pointer = format!("\"{id}\"");
+    let mut gone: Vec<String> = Vec::new();
+    let entries: Vec<String> = redis.keys("ord/ix/*").expect("KEYS");
+    for key in entries {
+        let value: Vec<u8> = redis.get(&key).expect("GET");
+        if String::from_utf8_lossy(&value).contains(&pointer) {
+            gone.push(key);
+        }
+    }
+    let external: Vec<String> = redis
+        .keys(format!("ord/ext/*/{external_id}"))
+        .expect("KEYS");
+    assert_eq!(
+        external.len(),
+        1,
+        "one externalId pointer for {external_id}"
+    );
+    gone.extend(external);
+    let deleted: usize = redis.del(&gone).expect("DEL");
+    assert_eq!(deleted, gone.len());
+    deleted
 }
 
 /// `POST /admin/check{query}`, expecting 200.

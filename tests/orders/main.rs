@@ -2,8 +2,9 @@
 //! commands, served by the real `orderflow` binary on a fresh SQLite store, driven over HTTP the
 //! way a store's checkout, payment provider, ERP, carriers and back office drive it (openapi.yaml).
 //!
-//! The concurrency tests run twice: on an honest store and with the runner's fault mode in which
-//! a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store.
+//! The concurrency tests run three times: on an honest store, with the runner's fault mode in
+//! which a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store,
+//! and on a real Redis (`on_redis`, with the retry and crash tests).
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -21,6 +22,7 @@ mod crash;
 mod delivery_crash;
 mod feed;
 mod listing;
+mod on_redis;
 mod placement;
 mod refusals;
 mod sample;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::app::{App, Cas, Client, error_code, json};
+use crate::app::{App, Cas, Client, Store, error_code, json};
 use crate::parallel;
 use crate::sample::{self, create, cycles, get, order_of};
 
@@ -47,8 +47,8 @@ fn subscription_orders(admin: &Client) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn check_six_concurrent_passes_create_one_order_per_cycle(cas: Cas) {
-    let app = App::start_with("six-passes", cas);
+pub(crate) fn check_six_concurrent_passes_create_one_order_per_cycle(store: Store) {
+    let app = App::start_on("six-passes", store);
     let admin = app.admin();
     let ids: Vec<String> = (0..SUBSCRIPTIONS).map(|i| format!("s-par-{i}")).collect();
     for id in &ids {
@@ -80,10 +80,10 @@ fn check_six_concurrent_passes_create_one_order_per_cycle(cas: Cas) {
 
 #[test]
 fn six_concurrent_passes_create_one_order_per_cycle() {
-    check_six_concurrent_passes_create_one_order_per_cycle(Cas::Honest);
+    check_six_concurrent_passes_create_one_order_per_cycle(Store::from_env(Cas::Honest));
 }
 
 #[test]
 fn six_concurrent_passes_create_one_order_per_cycle_when_swaps_report_cas_failed() {
-    check_six_concurrent_passes_create_one_order_per_cycle(Cas::ReportsFailure);
+    check_six_concurrent_passes_create_one_order_per_cycle(Store::from_env(Cas::ReportsFailure));
 }

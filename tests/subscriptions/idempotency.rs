@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{Client, error_code, json, text};
+use crate::app::{App, Cas, Client, Store, error_code, json, text};
 use crate::parallel;
 use crate::sample;
 
@@ -35,7 +35,11 @@ fn count_of(admin: &Client, customer: &str) -> usize {
 
 #[test]
 fn a_keyed_creation_is_replayed_once_created_and_another_body_is_refused() {
-    let app = crate::app::App::start("idempotency");
+    check_a_keyed_creation_is_replayed_once_created(Store::from_env(Cas::Honest));
+}
+
+pub(crate) fn check_a_keyed_creation_is_replayed_once_created(store: Store) {
+    let app = App::start_on("idempotency", store);
     let (checkout, admin) = (app.checkout(), app.admin());
     let body = anonymous("c-idem-1");
     let first = keyed(&checkout, "/subscriptions", "checkout-42", &body);
@@ -95,7 +99,11 @@ fn a_keyed_creation_is_replayed_once_created_and_another_body_is_refused() {
 
 #[test]
 fn eight_concurrent_retries_of_one_keyed_creation_create_one_subscription() {
-    let app = crate::app::App::start("idempotency-concurrent");
+    check_eight_concurrent_retries_of_one_keyed_creation(Store::from_env(Cas::Honest));
+}
+
+pub(crate) fn check_eight_concurrent_retries_of_one_keyed_creation(store: Store) {
+    let app = App::start_on("idempotency-concurrent", store);
     let (checkout, admin) = (app.checkout(), app.admin());
     let body = anonymous("c-idem-par");
     let replies = parallel(8, |_| {

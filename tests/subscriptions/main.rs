@@ -26,6 +26,7 @@ mod crash;
 mod cron;
 mod dst;
 mod idempotency;
+mod on_redis;
 mod payments;
 mod refusals;
 mod retries;
