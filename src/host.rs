@@ -215,8 +215,9 @@ impl InstanceState {
 }
 
 /// Runs a backend call inline. Every call is one short SQLite statement or transaction (tens of
-/// microseconds, no fsync) or a map lookup, so it runs on the worker thread: Spin's
-/// `block_in_place` around each call costs a thread hand-off that outweighs the work.
+/// microseconds, no fsync), a map lookup or a Redis round trip (with a time limit), so it runs on
+/// the worker thread: Spin's `block_in_place` around each call costs a thread hand-off that
+/// outweighs the work.
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
