@@ -3,19 +3,27 @@
 //!
 //! The answer is sent and its body finished first; the guest then goes on (Spin's HTTP trigger
 //! returns the response as soon as it is set and lets the guest run to its end, as does the
-//! local runner). The pass is asked of the private component `integrations-kick` by a Spin
-//! service-chained request: a command component is allowed that one outbound host, never the
-//! webhook receivers themselves. A host without service chaining (or an app without that
-//! component) refuses the request; the cron pass then delivers, as before.
+//! local runner). The write claims the next quarter-second slot for a pass
+//! (`integrations_service::kick`): most writes find it claimed already, and that read is all
+//! they cost. The one that claims it asks the private component `integrations-kick` for the
+//! pass by a Spin service-chained request: a command component is allowed that one outbound
+//! host, never the webhook receivers themselves. A host without service chaining (or an app
+//! without that component) refuses the request; the cron pass then delivers.
 
+use std::time::SystemTime;
+
+use orderflow_domain::values::Timestamp;
 use spin_sdk::http::{
-    Fields, IncomingRequest, Method, OutgoingResponse, Request, Response, ResponseOutparam,
+    Fields, IncomingRequest, Method, OutgoingRequest, OutgoingResponse, ResponseOutparam, Scheme,
 };
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 
 use crate::Reply;
 
-/// The kick's URL: the private component's service-chaining host.
-pub const URL: &str = "http://integrations-kick.spin.internal/integrations/kick";
+/// The kick's host: the private component's service-chaining host (`http://`).
+pub const HOST: &str = "integrations-kick.spin.internal";
+/// The kick's path.
+pub const PATH: &str = "/integrations/kick";
 
 /// Whether the request may write (anything but GET, HEAD and OPTIONS).
 pub fn is_write(request: &IncomingRequest) -> bool {
@@ -41,10 +49,40 @@ pub async fn answer(reply: Reply, out: ResponseOutparam) {
     let _ = out.set_with_body(outgoing, body).await;
 }
 
-/// Asks for a pass and waits for it (this instance ends when it does).
+/// Claims the next slot for a pass and, when this call got it, asks for the pass and waits for
+/// it (this instance ends when it does).
 pub async fn integrations() {
-    let request = Request::post(URL, Vec::<u8>::new()).build();
-    if let Err(e) = spin_sdk::http::send::<_, Response>(request).await {
-        eprintln!("integrations kick: {e}");
+    let Ok(kv) = orderflow_kv::SpinKv::open() else {
+        return;
+    };
+    let now = Timestamp::from_system_time(SystemTime::now());
+    let start = match integrations_service::kick::claim(&kv, now, orderflow_kv::write::nonce()) {
+        Ok(Some(start)) => start,
+        // Someone runs a pass in that slot, after this write: nothing to do.
+        Ok(None) => return,
+        Err(e) => {
+            eprintln!("integrations kick: {e:?}");
+            return;
+        }
+    };
+    // The raw wasi:http call, blocking on its answer: spin-sdk's request and response types
+    // would add tens of KB to every write component for a request with no body.
+    let request = OutgoingRequest::new(Fields::new());
+    let path = format!("{PATH}?at={}", start.unix_millis());
+    let built = request.set_method(&Method::Post).is_ok()
+        && request.set_scheme(Some(&Scheme::Http)).is_ok()
+        && request.set_authority(Some(HOST)).is_ok()
+        && request.set_path_with_query(Some(&path)).is_ok();
+    if !built {
+        return;
+    }
+    match outgoing_handler::handle(request, None) {
+        Ok(answer) => {
+            answer.subscribe().block();
+            if let Some(Ok(Err(e))) = answer.get() {
+                eprintln!("integrations kick: {e:?}");
+            }
+        }
+        Err(e) => eprintln!("integrations kick: {e:?}"),
     }
 }

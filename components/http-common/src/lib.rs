@@ -54,7 +54,7 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 /// answers each request with `respond(request).await`, an
 /// `async fn(IncomingRequest) -> Result<Reply, ApiError>`, an error as [`Reply::from`] makes it.
 /// `export!(respond, then_kick_integrations)` also asks for an integrations pass after a write's
-/// 2xx answer is sent ([`kick`]); the component must be allowed `kick::URL`'s host.
+/// 2xx answer is sent ([`kick`]); the component must be allowed `http://` + `kick::HOST`.
 ///
 /// spin-sdk's `#[http_component]` expands to the export glue, which is unsafe code. Lints do not
 /// look into what another crate's macro expands to, so a handler crate keeps the workspace's

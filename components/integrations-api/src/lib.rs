@@ -28,7 +28,6 @@ use http_common::{ApiError, Reply, auth};
 use integrations_service::consumer::Consumers;
 use integrations_service::endpoint::Endpoints;
 use integrations_service::feed::{Feed, FeedError};
-use integrations_service::kick;
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::SpinKv;
 use serde_json::json;
@@ -37,6 +36,9 @@ use spin_sdk::http::IncomingRequest;
 use crate::route::Route;
 
 http_common::export!(respond);
+
+/// The longest a kicked pass waits for its slot (a slot is a quarter second).
+const MAX_KICK_WAIT_MS: i64 = 1000;
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (route, raw_query) = request::route(&request, route::parse)?;
@@ -89,17 +91,18 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
             pass(&open()?)
         }
         Route::Kick => {
-            let kv = open()?;
-            let start =
-                kick::claim(&kv, now(), orderflow_kv::write::nonce()).map_err(endpoints::error)?;
-            let Some(start) = start else {
-                return Ok(Reply::json(200, &json!({"claimed": false})));
-            };
-            let wait = start.unix_millis().saturating_sub(now().unix_millis());
+            // `at`: the start of the slot the kicking write claimed (http-common's `kick`).
+            let at = form_urlencoded::parse(raw_query.as_bytes())
+                .find(|(name, _)| name == "at")
+                .and_then(|(_, value)| value.parse::<i64>().ok())
+                .unwrap_or(0);
+            let wait = at
+                .saturating_sub(now().unix_millis())
+                .clamp(0, MAX_KICK_WAIT_MS);
             if let Ok(wait) = u64::try_from(wait) {
                 std::thread::sleep(Duration::from_millis(wait));
             }
-            pass(&kv)
+            pass(&open()?)
         }
         Route::Templates => {
             authenticate(&request, "admin_token")?;

@@ -11,29 +11,22 @@
 use chrono::TimeDelta;
 use orderflow_domain::values::Timestamp;
 use orderflow_kv::Kv;
-use serde::{Deserialize, Serialize};
+use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 
-use crate::document::{self, Decision, Document};
 use crate::endpoint::EndpointError;
 use crate::keys;
 
 /// How long a slot lasts.
 pub const SLOT: TimeDelta = TimeDelta::milliseconds(250);
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Claimed {
-    write_id: String,
-    #[serde(default)]
-    recent: Vec<String>,
-    /// The last slot claimed, numbered from the Unix epoch.
-    slot: i64,
-}
-
-impl Document for Claimed {
-    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
-        (&mut self.write_id, &mut self.recent)
-    }
+/// `int/kick` holds `{slot} {write id}` as text: this runs in every write component after its
+/// answer, so it stays small (no document type) and reads before it swaps.
+fn slot_of(bytes: &[u8]) -> i64 {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| text.split(' ').next())
+        .and_then(|slot| slot.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Claims the slot after `now`'s for a pass; answers when to start it, or `None` when a pass
@@ -45,24 +38,37 @@ pub fn claim<K: Kv>(
 ) -> Result<Option<Timestamp>, EndpointError> {
     let width = SLOT.num_milliseconds();
     let next = now.unix_millis().div_euclid(width) + 1;
-    let claimed = document::write(kv, keys::KICK, nonce, |current: Option<Claimed>, _| {
-        let current = current.unwrap_or_default();
-        if current.slot >= next {
-            return Ok::<_, EndpointError>(Decision::Keep(false));
-        }
-        Ok(Decision::Write(
-            Claimed {
-                slot: next,
-                ..current
-            },
-            true,
-        ))
-    })?;
-    Ok(if claimed {
-        Timestamp::from_unix_millis(next * width)
-    } else {
-        None
-    })
+    if kv
+        .get(keys::KICK)?
+        .is_some_and(|bytes| slot_of(&bytes) >= next)
+    {
+        return Ok(None);
+    }
+    let mut attempt = 0u32;
+    let outcome = write::write(
+        kv,
+        keys::KICK,
+        |current| {
+            attempt += 1;
+            if current.is_some_and(|bytes| slot_of(&bytes) >= next) {
+                return Ok::<_, EndpointError>(Attempt::Done(()));
+            }
+            let write_id = format!("{nonce:x}.{attempt}");
+            Ok(Attempt::Write {
+                bytes: format!("{next} {write_id}").into_bytes(),
+                write_id,
+                value: (),
+            })
+        },
+        |bytes, id| std::str::from_utf8(bytes).is_ok_and(|text| text.split(' ').nth(1) == Some(id)),
+    );
+    match outcome {
+        Ok(Outcome::Written(..)) => Ok(Timestamp::from_unix_millis(next * width)),
+        Ok(Outcome::Unchanged(())) => Ok(None),
+        Err(Failed::Decided(e)) => Err(e),
+        Err(Failed::Store(e) | Failed::Uncertain(e)) => Err(e.into()),
+        Err(Failed::Contention) => Err(EndpointError::Contention),
+    }
 }
 
 #[cfg(test)]
