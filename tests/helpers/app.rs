@@ -246,6 +246,34 @@ impl App {
         self.state.join("sqlite_key_value.db")
     }
 
+    /// Deletes, in the stopped runner's store (its SQLite file or the Redis server), every key
+    /// under `prefix` whose value contains `containing`; returns how many went.
+    pub(crate) fn delete_where(&self, prefix: &str, containing: &str) -> usize {
+        if self.redis.is_some() {
+            use redis::Commands as _;
+            let mut redis = self.redis();
+            let keys: Vec<String> = redis.keys(format!("{prefix}*")).expect("KEYS");
+            let gone: Vec<String> = keys
+                .into_iter()
+                .filter(|key| {
+                    let value: Vec<u8> = redis.get(key).expect("GET");
+                    String::from_utf8_lossy(&value).contains(containing)
+                })
+                .collect();
+            if gone.is_empty() {
+                return 0;
+            }
+            return redis.del(&gone).expect("DEL");
+        }
+        let db = rusqlite::Connection::open(self.database()).expect("the database opens");
+        db.execute(
+            "DELETE FROM spin_key_value WHERE store = 'default' AND key LIKE ?1 \
+             AND CAST(value AS TEXT) LIKE ?2",
+            [format!("{prefix}%"), format!("%{containing}%")],
+        )
+        .expect("the keys deleted")
+    }
+
     /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
     /// before talk to the old address.
     pub(crate) fn restart(&mut self) {

@@ -185,15 +185,30 @@ fn a_swap_on_redis_reports_cas_failed_after_writing() {
 /// swap reports `cas-failed` as when it wrote; the fresh handle reads the other writer's value.
 #[test]
 fn a_swap_on_redis_never_overwrites_a_change_made_since_current() {
-    let OnRedis {
-        runner,
-        server: _server,
-    } = on_redis("kv-redis-cas-race", &[]);
+    let OnRedis { server, runner } = on_redis("kv-redis-cas-race", &[]);
     runner.post("/probe/kv/set?key=k", b"old");
     assert_eq!(
         runner.post("/probe/kv/cas-race?key=k", b"mine").text(),
         "before=Some(\"old\") swap=cas-failed fresh=Some(Some(\"other writer\")) \
          after=Some(\"other writer\")"
+    );
+    // The mechanism, with Spin's own calls on a connection of the test's: the aborted EXEC reads
+    // as success in redis-rs, and only the refused `UNWATCH key` reports a failure.
+    let mut watcher = server.connection();
+    let mut other = server.connection();
+    redis::cmd("WATCH").arg("m").exec(&mut watcher).unwrap();
+    let () = other.set("m", "other writer").unwrap();
+    let exec: redis::RedisResult<()> = redis::pipe().atomic().set("m", "mine").query(&mut watcher);
+    assert!(exec.is_ok(), "{exec:?}");
+    assert_eq!(other.get::<_, String>("m").unwrap(), "other writer");
+    let unwatch = redis::cmd("UNWATCH")
+        .arg("m")
+        .exec(&mut watcher)
+        .unwrap_err();
+    assert_eq!(
+        format!("{unwatch:?}"),
+        "An error was signalled by the server - ResponseError: wrong number of arguments for \
+         'unwatch' command"
     );
     // A key absent at `current` and created before the swap: not an upsert, unlike Spin's
     // SQLite store (tests/kv/main.rs).

@@ -286,16 +286,8 @@ fn the_check_reports_and_repairs_a_lost_entry_of_the_index_by_total() {
         .collect();
     let lost = text(&orders[2], "id");
     app.kill();
-    let db = rusqlite::Connection::open(app.database()).expect("the database opens");
-    let deleted = db
-        .execute(
-            "DELETE FROM spin_key_value WHERE store = 'default' AND key LIKE 'ord/ix/total/%' \
-             AND CAST(value AS TEXT) LIKE ?1",
-            [format!("%\"{lost}\"%")],
-        )
-        .expect("the entry deleted");
+    let deleted = app.delete_where("ord/ix/total/", &format!("\"{lost}\""));
     assert_eq!(deleted, 1);
-    drop(db);
     app.restart();
     let admin = app.admin();
     let by_total = || totals(&pages(&app, "sort=total", 2).concat());
