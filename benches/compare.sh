@@ -67,7 +67,7 @@ for build in head base; do
     runner[$build]="$pid"
 done
 
-declare -A results=() approved=([head]=0 [base]=0)
+declare -A results=() ratios=() last_cpu=() last_rps=() approved=([head]=0 [base]=0)
 row() { # build label seconds path [wrk args...]
     local build="$1" label="$2" seconds="$3" path="$4"
     shift 4
@@ -75,6 +75,13 @@ row() { # build label seconds path [wrk args...]
     printf '%-5s %-17s %8s req/s  p50 %-8s CPU %6s us/req %s\n' "$build" "$label" "$rps" "$p50" \
         "$cpu" "$errors"
     results["$build/$label"]+="$rps $p50 $cpu;"
+    if [ "$build" = head ]; then
+        last_cpu[$label]="$cpu"
+        last_rps[$label]="$rps"
+    else
+        # This round's ratios: the machine's speed drifts between rounds, not within a pair.
+        ratios[$label]+="$(awk -v h="${last_rps[$label]}" -v b="$rps" 'BEGIN {printf "%.3f", h / b}') $(awk -v h="${last_cpu[$label]}" -v b="$cpu" 'BEGIN {printf "%.3f", h / b}');"
+    fi
 }
 echo "KV=$kv, c=$conns, ${secs}s per row (approvals a quarter), $rounds rounds, $(nproc) cores"
 for round in $(seq "$rounds"); do
@@ -97,14 +104,17 @@ echo
 echo "<!-- benches/compare.sh: begin -->"
 echo "\`BASE=$base_rev KV=$kv benches/compare.sh $secs $rounds\` on $(date -u +%Y-%m-%d), this tree"
 echo "($(git rev-parse --short HEAD)$(git diff --quiet || echo ', with changes')) against $base_rev, wrk with $conns connections on the"
-echo "same $(nproc) cores as the runner; medians of $rounds rounds, rows alternating:"
+echo "same $(nproc) cores as the runner; $rounds rounds, rows alternating; medians of each build's"
+echo "figures, and of the ratios taken within each round (the machine drifts between rounds):"
 echo
-echo "| route | req/s | × base | p50 | runner CPU per request | × base |"
-echo "|---|---|---|---|---|---|"
+echo "| route | req/s | p50 | runner CPU per request | req/s × base | CPU × base | CPU × base, each round |"
+echo "|---|---|---|---|---|---|---|"
 for label in place-order approval "GET order"; do
     read -r h_rps h_p50 h_cpu < <(for f in 1 2 3; do median "$f" <<< "${results[head/$label]}"; done | xargs)
     read -r b_rps b_p50 b_cpu < <(for f in 1 2 3; do median "$f" <<< "${results[base/$label]}"; done | xargs)
-    echo "| $label, base ($base_rev) | $b_rps | 1.00 | ${b_p50}ms | $b_cpu µs | 1.00 |"
-    echo "| $label, this tree | $h_rps | $(awk -v a="$h_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", a / b}') | ${h_p50}ms | $h_cpu µs | $(awk -v a="$h_cpu" -v b="$b_cpu" 'BEGIN {printf "%.2f", a / b}') |"
+    read -r r_rps r_cpu < <(for f in 1 2; do median "$f" <<< "${ratios[$label]}"; done | xargs)
+    each="$(tr ';' '\n' <<< "${ratios[$label]}" | awk 'NF {printf "%s%.2f", sep, $2; sep = ", "}')"
+    echo "| $label, base ($base_rev) | $b_rps | ${b_p50} ms | $b_cpu µs | | | |"
+    echo "| $label, this tree | $h_rps | ${h_p50} ms | $h_cpu µs | $(printf '%.2f' "$r_rps") | $(printf '%.2f' "$r_cpu") | $each |"
 done
 echo "<!-- benches/compare.sh: end -->"
