@@ -2,13 +2,14 @@
 //! by the manifest's own build commands, and the real `orderflow` binary serving them on a free
 //! loopback port over a fresh SQLite state directory outside the repository, or over a
 //! redis-server of the test's own ([`Store::Redis`]; `ORDERFLOW_E2E_STORE=redis` runs every
-//! suite's tests so).
+//! suite's tests so), or as several hosts: runner processes sharing one redis-server, their
+//! clients spreading requests over them ([`Deployment::multi_host`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -97,6 +98,30 @@ pub(crate) fn variables() -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A copy of spin.toml (its `source` paths absolute) whose two cron triggers, the
+/// subscription-runner's (every minute) and the integrations-runner's (at second 30), fire every
+/// second instead: what [`Deployment::multi_host`] serves, so that every host's cron passes
+/// overlap one another and the test's requests all along. Written once per test binary.
+pub(crate) fn every_second_manifest() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let real = std::fs::read_to_string(manifest_path()).expect("spin.toml is readable");
+        let mut fast = real.replace(
+            "source = \"target/",
+            &format!("source = \"{}/target/", helpers::root().display()),
+        );
+        for every_minute in ["0 * * * * *", "30 * * * * *"] {
+            let line = format!("cron_expression = \"{every_minute}\"");
+            assert!(fast.contains(&line), "spin.toml has no `{line}`");
+            fast = fast.replace(&line, "cron_expression = \"* * * * * *\"");
+        }
+        let file = helpers::scratch("every-second-manifest").join("spin.toml");
+        std::fs::write(&file, fast).expect("the every-second manifest is written");
+        file
+    })
+    .clone()
+}
+
 /// The value the suite gives variable `name`.
 pub(crate) fn secret(name: &str) -> String {
     format!("e2e-{name}-0123456789")
@@ -153,15 +178,62 @@ impl Store {
     }
 }
 
-/// The application served by a runner process.
+/// How many runner processes serve the app, and on which store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Deployment {
+    /// Where the app keeps its store; shared by every host.
+    pub(crate) store: Store,
+    /// Runner processes serving the app, each on its own port and state directory: the hosts
+    /// of one deployment. More than one needs a store they can share ([`Store::Redis`]).
+    pub(crate) hosts: usize,
+}
+
+/// How many hosts [`Deployment::multi_host`] runs.
+pub(crate) const HOSTS: usize = 3;
+
+impl Deployment {
+    /// [`HOSTS`] runner processes on one redis-server of the test's own, as a store deploys the
+    /// app on several Spin hosts: the same runtime config (`type = "redis"`) for all, each its
+    /// own port and state directory, and each running its cron components, which fire every
+    /// second there ([`every_second_manifest`]). The app's clients send each request to the
+    /// next host in turn (no load balancer: [`Client`]).
+    pub(crate) const fn multi_host() -> Self {
+        Self {
+            store: Store::Redis,
+            hosts: HOSTS,
+        }
+    }
+}
+
+impl From<Store> for Deployment {
+    /// One host on `store`.
+    fn from(store: Store) -> Self {
+        Self { store, hosts: 1 }
+    }
+}
+
+impl From<Cas> for Deployment {
+    /// One host on SQLite whose swaps report as `cas` says.
+    fn from(cas: Cas) -> Self {
+        Store::Sqlite(cas).into()
+    }
+}
+
+/// The application served by a runner process, or by several ([`Deployment::hosts`]).
 pub(crate) struct App {
-    runner: Runner,
-    /// The state directory (kept across [`App::restart`]).
+    /// One per host, in host order; killed on drop (before the redis-server, a field below).
+    runners: Vec<Runner>,
+    /// The state directory (kept across [`App::restart`]); with several hosts, each has its
+    /// own under it (`host-<n>`).
     pub(crate) state: PathBuf,
-    store: Store,
+    deployment: Deployment,
     manifest: PathBuf,
     /// The redis-server of [`Store::Redis`]: it outlives a killed runner.
     redis: Option<RedisServer>,
+    /// The runtime config naming the redis-server, the same file for every host.
+    runtime_config: Option<PathBuf>,
+    /// Whose turn the next request is, among the hosts: shared by every client of the app.
+    turn: Arc<AtomicUsize>,
 }
 
 impl App {
@@ -177,38 +249,85 @@ impl App {
         Self::start_manifest(name, cas, manifest_path())
     }
 
-    /// As [`App::start`], on `store` whatever the environment says.
-    pub(crate) fn start_on(name: &str, store: impl Into<Store>) -> Self {
-        Self::start_store(name, store.into(), manifest_path())
+    /// As [`App::start`], on `deployment` (a [`Store`], or [`Deployment::multi_host`]) whatever
+    /// the environment says.
+    pub(crate) fn start_on(name: &str, deployment: impl Into<Deployment>) -> Self {
+        let deployment = deployment.into();
+        let manifest = if deployment.hosts > 1 {
+            every_second_manifest()
+        } else {
+            manifest_path()
+        };
+        Self::start_deployment(name, deployment, manifest)
     }
 
     /// As [`App::start_with`], serving `manifest`: a variant of spin.toml a test wrote (a faster
     /// cron schedule, say), its `source` paths absolute. The components are the real ones.
     pub(crate) fn start_manifest(name: &str, cas: Cas, manifest: PathBuf) -> Self {
-        Self::start_store(name, Store::from_env(cas), manifest)
+        Self::start_deployment(name, Store::from_env(cas).into(), manifest)
     }
 
-    fn start_store(name: &str, store: Store, manifest: PathBuf) -> Self {
+    fn start_deployment(name: &str, deployment: Deployment, manifest: PathBuf) -> Self {
+        assert!(deployment.hosts >= 1, "{deployment:?}: no host");
+        assert!(
+            deployment.hosts == 1 || deployment.store == Store::Redis,
+            "{deployment:?}: several hosts share a store on Redis only"
+        );
         build_components();
         let state = state_dir(name);
-        let redis = (store == Store::Redis).then(|| {
+        let redis = (deployment.store == Store::Redis).then(|| {
             let dir = state.join("redis");
             std::fs::create_dir_all(&dir).expect("the redis-server's dir can be created");
             RedisServer::start(&dir)
         });
-        let runner = serve(&manifest, &state, store, redis.as_ref());
-        Self {
-            runner,
+        let mut app = Self {
+            runners: Vec::with_capacity(deployment.hosts),
+            runtime_config: redis.as_ref().map(RedisServer::runtime_config),
             state,
-            store,
+            deployment,
             manifest,
             redis,
+            turn: Arc::new(AtomicUsize::new(0)),
+        };
+        // A host that fails to start panics here: the app is dropped, and with it the hosts
+        // already started and the redis-server.
+        app.serve_hosts();
+        app
+    }
+
+    /// Starts every host, each on its own state directory.
+    fn serve_hosts(&mut self) {
+        self.runners.clear();
+        for host in 0..self.deployment.hosts {
+            let state = self.host_state(host);
+            let runner = serve(
+                &self.manifest,
+                &state,
+                self.deployment.store,
+                self.runtime_config.as_deref(),
+            );
+            self.runners.push(runner);
         }
+    }
+
+    /// The state directory of host `host`: the app's own with one host.
+    fn host_state(&self, host: usize) -> PathBuf {
+        if self.deployment.hosts == 1 {
+            return self.state.clone();
+        }
+        let dir = self.state.join(format!("host-{host}"));
+        std::fs::create_dir_all(&dir).expect("the host's state dir can be created");
+        dir
     }
 
     /// Where the app keeps its store.
     pub(crate) fn store(&self) -> Store {
-        self.store
+        self.deployment.store
+    }
+
+    /// How many hosts serve it.
+    pub(crate) fn hosts(&self) -> usize {
+        self.runners.len()
     }
 
     /// A connection to the app's redis-server ([`Store::Redis`] only), to look at or change
@@ -220,20 +339,46 @@ impl App {
             .connection()
     }
 
-    /// Where it serves.
+    /// Where it serves (the first host, with several).
     pub(crate) fn addr(&self) -> SocketAddr {
-        self.runner.addr
+        self.runners[0].addr
     }
 
-    /// The runner's log so far.
+    /// The runner's log so far; with several hosts, each host's after a `host <n>:` line.
     pub(crate) fn log(&self) -> String {
-        self.runner.log()
+        match self.runners.as_slice() {
+            [runner] => runner.log(),
+            runners => runners
+                .iter()
+                .enumerate()
+                .map(|(host, runner)| format!("host {host}:\n{}", runner.log()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
     }
 
-    /// SIGKILLs the runner (no chance to finish anything) and waits for it to be gone.
+    /// Each host's log so far, in host order.
+    pub(crate) fn logs(&self) -> Vec<String> {
+        self.runners.iter().map(Runner::log).collect()
+    }
+
+    /// The process ids of every host's runner and of the redis-server, if any: all gone once
+    /// the app is dropped.
+    pub(crate) fn pids(&self) -> Vec<i32> {
+        self.runners
+            .iter()
+            .map(Runner::pid)
+            .chain(self.redis.as_ref().map(RedisServer::pid))
+            .collect()
+    }
+
+    /// SIGKILLs the runner, every host's, (no chance to finish anything) and waits for it to be
+    /// gone.
     pub(crate) fn kill(&mut self) {
-        let status = self.runner.signal_and_wait(9);
-        assert!(!status.success(), "SIGKILL ends the runner: {status}");
+        for runner in &mut self.runners {
+            let status = runner.signal_and_wait(9);
+            assert!(!status.success(), "SIGKILL ends the runner: {status}");
+        }
     }
 
     /// The runner's SQLite key-value file (Spin's name and schema), to inspect or damage while
@@ -274,18 +419,20 @@ impl App {
         .expect("the keys deleted")
     }
 
-    /// Starts a new runner on the same state directory (after [`App::kill`]); clients made
-    /// before talk to the old address.
+    /// Starts a new runner (one per host) on the same state directory (after [`App::kill`]);
+    /// clients made before talk to the old addresses.
     pub(crate) fn restart(&mut self) {
-        self.runner = serve(&self.manifest, &self.state, self.store, self.redis.as_ref());
+        self.serve_hosts();
+    }
+
+    /// Every host's address, in host order.
+    fn hosts_addrs(&self) -> Arc<[SocketAddr]> {
+        self.runners.iter().map(|runner| runner.addr).collect()
     }
 
     /// A client holding `token` (the value of the Spin variable of that name).
     pub(crate) fn client(&self, variable: &str) -> Client {
-        Client {
-            addr: self.addr(),
-            authorization: Some(format!("Bearer {}", secret(variable))),
-        }
+        self.with_authorization(Some(&format!("Bearer {}", secret(variable))))
     }
 
     /// The checkout (`checkout_token`).
@@ -301,7 +448,8 @@ impl App {
     /// A client sending this `Authorization` header value, or none.
     pub(crate) fn with_authorization(&self, authorization: Option<&str>) -> Client {
         Client {
-            addr: self.addr(),
+            hosts: self.hosts_addrs(),
+            turn: self.turn.clone(),
             authorization: authorization.map(str::to_owned),
         }
     }
@@ -315,7 +463,7 @@ impl Drop for App {
     }
 }
 
-fn serve(manifest: &Path, state: &Path, store: Store, redis: Option<&RedisServer>) -> Runner {
+fn serve(manifest: &Path, state: &Path, store: Store, runtime_config: Option<&Path>) -> Runner {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderflow"));
     command
         .arg("up")
@@ -325,11 +473,9 @@ fn serve(manifest: &Path, state: &Path, store: Store, redis: Option<&RedisServer
         .args(["--listen", "127.0.0.1:0"])
         .arg("--state-dir")
         .arg(state);
-    match (store, redis) {
-        (Store::Redis, Some(redis)) => {
-            command
-                .arg("--runtime-config-file")
-                .arg(redis.runtime_config());
+    match (store, runtime_config) {
+        (Store::Redis, Some(runtime_config)) => {
+            command.arg("--runtime-config-file").arg(runtime_config);
         }
         (Store::Sqlite(cas), _) => {
             command.args(["--key-value-store", "sqlite"]);
@@ -349,10 +495,13 @@ fn serve(manifest: &Path, state: &Path, store: Store, redis: Option<&RedisServer
     helpers::serve(command)
 }
 
-/// An HTTP client for one credential.
+/// An HTTP client for one credential. With several hosts, each request goes to the next host
+/// in turn (round robin per request, the turn shared by every client of the app, threads
+/// included), as a client of a deployment without a load balancer would spread them.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    addr: SocketAddr,
+    hosts: Arc<[SocketAddr]>,
+    turn: Arc<AtomicUsize>,
     authorization: Option<String>,
 }
 
@@ -385,7 +534,22 @@ impl Client {
             all.push(("Content-Type", "application/json"));
         }
         all.extend_from_slice(headers);
-        helpers::try_request_with(self.addr, method, path, &all, body)
+        helpers::try_request_with(self.next_host(), method, path, &all, body)
+    }
+
+    /// The host whose turn it is.
+    fn next_host(&self) -> SocketAddr {
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        self.hosts[turn % self.hosts.len()]
+    }
+
+    /// This client on host `host` alone.
+    pub(crate) fn on_host(&self, host: usize) -> Self {
+        Self {
+            hosts: Arc::from([self.hosts[host]]),
+            turn: Arc::new(AtomicUsize::new(0)),
+            authorization: self.authorization.clone(),
+        }
     }
 
     /// GET `path`.

@@ -88,6 +88,11 @@ impl RedisServer {
         file
     }
 
+    /// Its process id.
+    pub(crate) fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("a process id fits an i32")
+    }
+
     /// A connection of the test's own, to look at or change what the server holds.
     pub(crate) fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url())

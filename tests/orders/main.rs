@@ -2,9 +2,10 @@
 //! commands, served by the real `orderflow` binary on a fresh SQLite store, driven over HTTP the
 //! way a store's checkout, payment provider, ERP, carriers and back office drive it (openapi.yaml).
 //!
-//! The concurrency tests run three times: on an honest store, with the runner's fault mode in
+//! The concurrency tests run four times: on an honest store, with the runner's fault mode in
 //! which a compare-and-swap that succeeds reports `cas-failed`, as Spin does with a Redis store,
-//! and on a real Redis (`on_redis`, with the retry and crash tests).
+//! on a real Redis (`on_redis`, with the retry and crash tests), and on three hosts sharing one
+//! Redis (`multi_host`, with the retry tests).
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -22,6 +23,7 @@ mod crash;
 mod delivery_crash;
 mod feed;
 mod listing;
+mod multi_host;
 mod on_redis;
 mod placement;
 mod refusals;

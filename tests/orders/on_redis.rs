@@ -18,6 +18,11 @@ fn concurrent_placements_of_one_external_id_make_one_order_on_redis() {
 }
 
 #[test]
+fn concurrent_placements_under_one_idempotency_key_make_one_order_on_redis() {
+    concurrency::check_concurrent_placements_under_one_idempotency_key_make_one_order(Store::Redis);
+}
+
+#[test]
 fn thirty_two_concurrent_comments_advance_the_version_by_exactly_32_on_redis() {
     concurrency::check_thirty_two_concurrent_comments_advance_the_version_by_exactly_32(
         Store::Redis,

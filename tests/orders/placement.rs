@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::app::{App, Cas, Store, error_code, int, json, text};
+use crate::app::{App, Cas, Deployment, Store, error_code, int, json, text};
 use crate::sample;
 
 /// Every order of `GET /orders?{query}`, in pages of 200 following `nextCursor`.
@@ -114,8 +114,10 @@ fn a_replayed_idempotency_key_answers_the_first_response_and_a_reused_one_is_422
     check_a_replayed_idempotency_key_answers_the_first_response(Store::from_env(Cas::Honest));
 }
 
-pub(crate) fn check_a_replayed_idempotency_key_answers_the_first_response(store: Store) {
-    let app = App::start_on("idempotency", store);
+pub(crate) fn check_a_replayed_idempotency_key_answers_the_first_response(
+    deployment: impl Into<Deployment>,
+) {
+    let app = App::start_on("idempotency", deployment);
     let checkout = app.checkout();
     let body = sample::order("idem-1").to_string();
     let key = [("Idempotency-Key", "checkout-attempt-1")];
@@ -167,8 +169,10 @@ fn the_same_channel_and_external_id_again_is_200_with_the_same_order() {
     check_the_same_channel_and_external_id_again_is_the_same_order(Store::from_env(Cas::Honest));
 }
 
-pub(crate) fn check_the_same_channel_and_external_id_again_is_the_same_order(store: Store) {
-    let app = App::start_on("external-id", store);
+pub(crate) fn check_the_same_channel_and_external_id_again_is_the_same_order(
+    deployment: impl Into<Deployment>,
+) {
+    let app = App::start_on("external-id", deployment);
     let checkout = app.checkout();
     let first = checkout.place(&sample::order("MLB-998877"));
 

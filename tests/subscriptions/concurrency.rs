@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::app::{App, Cas, Client, Store, error_code, json};
+use crate::app::{App, Cas, Client, Deployment, Store, error_code, json};
 use crate::parallel;
 use crate::sample::{self, create, cycles, get, order_of};
 
@@ -47,8 +47,10 @@ fn subscription_orders(admin: &Client) -> Vec<(String, u64)> {
         .collect()
 }
 
-pub(crate) fn check_six_concurrent_passes_create_one_order_per_cycle(store: Store) {
-    let app = App::start_on("six-passes", store);
+pub(crate) fn check_six_concurrent_passes_create_one_order_per_cycle(
+    deployment: impl Into<Deployment>,
+) {
+    let app = App::start_on("six-passes", deployment);
     let admin = app.admin();
     let ids: Vec<String> = (0..SUBSCRIPTIONS).map(|i| format!("s-par-{i}")).collect();
     for id in &ids {

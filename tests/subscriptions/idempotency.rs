@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{App, Cas, Client, Store, error_code, json, text};
+use crate::app::{App, Cas, Client, Deployment, Store, error_code, json, text};
 use crate::parallel;
 use crate::sample;
 
@@ -38,8 +38,8 @@ fn a_keyed_creation_is_replayed_once_created_and_another_body_is_refused() {
     check_a_keyed_creation_is_replayed_once_created(Store::from_env(Cas::Honest));
 }
 
-pub(crate) fn check_a_keyed_creation_is_replayed_once_created(store: Store) {
-    let app = App::start_on("idempotency", store);
+pub(crate) fn check_a_keyed_creation_is_replayed_once_created(deployment: impl Into<Deployment>) {
+    let app = App::start_on("idempotency", deployment);
     let (checkout, admin) = (app.checkout(), app.admin());
     let body = anonymous("c-idem-1");
     let first = keyed(&checkout, "/subscriptions", "checkout-42", &body);
@@ -102,8 +102,10 @@ fn eight_concurrent_retries_of_one_keyed_creation_create_one_subscription() {
     check_eight_concurrent_retries_of_one_keyed_creation(Store::from_env(Cas::Honest));
 }
 
-pub(crate) fn check_eight_concurrent_retries_of_one_keyed_creation(store: Store) {
-    let app = App::start_on("idempotency-concurrent", store);
+pub(crate) fn check_eight_concurrent_retries_of_one_keyed_creation(
+    deployment: impl Into<Deployment>,
+) {
+    let app = App::start_on("idempotency-concurrent", deployment);
     let (checkout, admin) = (app.checkout(), app.admin());
     let body = anonymous("c-idem-par");
     let replies = parallel(8, |_| {
