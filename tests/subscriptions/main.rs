@@ -26,6 +26,7 @@ mod crash;
 mod cron;
 mod dst;
 mod idempotency;
+mod multi_host;
 mod on_redis;
 mod payments;
 mod refusals;

@@ -12,6 +12,11 @@ fn six_concurrent_passes_create_one_order_per_cycle_on_redis() {
 }
 
 #[test]
+fn six_concurrent_live_passes_create_one_order_per_subscription_on_redis() {
+    concurrency::check_six_concurrent_live_passes_create_one_order_per_subscription(Store::Redis);
+}
+
+#[test]
 fn a_keyed_creation_is_replayed_once_created_on_redis() {
     idempotency::check_a_keyed_creation_is_replayed_once_created(Store::Redis);
 }
