@@ -7,13 +7,16 @@
 #
 # KV chooses the store both runners use: `default` (the runner's group-committed SQLite), `spin`
 # (`type = "spin"` in a runtime config file: a commit per call, as Spin's SQLite store does, so
-# the figures predict `spin up`).
+# the figures predict `spin up`), `redis` (`type = "redis"`: Spin 3.6.3's Redis store, each build
+# on a redis-server of its own, started here on its own loopback port without persistence and
+# stopped on exit; scripts/tools.sh's `ensure_redis_server` installs it). The runner's CPU per
+# request leaves out the redis-server's.
 #
 # BASE is checked out once into target/compare/<short rev> (a git worktree; remove it with `git
 # worktree remove`) and built there with its own spin.toml's build commands, which takes as long
 # as a first build. Reports, never gates; ends with a markdown table between marker lines for
 # benches/update-readme.sh.
-# Usage: BASE=<rev> [KV=default|spin] benches/compare.sh [seconds per row, default 8] [rounds, default 2]
+# Usage: BASE=<rev> [KV=default|spin|redis] benches/compare.sh [seconds per row, default 8] [rounds, default 2]
 # (BIN=path/to/orderflow skips the release build of the runner.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,11 +25,16 @@ rounds="${2:-2}"
 kv="${KV:-default}"
 conns=16
 : "${BASE:?set BASE to the git revision to compare with, e.g. BASE=HEAD~10}"
+case "$kv" in
+    default | spin | redis) ;;
+    *) echo "KV=$kv: expected default, spin or redis" >&2; exit 1 ;;
+esac
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source scripts/tools.sh
 source benches/lib.sh
 ensure_wasm_target
 ensure_wasm_opt
+[ "$kv" = redis ] && ensure_redis_server
 
 if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
 "$BIN" build >/dev/null
@@ -53,16 +61,24 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 bench_lua
 
-declare -A port=([head]=39538 [base]=39539) runner=()
+declare -A port=([head]=39538 [base]=39539) redis_port=([head]=39548 [base]=39549) runner=()
 for build in head base; do
     dir="$PWD"
     [ "$build" = base ] && dir="$base_dir"
     bench_manifest "$dir" "$work/$build.toml"
     args=()
-    if [ "$kv" = spin ]; then
-        printf '[key_value_store.default]\ntype = "spin"\npath = "%s.db"\n' "$build" > "$work/$build-kv.toml"
-        args=(--runtime-config-file "$work/$build-kv.toml")
-    fi
+    case "$kv" in
+        spin)
+            printf '[key_value_store.default]\ntype = "spin"\npath = "%s.db"\n' "$build" > "$work/$build-kv.toml"
+            args=(--runtime-config-file "$work/$build-kv.toml")
+            ;;
+        redis)
+            bench_redis "${redis_port[$build]}" "$work/$build-redis"
+            printf '[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:%s"\n' \
+                "${redis_port[$build]}" > "$work/$build-kv.toml"
+            args=(--runtime-config-file "$work/$build-kv.toml")
+            ;;
+    esac
     bench_start "$work/$build.toml" "${port[$build]}" "$work/$build-state" "${args[@]}"
     runner[$build]="$pid"
 done

@@ -38,6 +38,31 @@ bench_start() {
     return 1
 }
 
+# bench_redis <port> <dir>: starts a redis-server of the benchmark's own on loopback port <port>,
+# without persistence (`--save '' --appendonly no`), its log in <dir>; waits until it answers
+# PING, adds it to `pids` (stopped on exit) and sets `pid`. scripts/tools.sh's
+# `ensure_redis_server` installs it.
+bench_redis() {
+    local port="$1" dir="$2" reply
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is taken: stop what listens there (a redis-server left running?)" >&2
+        return 1
+    fi
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+        --logfile redis.log --daemonize no >/dev/null 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        reply="$(redis-cli -p "$port" ping 2>/dev/null || true)"
+        [ "$reply" = PONG ] && return
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "the redis-server on port $port did not start: $(tail -5 "$dir/redis.log" 2>/dev/null)" >&2
+    return 1
+}
+
 # bench_lua: wrk scripts in $work: place.lua (placements), approve.lua (approves o-1, o-2, ...
 # once each, after the first $SKIP orders), get.lua (the admin token).
 bench_lua() {
