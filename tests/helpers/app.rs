@@ -372,7 +372,7 @@ impl App {
             .collect()
     }
 
-    /// SIGKILLs the runner, every host's, (no chance to finish anything) and waits for it to be
+    /// SIGKILLs the runner, every host's (no chance to finish anything), and waits for it to be
     /// gone.
     pub(crate) fn kill(&mut self) {
         for runner in &mut self.runners {
