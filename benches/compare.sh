@@ -58,7 +58,8 @@ echo "building $base_rev's components in $base_dir" >&2
 
 work="$(mktemp -d)"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+# Waits for them too, so that nothing (a redis-server shutting down) holds a port after the script.
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 bench_lua
 
 declare -A port=([head]=39538 [base]=39539) redis_port=([head]=39548 [base]=39549) runner=()
