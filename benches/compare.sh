@@ -32,14 +32,8 @@ esac
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source scripts/tools.sh
 source benches/lib.sh
-ensure_wasm_target
-ensure_wasm_opt
 [ "$kv" = redis ] && ensure_redis_server
-
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
-"$BIN" build >/dev/null
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
-    --manifest-path tests/fixtures/Cargo.toml
+bench_prepare
 
 base_rev="$(git rev-parse --short "$BASE")"
 base_dir="$PWD/target/compare/$base_rev"
@@ -56,10 +50,6 @@ echo "building $base_rev's components in $base_dir" >&2
     done
 )
 
-work="$(mktemp -d)"
-pids=()
-# Waits for them too, so that nothing (a redis-server shutting down) holds a port after the script.
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 bench_lua
 
 declare -A port=([head]=39538 [base]=39539) redis_port=([head]=39548 [base]=39549) runner=()

@@ -21,17 +21,8 @@ conns=16
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source scripts/tools.sh
 source benches/lib.sh
-ensure_wasm_target
-ensure_wasm_opt
+bench_prepare
 
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
-"$BIN" build >/dev/null
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
-    --manifest-path tests/fixtures/Cargo.toml
-
-work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 
 bench_manifest "$PWD" "$work/spin.toml"
 port=39528

@@ -10,16 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 source benches/lib.sh
-ensure_wasm_target
-ensure_wasm_opt
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
-"$BIN" build >/dev/null
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
-    --manifest-path tests/fixtures/Cargo.toml
+bench_prepare
 
-work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 bench_manifest "$PWD" "$work/spin.toml"
 port=39548
 base="http://127.0.0.1:$port"

@@ -1,11 +1,32 @@
-# Shared by the benchmark scripts (sourced): a runner serving a manifest, wrk runs measured with
-# the runner's CPU time, and the request bodies. Each script sets `work` (a temporary directory)
-# and `pids` (processes to stop on exit) before using these.
+# Shared by the benchmark scripts (sourced, after scripts/tools.sh): the preparation, a runner
+# serving a manifest, wrk runs measured with the runner's CPU time, and the request bodies.
 
 # The sample placement every benchmark sends.
 ORDER_JSON='{"channel":"storefront","currency":"BRL","customer":{"id":"c-17","name":"Ana Souza","email":"ana@example.com","document":"39053344705"},"shippingAddress":{"street":"Rua A","number":"10","neighborhood":"Centro","city":"São Paulo","state":"SP","postalCode":"01001000","country":"BRA"},"items":[{"sku":"CAM-P-AZ","name":"Camiseta azul P","quantity":2,"unitPrice":4990}],"shipping":{"method":"PAC","price":1500},"payment":{"method":"pix"}}'
 ORDER_TOTAL=11480
 BENCH_VARIABLES=(checkout_token admin_token erp_token logistics_token payment_webhook_secret)
+
+# bench_prepare: what every script needs before it measures: the wasm target and wasm-opt, the
+# runner as $BIN (a release build unless BIN is set), the components and the fixtures; and a
+# temporary directory $work and a list $pids of processes, both gone when the script exits.
+bench_prepare() {
+    ensure_wasm_target
+    ensure_wasm_opt
+    if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
+    "$BIN" build >/dev/null
+    CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 \
+        --profile wasm-release --manifest-path tests/fixtures/Cargo.toml
+    work="$(mktemp -d)"
+    pids=()
+    trap bench_cleanup EXIT
+}
+
+# Stops what the script started (and waits, so no port stays taken) and removes $work.
+bench_cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait "${pids[@]}" 2>/dev/null || true
+    rm -rf "$work"
+}
 
 # bench_manifest <project dir> <out file>: the project's spin.toml with absolute sources, plus the
 # hello-world fixture (built from this tree) on /hello.

@@ -22,28 +22,12 @@ secs="${1:-10}"
 conns=16
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 source scripts/tools.sh
-ensure_wasm_target
-ensure_wasm_opt
+source benches/lib.sh
+bench_prepare
 
-if [ -z "${BIN:-}" ]; then cargo build --release --quiet; BIN=target/release/orderflow; fi
-"$BIN" build >/dev/null
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --profile wasm-release \
-    --manifest-path tests/fixtures/Cargo.toml
-
-work="$(mktemp -d)"
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-
-# The real spin.toml, sources made absolute, plus the hello-world fixture on /hello.
-sed "s|^source = \"target/|source = \"$PWD/target/|" spin.toml > "$work/spin.toml"
+# The real spin.toml, sources made absolute, the hello-world fixture on /hello, and the probe.
+bench_manifest "$PWD" "$work/spin.toml"
 cat >> "$work/spin.toml" <<TOML
-
-[[trigger.http]]
-route = "/hello"
-component = "hello"
-
-[component.hello]
-source = "$PWD/target/wasm32-wasip2/wasm-release/fixture_hello.wasm"
 
 [[trigger.http]]
 route = "/probe/..."
@@ -55,36 +39,8 @@ key_value_stores = ["default"]
 TOML
 
 port=39518
-vars=()
-for name in checkout_token admin_token erp_token logistics_token payment_webhook_secret; do
-    vars+=(--variable "$name=bench-$name")
-done
-env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE RUST_LOG=warn "$BIN" up --no-build \
-    --manifest "$work/spin.toml" --listen "127.0.0.1:$port" --state-dir "$work/state" "${vars[@]}" \
-    2>"$work/log" &
-pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/hello" >/dev/null 2>&1 && break; sleep 0.1; done
-
-order='{"channel":"storefront","currency":"BRL","customer":{"id":"c-17","name":"Ana Souza","email":"ana@example.com","document":"39053344705"},"shippingAddress":{"street":"Rua A","number":"10","neighborhood":"Centro","city":"São Paulo","state":"SP","postalCode":"01001000","country":"BRA"},"items":[{"sku":"CAM-P-AZ","name":"Camiseta azul P","quantity":2,"unitPrice":4990}],"shipping":{"method":"PAC","price":1500},"payment":{"method":"pix"}}'
-
-cat > "$work/place.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$order'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench-checkout_token"
-LUA
-# Approves orders o-1, o-2, ... once each (the place-order run created them); threads interleave.
-cat > "$work/approve.lua" <<'LUA'
-local threads, counter = 0, 0
-function setup(thread) thread:set("first", threads); threads = threads + 1 end
-function init() n = first end
-function request()
-    n = n + 2
-    return wrk.format("POST", "/orders/o-" .. (n - 1) .. "/payment",
-        {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench-admin_token"},
-        '{"amount": 11480, "note": "bench"}')
-end
-LUA
+bench_start "$work/spin.toml" "$port" "$work/state"
+bench_lua
 # The floor rows: one key-value call per request, a value of $value_size bytes where one is written.
 value_size=1500
 cat > "$work/set-new.lua" <<LUA
@@ -99,9 +55,6 @@ LUA
 cat > "$work/swap.lua" <<LUA
 wrk.method = "POST"
 wrk.body = string.rep("x", $value_size)
-LUA
-cat > "$work/get.lua" <<'LUA'
-wrk.headers["Authorization"] = "Bearer bench-admin_token"
 LUA
 
 hello_rps=
