@@ -146,6 +146,52 @@ pub(crate) struct FeedEntry {
     pub(crate) order: Option<Box<Order>>,
 }
 
+/// Which version of an order its index slots reflect, and the slots (`ord/ixo/{id}`, written
+/// by the indexer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexRecord {
+    /// The version indexed (0: none yet).
+    pub(crate) version: u64,
+    /// The slot the order holds in each index it belongs to.
+    pub(crate) slots: BTreeMap<IndexName, u64>,
+}
+
+/// The indexer's head (`ord/ixh`, compare-and-swap): how far it has read the outbox, what it
+/// passed over, and the plan of its last batch (applied again by whoever reads it next).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexHead {
+    pub(crate) write_id: String,
+    #[serde(default)]
+    pub(crate) recent: Vec<String>,
+    /// Every outbox position up to this one is indexed, or passed over (`recheck`).
+    pub(crate) cursor: u64,
+    /// Positions passed over while pending, and since when.
+    #[serde(default)]
+    pub(crate) recheck: Vec<(u64, Timestamp)>,
+    /// The position after the cursor found pending, and since when: the cursor waits for it.
+    #[serde(default)]
+    pub(crate) waiting: Option<(u64, Timestamp)>,
+    /// The last batch's writes.
+    #[serde(default)]
+    pub(crate) plan: Option<IndexPlan>,
+}
+
+/// A batch's writes: keys and their values (JSON text), and keys to delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexPlan {
+    pub(crate) puts: Vec<(String, String)>,
+    pub(crate) deletes: Vec<String>,
+}
+
+impl IndexPlan {
+    /// Nothing to write.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.puts.is_empty() && self.deletes.is_empty()
+    }
+}
+
 /// What an Idempotency-Key produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,8 +8,10 @@
 //! | `ord/o/{orderId}` | the order document (order + write id + index slots + pending effects) | compare-and-swap |
 //! | `ord/n/ext/{channel}/{externalId}` | placement claims for a channel's order id | `increment` (the caller that gets 1 places) |
 //! | `ord/ext/{channel}/{externalId}` | `{id}` of the order placed with that channel id | `set` by the claim holder (or repair) |
-//! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` |
-//! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the slot's holder |
+//! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` by the indexer |
+//! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the indexer |
+//! | `ord/ixo/{orderId}` | the version of the order its slots reflect, and the slots | `set` by the indexer |
+//! | `ord/ixh` | the indexer's head: cursor over the outbox, positions passed over, last plan | compare-and-swap |
 //! | `ord/n/tot/r`, `ord/n/tot/{class}-{digits}` | the directory of totals present: bitmaps of the next base-32 digit | `increment` by the first holder of a digit |
 //! | `ord/n/feed` | the last position of the outbox | `increment` |
 //! | `ord/feed/{position}` | one outbox entry (a version's events and the order after it) | `set` before the version's swap |
@@ -50,6 +52,14 @@ pub(crate) const FEED_SEQ: &str = "ord/n/feed";
 /// the consistency check can walk every order from 1 to the counter without listing keys.
 pub(crate) fn order_id(number: u64) -> Option<OrderId> {
     OrderId::parse(&format!("o-{number}")).ok()
+}
+
+/// The indexer's head.
+pub(crate) const INDEX_HEAD: &str = "ord/ixh";
+
+/// An order's index record: the version its slots reflect, and the slots.
+pub(crate) fn index_record(id: &OrderId) -> String {
+    format!("ord/ixo/{}", id.as_str())
 }
 
 /// The order document.
@@ -152,6 +162,11 @@ impl IndexName {
             None => IndexName("unpaid".to_owned()),
             Some(clock) => IndexName(format!("unpaid-on/{}", clock.as_str())),
         }
+    }
+
+    /// The total of a `total/{minor}` index.
+    pub(crate) fn total_minor(&self) -> Option<u64> {
+        self.0.strip_prefix("total/").and_then(|m| m.parse().ok())
     }
 
     /// The name as written in keys and in the order document.

@@ -36,6 +36,7 @@ mod apply;
 mod check;
 mod effects;
 mod idempotency;
+mod index;
 mod list;
 mod load;
 mod outbox;

@@ -133,16 +133,21 @@ fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
     })
 }
 
-/// Every index entry the order's document lists exists and names it.
+/// Once the indexer has caught up, the order's index record reflects its version, and every
+/// index entry it lists exists and names it.
 fn assert_indexed(kv: &MemoryKv, id: &OrderId) {
+    service(kv).catch_up().unwrap();
     let doc = stored(kv, id);
     assert!(
         doc.pending.is_empty(),
         "effects still pending: {:?}",
         doc.pending
     );
-    assert!(!doc.slots.is_empty());
-    for (index, slot) in &doc.slots {
+    let key = keys::index_record(id);
+    let record: crate::doc::IndexRecord = decode(&key, &kv.peek(&key).unwrap()).unwrap();
+    assert_eq!(record.version, doc.order.version(), "indexed version");
+    assert!(!record.slots.is_empty());
+    for (index, slot) in &record.slots {
         let entry = kv
             .peek(&keys::index_entry(index, *slot))
             .unwrap_or_else(|| panic!("{} slot {slot} missing", index.as_str()));
@@ -1334,5 +1339,25 @@ mod outbox {
             states(&kv, 0, &[]),
             [(1, "committed", 1), (2, "committed", 2)]
         );
+    }
+}
+
+#[test]
+fn zz_debug_list() {
+    let kv = MemoryKv::new();
+    for n in 0..300u64 {
+        let at = later(t0(), i64::try_from(n).unwrap() * 60);
+        let s = Service::new(&kv, at, nonce());
+        s.place(input(), Actor::Checkout, None).unwrap();
+    }
+    let s = service(&kv);
+    for _ in 0..3 {
+        let r = s.index_pass();
+        eprintln!("pass {r:?}");
+    }
+    let head = String::from_utf8(kv.peek(keys::INDEX_HEAD).unwrap()).unwrap();
+    eprintln!("head {}", &head[..200.min(head.len())]);
+    for day in ["2026-11-22", "2026-11-23"] {
+        eprintln!("counter {day} {:?}", kv.peek(&format!("ord/n/ix/day/{day}")));
     }
 }

@@ -104,6 +104,10 @@ pub trait Kv {
             .iter()
             .try_for_each(|(key, value)| self.set(key, value))
     }
+    /// Removes every key, in one call to the store (`wasi:keyvalue/batch`).
+    fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        keys.iter().try_for_each(|key| self.delete(key))
+    }
 }
 
 /// The Spin key-value store labelled `default`, through both of spin-sdk's APIs (they see the
@@ -173,6 +177,10 @@ impl Kv for SpinKv {
 
     fn set_many(&self, pairs: &[(String, Vec<u8>)]) -> Result<(), KvError> {
         batch::set_many(&self.bucket, pairs).map_err(|e| KvError(format!("set-many: {e}")))
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), KvError> {
+        batch::delete_many(&self.bucket, keys).map_err(|e| KvError(format!("delete-many: {e}")))
     }
 }
 

@@ -1,15 +1,13 @@
 //! Applying a command to an order with compare-and-swap, and the document of its next version
 //! (index moves and the idempotency record as pending effects, the outbox entry before the swap).
 
-use std::collections::{BTreeSet, HashMap};
-
 use orderflow_domain::order::{self, Actor, Applied, Command, Context};
 use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
 
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
 use crate::doc::{Effect, FeedEntry, Stored, decode, encode};
-use crate::keys::{self, IndexName};
+use crate::keys;
 use crate::kv::Kv;
 use crate::kv::write::{self, Attempt, Outcome};
 
@@ -18,13 +16,6 @@ const UNPAID_PAGES: usize = 5;
 
 /// A write that must be in the store before the document's swap: key and bytes.
 pub(super) type PreWrite = (String, Vec<u8>);
-
-/// Index slots handed out during one call, reused across retries so that a conflict does not
-/// burn a slot per attempt.
-#[derive(Debug, Default)]
-pub(super) struct Allocations {
-    slots: HashMap<IndexName, u64>,
-}
 
 impl<K: Kv> Service<'_, K> {
     /// Applies a command with compare-and-swap, retried against concurrent writers.
@@ -57,7 +48,6 @@ impl<K: Kv> Service<'_, K> {
         claim: Option<&Claim>,
     ) -> Result<Written, Failed> {
         let key = keys::order(id);
-        let mut allocations = Allocations::default();
         let outcome = write::write(
             self.kv,
             &key,
@@ -76,7 +66,7 @@ impl<K: Kv> Service<'_, K> {
                     return Ok(Attempt::Done(self.unchanged(applied.order, claim)?));
                 }
                 let (next, (outbox, entry)) =
-                    self.next_document(&stored, applied, claim, &mut allocations)?;
+                    self.next_document(&stored, applied, claim)?;
                 let bytes = encode(&next).map_err(Failure::Store)?;
                 if let Some(claim) = claim
                     && let Taken::Replay(written) = self.take(claim)?
@@ -160,53 +150,18 @@ impl<K: Kv> Service<'_, K> {
         Ok(canceled)
     }
 
-    /// The document after `applied`: index moves and the idempotency record as pending effects,
-    /// slots allocated (once per call) with `increment`; and its outbox entry, which the caller
-    /// writes right before the swap (with its other writes that must precede it).
+    /// The document after `applied`, with the idempotency record as a pending effect; and its
+    /// outbox entry, which the caller writes right before the swap (with its other writes that
+    /// must precede it). Indexes are the indexer's, from the outbox (`index`).
     pub(super) fn next_document(
         &self,
         stored: &Stored,
         applied: Applied,
         claim: Option<&Claim>,
-        allocations: &mut Allocations,
     ) -> Result<(Stored, PreWrite), Failure> {
         let mut next = stored.succeeded_by(self.write_id());
         let order = applied.order;
-        let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
-        let total = keys::total_key(order.totals().total);
-        let total_index = IndexName::total(total);
         let mut pending = Vec::new();
-        let left: Vec<IndexName> = next
-            .slots
-            .keys()
-            .filter(|index| !wanted.contains(*index))
-            .cloned()
-            .collect();
-        for index in left {
-            if let Some(slot) = next.slots.remove(&index) {
-                pending.push(Effect::IndexRemove { index, slot });
-            }
-        }
-        for index in wanted {
-            if next.slots.contains_key(&index) {
-                continue;
-            }
-            let slot = match allocations.slots.get(&index) {
-                Some(slot) => *slot,
-                None => {
-                    let slot = self.next_in(&keys::index_counter(&index))?;
-                    allocations.slots.insert(index.clone(), slot);
-                    if slot == 1 && index == total_index {
-                        // A total no order had before: the directory must lead to it before
-                        // any listing can (marking it before the order exists is harmless).
-                        self.mark_total(total)?;
-                    }
-                    slot
-                }
-            };
-            next.slots.insert(index.clone(), slot);
-            pending.push(Effect::IndexAdd { index, slot });
-        }
         // The outbox entry goes in before the swap, at a position taken for this attempt only:
         // a retry takes a later one, so a document's versions have growing positions.
         let position = self.next_in(keys::FEED_SEQ)?;

@@ -1,5 +1,6 @@
-//! The consistency check: every order's pending effects, index entries, external-id pointer and
-//! the directory's path to its total, and with `repair` the writes that restore them.
+//! The consistency check: every order's pending effects, its indexes (once the indexer has
+//! caught up, they reflect its version), external-id pointer and the directory's path to its
+//! total, and with `repair` the writes that restore them.
 
 use std::collections::HashSet;
 
@@ -24,6 +25,8 @@ impl<K: Kv> Service<'_, K> {
     pub(crate) fn check(&self, repair: bool) -> Result<Report, Failure> {
         let mut report = Report::default();
         let mut reachable = HashSet::new();
+        // What the indexer has yet to do is not an inconsistency.
+        self.catch_up()?;
         let last = self.counter(keys::ORDER_SEQ)?;
         for number in 1..=last {
             let Some(id) = keys::order_id(number) else {
@@ -55,7 +58,22 @@ impl<K: Kv> Service<'_, K> {
                 }
             }
             let pointer = encode(&Pointer { id: id.clone() }).map_err(Failure::Store)?;
-            for (index, slot) in &stored.slots {
+            let version = stored.order.version();
+            let mut record = self.index_record(&id)?.unwrap_or_default();
+            if record.version != version {
+                report.inconsistencies.push(format!(
+                    "order {id}'s indexes reflect version {}, not {version}",
+                    record.version
+                ));
+                if repair {
+                    self.reindex(stored.order.clone(), version)?;
+                    record = self.index_record(&id)?.unwrap_or_default();
+                    report
+                        .repaired
+                        .push(format!("order {id}: indexed version {version}"));
+                }
+            }
+            for (index, slot) in &record.slots {
                 let entry = keys::index_entry(index, *slot);
                 if self.names(&entry, &id)? {
                     continue;
@@ -73,7 +91,7 @@ impl<K: Kv> Service<'_, K> {
                 }
             }
             let total = keys::total_key(stored.order.totals().total);
-            if stored.slots.contains_key(&IndexName::total(total)) && !reachable.contains(&total) {
+            if record.slots.contains_key(&IndexName::total(total)) && !reachable.contains(&total) {
                 if !self.check_total(total, repair)? {
                     report.inconsistencies.push(format!(
                         "order {id}: total {total} cannot be reached in the directory of totals"

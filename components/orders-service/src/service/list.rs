@@ -77,6 +77,8 @@ impl<K: Kv> Service<'_, K> {
     /// One page of orders matching `query`. Reads at most about three times `limit` entries and
     /// 31 days of the day index per call, whatever the number of orders.
     pub(crate) fn list(&self, query: &Query) -> Result<Page, Failure> {
+        // What was acknowledged before this call is in the indexes.
+        self.catch_up()?;
         let limit = match query.limit {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
@@ -284,9 +286,11 @@ impl<K: Kv> Service<'_, K> {
         let Some(stored) = self.read(&keys::order(&id))? else {
             return Ok(None);
         };
+        // An entry the indexer has yet to remove (its plan is applied right after its head
+        // swap) names an order that left the index: skipped.
         let holds = match index {
             None => true,
-            Some(index) => stored.slots.get(index) == Some(&position),
+            Some(index) => keys::indexes_of(&stored.order).contains(index),
         };
         Ok(holds.then_some(stored.order))
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use orderflow_domain::order::{self, Actor, Context, Order, PlaceOrder};
 
-use super::apply::{Allocations, PreWrite, carries};
+use super::apply::{PreWrite, carries};
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, Service, Written};
 use crate::doc::{Effect, Pointer, Stored, encode};
@@ -138,7 +138,7 @@ impl<K: Kv> Service<'_, K> {
             outbox: Vec::new(),
         };
         let (mut next, outbox) =
-            self.next_document(&empty, applied, claim, &mut Allocations::default())?;
+            self.next_document(&empty, applied, claim)?;
         next.recent_writes.clear();
         if let Some(external_id) = next.order.external_id().clone() {
             let channel = next.order.channel().clone();

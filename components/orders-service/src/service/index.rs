@@ -1,0 +1,353 @@
+//! The indexer: the listings (`ord/ix/...`) follow the outbox in batches, off the commands' path.
+//!
+//! A command writes its order and its outbox entry and nothing else; a pass of the indexer reads
+//! the outbox after its cursor, in position order, and for each committed entry moves the order
+//! between indexes: a slot in each index it joined (one `increment` per index per batch, by the
+//! number of orders joining it), its entries out of those it left. What a pass decides is its
+//! *plan* (every write and delete, slots included), swapped into the head `ord/ixh` with the new
+//! cursor before any of it is applied; whoever reads the head next applies the plan again
+//! (the writes are idempotent), so a pass cut short loses nothing and applies nothing twice but
+//! slots it allocated and never swapped in (a gap in an index: one read wasted by a listing).
+//!
+//! Order: the pass stops at the first position still pending (a command between its entry and
+//! its swap, a few milliseconds): an order acknowledged before another was placed holds the lower
+//! slot in every index. A position pending for longer than [`STALE_AFTER`] (its writer died, or
+//! is very slow) is passed over and re-read by later passes until it is decided or
+//! [`FORGET_AFTER`] old. Each order's index record (`ord/ixo/{id}`) says which version its slots
+//! reflect, so an entry older than it (a recheck decided late) changes nothing.
+//!
+//! A listing first catches the indexer up ([`Service::catch_up`]), so an order acknowledged
+//! before a list call was sent is in the list's indexes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::TimeDelta;
+use orderflow_domain::order::Order;
+use orderflow_domain::values::{OrderId, Timestamp};
+
+use super::{Failure, Service};
+use crate::doc::{IndexHead, IndexPlan, IndexRecord, Pointer, decode, encode};
+use crate::keys::{self, IndexName};
+use crate::kv::outbox::State;
+use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
+use crate::kv::Kv;
+
+/// How many outbox positions one pass reads.
+pub(crate) const PASS_POSITIONS: u32 = 200;
+/// How many passes a listing runs at most to catch up.
+const CATCH_UP_PASSES: usize = 10;
+/// A position pending this long is passed over (re-read later).
+pub(crate) const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
+/// A position passed over is forgotten after this long: no command lives that long.
+pub(crate) const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IndexReport {
+    /// Positions the cursor moved over.
+    pub(crate) positions: u64,
+    /// Orders whose indexes changed.
+    pub(crate) orders: u64,
+    /// Whether the cursor reached the outbox's last position.
+    pub(crate) caught_up: bool,
+}
+
+impl<K: Kv> Service<'_, K> {
+    /// Runs indexer passes until the cursor reaches the last outbox position as it stood when
+    /// called (or a bounded number of passes).
+    pub(crate) fn catch_up(&self) -> Result<(), Failure> {
+        let target = self.counter(keys::FEED_SEQ)?;
+        for _ in 0..CATCH_UP_PASSES {
+            let head = self.index_head()?;
+            if head.cursor >= target && head.plan.is_none() {
+                return Ok(());
+            }
+            match self.index_pass() {
+                Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
+                // Another pass won the head: it does this work; look again.
+                Ok(_) | Err(Failure::Contention) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn index_head(&self) -> Result<IndexHead, Failure> {
+        Ok(match self.kv.get(keys::INDEX_HEAD)? {
+            None => IndexHead::default(),
+            Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?,
+        })
+    }
+
+    /// One pass: applies the head's plan, plans the next batch, swaps it in and applies it.
+    pub(crate) fn index_pass(&self) -> Result<IndexReport, Failure> {
+        let mut report = IndexReport::default();
+        let mut planned: Option<IndexPlan> = None;
+        let outcome = write::write(
+            self.kv,
+            keys::INDEX_HEAD,
+            |current| -> Result<Attempt<IndexHead, ()>, Failure> {
+                let head: IndexHead = match current {
+                    None => IndexHead::default(),
+                    Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?,
+                };
+                if let Some(plan) = &head.plan {
+                    self.apply_plan(plan)?;
+                }
+                let (next, plan, orders) = self.plan(&head)?;
+                report = IndexReport {
+                    positions: next.cursor - head.cursor,
+                    orders,
+                    caught_up: next.caught_up,
+                };
+                let recheck: Vec<(u64, Timestamp)> = next.recheck.into_iter().collect();
+                if next.cursor == head.cursor
+                    && recheck == head.recheck
+                    && next.waiting == head.waiting
+                    && plan.is_empty()
+                    && head.plan.is_none()
+                {
+                    return Ok(Attempt::Done(()));
+                }
+                let write_id = self.write_id();
+                let mut head = IndexHead {
+                    write_id: write_id.clone(),
+                    recent: head.recent.clone(),
+                    cursor: next.cursor,
+                    recheck,
+                    waiting: next.waiting,
+                    plan: (!plan.is_empty()).then(|| plan.clone()),
+                };
+                head.recent.push(write_id.clone());
+                let excess = head.recent.len().saturating_sub(8);
+                head.recent.drain(..excess);
+                planned = head.plan.clone();
+                Ok(Attempt::Write {
+                    bytes: encode(&head).map_err(Failure::Store)?,
+                    write_id,
+                    value: head,
+                })
+            },
+            |bytes, id| {
+                decode::<IndexHead>(keys::INDEX_HEAD, bytes)
+                    .is_ok_and(|h| h.write_id == id || h.recent.iter().any(|r| r == id))
+            },
+        );
+        match outcome {
+            Ok(Outcome::Written(..)) => {
+                if let Some(plan) = &planned {
+                    // Applied again by the next pass, harmlessly, if this one stops here.
+                    self.apply_plan(plan)?;
+                }
+                Ok(report)
+            }
+            Ok(Outcome::Unchanged(())) => Ok(report),
+            Err(WriteFailed::Decided(e)) => Err(e),
+            Err(WriteFailed::Store(e) | WriteFailed::Uncertain(e)) => Err(e.into()),
+            Err(WriteFailed::Contention) => Err(Failure::Contention),
+        }
+    }
+
+    /// The order's index record (none: not indexed yet).
+    pub(super) fn index_record(&self, id: &OrderId) -> Result<Option<IndexRecord>, Failure> {
+        let key = keys::index_record(id);
+        match self.kv.get(&key)? {
+            Some(bytes) => Ok(Some(decode(&key, &bytes).map_err(Failure::Store)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Moves `order` at `version` to its indexes now, outside the indexer's batches (repair).
+    pub(super) fn reindex(&self, order: Order, version: u64) -> Result<(), Failure> {
+        let (plan, _) = self.plan_moves(vec![(Box::new(order), version)])?;
+        self.apply_plan(&plan)
+    }
+
+    fn apply_plan(&self, plan: &IndexPlan) -> Result<(), Failure> {
+        if !plan.puts.is_empty() {
+            let puts: Vec<(String, Vec<u8>)> = plan
+                .puts
+                .iter()
+                .map(|(key, value)| (key.clone(), value.as_bytes().to_vec()))
+                .collect();
+            self.kv.set_many(&puts)?;
+        }
+        if !plan.deletes.is_empty() {
+            self.kv.delete_many(&plan.deletes)?;
+        }
+        Ok(())
+    }
+
+    /// The next batch after `head`: the cursor and rechecks it leaves, its plan, and how many
+    /// orders it moves.
+    fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
+        let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let read = self.read_outbox(head.cursor, PASS_POSITIONS, &rechecks)?;
+        let last = self.counter(keys::FEED_SEQ)?;
+        let age = |since: Timestamp| self.now.as_datetime() - since.as_datetime();
+        let mut next = NextHead {
+            cursor: head.cursor,
+            recheck: head.recheck.iter().copied().collect(),
+            waiting: None,
+            caught_up: false,
+        };
+        let mut committed: Vec<(Box<Order>, u64)> = Vec::new();
+        for (position, state) in read {
+            if position <= head.cursor {
+                // Passed over earlier: indexed once decided, forgotten after an hour.
+                match state {
+                    State::Committed(entry) => {
+                        next.recheck.remove(&position);
+                        committed.extend(entry.order.map(|order| (order, entry.version)));
+                    }
+                    State::Dead => {
+                        next.recheck.remove(&position);
+                    }
+                    State::Pending => {
+                        if next.recheck.get(&position).is_some_and(|at| age(*at) >= FORGET_AFTER) {
+                            next.recheck.remove(&position);
+                        }
+                    }
+                }
+                continue;
+            }
+            if next.waiting.is_some() {
+                // Behind a pending position: read again next pass.
+                continue;
+            }
+            match state {
+                State::Committed(entry) => {
+                    committed.extend(entry.order.map(|order| (order, entry.version)));
+                }
+                State::Dead => {}
+                State::Pending => {
+                    let since = match head.waiting {
+                        Some((at, since)) if at == position => since,
+                        _ => self.now,
+                    };
+                    if age(since) < STALE_AFTER {
+                        // Its writer is at work (milliseconds): the cursor waits for it.
+                        next.waiting = Some((position, since));
+                        continue;
+                    }
+                    next.recheck.insert(position, since);
+                }
+            }
+            next.cursor = position;
+        }
+        next.caught_up = next.cursor >= last;
+        let (plan, orders) = self.plan_moves(committed)?;
+        Ok((next, plan, orders))
+    }
+
+    /// The writes that move each order of `committed` (in outbox order) to its indexes.
+    fn plan_moves(
+        &self,
+        committed: Vec<(Box<Order>, u64)>,
+    ) -> Result<(IndexPlan, u64), Failure> {
+        let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
+        let mut joins: Vec<(OrderId, IndexName)> = Vec::new();
+        let mut leaves: Vec<String> = Vec::new();
+        let mut moved = BTreeSet::new();
+        for (order, version) in committed {
+            let id = order.id().clone();
+            if !records.contains_key(&id) {
+                let key = keys::index_record(&id);
+                let record = match self.kv.get(&key)? {
+                    Some(bytes) => decode::<IndexRecord>(&key, &bytes).map_err(Failure::Store)?,
+                    // Indexed by its commands, before the indexer: the slots its document
+                    // holds.
+                    None => IndexRecord {
+                        version: 0,
+                        slots: self
+                            .read(&keys::order(&id))?
+                            .map(|stored| stored.slots)
+                            .unwrap_or_default(),
+                    },
+                };
+                records.insert(id.clone(), record);
+            }
+            let Some(record) = records.get_mut(&id) else {
+                continue;
+            };
+            if record.version >= version {
+                continue;
+            }
+            record.version = version;
+            let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
+            let left: Vec<IndexName> = record
+                .slots
+                .keys()
+                .filter(|index| !wanted.contains(*index))
+                .cloned()
+                .collect();
+            for index in left {
+                if let Some(slot) = record.slots.remove(&index) {
+                    leaves.push(keys::index_entry(&index, slot));
+                }
+            }
+            for index in wanted {
+                if !record.slots.contains_key(&index) {
+                    // A placeholder: the slot is allocated below, per index, in this order.
+                    record.slots.insert(index.clone(), 0);
+                    joins.push((id.clone(), index));
+                }
+            }
+            moved.insert(id);
+        }
+        // One increment per index, by the number of orders joining it; slots in outbox order.
+        let mut per_index: BTreeMap<IndexName, Vec<OrderId>> = BTreeMap::new();
+        for (id, index) in joins {
+            per_index.entry(index).or_default().push(id);
+        }
+        let mut puts = Vec::new();
+        for (index, ids) in per_index {
+            let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+            let last = self.kv.increment(&keys::index_counter(&index), count)?;
+            let last = u64::try_from(last).map_err(|_| Failure::Store("negative slot".into()))?;
+            let first = last + 1 - ids.len() as u64;
+            if first == 1 {
+                if let Some(total) = index.total_minor() {
+                    // A total no order had before: the directory leads to it before any
+                    // listing reads the entries.
+                    self.mark_total(total)?;
+                }
+            }
+            for (i, id) in ids.into_iter().enumerate() {
+                let slot = first + i as u64;
+                if let Some(record) = records.get_mut(&id) {
+                    record.slots.insert(index.clone(), slot);
+                }
+                let pointer = encode(&Pointer { id }).map_err(Failure::Store)?;
+                puts.push((
+                    keys::index_entry(&index, slot),
+                    String::from_utf8(pointer).map_err(|e| Failure::Store(e.to_string()))?,
+                ));
+            }
+        }
+        for (id, record) in &records {
+            if moved.contains(id) {
+                let bytes = encode(record).map_err(Failure::Store)?;
+                puts.push((
+                    keys::index_record(id),
+                    String::from_utf8(bytes).map_err(|e| Failure::Store(e.to_string()))?,
+                ));
+            }
+        }
+        Ok((
+            IndexPlan {
+                puts,
+                deletes: leaves,
+            },
+            moved.len() as u64,
+        ))
+    }
+}
+
+/// The head a pass leaves.
+struct NextHead {
+    cursor: u64,
+    recheck: BTreeMap<u64, Timestamp>,
+    waiting: Option<(u64, Timestamp)>,
+    caught_up: bool,
+}
