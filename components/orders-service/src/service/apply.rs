@@ -65,8 +65,7 @@ impl<K: Kv> Service<'_, K> {
                     }
                     return Ok(Attempt::Done(self.unchanged(applied.order, claim)?));
                 }
-                let (next, (outbox, entry)) =
-                    self.next_document(&stored, applied, claim)?;
+                let (next, (outbox, entry)) = self.next_document(&stored, applied, claim)?;
                 let bytes = encode(&next).map_err(Failure::Store)?;
                 if let Some(claim) = claim
                     && let Taken::Replay(written) = self.take(claim)?

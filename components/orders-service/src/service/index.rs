@@ -28,9 +28,9 @@ use orderflow_domain::values::{OrderId, Timestamp};
 use super::{Failure, Service};
 use crate::doc::{IndexHead, IndexPlan, IndexRecord, Pointer, decode, encode};
 use crate::keys::{self, IndexName};
+use crate::kv::Kv;
 use crate::kv::outbox::State;
 use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
-use crate::kv::Kv;
 
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
@@ -204,7 +204,11 @@ impl<K: Kv> Service<'_, K> {
                         next.recheck.remove(&position);
                     }
                     State::Pending => {
-                        if next.recheck.get(&position).is_some_and(|at| age(*at) >= FORGET_AFTER) {
+                        if next
+                            .recheck
+                            .get(&position)
+                            .is_some_and(|at| age(*at) >= FORGET_AFTER)
+                        {
                             next.recheck.remove(&position);
                         }
                     }
@@ -241,10 +245,7 @@ impl<K: Kv> Service<'_, K> {
     }
 
     /// The writes that move each order of `committed` (in outbox order) to its indexes.
-    fn plan_moves(
-        &self,
-        committed: Vec<(Box<Order>, u64)>,
-    ) -> Result<(IndexPlan, u64), Failure> {
+    fn plan_moves(&self, committed: Vec<(Box<Order>, u64)>) -> Result<(IndexPlan, u64), Failure> {
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
         let mut joins: Vec<(OrderId, IndexName)> = Vec::new();
         let mut leaves: Vec<String> = Vec::new();
@@ -282,8 +283,11 @@ impl<K: Kv> Service<'_, K> {
                 .cloned()
                 .collect();
             for index in left {
-                if let Some(slot) = record.slots.remove(&index) {
-                    leaves.push(keys::index_entry(&index, slot));
+                match record.slots.remove(&index) {
+                    // Joined earlier in this batch: it never gets its slot.
+                    Some(0) => joins.retain(|(joined, name)| !(joined == &id && name == &index)),
+                    Some(slot) => leaves.push(keys::index_entry(&index, slot)),
+                    None => {}
                 }
             }
             for index in wanted {
@@ -306,12 +310,12 @@ impl<K: Kv> Service<'_, K> {
             let last = self.kv.increment(&keys::index_counter(&index), count)?;
             let last = u64::try_from(last).map_err(|_| Failure::Store("negative slot".into()))?;
             let first = last + 1 - ids.len() as u64;
-            if first == 1 {
-                if let Some(total) = index.total_minor() {
-                    // A total no order had before: the directory leads to it before any
-                    // listing reads the entries.
-                    self.mark_total(total)?;
-                }
+            if first == 1
+                && let Some(total) = index.total_minor()
+            {
+                // A total no order had before: the directory leads to it before any listing
+                // reads the entries.
+                self.mark_total(total)?;
             }
             for (i, id) in ids.into_iter().enumerate() {
                 let slot = first + i as u64;

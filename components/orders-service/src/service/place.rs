@@ -137,8 +137,7 @@ impl<K: Kv> Service<'_, K> {
             pending: Vec::new(),
             outbox: Vec::new(),
         };
-        let (mut next, outbox) =
-            self.next_document(&empty, applied, claim)?;
+        let (mut next, outbox) = self.next_document(&empty, applied, claim)?;
         next.recent_writes.clear();
         if let Some(external_id) = next.order.external_id().clone() {
             let channel = next.order.channel().clone();

@@ -236,23 +236,30 @@ fn a_cursor_of_another_sort_is_refused() {
 }
 
 #[test]
-fn a_placement_costs_one_more_increment_and_marks_a_new_total_once() {
+fn indexing_a_batch_costs_one_increment_per_index_and_marks_a_new_total_once() {
     let kv = MemoryKv::new();
     place_priced(&kv, 4990, "c-1");
-    kv.clear_calls();
-    place_priced(&kv, 4990, "c-2");
+    service(&kv).catch_up().unwrap();
     let increments = |kv: &MemoryKv, prefix: &str| {
         kv.calls()
             .iter()
             .filter(|c| matches!(c, Call::Increment(key, _) if key.starts_with(prefix)))
             .count()
     };
-    // A total seen before: its slot only.
+    // A placement allocates no slot: the indexer does, a batch at a time.
+    kv.clear_calls();
+    for customer in ["c-2", "c-3", "c-4"] {
+        place_priced(&kv, 4990, customer);
+    }
+    assert_eq!(increments(&kv, "ord/n/ix/"), 0);
+    service(&kv).catch_up().unwrap();
+    // Three orders of a total seen before: one increment of its counter, by three.
     assert_eq!(increments(&kv, "ord/n/ix/total/"), 1);
     assert_eq!(increments(&kv, "ord/n/tot/"), 0);
     kv.clear_calls();
     // A new total next to it (same directory leaf): its slot and one bit.
-    place_priced(&kv, 4991, "c-3");
+    place_priced(&kv, 4991, "c-5");
+    service(&kv).catch_up().unwrap();
     assert_eq!(increments(&kv, "ord/n/ix/total/"), 1);
     assert_eq!(increments(&kv, "ord/n/tot/"), 1);
 }
@@ -264,8 +271,11 @@ fn check_finds_and_repairs_a_lost_total_entry_and_a_lost_directory_bit() {
         place_priced(&kv, total, "c-1");
     }
     let second = place_priced(&kv, 200, "c-1");
+    service(&kv).catch_up().unwrap();
     // A crash lost the entry of the second order with total 200...
-    let slot = stored(&kv, second.id()).slots[&IndexName::total(200)];
+    let key = keys::index_record(second.id());
+    let record: crate::doc::IndexRecord = decode(&key, &kv.peek(&key).unwrap()).unwrap();
+    let slot = record.slots[&IndexName::total(200)];
     Kv::delete(&kv, &keys::index_entry(&IndexName::total(200), slot)).unwrap();
     // ...and the bits that lead to 300: its leaf node lost them.
     let leaf = keys::totals_node(2, &[9]);
