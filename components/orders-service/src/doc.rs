@@ -170,9 +170,6 @@ pub(crate) struct IndexHead {
     /// Positions passed over while pending, and since when.
     #[serde(default)]
     pub(crate) recheck: Vec<(u64, Timestamp)>,
-    /// The position after the cursor found pending, and since when: the cursor waits for it.
-    #[serde(default)]
-    pub(crate) waiting: Option<(u64, Timestamp)>,
     /// The last batch's writes.
     #[serde(default)]
     pub(crate) plan: Option<IndexPlan>,

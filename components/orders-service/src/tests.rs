@@ -1353,3 +1353,28 @@ mod outbox {
         );
     }
 }
+
+#[test]
+fn the_indexer_passes_over_a_write_still_pending_and_forgets_it_after_an_hour() {
+    let kv = MemoryKv::new();
+    // A placement whose order never lands: its outbox entry stays pending.
+    kv.fail_writes_under("ord/o/");
+    assert!(service(&kv).place(input(), Actor::Checkout, None).is_err());
+    kv.heal();
+    let second = place(&kv);
+    let head = |kv: &MemoryKv| -> crate::doc::IndexHead {
+        decode(keys::INDEX_HEAD, &kv.peek(keys::INDEX_HEAD).unwrap()).unwrap()
+    };
+    // Still pending once the later position was read: passed over, re-read by later passes.
+    service(&kv).index_pass().unwrap();
+    assert_eq!(head(&kv).cursor, 2);
+    assert_eq!(head(&kv).recheck.len(), 1);
+    assert_indexed(&kv, second.id());
+    service(&kv).index_pass().unwrap();
+    assert_eq!(head(&kv).recheck.len(), 1);
+    // Forgotten after an hour.
+    Service::new(&kv, later(t0(), 2 * 3600), nonce())
+        .index_pass()
+        .unwrap();
+    assert!(head(&kv).recheck.is_empty());
+}

@@ -9,12 +9,13 @@
 //! (the writes are idempotent), so a pass cut short loses nothing and applies nothing twice but
 //! slots it allocated and never swapped in (a gap in an index: one read wasted by a listing).
 //!
-//! Order: the pass stops at the first position still pending (a command between its entry and
-//! its swap, a few milliseconds): an order acknowledged before another was placed holds the lower
-//! slot in every index. A position pending for longer than [`STALE_AFTER`] (its writer died, or
-//! is very slow) is passed over and re-read by later passes until it is decided or
-//! [`FORGET_AFTER`] old. Each order's index record (`ord/ixo/{id}`) says which version its slots
-//! reflect, so an entry older than it (a recheck decided late) changes nothing.
+//! Order: slots follow outbox positions, except that a position still pending (a command between
+//! its entry and its swap, or one that died there) is passed over once it is still pending after
+//! every later position was read: its command was then not acknowledged before any of theirs
+//! was sent, so an order acknowledged before another was placed still holds the lower slot in
+//! every index. Later passes re-read it until it is decided or [`FORGET_AFTER`] old. Each order's
+//! index record (`ord/ixo/{id}`) says which version its slots reflect, so an entry older than it
+//! (a recheck decided late) changes nothing.
 //!
 //! A listing first catches the indexer up ([`Service::catch_up`]), so an order acknowledged
 //! before a list call was sent is in the list's indexes.
@@ -36,8 +37,6 @@ use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
 pub(crate) const PASS_POSITIONS: u32 = 200;
 /// How many passes a listing runs at most to catch up.
 const CATCH_UP_PASSES: usize = 10;
-/// A position pending this long is passed over (re-read later).
-pub(crate) const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
 /// A position passed over is forgotten after this long: no command lives that long.
 pub(crate) const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
 
@@ -103,7 +102,6 @@ impl<K: Kv> Service<'_, K> {
                 let recheck: Vec<(u64, Timestamp)> = next.recheck.into_iter().collect();
                 if next.cursor == head.cursor
                     && recheck == head.recheck
-                    && next.waiting == head.waiting
                     && plan.is_empty()
                     && head.plan.is_none()
                 {
@@ -115,7 +113,6 @@ impl<K: Kv> Service<'_, K> {
                     recent: head.recent.clone(),
                     cursor: next.cursor,
                     recheck,
-                    waiting: next.waiting,
                     plan: (!plan.is_empty()).then(|| plan.clone()),
                 };
                 head.recent.push(write_id.clone());
@@ -182,62 +179,50 @@ impl<K: Kv> Service<'_, K> {
     /// orders it moves.
     fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
         let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
-        let read = self.read_outbox(head.cursor, PASS_POSITIONS, &rechecks)?;
+        let mut read = self.read_outbox(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = self.counter(keys::FEED_SEQ)?;
-        let age = |since: Timestamp| self.now.as_datetime() - since.as_datetime();
+        // Positions found pending are read once more, after every later one: one still pending
+        // then was not committed when any later one was, so its command was not acknowledged
+        // before any of theirs was sent, and indexing them first keeps the listings' promise.
+        let pending: Vec<u64> = read
+            .iter()
+            .filter(|(_, state)| matches!(state, State::Pending))
+            .map(|(position, _)| *position)
+            .collect();
+        if !pending.is_empty() {
+            let again: BTreeMap<u64, _> = self
+                .read_outbox(u64::MAX, 0, &pending)?
+                .into_iter()
+                .collect();
+            for (position, state) in &mut read {
+                if let Some(decided) = again.get(position) {
+                    *state = decided.clone();
+                }
+            }
+        }
         let mut next = NextHead {
             cursor: head.cursor,
             recheck: head.recheck.iter().copied().collect(),
-            waiting: None,
             caught_up: false,
         };
         let mut committed: Vec<(Box<Order>, u64)> = Vec::new();
         for (position, state) in read {
-            if position <= head.cursor {
-                // Passed over earlier: indexed once decided, forgotten after an hour.
-                match state {
-                    State::Committed(entry) => {
-                        next.recheck.remove(&position);
-                        committed.extend(entry.order.map(|order| (order, entry.version)));
-                    }
-                    State::Dead => {
-                        next.recheck.remove(&position);
-                    }
-                    State::Pending => {
-                        if next
-                            .recheck
-                            .get(&position)
-                            .is_some_and(|at| age(*at) >= FORGET_AFTER)
-                        {
-                            next.recheck.remove(&position);
-                        }
-                    }
-                }
-                continue;
-            }
-            if next.waiting.is_some() {
-                // Behind a pending position: read again next pass.
-                continue;
-            }
             match state {
                 State::Committed(entry) => {
+                    next.recheck.remove(&position);
                     committed.extend(entry.order.map(|order| (order, entry.version)));
                 }
-                State::Dead => {}
+                State::Dead => {
+                    next.recheck.remove(&position);
+                }
                 State::Pending => {
-                    let since = match head.waiting {
-                        Some((at, since)) if at == position => since,
-                        _ => self.now,
-                    };
-                    if age(since) < STALE_AFTER {
-                        // Its writer is at work (milliseconds): the cursor waits for it.
-                        next.waiting = Some((position, since));
-                        continue;
+                    let since = next.recheck.entry(position).or_insert(self.now);
+                    if self.now.as_datetime() - since.as_datetime() >= FORGET_AFTER {
+                        next.recheck.remove(&position);
                     }
-                    next.recheck.insert(position, since);
                 }
             }
-            next.cursor = position;
+            next.cursor = next.cursor.max(position);
         }
         next.caught_up = next.cursor >= last;
         let (plan, orders) = self.plan_moves(committed)?;
@@ -352,6 +337,5 @@ impl<K: Kv> Service<'_, K> {
 struct NextHead {
     cursor: u64,
     recheck: BTreeMap<u64, Timestamp>,
-    waiting: Option<(u64, Timestamp)>,
     caught_up: bool,
 }
