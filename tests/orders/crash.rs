@@ -66,12 +66,12 @@ pub(crate) fn check_every_acknowledged_order_survives_a_sigkill(store: Store) {
     let sent = sent.into_inner().expect("lock");
     assert!(acked.len() >= 150, "only {} acknowledged", acked.len());
 
-    // On top of whatever the kill cut off, take away one acknowledged order's index entries and
-    // its externalId pointer, as a crash right after its document write would have.
+    // On top of whatever the kill cut off, take away one acknowledged order's index entries (if
+    // the indexer had reached it) and its externalId pointer, as a lost write would have.
     let (damaged_external, damaged) = acked.iter().next().expect("an acknowledged order");
     let damaged_id = text(damaged, "id");
     let removed = cut_derived_writes(&app, &damaged_id, damaged_external);
-    assert!(removed >= 3, "{removed} derived keys removed");
+    assert!(removed >= 1, "{removed} derived keys removed");
 
     app.restart();
     let checkout = app.checkout();
@@ -80,17 +80,15 @@ pub(crate) fn check_every_acknowledged_order_survives_a_sigkill(store: Store) {
     assert_eq!(found["consistent"], false, "{found}");
     let problems = found["inconsistencies"].as_array().expect("a list");
     assert!(problems.len() >= removed, "{found}");
-    for what in [
-        format!("order {damaged_id} is missing from index"),
-        format!("order {damaged_id}: "),
-    ] {
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.as_str().is_some_and(|p| p.starts_with(&what))),
-            "{what}: {found}"
-        );
-    }
+    // (Index entries are the indexer's: the check catches it up first, and it indexes the
+    // damaged order as it does every other.)
+    let what = format!("order {damaged_id}: ");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().is_some_and(|p| p.starts_with(&what))),
+        "{what}: {found}"
+    );
     let repaired = check(&admin, "?repair=true");
     // Repair re-applies an order's pending writes before checking its index entries, so what
     // it reports is what the first check found, less the entries those pending writes restored.
@@ -99,17 +97,12 @@ pub(crate) fn check_every_acknowledged_order_survives_a_sigkill(store: Store) {
         reported.iter().all(|p| problems.contains(p)),
         "{repaired} vs {found}"
     );
-    for what in [
-        format!("order {damaged_id} is missing from index"),
-        format!("order {damaged_id}: "),
-    ] {
-        assert!(
-            reported
-                .iter()
-                .any(|p| p.as_str().is_some_and(|p| p.starts_with(&what))),
-            "{what}: {repaired}"
-        );
-    }
+    assert!(
+        reported
+            .iter()
+            .any(|p| p.as_str().is_some_and(|p| p.starts_with(&what))),
+        "{what}: {repaired}"
+    );
     assert!(
         repaired["repaired"].as_array().expect("a list").len() >= removed,
         "{repaired}"

@@ -285,6 +285,11 @@ fn the_check_reports_and_repairs_a_lost_entry_of_the_index_by_total() {
         .map(|t| checkout.place(&priced(*t, "c-1")))
         .collect();
     let lost = text(&orders[2], "id");
+    // A listing runs the indexer: the orders are in the index by total.
+    assert_eq!(
+        totals(&pages(&app, "sort=total", 10).concat()),
+        [100, 200, 300]
+    );
     app.kill();
     let deleted = app.delete_where("ord/ix/total/", &format!("\"{lost}\""));
     assert_eq!(deleted, 1);
