@@ -1,15 +1,15 @@
-//! The documents the service stores, as JSON: the order envelope and the small documents that
-//! its pending effects write (index entries, feed entries, idempotency records, external-id
-//! pointers).
+//! The documents the service stores, as JSON: the order envelope, its outbox entries, and the
+//! small documents around them (index entries, the indexer's head and records, idempotency
+//! records, external-id pointers).
 
 use std::collections::BTreeMap;
 
 use orderflow_domain::order::Order;
-use orderflow_domain::values::{Channel, ExternalId, OrderId, Timestamp};
+use orderflow_domain::values::{OrderId, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{IdempotencyHash, IndexName};
+use crate::keys::{self, IdempotencyHash, IndexName};
 
 /// How many earlier write ids an order document remembers: enough for a writer whose swap was
 /// reported failed (Redis) to recognise its own write even after a few later writes.
@@ -26,12 +26,13 @@ pub(crate) struct Stored {
     pub(crate) recent_writes: Vec<String>,
     /// The order.
     pub(crate) order: Order,
-    /// The slot the order holds in each index it belongs to.
+    /// The version at which the order joined each index it belongs to: an index entry holds
+    /// exactly when it names that version ([`IndexEntry`]).
     #[serde(default)]
-    pub(crate) slots: BTreeMap<IndexName, u64>,
-    /// Derived writes committed with this version and not yet known to be applied.
-    #[serde(default)]
-    pub(crate) pending: Vec<Effect>,
+    pub(crate) joined: BTreeMap<IndexName, u64>,
+    /// The Idempotency-Keys that commands on this order ran under in the last 24 hours.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keys: Vec<KeyUse>,
     /// The outbox position of each version (`outbox[v - 1]`; 0 where none was written): an
     /// outbox entry is committed exactly when its version here holds its position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -39,23 +40,51 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
+    /// The first document of `order`, written with the outbox entry at `position`.
+    pub(crate) fn first(write_id: String, order: Order, position: u64) -> Stored {
+        let version = order.version();
+        let joined = keys::indexes_of(&order)
+            .into_iter()
+            .map(|index| (index, version))
+            .collect();
+        let mut stored = Stored {
+            write_id,
+            recent_writes: Vec::new(),
+            order,
+            joined,
+            keys: Vec::new(),
+            outbox: Vec::new(),
+        };
+        stored.record_outbox(position);
+        stored
+    }
+
     /// Whether the write `write_id` is this one or one of the recent ones before it.
     pub(crate) fn carries(&self, write_id: &str) -> bool {
         self.write_id == write_id || self.recent_writes.iter().any(|w| w == write_id)
     }
 
-    /// The next document: `write_id` replaces the current one, which joins the recent ones.
-    pub(crate) fn succeeded_by(&self, write_id: String) -> Stored {
+    /// The next document: `write_id` replaces the current one, which joins the recent ones;
+    /// `order` replaces the order, and the indexes it enters are joined at its version.
+    pub(crate) fn succeeded_by(&self, write_id: String, order: Order) -> Stored {
         let mut recent = self.recent_writes.clone();
         recent.push(self.write_id.clone());
         let excess = recent.len().saturating_sub(RECENT_WRITES);
         recent.drain(..excess);
+        let version = order.version();
+        let joined = keys::indexes_of(&order)
+            .into_iter()
+            .map(|index| {
+                let since = self.joined.get(&index).copied().unwrap_or(version);
+                (index, since)
+            })
+            .collect();
         Stored {
             write_id,
             recent_writes: recent,
-            order: self.order.clone(),
-            slots: self.slots.clone(),
-            pending: Vec::new(),
+            order,
+            joined,
+            keys: self.keys.clone(),
             outbox: self.outbox.clone(),
         }
     }
@@ -70,62 +99,52 @@ impl Stored {
     pub(crate) fn record_outbox(&mut self, position: u64) {
         crate::kv::outbox::record(&mut self.outbox, self.order.version(), position);
     }
+
+    /// The outbox position `version` was written with, if any.
+    pub(crate) fn position_of(&self, version: u64) -> Option<u64> {
+        let at = usize::try_from(version.checked_sub(1)?).ok()?;
+        self.outbox.get(at).copied().filter(|p| *p != 0)
+    }
 }
 
-/// A derived write, idempotent: applying it twice is applying it once.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-// Externally tagged: serde's internally tagged enums buffer through `Content`, which is large in
-// wasm.
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Effect {
-    /// Write the order's id in its slot of an index.
-    IndexAdd {
-        /// The index.
-        index: IndexName,
-        /// The slot.
-        slot: u64,
-    },
-    /// Remove the order's old slot from an index it left.
-    IndexRemove {
-        /// The index.
-        index: IndexName,
-        /// The slot.
-        slot: u64,
-    },
-    /// Write a feed entry at its position (documents written before outbox entries were
-    /// written ahead of their swap may still carry one).
-    Feed {
-        /// The position.
-        position: u64,
-        /// The entry.
-        entry: FeedEntry,
-    },
-    /// Point the channel's own id at the order.
-    External {
-        /// The channel.
-        channel: Channel,
-        /// The channel's id.
-        external_id: ExternalId,
-    },
-    /// Record an Idempotency-Key's outcome.
-    Idempotency {
-        /// The key's hash.
-        hash: IdempotencyHash,
-        /// The record.
-        record: Box<IdempotencyRecord>,
-    },
+/// An Idempotency-Key a command on an order ran under. Kept in the order's document, so a retry
+/// racing the first attempt finds it under the document's compare-and-swap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyUse {
+    /// The key's hash (route and key).
+    pub(crate) hash: IdempotencyHash,
+    /// The request body's digest.
+    pub(crate) fingerprint: String,
+    /// When the command was answered.
+    pub(crate) at: Timestamp,
+    /// The version it was answered with.
+    pub(crate) version: u64,
+    /// Whether it changed the order.
+    pub(crate) changed: bool,
 }
 
-/// An entry of an index or an external-id pointer: the order it names.
+/// An external-id pointer: the order it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Pointer {
     /// The order.
     pub(crate) id: OrderId,
 }
 
+/// An index entry: the order it names and the version at which it joined the index. It holds
+/// while the order's document says it joined the index at that version, so an entry left behind
+/// by an order that moved on, or written again by a late indexer, never lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexEntry {
+    /// The order.
+    pub(crate) id: OrderId,
+    /// The version at which it joined.
+    pub(crate) v: u64,
+}
+
 /// One outbox entry: what one write of an order would do, written before the write's swap (see
 /// [`Stored::committed`]). The integrations service's sequencer turns committed ones into feed
-/// events.
+/// events; the indexer, into index entries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FeedEntry {
@@ -146,15 +165,12 @@ pub(crate) struct FeedEntry {
     pub(crate) order: Option<Box<Order>>,
 }
 
-/// Which version of an order its index slots reflect, and the slots (`ord/ixo/{id}`, written
-/// by the indexer).
+/// The slots the indexer gave an order (`ord/ixo/{id}`), so that it can delete an entry once the
+/// order has left the index. Only for tidiness: entries are judged by the order's document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct IndexRecord {
-    /// The version indexed (0: none yet).
-    pub(crate) version: u64,
-    /// The slot the order holds in each index it belongs to.
-    pub(crate) slots: BTreeMap<IndexName, u64>,
+    /// For each index: the slot, and the version at which the order joined it.
+    pub(crate) slots: BTreeMap<IndexName, (u64, u64)>,
 }
 
 /// The indexer's head (`ord/ixh`, compare-and-swap): how far it has read the outbox, what it
@@ -189,28 +205,26 @@ impl IndexPlan {
     }
 }
 
-/// What an Idempotency-Key produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a request under an Idempotency-Key produced (`ord/idem/{hash}`). A placement writes it
+/// in one batch with its order; a command on an order, with its outbox entry, so that it holds
+/// once the order's document has reached `version` at `position`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct IdempotencyRecord {
-    /// The route.
-    pub(crate) scope: String,
-    /// The key as sent.
-    pub(crate) key: String,
-    /// The request body's digest.
-    pub(crate) fingerprint: String,
+pub(crate) struct KeyRecord {
+    /// The order.
+    pub(crate) id: OrderId,
     /// The 24-hour generation of the key (a key used again after 24 h starts a new one).
     pub(crate) generation: u64,
     /// When the request was answered.
     pub(crate) at: Timestamp,
-    /// Whether that answer changed the order.
+    /// The request body's digest.
+    pub(crate) fingerprint: String,
+    /// The version answered.
+    pub(crate) version: u64,
+    /// The outbox position that version must hold for the record to hold (0: it holds as is).
+    pub(crate) position: u64,
+    /// Whether the answer changed the order.
     pub(crate) changed: bool,
-    /// The order as answered.
-    pub(crate) snapshot: Order,
-    /// Written by a placement before its order (so a crash between the order and its effects
-    /// cannot let a retry place it again): it holds only once that order exists.
-    #[serde(default)]
-    pub(crate) tentative: bool,
 }
 
 /// Encodes a document.

@@ -42,10 +42,7 @@ use orderflow_domain::values::{
 use orderflow_kv::escape;
 use serde::{Deserialize, Serialize};
 
-/// The order-number counter.
-pub(crate) const ORDER_SEQ: &str = "ord/n/seq";
-
-/// The event-feed position counter.
+/// The outbox position counter. A placement's position is its order's number.
 pub(crate) const FEED_SEQ: &str = "ord/n/feed";
 
 /// The order id derived from its number: numbers are unique (from `increment`), so ids are, and
@@ -57,7 +54,7 @@ pub(crate) fn order_id(number: u64) -> Option<OrderId> {
 /// The indexer's head.
 pub(crate) const INDEX_HEAD: &str = "ord/ixh";
 
-/// An order's index record: the version its slots reflect, and the slots.
+/// An order's index record: the slots the indexer gave it.
 pub(crate) fn index_record(id: &OrderId) -> String {
     format!("ord/ixo/{}", id.as_str())
 }
@@ -85,6 +82,11 @@ pub(crate) fn external_claim(channel: &Channel, external_id: &ExternalId, window
 /// The slot counter of an index.
 pub(crate) fn index_counter(index: &IndexName) -> String {
     format!("ord/n/ix/{}", index.0)
+}
+
+/// The slot an order got in an index for the version at which it joined it (written once).
+pub(crate) fn index_slot(index: &IndexName, id: &OrderId, since: u64) -> String {
+    format!("ord/ixs/{}/{}/{since}", index.0, id.as_str())
 }
 
 /// One entry of an index.
@@ -127,6 +129,11 @@ pub(crate) fn idempotency_claim(hash: &IdempotencyHash, generation: u64, window:
 pub(crate) struct IndexName(String);
 
 impl IndexName {
+    /// Every order.
+    pub(crate) fn all() -> Self {
+        IndexName("all".to_owned())
+    }
+
     /// Orders in a status.
     pub(crate) fn status(status: Status) -> Self {
         IndexName(format!("status/{}", status.as_str()))
@@ -178,6 +185,7 @@ impl IndexName {
 /// Every index an order belongs to.
 pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
     let mut names = vec![
+        IndexName::all(),
         IndexName::status(order.status()),
         IndexName::day(&Day::of(*order.created_at())),
         IndexName::channel(order.channel()),
@@ -292,7 +300,7 @@ mod tests {
         let index = IndexName::status(Status::PaymentPending);
         assert!(index_counter(&index).starts_with("ord/n/"));
         assert!(!index_entry(&index, 3).starts_with("ord/n/"));
-        assert!(ORDER_SEQ.starts_with("ord/n/") && FEED_SEQ.starts_with("ord/n/"));
+        assert!(FEED_SEQ.starts_with("ord/n/"));
         let hash = IdempotencyHash::of("POST /x", "k");
         assert!(idempotency_claim(&hash, 0, 0).starts_with("ord/n/"));
         assert!(!idempotency(&hash).starts_with("ord/n/"));

@@ -174,6 +174,10 @@ impl wo::Guest for Component {
             .map_err(render::error)
     }
 
+    fn catch_up_indexes() -> Result<(), wit::Error> {
+        with_service(|s| s.catch_up()).map_err(render::error)
+    }
+
     fn read_outbox(
         after: u64,
         limit: u32,

@@ -2,39 +2,41 @@
 //! the write protocol below. docs/architecture.md describes the key layout it writes and how
 //! `check(repair)` restores what a crash cut off.
 //!
-//! The write protocol, for every change of an order document:
-//! 1. `cas_current` the document; run any pending effects it lists (they are idempotent).
-//! 2. Decide with the domain (`place`/`apply`); allocate with `increment` the index slots the new
-//!    version needs and, for this attempt only, an outbox position, and write the outbox entry
-//!    (what the integrations service's sequencer publishes once the swap below is in).
-//! 3. Swap in the new document: the order, a fresh write id, the version's outbox position, and
-//!    the derived writes as pending effects. A `cas-failed` answer is checked by re-reading: a document that carries our write
-//!    id (now or among its recent ones) means the swap happened (Redis-backed Spin reports
-//!    successful swaps as failed); otherwise another writer won and we retry from 1, at most
+//! A command on an order (at most three writes, on the common path):
+//! 1. `cas_current` the document; decide with the domain (`apply`).
+//! 2. Take an outbox position with `increment`, for this attempt only, and write the outbox
+//!    entry there (with the Idempotency-Key's record, in one batch): what the integrations
+//!    service's sequencer publishes, and the indexer indexes, once the swap below is in.
+//! 3. Swap in the new document: the order, a fresh write id, the version's outbox position, the
+//!    version at which it joined each of its indexes, and its recent Idempotency-Keys. A
+//!    `cas-failed` answer is checked by re-reading: a document that carries our write id (now or
+//!    among its recent ones) means the swap happened (Redis-backed Spin reports successful swaps
+//!    as failed); otherwise another writer won and we retry from 1, at most
 //!    [`crate::kv::write::MAX_ATTEMPTS`] times, then answer `contention`. This is the loop of
 //!    [`crate::kv::write`], shared with the subscriptions service.
-//! 4. Apply the effects, then clear them with one more swap. A crash before that leaves them in
-//!    the document, where the next touch (load, apply) or `check(repair)` applies them again.
 //!
-//! Creation is never decided by a swap (an absent key makes a swap an unconditional upsert):
-//! numbers come from `increment`, the id is derived from the number so the document key has a
-//! single writer, and a channel's own id is claimed with `increment` (the caller that gets 1
-//! places and writes the pointer to its order before the order itself; later callers find the
-//! order through the pointer, even when a crash cut off the order's effects). Idempotency-Keys
-//! are claimed the same way. Claims are taken last, right before the write, and given back after
-//! any clean failure: only a crash between a claim and the write itself leaves one taken with
-//! nothing written (later calls with that external id or key then answer `contention`).
+//! Nothing else is written with the command: the listings follow the outbox ([`index`]), so a
+//! crash anywhere leaves either the whole version or an outbox entry that is never committed.
+//!
+//! A placement is never decided by a swap (an absent key makes a swap an unconditional upsert).
+//! Its number comes from the same `increment` as its outbox position, the id is derived from the
+//! number so the document key has a single writer, and the document, its outbox entry, the
+//! channel's own id pointing at it and its Idempotency-Key's record go in one batch. A channel's
+//! own id and a placement's Idempotency-Key are claimed with `increment` first (the caller that
+//! gets 1 places; later callers find the order through the pointer or the record), and given
+//! back after any clean failure: only a crash between a claim and the batch leaves one taken
+//! with nothing written (later calls with that external id or key then answer `contention`
+//! until its lease lapses).
 //!
 //! This module must not touch spin-sdk: it takes `&impl Kv`.
 //!
-//! One module per part: [`place`] and [`apply`] decide and write, [`load`] reads, [`effects`]
-//! runs a written document's derived writes, [`idempotency`] answers Idempotency-Keys, [`list`]
-//! pages through the indexes, [`outbox`] tells the sequencer what each outbox entry became, and
-//! [`check`] verifies and repairs them.
+//! One module per part: [`place`] and [`apply`] decide and write, [`load`] reads,
+//! [`idempotency`] answers Idempotency-Keys, [`index`] keeps the listings from the outbox,
+//! [`list`] pages through them, [`outbox`] tells the sequencer what each outbox entry became,
+//! and [`check`] verifies and repairs them.
 
 mod apply;
 mod check;
-mod effects;
 mod idempotency;
 mod index;
 mod list;

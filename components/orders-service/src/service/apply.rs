@@ -1,13 +1,12 @@
-//! Applying a command to an order with compare-and-swap, and the document of its next version
-//! (index moves and the idempotency record as pending effects, the outbox entry before the swap).
+//! Applying a command to an order with compare-and-swap: the next version's document and its
+//! outbox entry, written before the swap (indexes follow the outbox: `index`).
 
 use orderflow_domain::order::{self, Actor, Applied, Command, Context};
 use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
 
-use super::idempotency::{Checked, Claim, Taken};
-use super::{Failed, Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
-use crate::doc::{Effect, FeedEntry, Stored, decode, encode};
-use crate::keys;
+use super::{Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
+use crate::doc::{FeedEntry, Stored, decode, encode};
+use crate::keys::{self, IdempotencyHash};
 use crate::kv::Kv;
 use crate::kv::write::{self, Attempt, Outcome};
 
@@ -18,7 +17,9 @@ const UNPAID_PAGES: usize = 5;
 pub(super) type PreWrite = (String, Vec<u8>);
 
 impl<K: Kv> Service<'_, K> {
-    /// Applies a command with compare-and-swap, retried against concurrent writers.
+    /// Applies a command with compare-and-swap, retried against concurrent writers. On the
+    /// common path: the document read, a position taken, the outbox entry written (with the
+    /// key's record, under an Idempotency-Key), the swap.
     pub(crate) fn apply(
         &self,
         id: &OrderId,
@@ -32,69 +33,85 @@ impl<K: Kv> Service<'_, K> {
             actor,
             expected_version,
         };
-        let claim = match self.check_idempotency(idempotency)? {
-            Checked::Replay(written) => return same_order(*written, id),
-            Checked::Fresh(claim) => claim,
-        };
-        let result = self.apply_fresh(id, command, &ctx, claim.as_ref());
-        self.finish(claim.as_ref(), result)
-    }
-
-    fn apply_fresh(
-        &self,
-        id: &OrderId,
-        command: &Command,
-        ctx: &Context,
-        claim: Option<&Claim>,
-    ) -> Result<Written, Failed> {
+        let hash = self.check_command_key(idempotency.as_ref(), id)?;
+        let key_of = idempotency.as_ref().zip(hash.as_ref());
         let key = keys::order(id);
         let outcome = write::write(
             self.kv,
             &key,
-            |current| -> Result<Attempt<Stored, Written>, Failed> {
+            |current| -> Result<Attempt<(Stored, bool), Written>, Failure> {
                 let Some(bytes) = current else {
-                    return Err(Failure::NotFound.into());
+                    return Err(Failure::NotFound);
                 };
                 let stored: Stored = decode(&key, &bytes).map_err(Failure::Store)?;
-                // Whoever wrote them may have died before applying them; they are idempotent.
-                self.run_effects(&stored)?;
-                let applied = order::apply(&stored.order, command, ctx)?;
-                if !applied.changed {
-                    if !stored.pending.is_empty() {
-                        self.clear(&key, &stored.write_id, None);
-                    }
-                    return Ok(Attempt::Done(self.unchanged(applied.order, claim)?));
-                }
-                let (next, (outbox, entry)) = self.next_document(&stored, applied, claim)?;
-                let bytes = encode(&next).map_err(Failure::Store)?;
-                if let Some(claim) = claim
-                    && let Taken::Replay(written) = self.take(claim)?
+                if let Some((idempotency, hash)) = key_of
+                    && let Some(replay) = self.recorded_use(&stored, hash, idempotency)?
                 {
-                    return Ok(Attempt::Done(same_order(*written, id)?));
+                    return Ok(Attempt::Done(*replay));
                 }
-                self.kv.set(&outbox, &entry)?;
+                let applied = order::apply(&stored.order, command, &ctx)?;
+                if !applied.changed {
+                    let Some((idempotency, hash)) = key_of else {
+                        return Ok(Attempt::Done(Written {
+                            order: applied.order,
+                            changed: false,
+                            replayed: false,
+                        }));
+                    };
+                    // The answer is recorded in the document, the order unchanged.
+                    let mut next = stored.succeeded_by(self.write_id(), stored.order.clone());
+                    self.use_key(&mut next, hash, false, &idempotency.fingerprint);
+                    return Ok(Attempt::Write {
+                        bytes: encode(&next).map_err(Failure::Store)?,
+                        write_id: next.write_id.clone(),
+                        value: (next, false),
+                    });
+                }
+                let (mut next, outbox) = self.next_document(&stored, applied)?;
+                let mut before = vec![outbox];
+                if let Some((idempotency, hash)) = key_of {
+                    self.use_key(&mut next, hash, true, &idempotency.fingerprint);
+                    let position = next.position_of(next.order.version()).unwrap_or(0);
+                    before.push(self.command_record(
+                        hash,
+                        &idempotency.fingerprint,
+                        &next.order,
+                        position,
+                        true,
+                    )?);
+                }
+                self.kv.set_many(&before)?;
                 Ok(Attempt::Write {
-                    bytes,
+                    bytes: encode(&next).map_err(Failure::Store)?,
                     write_id: next.write_id.clone(),
-                    value: next,
+                    value: (next, true),
                 })
             },
             |bytes, write_id| carries(&key, bytes, write_id),
         );
         match outcome {
-            Ok(Outcome::Written(next, bytes)) => {
-                self.settle(&key, &next, Some(&bytes));
+            Ok(Outcome::Written((next, changed), _)) => {
+                if !changed && let Some((idempotency, hash)) = key_of {
+                    self.record_unchanged(hash, &idempotency.fingerprint, &next);
+                }
                 Ok(Written {
                     order: next.order,
-                    changed: true,
+                    changed,
                     replayed: false,
                 })
             }
             Ok(Outcome::Unchanged(written)) => Ok(written),
-            Err(write::Failed::Decided(failed)) => Err(failed),
-            Err(write::Failed::Store(e)) => Err(Failed::Cleanly(e.into())),
-            Err(write::Failed::Uncertain(e)) => Err(Failed::Uncertain(e.into())),
-            Err(write::Failed::Contention) => Err(Failure::Contention.into()),
+            Err(write::Failed::Decided(failure)) => Err(failure),
+            Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
+            Err(write::Failed::Contention) => Err(Failure::Contention),
+        }
+    }
+
+    /// Points a key answered without a change at its order (for the check that refuses it about
+    /// another order); best effort, the order's document holds the answer.
+    fn record_unchanged(&self, hash: &IdempotencyHash, fingerprint: &str, next: &Stored) {
+        if let Ok((key, bytes)) = self.command_record(hash, fingerprint, &next.order, 0, false) {
+            let _recorded = self.kv.set(&key, &bytes);
         }
     }
 
@@ -149,44 +166,41 @@ impl<K: Kv> Service<'_, K> {
         Ok(canceled)
     }
 
-    /// The document after `applied`, with the idempotency record as a pending effect; and its
-    /// outbox entry, which the caller writes right before the swap (with its other writes that
-    /// must precede it). Indexes are the indexer's, from the outbox (`index`).
+    /// The document after `applied`, and its outbox entry, which the caller writes right before
+    /// the swap, at a position taken for this attempt only: a retry takes a later one, so a
+    /// document's versions have growing positions.
     pub(super) fn next_document(
         &self,
         stored: &Stored,
         applied: Applied,
-        claim: Option<&Claim>,
     ) -> Result<(Stored, PreWrite), Failure> {
-        let mut next = stored.succeeded_by(self.write_id());
-        let order = applied.order;
-        let mut pending = Vec::new();
-        // The outbox entry goes in before the swap, at a position taken for this attempt only:
-        // a retry takes a later one, so a document's versions have growing positions.
+        let mut next = stored.succeeded_by(self.write_id(), applied.order);
         let position = self.next_in(keys::FEED_SEQ)?;
+        next.record_outbox(position);
+        let outbox = self.outbox_write(&next.order, &applied.events, position)?;
+        Ok((next, outbox))
+    }
+
+    /// The outbox entry of `order` as `events` left it, at `position`.
+    pub(super) fn outbox_write(
+        &self,
+        order: &orderflow_domain::order::Order,
+        events: &[orderflow_domain::order::Event],
+        position: u64,
+    ) -> Result<PreWrite, Failure> {
         let entry = FeedEntry {
             order_id: order.id().clone(),
             number: order.number(),
             version: order.version(),
             at: self.now,
-            events: serde_json::value::to_raw_value(&applied.events)
+            events: serde_json::value::to_raw_value(events)
                 .map_err(|e| Failure::Store(format!("encoding events: {e}")))?,
             order: Some(Box::new(order.clone())),
         };
-        let outbox = (
+        Ok((
             keys::feed_entry(position),
             encode(&entry).map_err(Failure::Store)?,
-        );
-        if let Some(claim) = claim {
-            pending.push(Effect::Idempotency {
-                hash: claim.hash.clone(),
-                record: Box::new(self.record(claim, &order, true)),
-            });
-        }
-        next.order = order;
-        next.pending = pending;
-        next.record_outbox(position);
-        Ok((next, outbox))
+        ))
     }
 
     pub(super) fn next_in(&self, counter: &str) -> Result<u64, Failure> {
@@ -198,13 +212,4 @@ impl<K: Kv> Service<'_, K> {
 /// Whether a stored order document carries the write id `write_id` (see `crate::kv::write`).
 pub(super) fn carries(key: &str, bytes: &[u8], write_id: &str) -> bool {
     decode::<Stored>(key, bytes).is_ok_and(|stored| stored.carries(write_id))
-}
-
-/// A replay answers only for the order it was recorded for.
-fn same_order(written: Written, id: &OrderId) -> Result<Written, Failure> {
-    if written.order.id() == id {
-        Ok(written)
-    } else {
-        Err(Failure::IdempotencyKeyReused)
-    }
 }

@@ -1,13 +1,14 @@
-//! The consistency check: every order's pending effects, its indexes (once the indexer has
-//! caught up, they reflect its version), external-id pointer and the directory's path to its
-//! total, and with `repair` the writes that restore them.
+//! The consistency check: every order's index entries (for the versions the indexer has read),
+//! external-id pointer and the directory's path to its total, and with `repair` the writes that
+//! restore them.
 
 use std::collections::HashSet;
 
 use orderflow_domain::values::OrderId;
 
+use super::index::entry_writes;
 use super::{Failure, Service};
-use crate::doc::{Pointer, decode, encode};
+use crate::doc::{IndexEntry, Pointer, Stored, decode, encode};
 use crate::keys::{self, IndexName};
 use crate::kv::Kv;
 
@@ -20,20 +21,20 @@ pub(crate) struct Report {
 }
 
 impl<K: Kv> Service<'_, K> {
-    /// Walks every order by number and checks its pending effects, index entries and external-id
-    /// pointer; with `repair`, re-applies what is missing.
+    /// Walks every order by number and checks its index entries and external-id pointer; with
+    /// `repair`, writes what is missing.
     pub(crate) fn check(&self, repair: bool) -> Result<Report, Failure> {
         let mut report = Report::default();
         let mut reachable = HashSet::new();
         // What the indexer has yet to do is not an inconsistency.
         self.catch_up()?;
-        let last = self.counter(keys::ORDER_SEQ)?;
+        let head = self.index_head()?;
+        let last = self.counter(keys::FEED_SEQ)?;
         for number in 1..=last {
             let Some(id) = keys::order_id(number) else {
                 continue;
             };
-            let key = keys::order(&id);
-            let stored = match self.read(&key) {
+            let stored = match self.read(&keys::order(&id)) {
                 Ok(Some(stored)) => stored,
                 Ok(None) => continue,
                 Err(Failure::Store(e)) => {
@@ -43,55 +44,17 @@ impl<K: Kv> Service<'_, K> {
                 Err(other) => return Err(other),
             };
             report.orders += 1;
-            if !stored.pending.is_empty() {
-                report.inconsistencies.push(format!(
-                    "order {id} has {} derived writes pending",
-                    stored.pending.len()
-                ));
-                if repair {
-                    self.run_effects(&stored)?;
-                    self.clear(&key, &stored.write_id, None);
-                    report.repaired.push(format!(
-                        "order {id}: re-applied {} derived writes",
-                        stored.pending.len()
-                    ));
-                }
-            }
-            let pointer = encode(&Pointer { id: id.clone() }).map_err(Failure::Store)?;
-            let version = stored.order.version();
-            let mut record = self.index_record(&id)?.unwrap_or_default();
-            if record.version != version {
-                report.inconsistencies.push(format!(
-                    "order {id}'s indexes reflect version {}, not {version}",
-                    record.version
-                ));
-                if repair {
-                    self.reindex(stored.order.clone(), version)?;
-                    record = self.index_record(&id)?.unwrap_or_default();
-                    report
-                        .repaired
-                        .push(format!("order {id}: indexed version {version}"));
-                }
-            }
-            for (index, slot) in &record.slots {
-                let entry = keys::index_entry(index, *slot);
-                if self.names(&entry, &id)? {
-                    continue;
-                }
-                report.inconsistencies.push(format!(
-                    "order {id} is missing from index {} (slot {slot})",
-                    index.as_str()
-                ));
-                if repair {
-                    self.kv.set(&entry, &pointer)?;
-                    report.repaired.push(format!(
-                        "order {id}: wrote index {} slot {slot}",
-                        index.as_str()
-                    ));
+            for (index, since) in &stored.joined {
+                // A join the indexer has not read yet is its to make.
+                let indexed = stored.position_of(*since).is_some_and(|position| {
+                    position <= head.cursor && !head.recheck.iter().any(|(p, _)| *p == position)
+                });
+                if indexed {
+                    self.check_entry(&stored, index, *since, repair, &mut report)?;
                 }
             }
             let total = keys::total_key(stored.order.totals().total);
-            if record.slots.contains_key(&IndexName::total(total)) && !reachable.contains(&total) {
+            if !reachable.contains(&total) {
                 if !self.check_total(total, repair)? {
                     report.inconsistencies.push(format!(
                         "order {id}: total {total} cannot be reached in the directory of totals"
@@ -104,30 +67,108 @@ impl<K: Kv> Service<'_, K> {
                 }
                 reachable.insert(total);
             }
-            if let Some(external_id) = stored.order.external_id() {
-                let channel = stored.order.channel();
-                let key = keys::external(channel, external_id);
-                if !self.names(&key, &id)? {
-                    match self.kv.get(&key)? {
-                        Some(_) => report.inconsistencies.push(format!(
-                            "order {id}: {channel}/{external_id} points at another order"
-                        )),
-                        None => {
-                            report.inconsistencies.push(format!(
-                                "order {id}: {channel}/{external_id} does not point at it"
-                            ));
-                            if repair {
-                                self.kv.set(&key, &pointer)?;
-                                report.repaired.push(format!(
-                                    "order {id}: pointed {channel}/{external_id} at it"
-                                ));
-                            }
-                        }
-                    }
+            self.check_external(&stored, repair, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    /// Checks that the order holds its slot in `index` for its join at `since`: the slot it got,
+    /// and the entry there.
+    fn check_entry(
+        &self,
+        stored: &Stored,
+        index: &IndexName,
+        since: u64,
+        repair: bool,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let id = stored.order.id();
+        let slot_key = keys::index_slot(index, id, since);
+        let slot = match self.kv.get(&slot_key)? {
+            Some(bytes) => std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok()),
+            None => None,
+        };
+        let Some(slot) = slot else {
+            report.inconsistencies.push(format!(
+                "order {id} is missing from index {}",
+                index.as_str()
+            ));
+            if repair {
+                let slot = self.allocate(index, 1)?;
+                let writes: Vec<(String, Vec<u8>)> = entry_writes(index, slot, id, since)?
+                    .into_iter()
+                    .map(|(key, value)| (key, value.into_bytes()))
+                    .collect();
+                self.kv.set_many(&writes)?;
+                report.repaired.push(format!(
+                    "order {id}: wrote index {} slot {slot}",
+                    index.as_str()
+                ));
+            }
+            return Ok(());
+        };
+        let entry_key = keys::index_entry(index, slot);
+        let expected = IndexEntry {
+            id: id.clone(),
+            v: since,
+        };
+        let holds = match self.kv.get(&entry_key)? {
+            Some(bytes) => decode::<IndexEntry>(&entry_key, &bytes).is_ok_and(|e| e == expected),
+            None => false,
+        };
+        if !holds {
+            report.inconsistencies.push(format!(
+                "order {id} is missing from index {} (slot {slot})",
+                index.as_str()
+            ));
+            if repair {
+                self.kv
+                    .set(&entry_key, &encode(&expected).map_err(Failure::Store)?)?;
+                report.repaired.push(format!(
+                    "order {id}: wrote index {} slot {slot}",
+                    index.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the order's channel + external id points at it.
+    fn check_external(
+        &self,
+        stored: &Stored,
+        repair: bool,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let Some(external_id) = stored.order.external_id() else {
+            return Ok(());
+        };
+        let id = stored.order.id();
+        let channel = stored.order.channel();
+        let key = keys::external(channel, external_id);
+        if self.names(&key, id)? {
+            return Ok(());
+        }
+        match self.kv.get(&key)? {
+            Some(_) => report.inconsistencies.push(format!(
+                "order {id}: {channel}/{external_id} points at another order"
+            )),
+            None => {
+                report.inconsistencies.push(format!(
+                    "order {id}: {channel}/{external_id} does not point at it"
+                ));
+                if repair {
+                    let pointer = encode(&Pointer { id: id.clone() }).map_err(Failure::Store)?;
+                    self.kv.set(&key, &pointer)?;
+                    report
+                        .repaired
+                        .push(format!("order {id}: pointed {channel}/{external_id} at it"));
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Whether the pointer at `key` names `id`.

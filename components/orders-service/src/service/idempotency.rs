@@ -1,10 +1,14 @@
-//! Idempotency-Keys: the record of what a key produced, the claim of a key's generation, and
-//! the replay or refusal of a request under a key already used.
+//! Idempotency-Keys. A command on an order keeps its key in the order's document ([`KeyUse`]),
+//! decided under the document's compare-and-swap like the command itself, and points the key's
+//! record at the order (written with the outbox entry, no write of its own) so that the key sent
+//! about another order is refused. A placement has no document yet: it claims the key's
+//! generation with `increment` and writes the record in one batch with the order.
 
 use orderflow_domain::order::Order;
+use orderflow_domain::values::OrderId;
 
 use super::{Failed, Failure, Idempotency, Service, Written};
-use crate::doc::{IdempotencyRecord, decode};
+use crate::doc::{KeyRecord, KeyUse, Stored, decode, encode};
 use crate::keys::{self, IdempotencyHash};
 use crate::kv::Kv;
 use crate::kv::claim;
@@ -12,19 +16,18 @@ use crate::kv::claim;
 /// How long an Idempotency-Key replays.
 const IDEMPOTENCY_WINDOW_SECONDS: i64 = 24 * 60 * 60;
 
-/// An Idempotency-Key this call runs under: its hash, its 24-hour generation, and whether this
-/// call holds its claim. The claim is taken right before the write (so that a crash between the
-/// two, which would leave the key taken with nothing written, is a one-operation window).
+/// An Idempotency-Key a placement runs under: its hash, its 24-hour generation, and whether this
+/// call holds its claim.
 #[derive(Debug)]
 pub(super) struct Claim {
-    idempotency: Idempotency,
+    pub(super) idempotency: Idempotency,
     pub(super) hash: IdempotencyHash,
     generation: u64,
     /// The claim key while this request holds it.
     held: std::cell::RefCell<Option<String>>,
 }
 
-/// What an Idempotency-Key's record says before a request runs.
+/// What an Idempotency-Key's record says before a placement runs.
 pub(super) enum Checked {
     /// Answer with the recorded result.
     Replay(Box<Written>),
@@ -41,36 +44,82 @@ pub(super) enum Taken {
 }
 
 impl<K: Kv> Service<'_, K> {
-    pub(super) fn record(&self, claim: &Claim, order: &Order, changed: bool) -> IdempotencyRecord {
-        IdempotencyRecord {
-            scope: claim.idempotency.scope.clone(),
-            key: claim.idempotency.key.as_str().to_owned(),
-            fingerprint: claim.idempotency.fingerprint.clone(),
+    /// The record a placement under `claim` writes with its order (or, answering an order it
+    /// did not change, on its own).
+    pub(super) fn placement_record(
+        &self,
+        claim: &Claim,
+        order: &Order,
+        position: u64,
+        changed: bool,
+    ) -> Result<(String, Vec<u8>), Failure> {
+        let record = KeyRecord {
+            id: order.id().clone(),
             generation: claim.generation,
             at: self.now,
+            fingerprint: claim.idempotency.fingerprint.clone(),
+            version: order.version(),
+            position,
             changed,
-            snapshot: order.clone(),
-            tentative: false,
+        };
+        let bytes = encode(&record).map_err(Failure::Store)?;
+        Ok((keys::idempotency(&claim.hash), bytes))
+    }
+
+    /// The record of a key, as stored.
+    fn load_record(&self, hash: &IdempotencyHash) -> Result<Option<KeyRecord>, Failure> {
+        let key = keys::idempotency(hash);
+        match self.kv.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => decode(&key, &bytes).map(Some).map_err(Failure::Store),
         }
     }
 
-    /// The record of a key; a tentative one only once the order it names was written.
-    fn read_record(&self, hash: &IdempotencyHash) -> Result<Option<IdempotencyRecord>, Failure> {
-        let key = keys::idempotency(hash);
-        let record: IdempotencyRecord = match self.kv.get(&key)? {
-            None => return Ok(None),
-            Some(bytes) => decode(&key, &bytes).map_err(Failure::Store)?,
+    /// The document of the order a record names, if the record holds.
+    fn holding(&self, record: &KeyRecord) -> Result<Option<Stored>, Failure> {
+        let Some(stored) = self.read(&keys::order(&record.id))? else {
+            return Ok(None);
         };
-        if record.tentative && self.kv.get(&keys::order(record.snapshot.id()))?.is_none() {
-            // Its placement died before the order: as if never written.
+        if record.position != 0 && stored.committed(record.version, record.position) != Some(true) {
+            // Written with an outbox entry whose swap never happened.
             return Ok(None);
         }
-        Ok(Some(record))
+        Ok(Some(stored))
     }
 
-    /// Replays or refuses an Idempotency-Key from its record, or names the generation a new
-    /// request under it will claim (see [`Service::take`]).
-    pub(super) fn check_idempotency(
+    /// The record of a key, if it holds, with the order as the record answered it.
+    fn read_record(&self, hash: &IdempotencyHash) -> Result<Option<(KeyRecord, Order)>, Failure> {
+        let Some(record) = self.load_record(hash)? else {
+            return Ok(None);
+        };
+        let Some(stored) = self.holding(&record)? else {
+            return Ok(None);
+        };
+        let snapshot = self.snapshot(&stored, record.version)?;
+        Ok(Some((record, snapshot)))
+    }
+
+    /// The order as `version` left it: the current one, or the one its outbox entry carries
+    /// (kept longer than a key replays; the current one if it is gone).
+    pub(super) fn snapshot(&self, stored: &Stored, version: u64) -> Result<Order, Failure> {
+        if version != stored.order.version()
+            && let Some(position) = stored.position_of(version)
+            && let Some(entry) = self.outbox_entry(position)?
+            && entry.order_id == *stored.order.id()
+            && let Some(order) = entry.order
+        {
+            return Ok(*order);
+        }
+        Ok(stored.order.clone())
+    }
+
+    fn is_fresh(&self, at: orderflow_domain::values::Timestamp) -> bool {
+        self.now.unix_seconds() - at.unix_seconds() < IDEMPOTENCY_WINDOW_SECONDS
+    }
+
+    /// Replays or refuses a placement's Idempotency-Key from its record, or names the
+    /// generation a new request under it will claim (see [`Service::take`]).
+    pub(super) fn check_placement_key(
         &self,
         idempotency: Option<Idempotency>,
     ) -> Result<Checked, Failure> {
@@ -78,12 +127,12 @@ impl<K: Kv> Service<'_, K> {
             return Ok(Checked::Fresh(None));
         };
         let hash = IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
-        let record = self.read_record(&hash)?;
-        let generation = match &record {
-            Some(record) if self.is_fresh(record, &idempotency) => {
-                return self.answer_from(record, &idempotency).map(Checked::Replay);
+        let generation = match self.read_record(&hash)? {
+            Some((record, snapshot)) if self.is_fresh(record.at) => {
+                return answer(&record.fingerprint, record.changed, snapshot, &idempotency)
+                    .map(Checked::Replay);
             }
-            Some(record) => record.generation + 1,
+            Some((record, _)) => record.generation + 1,
             None => 0,
         };
         Ok(Checked::Fresh(Some(Claim {
@@ -94,8 +143,8 @@ impl<K: Kv> Service<'_, K> {
         })))
     }
 
-    /// Claims an Idempotency-Key's generation with `increment`: the caller that gets 1 writes;
-    /// the others give their ticket back and answer from the record, or `contention` while the
+    /// Claims a placement key's generation with `increment`: the caller that gets 1 writes; the
+    /// others give their ticket back and answer from the record, or `contention` while the
     /// first is still running.
     pub(super) fn take(&self, claim: &Claim) -> Result<Taken, Failure> {
         if claim.held.borrow().is_some() {
@@ -107,41 +156,23 @@ impl<K: Kv> Service<'_, K> {
             return Ok(Taken::Held);
         }
         match self.read_record(&claim.hash)? {
-            Some(record)
-                if record.generation == claim.generation
-                    && self.is_fresh(&record, &claim.idempotency) =>
+            Some((record, snapshot))
+                if record.generation == claim.generation && self.is_fresh(record.at) =>
             {
-                self.answer_from(&record, &claim.idempotency)
-                    .map(Taken::Replay)
+                answer(
+                    &record.fingerprint,
+                    record.changed,
+                    snapshot,
+                    &claim.idempotency,
+                )
+                .map(Taken::Replay)
             }
             Some(_) | None => Err(Failure::Contention),
         }
     }
 
-    fn is_fresh(&self, record: &IdempotencyRecord, idempotency: &Idempotency) -> bool {
-        record.scope == idempotency.scope
-            && record.key == idempotency.key.as_str()
-            && self.now.unix_seconds() - record.at.unix_seconds() < IDEMPOTENCY_WINDOW_SECONDS
-    }
-
-    fn answer_from(
-        &self,
-        record: &IdempotencyRecord,
-        idempotency: &Idempotency,
-    ) -> Result<Box<Written>, Failure> {
-        if record.fingerprint == idempotency.fingerprint {
-            Ok(Box::new(Written {
-                order: record.snapshot.clone(),
-                changed: record.changed,
-                replayed: true,
-            }))
-        } else {
-            Err(Failure::IdempotencyKeyReused)
-        }
-    }
-
-    /// A request that failed cleanly gives its claim back, so that the key can be retried; one
-    /// whose write may have happened keeps it (a retry then waits for the pending record).
+    /// A placement that failed cleanly gives its claim back, so that the key can be retried;
+    /// one whose write may have happened keeps it.
     pub(super) fn finish(
         &self,
         claim: Option<&Claim>,
@@ -157,5 +188,109 @@ impl<K: Kv> Service<'_, K> {
                 Err(failure)
             }
         }
+    }
+
+    /// Refuses a command's key when its record names another order (the key was used about
+    /// that one). Reads the record only: the order's own document decides everything else.
+    pub(super) fn check_command_key(
+        &self,
+        idempotency: Option<&Idempotency>,
+        id: &OrderId,
+    ) -> Result<Option<IdempotencyHash>, Failure> {
+        let Some(idempotency) = idempotency else {
+            return Ok(None);
+        };
+        let hash = IdempotencyHash::of(&idempotency.scope, idempotency.key.as_str());
+        if let Some(record) = self.load_record(&hash)?
+            && &record.id != id
+            && self.is_fresh(record.at)
+            && self.holding(&record)?.is_some()
+        {
+            return Err(Failure::IdempotencyKeyReused);
+        }
+        Ok(Some(hash))
+    }
+
+    /// What the document says of a command's key: a replay, a refusal, or nothing (run it).
+    pub(super) fn recorded_use(
+        &self,
+        stored: &Stored,
+        hash: &IdempotencyHash,
+        idempotency: &Idempotency,
+    ) -> Result<Option<Box<Written>>, Failure> {
+        let Some(used) = stored
+            .keys
+            .iter()
+            .find(|used| &used.hash == hash && self.is_fresh(used.at))
+        else {
+            return Ok(None);
+        };
+        let snapshot = self.snapshot(stored, used.version)?;
+        answer(&used.fingerprint, used.changed, snapshot, idempotency).map(Some)
+    }
+
+    /// Records a command's key in the document it writes (and forgets those past 24 hours).
+    pub(super) fn use_key(
+        &self,
+        next: &mut Stored,
+        hash: &IdempotencyHash,
+        changed: bool,
+        fingerprint: &str,
+    ) {
+        let now = self.now;
+        next.keys.retain(|used| {
+            now.unix_seconds() - used.at.unix_seconds() < IDEMPOTENCY_WINDOW_SECONDS
+                && &used.hash != hash
+        });
+        next.keys.push(KeyUse {
+            hash: hash.clone(),
+            fingerprint: fingerprint.to_owned(),
+            at: now,
+            version: next.order.version(),
+            changed,
+        });
+    }
+
+    /// The record pointing a command's key at its order, at `position` (0: as is).
+    pub(super) fn command_record(
+        &self,
+        hash: &IdempotencyHash,
+        fingerprint: &str,
+        order: &Order,
+        position: u64,
+        changed: bool,
+    ) -> Result<(String, Vec<u8>), Failure> {
+        let record = KeyRecord {
+            id: order.id().clone(),
+            generation: 0,
+            at: self.now,
+            fingerprint: fingerprint.to_owned(),
+            version: order.version(),
+            position,
+            changed,
+        };
+        Ok((
+            keys::idempotency(hash),
+            encode(&record).map_err(Failure::Store)?,
+        ))
+    }
+}
+
+/// The recorded answer for a request under the same key: a replay with the same body, else a
+/// refusal.
+fn answer(
+    fingerprint: &str,
+    changed: bool,
+    snapshot: Order,
+    idempotency: &Idempotency,
+) -> Result<Box<Written>, Failure> {
+    if fingerprint == idempotency.fingerprint {
+        Ok(Box::new(Written {
+            order: snapshot,
+            changed,
+            replayed: true,
+        }))
+    } else {
+        Err(Failure::IdempotencyKeyReused)
     }
 }

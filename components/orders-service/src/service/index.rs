@@ -1,33 +1,39 @@
 //! The indexer: the listings (`ord/ix/...`) follow the outbox in batches, off the commands' path.
 //!
-//! A command writes its order and its outbox entry and nothing else; a pass of the indexer reads
-//! the outbox after its cursor, in position order, and for each committed entry moves the order
-//! between indexes: a slot in each index it joined (one `increment` per index per batch, by the
-//! number of orders joining it), its entries out of those it left. What a pass decides is its
-//! *plan* (every write and delete, slots included), swapped into the head `ord/ixh` with the new
-//! cursor before any of it is applied; whoever reads the head next applies the plan again
-//! (the writes are idempotent), so a pass cut short loses nothing and applies nothing twice but
-//! slots it allocated and never swapped in (a gap in an index: one read wasted by a listing).
+//! A command writes its order and its outbox entry and nothing else; its document says at which
+//! version the order joined each index it belongs to (`Stored::joined`). A pass of the indexer
+//! reads the outbox after its cursor, in position order, and for each committed entry gives the
+//! order a slot in each index it joined at that version and still belongs to (one `increment`
+//! per index per batch, by the number of orders joining it). An entry names the order and the
+//! version at which it joined, and a listing takes it only while the order's document says the
+//! same, so entries never need to be removed to be right: the indexer deletes those of indexes
+//! an order left for tidiness only (from its record `ord/ixo/{id}`).
+//!
+//! What a pass decides is its *plan* (every write and delete, slots included), swapped into the
+//! head `ord/ixh` with the new cursor before any of it is applied; whoever reads the head next
+//! applies the plan again, so a pass cut short loses nothing. A plan applied again late, after
+//! later ones, writes only what it wrote before: each join gets its slot in exactly one plan
+//! (the one whose batch held its version's position), recorded once under its own key
+//! (`ord/ixs/{index}/{id}/{version}`), so no order is ever listed twice. Slots a pass allocated
+//! and never swapped in are gaps (one read wasted by a listing).
 //!
 //! Order: slots follow outbox positions, except that a position still pending (a command between
 //! its entry and its swap, or one that died there) is passed over once it is still pending after
 //! every later position was read: its command was then not acknowledged before any of theirs
 //! was sent, so an order acknowledged before another was placed still holds the lower slot in
-//! every index. Later passes re-read it until it is decided or [`FORGET_AFTER`] old. Each order's
-//! index record (`ord/ixo/{id}`) says which version its slots reflect, so an entry older than it
-//! (a recheck decided late) changes nothing.
+//! every index. Later passes re-read it until it is decided or [`FORGET_AFTER`] old.
 //!
 //! A listing first catches the indexer up ([`Service::catch_up`]), so an order acknowledged
-//! before a list call was sent is in the list's indexes.
+//! before a list call was sent is in the list's indexes; the integrations pass, which runs after
+//! writes, catches it up too, so that listings rarely have to.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeDelta;
-use orderflow_domain::order::Order;
 use orderflow_domain::values::{OrderId, Timestamp};
 
 use super::{Failure, Service};
-use crate::doc::{IndexHead, IndexPlan, IndexRecord, Pointer, decode, encode};
+use crate::doc::{IndexEntry, IndexHead, IndexPlan, IndexRecord, Stored, decode, encode};
 use crate::keys::{self, IndexName};
 use crate::kv::Kv;
 use crate::kv::outbox::State;
@@ -36,7 +42,7 @@ use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
 /// How many passes a listing runs at most to catch up.
-const CATCH_UP_PASSES: usize = 10;
+const CATCH_UP_PASSES: usize = 50;
 /// A position passed over is forgotten after this long: no command lives that long.
 pub(crate) const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
 
@@ -71,7 +77,7 @@ impl<K: Kv> Service<'_, K> {
         Ok(())
     }
 
-    fn index_head(&self) -> Result<IndexHead, Failure> {
+    pub(super) fn index_head(&self) -> Result<IndexHead, Failure> {
         Ok(match self.kv.get(keys::INDEX_HEAD)? {
             None => IndexHead::default(),
             Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?,
@@ -154,12 +160,6 @@ impl<K: Kv> Service<'_, K> {
         }
     }
 
-    /// Moves `order` at `version` to its indexes now, outside the indexer's batches (repair).
-    pub(super) fn reindex(&self, order: Order, version: u64) -> Result<(), Failure> {
-        let (plan, _) = self.plan_moves(vec![(Box::new(order), version)])?;
-        self.apply_plan(&plan)
-    }
-
     fn apply_plan(&self, plan: &IndexPlan) -> Result<(), Failure> {
         if !plan.puts.is_empty() {
             let puts: Vec<(String, Vec<u8>)> = plan
@@ -179,7 +179,8 @@ impl<K: Kv> Service<'_, K> {
     /// orders it moves.
     fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
         let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
-        let mut read = self.read_outbox(head.cursor, PASS_POSITIONS, &rechecks)?;
+        let (mut read, mut documents) =
+            self.read_outbox_documents(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = self.counter(keys::FEED_SEQ)?;
         // Positions found pending are read once more, after every later one: one still pending
         // then was not committed when any later one was, so its command was not acknowledged
@@ -190,10 +191,10 @@ impl<K: Kv> Service<'_, K> {
             .map(|(position, _)| *position)
             .collect();
         if !pending.is_empty() {
-            let again: BTreeMap<u64, _> = self
-                .read_outbox(u64::MAX, 0, &pending)?
-                .into_iter()
-                .collect();
+            // Read afresh, documents too: a version committed since is newer than the one read.
+            let (again, fresh) = self.read_outbox_documents(u64::MAX, 0, &pending)?;
+            documents.extend(fresh);
+            let again: BTreeMap<u64, _> = again.into_iter().collect();
             for (position, state) in &mut read {
                 if let Some(decided) = again.get(position) {
                     *state = decided.clone();
@@ -205,12 +206,12 @@ impl<K: Kv> Service<'_, K> {
             recheck: head.recheck.iter().copied().collect(),
             caught_up: false,
         };
-        let mut committed: Vec<(Box<Order>, u64)> = Vec::new();
+        let mut committed: Vec<(OrderId, u64)> = Vec::new();
         for (position, state) in read {
             match state {
                 State::Committed(entry) => {
                     next.recheck.remove(&position);
-                    committed.extend(entry.order.map(|order| (order, entry.version)));
+                    committed.push((entry.order_id, entry.version));
                 }
                 State::Dead => {
                     next.recheck.remove(&position);
@@ -225,102 +226,72 @@ impl<K: Kv> Service<'_, K> {
             next.cursor = next.cursor.max(position);
         }
         next.caught_up = next.cursor >= last;
-        let (plan, orders) = self.plan_moves(committed)?;
+        let (plan, orders) = self.plan_moves(&committed, &documents)?;
         Ok((next, plan, orders))
     }
 
-    /// The writes that move each order of `committed` (in outbox order) to its indexes.
-    fn plan_moves(&self, committed: Vec<(Box<Order>, u64)>) -> Result<(IndexPlan, u64), Failure> {
+    /// The writes that give each order of `committed` (in outbox order: id and version) a slot
+    /// in each index it joined at that version and still belongs to (by its current document,
+    /// among `documents`), and delete the entries of the indexes it has left.
+    fn plan_moves(
+        &self,
+        committed: &[(OrderId, u64)],
+        documents: &BTreeMap<OrderId, Option<Stored>>,
+    ) -> Result<(IndexPlan, u64), Failure> {
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
-        let mut joins: Vec<(OrderId, IndexName)> = Vec::new();
+        let mut joins: Vec<(OrderId, IndexName, u64)> = Vec::new();
         let mut leaves: Vec<String> = Vec::new();
         let mut moved = BTreeSet::new();
-        for (order, version) in committed {
-            let id = order.id().clone();
-            if !records.contains_key(&id) {
-                let key = keys::index_record(&id);
-                let record = match self.kv.get(&key)? {
-                    Some(bytes) => decode::<IndexRecord>(&key, &bytes).map_err(Failure::Store)?,
-                    // Indexed by its commands, before the indexer: the slots its document
-                    // holds.
-                    None => IndexRecord {
-                        version: 0,
-                        slots: self
-                            .read(&keys::order(&id))?
-                            .map(|stored| stored.slots)
-                            .unwrap_or_default(),
-                    },
-                };
-                records.insert(id.clone(), record);
-            }
-            let Some(record) = records.get_mut(&id) else {
+        for (id, version) in committed {
+            let Some(Some(stored)) = documents.get(id) else {
                 continue;
             };
-            if record.version >= version {
+            if !records.contains_key(id) {
+                records.insert(id.clone(), self.index_record(id)?.unwrap_or_default());
+            }
+            let Some(record) = records.get_mut(id) else {
                 continue;
-            }
-            record.version = version;
-            let wanted: BTreeSet<IndexName> = keys::indexes_of(&order).into_iter().collect();
-            let left: Vec<IndexName> = record
-                .slots
-                .keys()
-                .filter(|index| !wanted.contains(*index))
-                .cloned()
-                .collect();
-            for index in left {
-                match record.slots.remove(&index) {
-                    // Joined earlier in this batch: it never gets its slot.
-                    Some(0) => joins.retain(|(joined, name)| !(joined == &id && name == &index)),
-                    Some(slot) => leaves.push(keys::index_entry(&index, slot)),
-                    None => {}
+            };
+            let before = record.slots.len();
+            // Entries the order no longer holds (it left the index, or joined it again later).
+            record.slots.retain(|index, (slot, since)| {
+                let holds = stored.joined.get(index) == Some(since);
+                if !holds && *slot != 0 {
+                    leaves.push(keys::index_entry(index, *slot));
                 }
-            }
-            for index in wanted {
-                if !record.slots.contains_key(&index) {
+                holds
+            });
+            let mut changed = record.slots.len() != before;
+            for (index, since) in &stored.joined {
+                if since == version && !record.slots.contains_key(index) {
                     // A placeholder: the slot is allocated below, per index, in this order.
-                    record.slots.insert(index.clone(), 0);
-                    joins.push((id.clone(), index));
+                    record.slots.insert(index.clone(), (0, *since));
+                    joins.push((id.clone(), index.clone(), *since));
+                    changed = true;
                 }
             }
-            moved.insert(id);
+            if changed {
+                moved.insert(id.clone());
+            }
         }
         // One increment per index, by the number of orders joining it; slots in outbox order.
-        let mut per_index: BTreeMap<IndexName, Vec<OrderId>> = BTreeMap::new();
-        for (id, index) in joins {
-            per_index.entry(index).or_default().push(id);
+        let mut per_index: BTreeMap<IndexName, Vec<(OrderId, u64)>> = BTreeMap::new();
+        for (id, index, since) in joins {
+            per_index.entry(index).or_default().push((id, since));
         }
         let mut puts = Vec::new();
-        for (index, ids) in per_index {
-            let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-            let last = self.kv.increment(&keys::index_counter(&index), count)?;
-            let last = u64::try_from(last).map_err(|_| Failure::Store("negative slot".into()))?;
-            let first = last + 1 - ids.len() as u64;
-            if first == 1
-                && let Some(total) = index.total_minor()
-            {
-                // A total no order had before: the directory leads to it before any listing
-                // reads the entries.
-                self.mark_total(total)?;
-            }
-            for (i, id) in ids.into_iter().enumerate() {
-                let slot = first + i as u64;
+        for (index, joining) in per_index {
+            let first = self.allocate(&index, joining.len())?;
+            for (slot, (id, since)) in (first..).zip(joining) {
                 if let Some(record) = records.get_mut(&id) {
-                    record.slots.insert(index.clone(), slot);
+                    record.slots.insert(index.clone(), (slot, since));
                 }
-                let pointer = encode(&Pointer { id }).map_err(Failure::Store)?;
-                puts.push((
-                    keys::index_entry(&index, slot),
-                    String::from_utf8(pointer).map_err(|e| Failure::Store(e.to_string()))?,
-                ));
+                puts.extend(entry_writes(&index, slot, &id, since)?);
             }
         }
         for (id, record) in &records {
             if moved.contains(id) {
-                let bytes = encode(record).map_err(Failure::Store)?;
-                puts.push((
-                    keys::index_record(id),
-                    String::from_utf8(bytes).map_err(|e| Failure::Store(e.to_string()))?,
-                ));
+                puts.push((keys::index_record(id), text(encode(record))?));
             }
         }
         Ok((
@@ -331,6 +302,45 @@ impl<K: Kv> Service<'_, K> {
             moved.len() as u64,
         ))
     }
+
+    /// Takes `count` slots of `index` with one increment; answers the first.
+    pub(super) fn allocate(&self, index: &IndexName, count: usize) -> Result<u64, Failure> {
+        let wanted = i64::try_from(count).unwrap_or(i64::MAX);
+        let last = self.kv.increment(&keys::index_counter(index), wanted)?;
+        let last = u64::try_from(last).map_err(|_| Failure::Store("negative slot".into()))?;
+        let first = last + 1 - count as u64;
+        if first == 1
+            && let Some(total) = index.total_minor()
+        {
+            // A total no order had before: the directory leads to it before any listing reads
+            // the entries.
+            self.mark_total(total)?;
+        }
+        Ok(first)
+    }
+}
+
+/// The writes of an index entry: the entry itself, and the slot its order, index and join
+/// version got (one value ever: a join is indexed by one committed pass, so the check can find
+/// the entry without ever giving the same join a second slot).
+pub(super) fn entry_writes(
+    index: &IndexName,
+    slot: u64,
+    id: &OrderId,
+    since: u64,
+) -> Result<[(String, String); 2], Failure> {
+    let entry = IndexEntry {
+        id: id.clone(),
+        v: since,
+    };
+    Ok([
+        (keys::index_entry(index, slot), text(encode(&entry))?),
+        (keys::index_slot(index, id, since), slot.to_string()),
+    ])
+}
+
+fn text(encoded: Result<Vec<u8>, String>) -> Result<String, Failure> {
+    String::from_utf8(encoded.map_err(Failure::Store)?).map_err(|e| Failure::Store(e.to_string()))
 }
 
 /// The head a pass leaves.

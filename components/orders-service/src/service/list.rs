@@ -1,13 +1,14 @@
 //! Listing orders: one page, filtered, with a cursor for the next, in an order that holds across
 //! pages.
 //!
-//! By creation (`createdAt`, `-createdAt`) the walk follows order numbers, which are handed out as
-//! orders are placed, or an index whose entries are all written at placement (a customer's, a
-//! channel's, a day's), so that its slots are in placement order too. Overlapping placements may
+//! By creation (`createdAt`, `-createdAt`) the walk follows an index whose orders all join it at
+//! placement (`all`, a customer's, a channel's, a day's), so that its slots are in placement
+//! order: the indexer gives slots in outbox order, and a placement's outbox position is its
+//! number. Overlapping placements may
 //! take their number and their slots in different orders; an order acknowledged before another
 //! was sent has the lower number and the lower slot everywhere, which is the order the API
-//! promises (openapi.yaml, `sort`). A status filter walks the
-//! numbers and checks each order: the status index is in the order orders *entered* the status.
+//! promises (openapi.yaml, `sort`). A status filter walks
+//! `all` and checks each order: the status index is in the order orders *entered* the status.
 //! By total the walk follows the `total/{minor}` indexes, totals in order through the directory
 //! (`totals`), and within a total its slots (the order orders got that total); the cursor is the
 //! total and the slot. Every other filter is checked on each order read, so a page costs about
@@ -19,7 +20,7 @@ use orderflow_domain::values::{Channel, FieldError, Money, Sku, TestClockId, Tim
 
 use super::totals::Nodes;
 use super::{Failure, Service};
-use crate::doc::{Pointer, decode};
+use crate::doc::{IndexEntry, decode};
 use crate::keys::{self, Day, IndexName};
 use crate::kv::Kv;
 
@@ -123,10 +124,7 @@ impl<K: Kv> Service<'_, K> {
             let top = match &top {
                 Some((day, top)) if *day == cursor.day => *top,
                 Some(_) | None => {
-                    let value = match &index {
-                        Some(index) => self.counter(&keys::index_counter(index))?,
-                        None => self.counter(keys::ORDER_SEQ)?,
-                    };
+                    let value = self.counter(&keys::index_counter(&index))?;
                     top = Some((cursor.day.clone(), value));
                     value
                 }
@@ -156,7 +154,7 @@ impl<K: Kv> Service<'_, K> {
             } else {
                 position + 1
             });
-            if let Some(order) = self.entry(index.as_ref(), position)?
+            if let Some(order) = self.entry(&index, position)?
                 && query.matches(&order)
             {
                 items.push(order);
@@ -247,7 +245,7 @@ impl<K: Kv> Service<'_, K> {
                 total: cursor.total,
                 slot: Some(if ascending { slot + 1 } else { slot - 1 }),
             });
-            if let Some(order) = self.entry(Some(&index), slot)?
+            if let Some(order) = self.entry(&index, slot)?
                 && query.matches(&order)
             {
                 items.push(order);
@@ -266,32 +264,18 @@ impl<K: Kv> Service<'_, K> {
         Ok(u64::try_from(value).unwrap_or(0))
     }
 
-    /// The order at `position` of an index (or of the order numbers), if it still holds it.
-    fn entry(&self, index: Option<&IndexName>, position: u64) -> Result<Option<Order>, Failure> {
-        let id = match index {
-            None => keys::order_id(position),
-            Some(index) => {
-                let key = keys::index_entry(index, position);
-                match self.kv.get(&key)? {
-                    None => None,
-                    Some(bytes) => {
-                        Some(decode::<Pointer>(&key, &bytes).map_err(Failure::Store)?.id)
-                    }
-                }
-            }
-        };
-        let Some(id) = id else {
+    /// The order at `position` of an index, if it still holds it: the order's document says it
+    /// joined the index at the version the entry names.
+    pub(super) fn entry(&self, index: &IndexName, position: u64) -> Result<Option<Order>, Failure> {
+        let key = keys::index_entry(index, position);
+        let Some(bytes) = self.kv.get(&key)? else {
             return Ok(None);
         };
-        let Some(stored) = self.read(&keys::order(&id))? else {
+        let entry: IndexEntry = decode(&key, &bytes).map_err(Failure::Store)?;
+        let Some(stored) = self.read(&keys::order(&entry.id))? else {
             return Ok(None);
         };
-        // An entry the indexer has yet to remove (its plan is applied right after its head
-        // swap) names an order that left the index: skipped.
-        let holds = match index {
-            None => true,
-            Some(index) => keys::indexes_of(&stored.order).contains(index),
-        };
+        let holds = stored.joined.get(index) == Some(&entry.v);
         Ok(holds.then_some(stored.order))
     }
 }
@@ -338,10 +322,10 @@ impl Query {
     }
 }
 
-/// Where a listing reads from: one index, the day indexes of a range, or the order numbers.
+/// Where a listing reads from: one index (`all` when nothing narrower applies), or the day
+/// indexes of a range.
 #[derive(Debug)]
 enum Source {
-    Numbers,
     Index(IndexName),
     Days { first: Day, last: Day },
 }
@@ -363,26 +347,25 @@ impl Source {
                 last: Day::of(to),
             }
         } else {
-            Source::Numbers
+            Source::Index(IndexName::all())
         }
     }
 
     fn first_day(&self, descending: bool) -> Option<Day> {
         match self {
             Source::Days { first, last } => Some(if descending { last } else { first }.clone()),
-            Source::Numbers | Source::Index(_) => None,
+            Source::Index(_) => None,
         }
     }
 
-    /// The index to read at `day` (`None`: the order numbers); `Err` when out of the range.
-    fn index(&self, day: Option<&Day>) -> Result<Option<IndexName>, ()> {
+    /// The index to read at `day`; `Err` when out of the range.
+    fn index(&self, day: Option<&Day>) -> Result<IndexName, ()> {
         match (self, day) {
-            (Source::Numbers, None) => Ok(None),
-            (Source::Index(index), None) => Ok(Some(index.clone())),
+            (Source::Index(index), None) => Ok(index.clone()),
             (Source::Days { first, last }, Some(day)) if day >= first && day <= last => {
-                Ok(Some(IndexName::day(day)))
+                Ok(IndexName::day(day))
             }
-            (Source::Days { .. }, _) | (Source::Numbers | Source::Index(_), Some(_)) => Err(()),
+            (Source::Days { .. }, _) | (Source::Index(_), Some(_)) => Err(()),
         }
     }
 

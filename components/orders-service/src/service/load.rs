@@ -1,4 +1,4 @@
-//! Reading an order, by id or by a channel's own id, finishing its pending effects on the way.
+//! Reading an order, by id or by a channel's own id.
 
 use orderflow_domain::order::Order;
 use orderflow_domain::values::{Channel, ExternalId, OrderId};
@@ -9,13 +9,9 @@ use crate::keys;
 use crate::kv::Kv;
 
 impl<K: Kv> Service<'_, K> {
-    /// The order with this id; pending effects are finished on the way.
+    /// The order with this id.
     pub(crate) fn load(&self, id: &OrderId) -> Result<Order, Failure> {
-        let key = keys::order(id);
-        let stored = self.read(&key)?.ok_or(Failure::NotFound)?;
-        if !stored.pending.is_empty() {
-            self.settle(&key, &stored, None);
-        }
+        let stored = self.read(&keys::order(id))?.ok_or(Failure::NotFound)?;
         Ok(stored.order)
     }
 

@@ -14,6 +14,9 @@ use crate::kv::{Kv, KvError};
 /// What an outbox position holds.
 pub(crate) type OutboxState = State<Box<FeedEntry>>;
 
+/// Order documents by id, as read (`None`: absent).
+pub(super) type Documents = BTreeMap<OrderId, Option<Stored>>;
+
 impl<K: Kv> Service<'_, K> {
     /// The positions after `after` (at most `limit`) and those of `recheck`, each decided
     /// against its order's document, read once for all of them.
@@ -23,7 +26,17 @@ impl<K: Kv> Service<'_, K> {
         limit: u32,
         recheck: &[u64],
     ) -> Result<Vec<(u64, OutboxState)>, Failure> {
-        let mut documents: BTreeMap<OrderId, Option<Stored>> = BTreeMap::new();
+        Ok(self.read_outbox_documents(after, limit, recheck)?.0)
+    }
+
+    /// [`Service::read_outbox`], with the documents read to decide.
+    pub(super) fn read_outbox_documents(
+        &self,
+        after: u64,
+        limit: u32,
+        recheck: &[u64],
+    ) -> Result<(Vec<(u64, OutboxState)>, Documents), Failure> {
+        let mut documents: Documents = BTreeMap::new();
         let read = outbox::read(
             self.kv,
             outbox::Outbox {
@@ -55,6 +68,15 @@ impl<K: Kv> Service<'_, K> {
                     .and_then(|stored| stored.committed(entry.version, position)))
             },
         )?;
-        Ok(read)
+        Ok((read, documents))
+    }
+
+    /// The outbox entry at `position`, if written.
+    pub(super) fn outbox_entry(&self, position: u64) -> Result<Option<FeedEntry>, Failure> {
+        let key = keys::feed_entry(position);
+        match self.kv.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => decode(&key, &bytes).map(Some).map_err(Failure::Store),
+        }
     }
 }

@@ -1,17 +1,15 @@
-//! Placing an order: the number, the claims on its external id and Idempotency-Key, and the
-//! first write of its document.
-
-use std::collections::BTreeMap;
+//! Placing an order: the claims on its Idempotency-Key and external id, its number, and one
+//! batch with its document, its outbox entry and the pointers to it.
 
 use orderflow_domain::order::{self, Actor, Context, Order, PlaceOrder};
+use orderflow_domain::values::{Channel, ExternalId};
 
-use super::apply::{PreWrite, carries};
 use super::idempotency::{Checked, Claim, Taken};
 use super::{Failed, Failure, Idempotency, Service, Written};
-use crate::doc::{Effect, Pointer, Stored, encode};
+use crate::doc::{Pointer, Stored, encode};
 use crate::keys;
+use crate::kv::Kv;
 use crate::kv::claim;
-use crate::kv::{Kv, write};
 
 /// How long a placement that lost the claim on a channel + external id waits, in steps, for the
 /// winner's order to appear before answering `contention` (at most about 250 ms in all).
@@ -20,7 +18,9 @@ const WINNER_WAIT_STEPS: u32 = 25;
 const WINNER_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl<K: Kv> Service<'_, K> {
-    /// Places an order; the same channel + external id again answers the existing order.
+    /// Places an order; the same channel + external id again answers the existing order. On the
+    /// common path: the claims (an increment and two reads each), the number (an increment) and
+    /// one batch with everything the order is.
     pub(crate) fn place(
         &self,
         input: PlaceOrder,
@@ -31,7 +31,7 @@ impl<K: Kv> Service<'_, K> {
         // The rules do not depend on the number: a refusal costs no claim and no number.
         let provisional = keys::order_id(0).ok_or_else(|| Failure::Store("order id".into()))?;
         order::place(input.clone(), provisional, 0, &self.windows, &ctx)?;
-        let claim = match self.check_idempotency(idempotency)? {
+        let claim = match self.check_placement_key(idempotency)? {
             Checked::Replay(written) => return Ok(*written),
             Checked::Fresh(claim) => claim,
         };
@@ -45,42 +45,25 @@ impl<K: Kv> Service<'_, K> {
         ctx: &Context,
         claim: Option<&Claim>,
     ) -> Result<Written, Failed> {
-        let external = input
-            .external_id
-            .clone()
-            .map(|external_id| (input.channel.clone(), external_id));
-        if let Some((channel, external_id)) = &external
-            && let Some(existing) = self.find_by_external_id(channel, external_id)?
-        {
-            return Ok(self.unchanged(existing, claim)?);
-        }
-        // Everything that can be done before the claims is: a crash after a claim and before the
-        // write leaves the claim taken, so that window is kept to the write itself.
-        let (key, next, bytes, outbox) = self.prepare(input, ctx, claim)?;
-        // What must be in before the order goes in one batch: the outbox entry, and below the
-        // Idempotency-Key's tentative record and the external-id pointer.
-        let mut before = vec![outbox];
-        // The key is new and has one writer (the number is ours), so the swap is a plain write.
-        let (cas, _) = self.kv.cas_current(&key)?;
+        // The key's claim comes first: a request under the same key never gets past it while
+        // this one runs, so it cannot answer from the external id and overwrite the record.
         if let Some(claim) = claim
             && let Taken::Replay(written) = self.take(claim)?
         {
             return Ok(*written);
         }
-        if let Some(claim) = claim {
-            // Like the external-id pointer below, the key's record goes before the order (marked
-            // tentative: it holds only once the order exists), so that a crash between the order
-            // and its effects cannot let a retry after the claim's lease place it again.
-            let mut record = self.record(claim, &next.order, true);
-            record.tentative = true;
-            let bytes = encode(&record).map_err(Failure::Store)?;
-            before.push((keys::idempotency(&claim.hash), bytes));
-        }
+        let external = input
+            .external_id
+            .clone()
+            .map(|external_id| (input.channel.clone(), external_id));
         if let Some((channel, external_id)) = &external {
+            if let Some(existing) = self.find_by_external_id(channel, external_id)? {
+                return Ok(self.unchanged(existing, claim)?);
+            }
             let key_of = |window| keys::external_claim(channel, external_id, window);
-            if claim::take(self.kv, self.now.unix_seconds(), key_of)?.is_none() {
-                // Another call is placing it and writes the pointer right after the order: wait
-                // for it a little (or it died, and its claim lapses with its lease: see `claim`).
+            let Some(held) = claim::take(self.kv, self.now.unix_seconds(), key_of)? else {
+                // Another call is placing it, and writes the pointer with its order: wait for
+                // it a little (or it died, and its claim lapses with its lease: see `claim`).
                 for attempt in 0..=WINNER_WAIT_STEPS {
                     if let Some(existing) = self.find_by_external_id(channel, external_id)? {
                         return Ok(self.unchanged(existing, claim)?);
@@ -92,77 +75,60 @@ impl<K: Kv> Service<'_, K> {
                     }
                 }
                 return Err(Failure::Contention.into());
+            };
+            let result = self.write_new(input, ctx, claim, external.as_ref());
+            if let Err(Failed::Cleanly(_)) = &result {
+                claim::release(self.kv, &held)?;
             }
-            // The pointer goes before the order: a crash between the order and its effects
-            // must not leave an order its identity cannot find, or a retry after the claim's
-            // lease places a second one. A pointer to an order never written finds nothing.
-            let pointer = encode(&Pointer {
-                id: next.order.id().clone(),
-            })
-            .map_err(Failure::Store)?;
-            before.push((keys::external(channel, external_id), pointer));
+            return result;
         }
-        self.kv.set_many(&before)?;
-        let swapped = write::swap(self.kv, &key, cas, &bytes, &next.write_id, |b, id| {
-            carries(&key, b, id)
-        })
-        .map_err(|e| Failed::Uncertain(e.into()))?;
-        if !swapped {
-            return Err(Failed::Uncertain(Failure::Contention));
+        self.write_new(input, ctx, claim, None)
+    }
+
+    /// Numbers the order and writes it, with everything that names it, in one batch.
+    fn write_new(
+        &self,
+        input: PlaceOrder,
+        ctx: &Context,
+        claim: Option<&Claim>,
+        external: Option<&(Channel, ExternalId)>,
+    ) -> Result<Written, Failed> {
+        // The number is the position of the order's first outbox entry: one increment for both.
+        let number = self.next_in(keys::FEED_SEQ)?;
+        let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
+        let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
+        let stored = Stored::first(self.write_id(), applied.order, number);
+        let mut batch = vec![self.outbox_write(&stored.order, &applied.events, number)?];
+        if let Some(claim) = claim {
+            batch.push(self.placement_record(claim, &stored.order, number, true)?);
         }
-        self.settle(&key, &next, Some(&bytes));
+        if let Some((channel, external_id)) = external {
+            let pointer = encode(&Pointer { id: id.clone() }).map_err(Failure::Store)?;
+            batch.push((keys::external(channel, external_id), pointer));
+        }
+        // The document's key is new and has one writer (the number is ours): a plain write, in
+        // one batch (one transaction, or one round trip) with everything that names it.
+        batch.push((keys::order(&id), encode(&stored).map_err(Failure::Store)?));
+        self.kv
+            .set_many(&batch)
+            .map_err(|e| Failed::Uncertain(e.into()))?;
         Ok(Written {
-            order: next.order,
+            order: stored.order,
             changed: true,
             replayed: false,
         })
     }
 
-    /// Takes a number and builds the new order's document, slots and outbox position allocated,
-    /// and its outbox entry to write before it.
-    fn prepare(
-        &self,
-        input: PlaceOrder,
-        ctx: &Context,
-        claim: Option<&Claim>,
-    ) -> Result<(String, Stored, Vec<u8>, PreWrite), Failure> {
-        let number = self.next_in(keys::ORDER_SEQ)?;
-        let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
-        let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
-        let empty = Stored {
-            write_id: String::new(),
-            recent_writes: Vec::new(),
-            order: applied.order.clone(),
-            slots: BTreeMap::new(),
-            pending: Vec::new(),
-            outbox: Vec::new(),
-        };
-        let (mut next, outbox) = self.next_document(&empty, applied, claim)?;
-        next.recent_writes.clear();
-        if let Some(external_id) = next.order.external_id().clone() {
-            let channel = next.order.channel().clone();
-            next.pending.insert(
-                0,
-                Effect::External {
-                    channel,
-                    external_id,
-                },
-            );
-        }
-        let bytes = encode(&next).map_err(Failure::Store)?;
-        Ok((keys::order(&id), next, bytes, outbox))
-    }
-
-    /// Answers an order that a call did not change, recording the Idempotency-Key's outcome.
+    /// Answers an order that a placement did not change, recording the Idempotency-Key's
+    /// outcome.
     pub(super) fn unchanged(
         &self,
         order: Order,
         claim: Option<&Claim>,
     ) -> Result<Written, Failure> {
         if let Some(claim) = claim {
-            let record = self.record(claim, &order, false);
-            let bytes = encode(&record).map_err(Failure::Store)?;
-            self.kv.set(&keys::idempotency(&claim.hash), &bytes)?;
+            let (key, bytes) = self.placement_record(claim, &order, 0, false)?;
+            self.kv.set(&key, &bytes)?;
         }
         Ok(Written {
             order,

@@ -275,7 +275,7 @@ fn check_finds_and_repairs_a_lost_total_entry_and_a_lost_directory_bit() {
     // A crash lost the entry of the second order with total 200...
     let key = keys::index_record(second.id());
     let record: crate::doc::IndexRecord = decode(&key, &kv.peek(&key).unwrap()).unwrap();
-    let slot = record.slots[&IndexName::total(200)];
+    let slot = record.slots[&IndexName::total(200)].0;
     Kv::delete(&kv, &keys::index_entry(&IndexName::total(200), slot)).unwrap();
     // ...and the bits that lead to 300: its leaf node lost them.
     let leaf = keys::totals_node(2, &[9]);
