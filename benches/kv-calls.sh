@@ -30,6 +30,7 @@ call() {
     calls="$(echo "$counts" | sed -n 's/.*calls=\([0-9]*\).*/\1/p')"
     writes="$(echo "$counts" | sed -n 's/.*writes=\([0-9]*\).*/\1/p')"
     printf '%-58s %s  calls %3s  writes %3s\n' "$label" "$status" "$calls" "$writes"
+    [ "${status:-0}" -lt 400 ] || { echo "  $(head -c 300 "$work/body")"; exit 1; }
     rows+=("| $label | $status | $calls | $writes |")
 }
 key() { # a 44-digit NF-e key with its check digit
@@ -64,6 +65,13 @@ call "comment" admin_token POST /orders/o-2/comments '{"text": "called the custo
 call "hold" admin_token POST /orders/o-2/hold '{"reason": "fraud check"}'
 call "unhold" admin_token POST /orders/o-2/unhold '{}'
 call "cancel" admin_token POST /orders/o-2/cancel '{"reason": "out of stock"}'
+SUB_JSON="$(echo "$ORDER_JSON" | sed 's/"channel":"storefront","currency":"BRL",/"schedule":{"every":1,"unit":"month"},"timezone":"America\/Sao_Paulo","startAt":"'"$now"'",/; s/"payment":{"method":"pix"}/"payment":{"method":"credit-card"}/')"
+call "create subscription" admin_token POST /subscriptions "$(echo "$SUB_JSON" | sed 's/^{/{"id":"s-bench-1",/')"
+call "create subscription with Idempotency-Key" admin_token POST /subscriptions "$(echo "$SUB_JSON" | sed 's/^{/{"id":"s-bench-2",/')" "Idempotency-Key: bench-sub-2"
+call "pause subscription" admin_token POST /subscriptions/s-bench-1/pause '{}'
+call "resume subscription" admin_token POST /subscriptions/s-bench-1/resume '{}'
+call "skip a cycle" admin_token POST /subscriptions/s-bench-1/skip '{}'
+call "cancel subscription" admin_token POST /subscriptions/s-bench-2/cancel '{}'
 call "GET order" admin_token GET /orders/o-1
 call "GET /orders (a page of 50)" admin_token GET /orders
 call "GET /orders?status=canceled" admin_token GET '/orders?status=canceled'

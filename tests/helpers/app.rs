@@ -186,6 +186,9 @@ pub(crate) struct Deployment {
     /// Runner processes serving the app, each on its own port and state directory: the hosts
     /// of one deployment. More than one needs a store they can share ([`Store::Redis`]).
     pub(crate) hosts: usize,
+    /// Whether the runners count each request's key-value calls (`--count-kv-calls`: the
+    /// `orderflow-kv-calls` answer header).
+    pub(crate) count_kv_calls: bool,
 }
 
 /// How many hosts [`Deployment::multi_host`] runs.
@@ -201,6 +204,7 @@ impl Deployment {
         Self {
             store: Store::Redis,
             hosts: HOSTS,
+            count_kv_calls: false,
         }
     }
 }
@@ -208,7 +212,11 @@ impl Deployment {
 impl From<Store> for Deployment {
     /// One host on `store`.
     fn from(store: Store) -> Self {
-        Self { store, hosts: 1 }
+        Self {
+            store,
+            hosts: 1,
+            count_kv_calls: false,
+        }
     }
 }
 
@@ -303,7 +311,7 @@ impl App {
             let runner = serve(
                 &self.manifest,
                 &state,
-                self.deployment.store,
+                self.deployment,
                 self.runtime_config.as_deref(),
             );
             self.runners.push(runner);
@@ -463,7 +471,12 @@ impl Drop for App {
     }
 }
 
-fn serve(manifest: &Path, state: &Path, store: Store, runtime_config: Option<&Path>) -> Runner {
+fn serve(
+    manifest: &Path,
+    state: &Path,
+    deployment: Deployment,
+    runtime_config: Option<&Path>,
+) -> Runner {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderflow"));
     command
         .arg("up")
@@ -473,7 +486,10 @@ fn serve(manifest: &Path, state: &Path, store: Store, runtime_config: Option<&Pa
         .args(["--listen", "127.0.0.1:0"])
         .arg("--state-dir")
         .arg(state);
-    match (store, runtime_config) {
+    if deployment.count_kv_calls {
+        command.arg("--count-kv-calls");
+    }
+    match (deployment.store, runtime_config) {
         (Store::Redis, Some(runtime_config)) => {
             command.arg("--runtime-config-file").arg(runtime_config);
         }

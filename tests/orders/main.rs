@@ -30,3 +30,4 @@ mod refusals;
 mod sample;
 mod sorting;
 mod webhooks;
+mod write_calls;
