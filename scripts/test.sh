@@ -9,3 +9,7 @@ ensure_wasm_opt
 ensure_redis_server
 
 cargo test --workspace --locked
+
+# The end-to-end suites once more on Redis, as Spin's Redis store serves them (each test starts a
+# redis-server of its own): the same answers, concurrency and crash repair included.
+ORDERFLOW_E2E_STORE=redis cargo test --workspace --locked --test orders --test subscriptions

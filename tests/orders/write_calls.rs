@@ -66,7 +66,10 @@ fn every_command_on_its_common_path_makes_at_most_three_writes_and_six_calls() {
     let mut plain = sample::order("");
     plain.as_object_mut().map(|o| o.remove("externalId"));
 
-    let order = check("place-order", counted(&checkout, "/checkout/orders", &[], &plain));
+    let order = check(
+        "place-order",
+        counted(&checkout, "/checkout/orders", &[], &plain),
+    );
     check(
         "place-order with externalId",
         counted(&checkout, "/checkout/orders", &[], &sample::order("wc-1")),

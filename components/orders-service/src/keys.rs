@@ -54,6 +54,11 @@ pub(crate) fn order_id(number: u64) -> Option<OrderId> {
 /// The indexer's head.
 pub(crate) const INDEX_HEAD: &str = "ord/ixh";
 
+/// Claims of the indexer head's creation, per lease window.
+pub(crate) fn index_head_claim(window: i64) -> String {
+    format!("ord/n/ixh/{window}")
+}
+
 /// An order's index record: the slots the indexer gave it.
 pub(crate) fn index_record(id: &OrderId) -> String {
     format!("ord/ixo/{}", id.as_str())

@@ -1369,3 +1369,60 @@ fn the_indexer_passes_over_a_write_still_pending_and_forgets_it_after_an_hour() 
         .unwrap();
     assert!(head(&kv).recheck.is_empty());
 }
+
+#[test]
+fn an_old_indexer_plan_applied_late_never_lists_an_order_twice() {
+    let kv = MemoryKv::new();
+    let order = place(&kv);
+    service(&kv).index_pass().unwrap();
+    let head = |kv: &MemoryKv| -> crate::doc::IndexHead {
+        decode(keys::INDEX_HEAD, &kv.peek(keys::INDEX_HEAD).unwrap()).unwrap()
+    };
+    // A slow pass read this plan and applies it only after later passes have moved the order.
+    let old = head(&kv).plan.expect("the placement's plan");
+    let reason = Text::parse("customer asked", 100).unwrap();
+    let cancel = Command::Cancel { reason };
+    service(&kv)
+        .apply(order.id(), &cancel, Actor::Admin, None, None)
+        .unwrap();
+    service(&kv).catch_up().unwrap();
+    service(&kv)
+        .apply(order.id(), &comment("later"), Actor::Admin, None, None)
+        .unwrap();
+    for (key, value) in &old.puts {
+        kv.set(key, value.as_bytes()).unwrap();
+    }
+    service(&kv)
+        .apply(
+            order.id(),
+            &comment("later still"),
+            Actor::Admin,
+            None,
+            None,
+        )
+        .unwrap();
+    service(&kv).catch_up().unwrap();
+    let ids = |query: Query| -> Vec<OrderId> {
+        list_all(&kv, query)
+            .iter()
+            .map(|o| o.id().clone())
+            .collect()
+    };
+    let listing = |status| Query {
+        status,
+        limit: 10,
+        ..Query::default()
+    };
+    assert_eq!(ids(listing(None)), [order.id().clone()]);
+    assert_eq!(ids(listing(Some(Status::Canceled))), [order.id().clone()]);
+    assert!(ids(listing(Some(Status::PaymentPending))).is_empty());
+    let customer = Query {
+        customer: Some("ana@example.com".into()),
+        limit: 10,
+        ..Query::default()
+    };
+    assert_eq!(ids(customer), [order.id().clone()]);
+    assert_indexed(&kv, order.id());
+    let report = service(&kv).check(false).unwrap();
+    assert_eq!(report.inconsistencies, Vec::<String>::new());
+}

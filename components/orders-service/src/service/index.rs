@@ -35,14 +35,16 @@ use orderflow_domain::values::{OrderId, Timestamp};
 use super::{Failure, Service};
 use crate::doc::{IndexEntry, IndexHead, IndexPlan, IndexRecord, Stored, decode, encode};
 use crate::keys::{self, IndexName};
-use crate::kv::Kv;
 use crate::kv::outbox::State;
 use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
+use crate::kv::{Kv, claim};
 
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
 /// How many passes a listing runs at most to catch up.
 const CATCH_UP_PASSES: usize = 50;
+/// How long a catch-up waits after another pass won the head.
+const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
 /// A position passed over is forgotten after this long: no command lives that long.
 pub(crate) const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
 
@@ -70,7 +72,10 @@ impl<K: Kv> Service<'_, K> {
             match self.index_pass() {
                 Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
                 // Another pass won the head: it does this work; look again.
-                Ok(_) | Err(Failure::Contention) => {}
+                Ok(_) => {}
+                // On wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
+                // requests meanwhile.
+                Err(Failure::Contention) => std::thread::sleep(CONTENDED_WAIT),
                 Err(e) => return Err(e),
             }
         }
@@ -86,6 +91,7 @@ impl<K: Kv> Service<'_, K> {
 
     /// One pass: applies the head's plan, plans the next batch, swaps it in and applies it.
     pub(crate) fn index_pass(&self) -> Result<IndexReport, Failure> {
+        self.ensure_head()?;
         let mut report = IndexReport::default();
         let mut planned: Option<IndexPlan> = None;
         let outcome = write::write(
@@ -149,6 +155,25 @@ impl<K: Kv> Service<'_, K> {
             Err(WriteFailed::Store(e) | WriteFailed::Uncertain(e)) => Err(e.into()),
             Err(WriteFailed::Contention) => Err(Failure::Contention),
         }
+    }
+
+    /// Creates the head if it is absent, once: a swap on an absent key is an unconditional
+    /// upsert on Spin, so two first passes would both win it and index the same positions
+    /// twice. The creator is claimed with `increment` (a lease claim: one that died before
+    /// writing lets another try after a minute or two); the others answer `contention`.
+    fn ensure_head(&self) -> Result<(), Failure> {
+        if self.kv.get(keys::INDEX_HEAD)?.is_some() {
+            return Ok(());
+        }
+        if claim::take(self.kv, self.now.unix_seconds(), keys::index_head_claim)?.is_none() {
+            return Err(Failure::Contention);
+        }
+        // Read again: the head may have been created, and its claim lapsed, since the read.
+        if self.kv.get(keys::INDEX_HEAD)?.is_none() {
+            let head = encode(&IndexHead::default()).map_err(Failure::Store)?;
+            self.kv.set(keys::INDEX_HEAD, &head)?;
+        }
+        Ok(())
     }
 
     /// The order's index record (none: not indexed yet).
