@@ -75,16 +75,10 @@ fn concurrent_placements_under_one_idempotency_key_make_one_order_across_hosts()
     );
 }
 
-/// Fails about one storm in two here, and now and then on one host (Redis or SQLite): a request
-/// under the key that read no record (the first placement had not written its order yet) then
-/// finds the order by its external id, before taking the key's claim
-/// (components/orders-service/src/service/place.rs, `place_fresh`), answers 200 without
-/// `Idempotent-Replayed` and `set`s the key's record with `changed: false` over the first
-/// placement's (`unchanged`), so later retries replay 200 instead of the first answer's 201. One
-/// order all the same.
+/// A request under the key that read no record (the first placement had not written yet) takes
+/// the key's claim before it looks the external id up, so it can never answer from the external
+/// id and overwrite the first placement's record: every answer is the first one's.
 #[test]
-#[ignore = "orders-service: a keyed retry racing the first placement overwrites the key's record \
-            (`unchanged` before `take` in place_fresh): replays answer 200, not the first 201"]
 fn every_answer_under_one_idempotency_key_replays_the_first_across_hosts() {
     for _ in 0..4 {
         let (replies, replay) =
