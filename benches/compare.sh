@@ -108,7 +108,7 @@ done
 median() { tr ';' '\n' | awk -v f="$1" 'NF {print $f}' | sed 's/ms$//' | sort -g |
     awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 echo
-echo "<!-- benches/compare.sh: begin -->"
+echo "<!-- benches/compare.sh KV=$kv: begin -->"
 echo "\`BASE=$base_rev KV=$kv benches/compare.sh $secs $rounds\` on $(date -u +%Y-%m-%d), this tree"
 echo "($(git rev-parse --short HEAD)$(git diff --quiet || echo ', with changes')) against $base_rev, wrk with $conns connections on the"
 echo "same $(nproc) cores as the runner; $rounds rounds, rows alternating; medians of each build's"
@@ -124,4 +124,4 @@ for label in place-order approval "GET order"; do
     echo "| $label, base ($base_rev) | $b_rps | ${b_p50} ms | $b_cpu µs | | | |"
     echo "| $label, this tree | $h_rps | ${h_p50} ms | $h_cpu µs | $(printf '%.2f' "$r_rps") | $(printf '%.2f' "$r_cpu") | $each |"
 done
-echo "<!-- benches/compare.sh: end -->"
+echo "<!-- benches/compare.sh KV=$kv: end -->"

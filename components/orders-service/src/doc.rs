@@ -174,7 +174,8 @@ pub(crate) struct IndexRecord {
 }
 
 /// The indexer's head (`ord/ixh`, compare-and-swap): how far it has read the outbox, what it
-/// passed over, and the plan of its last batch (applied again by whoever reads it next).
+/// passed over, and the plan of its last batch until its pass has applied it (whoever reads it
+/// before then applies it too).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IndexHead {
@@ -191,17 +192,25 @@ pub(crate) struct IndexHead {
     pub(crate) plan: Option<IndexPlan>,
 }
 
-/// A batch's writes: keys and their values (JSON text), and keys to delete.
+/// A batch's writes, compact (the head carries it): the slots given, the records of the orders
+/// moved, and the entries of indexes left. Applying it writes each join's entry and slot key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct IndexPlan {
-    pub(crate) puts: Vec<(String, String)>,
-    pub(crate) deletes: Vec<String>,
+    /// Each join: the index, the slot, the order, and the version at which it joined.
+    #[serde(default)]
+    pub(crate) joins: Vec<(IndexName, u64, OrderId, u64)>,
+    /// The records of the orders whose slots changed.
+    #[serde(default)]
+    pub(crate) records: Vec<(OrderId, IndexRecord)>,
+    /// Entries to delete: the index and the slot.
+    #[serde(default)]
+    pub(crate) leaves: Vec<(IndexName, u64)>,
 }
 
 impl IndexPlan {
     /// Nothing to write.
     pub(crate) fn is_empty(&self) -> bool {
-        self.puts.is_empty() && self.deletes.is_empty()
+        self.joins.is_empty() && self.records.is_empty() && self.leaves.is_empty()
     }
 }
 

@@ -1,25 +1,10 @@
 //! Every key-value key the orders service reads or writes, built here and nowhere else.
 //!
-//! The layout (all under `ord/`, since Spin's Redis backend does not namespace keys by store):
-//!
-//! | key | holds | written by |
-//! |---|---|---|
-//! | `ord/n/seq` | the last order number | `increment` |
-//! | `ord/o/{orderId}` | the order document (order + write id + index slots + pending effects) | compare-and-swap |
-//! | `ord/n/ext/{channel}/{externalId}` | placement claims for a channel's order id | `increment` (the caller that gets 1 places) |
-//! | `ord/ext/{channel}/{externalId}` | `{id}` of the order placed with that channel id | `set` by the claim holder (or repair) |
-//! | `ord/n/ix/{index}` | the last slot handed out in an index | `increment` by the indexer |
-//! | `ord/ix/{index}/{slot}` | `{id}` of the order holding that slot | `set`/`delete` by the indexer |
-//! | `ord/ixo/{orderId}` | the version of the order its slots reflect, and the slots | `set` by the indexer |
-//! | `ord/ixh` | the indexer's head: cursor over the outbox, positions passed over, last plan | compare-and-swap |
-//! | `ord/n/tot/r`, `ord/n/tot/{class}-{digits}` | the directory of totals present: bitmaps of the next base-32 digit | `increment` by the first holder of a digit |
-//! | `ord/n/feed` | the last position of the outbox | `increment` |
-//! | `ord/feed/{position}` | one outbox entry (a version's events and the order after it) | `set` before the version's swap |
-//! | `ord/n/idem/{hash}/{generation}` | claims of an Idempotency-Key | `increment` |
-//! | `ord/idem/{hash}` | the key's fingerprint and the order snapshot it produced | `set` by the claim holder |
+//! The layout (all under `ord/`, since Spin's Redis backend does not namespace keys by store) is
+//! the table of docs/architecture.md, "Key layout".
 //!
 //! Counters live under `ord/n/` and nothing else does, so no key written by `set` is ever
-//! incremented (Spin's host panics on that). Indexes are `status/{status}`, `day/{yyyy-mm-dd}`,
+//! incremented (Spin's host panics on that). Indexes are `all`, `day/{yyyy-mm-dd}`,
 //! `channel/{channel}`, `customer/{value}` (one per customer id, email and document) and
 //! `total/{minor units}` (one per exact total: the orders with that total, in the order they got
 //! it); free text in a key is escaped by [`escape`] so that `/` always separates parts.
@@ -128,7 +113,7 @@ pub(crate) fn idempotency_claim(hash: &IdempotencyHash, generation: u64, window:
     format!("ord/n/idem/{}/{generation}/{window}", hash.0)
 }
 
-/// The name of a secondary index, e.g. `status/payment-pending`. Built only here.
+/// The name of a secondary index, e.g. `channel/storefront`. Built only here.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct IndexName(String);
@@ -137,11 +122,6 @@ impl IndexName {
     /// Every order.
     pub(crate) fn all() -> Self {
         IndexName("all".to_owned())
-    }
-
-    /// Orders in a status.
-    pub(crate) fn status(status: Status) -> Self {
-        IndexName(format!("status/{}", status.as_str()))
     }
 
     /// Orders created on a UTC day (`yyyy-mm-dd`).
@@ -191,7 +171,6 @@ impl IndexName {
 pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
     let mut names = vec![
         IndexName::all(),
-        IndexName::status(order.status()),
         IndexName::day(&Day::of(*order.created_at())),
         IndexName::channel(order.channel()),
     ];
@@ -302,7 +281,7 @@ mod tests {
 
     #[test]
     fn counters_and_documents_never_share_a_prefix() {
-        let index = IndexName::status(Status::PaymentPending);
+        let index = IndexName::all();
         assert!(index_counter(&index).starts_with("ord/n/"));
         assert!(!index_entry(&index, 3).starts_with("ord/n/"));
         assert!(FEED_SEQ.starts_with("ord/n/"));

@@ -97,11 +97,7 @@ impl<K: Kv> Service<'_, K> {
             ));
             if repair {
                 let slot = self.allocate(index, 1)?;
-                let writes: Vec<(String, Vec<u8>)> = entry_writes(index, slot, id, since)?
-                    .into_iter()
-                    .map(|(key, value)| (key, value.into_bytes()))
-                    .collect();
-                self.kv.set_many(&writes)?;
+                self.kv.set_many(&entry_writes(index, slot, id, since)?)?;
                 report.repaired.push(format!(
                     "order {id}: wrote index {} slot {slot}",
                     index.as_str()

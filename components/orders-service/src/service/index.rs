@@ -9,9 +9,10 @@
 //! same, so entries never need to be removed to be right: the indexer deletes those of indexes
 //! an order left for tidiness only (from its record `ord/ixo/{id}`).
 //!
-//! What a pass decides is its *plan* (every write and delete, slots included), swapped into the
-//! head `ord/ixh` with the new cursor before any of it is applied; whoever reads the head next
-//! applies the plan again, so a pass cut short loses nothing. A plan applied again late, after
+//! What a pass decides is its *plan* (every join with its slot, the records, the entries to
+//! delete), swapped into the head `ord/ixh` with the new cursor before any of it is applied, and
+//! taken out once applied; whoever reads it before then applies it too, so a pass cut short
+//! loses nothing. A plan applied again late, after
 //! later ones, writes only what it wrote before: each join gets its slot in exactly one plan
 //! (the one whose batch held its version's position), recorded once under its own key
 //! (`ord/ixs/{index}/{id}/{version}`), so no order is ever listed twice. Slots a pass allocated
@@ -143,10 +144,11 @@ impl<K: Kv> Service<'_, K> {
             },
         );
         match outcome {
-            Ok(Outcome::Written(..)) => {
+            Ok(Outcome::Written(head, _)) => {
                 if let Some(plan) = &planned {
                     // Applied again by the next pass, harmlessly, if this one stops here.
                     self.apply_plan(plan)?;
+                    self.clear_plan(&head.write_id);
                 }
                 Ok(report)
             }
@@ -185,19 +187,55 @@ impl<K: Kv> Service<'_, K> {
         }
     }
 
+    /// Writes a plan's entries (each before its slot key, for stores whose batches are not
+    /// atomic) and records, and deletes its leaves.
     fn apply_plan(&self, plan: &IndexPlan) -> Result<(), Failure> {
-        if !plan.puts.is_empty() {
-            let puts: Vec<(String, Vec<u8>)> = plan
-                .puts
-                .iter()
-                .map(|(key, value)| (key.clone(), value.as_bytes().to_vec()))
-                .collect();
+        let mut puts = Vec::with_capacity(plan.joins.len() * 2 + plan.records.len());
+        for (index, slot, id, since) in &plan.joins {
+            puts.extend(entry_writes(index, *slot, id, *since)?);
+        }
+        for (id, record) in &plan.records {
+            puts.push((
+                keys::index_record(id),
+                encode(record).map_err(Failure::Store)?,
+            ));
+        }
+        if !puts.is_empty() {
             self.kv.set_many(&puts)?;
         }
-        if !plan.deletes.is_empty() {
-            self.kv.delete_many(&plan.deletes)?;
+        if !plan.leaves.is_empty() {
+            let deletes: Vec<String> = plan
+                .leaves
+                .iter()
+                .map(|(index, slot)| keys::index_entry(index, *slot))
+                .collect();
+            self.kv.delete_many(&deletes)?;
         }
         Ok(())
+    }
+
+    /// Takes an applied plan out of the head written as `write_id`, so that the next pass does
+    /// not apply it again. One try: a later head has moved on, or applies it again harmlessly.
+    fn clear_plan(&self, write_id: &str) {
+        let Ok((cas, Some(bytes))) = self.kv.cas_current(keys::INDEX_HEAD) else {
+            return;
+        };
+        let Ok(mut head) = decode::<IndexHead>(keys::INDEX_HEAD, &bytes) else {
+            return;
+        };
+        if head.write_id != write_id {
+            return;
+        }
+        let cleared = self.write_id();
+        head.recent
+            .push(std::mem::replace(&mut head.write_id, cleared));
+        let excess = head.recent.len().saturating_sub(8);
+        head.recent.drain(..excess);
+        head.plan = None;
+        if let Ok(bytes) = encode(&head) {
+            // Reported failed on Redis even when it happened: either way the plan is applied.
+            let _cleared = self.kv.cas_swap(cas, &bytes);
+        }
     }
 
     /// The next batch after `head`: the cursor and rechecks it leaves, its plan, and how many
@@ -265,7 +303,7 @@ impl<K: Kv> Service<'_, K> {
     ) -> Result<(IndexPlan, u64), Failure> {
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
         let mut joins: Vec<(OrderId, IndexName, u64)> = Vec::new();
-        let mut leaves: Vec<String> = Vec::new();
+        let mut leaves: Vec<(IndexName, u64)> = Vec::new();
         let mut moved = BTreeSet::new();
         for (id, version) in committed {
             let Some(Some(stored)) = documents.get(id) else {
@@ -282,7 +320,7 @@ impl<K: Kv> Service<'_, K> {
             record.slots.retain(|index, (slot, since)| {
                 let holds = stored.joined.get(index) == Some(since);
                 if !holds && *slot != 0 {
-                    leaves.push(keys::index_entry(index, *slot));
+                    leaves.push((index.clone(), *slot));
                 }
                 holds
             });
@@ -304,28 +342,25 @@ impl<K: Kv> Service<'_, K> {
         for (id, index, since) in joins {
             per_index.entry(index).or_default().push((id, since));
         }
-        let mut puts = Vec::new();
+        let mut plan = IndexPlan {
+            leaves,
+            ..IndexPlan::default()
+        };
         for (index, joining) in per_index {
             let first = self.allocate(&index, joining.len())?;
             for (slot, (id, since)) in (first..).zip(joining) {
                 if let Some(record) = records.get_mut(&id) {
                     record.slots.insert(index.clone(), (slot, since));
                 }
-                puts.extend(entry_writes(&index, slot, &id, since)?);
+                plan.joins.push((index.clone(), slot, id, since));
             }
         }
-        for (id, record) in &records {
-            if moved.contains(id) {
-                puts.push((keys::index_record(id), text(encode(record))?));
-            }
-        }
-        Ok((
-            IndexPlan {
-                puts,
-                deletes: leaves,
-            },
-            moved.len() as u64,
-        ))
+        let moved_count = moved.len() as u64;
+        plan.records = records
+            .into_iter()
+            .filter(|(id, _)| moved.contains(id))
+            .collect();
+        Ok((plan, moved_count))
     }
 
     /// Takes `count` slots of `index` with one increment; answers the first.
@@ -353,19 +388,21 @@ pub(super) fn entry_writes(
     slot: u64,
     id: &OrderId,
     since: u64,
-) -> Result<[(String, String); 2], Failure> {
+) -> Result<[(String, Vec<u8>); 2], Failure> {
     let entry = IndexEntry {
         id: id.clone(),
         v: since,
     };
     Ok([
-        (keys::index_entry(index, slot), text(encode(&entry))?),
-        (keys::index_slot(index, id, since), slot.to_string()),
+        (
+            keys::index_entry(index, slot),
+            encode(&entry).map_err(Failure::Store)?,
+        ),
+        (
+            keys::index_slot(index, id, since),
+            slot.to_string().into_bytes(),
+        ),
     ])
-}
-
-fn text(encoded: Result<Vec<u8>, String>) -> Result<String, Failure> {
-    String::from_utf8(encoded.map_err(Failure::Store)?).map_err(|e| Failure::Store(e.to_string()))
 }
 
 /// The head a pass leaves.

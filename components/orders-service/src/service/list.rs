@@ -8,7 +8,7 @@
 //! take their number and their slots in different orders; an order acknowledged before another
 //! was sent has the lower number and the lower slot everywhere, which is the order the API
 //! promises (openapi.yaml, `sort`). A status filter walks
-//! `all` and checks each order: the status index is in the order orders *entered* the status.
+//! `all` and checks each order (an index by status would follow when orders *entered* it).
 //! By total the walk follows the `total/{minor}` indexes, totals in order through the directory
 //! (`totals`), and within a total its slots (the order orders got that total); the cursor is the
 //! total and the slot. Every other filter is checked on each order read, so a page costs about
@@ -331,8 +331,7 @@ enum Source {
 }
 
 impl Source {
-    /// The narrowest source in creation order. Not the status index: its slots follow when
-    /// orders entered the status.
+    /// The narrowest source in creation order.
     fn for_query(query: &Query, now: Timestamp) -> Self {
         if query.unpaid {
             Source::Index(IndexName::unpaid(query.unpaid_clock.as_ref()))
