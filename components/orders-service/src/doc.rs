@@ -190,6 +190,10 @@ pub(crate) struct IndexHead {
     /// The last batch's writes.
     #[serde(default)]
     pub(crate) plan: Option<IndexPlan>,
+    /// The pass at work, and until when others leave the head to it (a pass that lost the head
+    /// would have allocated its slots for nothing: gaps in the indexes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lease: Option<(String, Timestamp)>,
 }
 
 /// A batch's writes, compact (the head carries it): the slots given, the records of the orders

@@ -1373,8 +1373,9 @@ fn the_indexer_passes_over_a_write_still_pending_and_forgets_it_after_an_hour() 
 fn an_old_indexer_plan_applied_late_never_lists_an_order_twice() {
     let kv = MemoryKv::new();
     let order = place(&kv);
-    // The pass that reads the plan applies it, and is slow: the plan stays in the head.
-    kv.after_next_swap(|kv| kv.fail_writes_under(keys::INDEX_HEAD));
+    // The pass that reads the plan applies it, and is slow: the plan stays in the head (the
+    // swaps: the pass's lease, its plan, then the one that would take both out).
+    kv.after_next_swap(|kv| kv.after_next_swap(|kv| kv.fail_writes_under(keys::INDEX_HEAD)));
     service(&kv).index_pass().unwrap();
     kv.heal();
     let head = |kv: &MemoryKv| -> crate::doc::IndexHead {
@@ -1387,7 +1388,10 @@ fn an_old_indexer_plan_applied_late_never_lists_an_order_twice() {
     service(&kv)
         .apply(order.id(), &cancel, Actor::Admin, None, None)
         .unwrap();
-    service(&kv).catch_up().unwrap();
+    // The slow pass's lease has lapsed by then.
+    Service::new(&kv, later(t0(), 60), nonce())
+        .catch_up()
+        .unwrap();
     service(&kv)
         .apply(order.id(), &comment("later"), Actor::Admin, None, None)
         .unwrap();
@@ -1439,4 +1443,28 @@ fn an_old_indexer_plan_applied_late_never_lists_an_order_twice() {
     assert_indexed(&kv, order.id());
     let report = service(&kv).check(false).unwrap();
     assert_eq!(report.inconsistencies, Vec::<String>::new());
+}
+
+#[test]
+fn a_pass_leaves_the_head_to_the_pass_holding_its_lease() {
+    let kv = MemoryKv::new();
+    let order = place(&kv);
+    let refused = std::rc::Rc::new(std::cell::Cell::new(false));
+    let seen = refused.clone();
+    // Right after the first pass took the lease, a second one starts.
+    kv.after_next_swap(move |kv| {
+        let second = Service::new(kv, t0(), nonce()).index_pass();
+        seen.set(second == Err(Failure::Contention));
+    });
+    let first = service(&kv).index_pass().unwrap();
+    assert!(refused.get(), "the second pass waits for the first");
+    assert_eq!(first.orders, 1);
+    assert_indexed(&kv, order.id());
+    // No slot was given twice, and the lease is gone with the first pass.
+    let all = IndexName::all();
+    assert_eq!(kv.increment(&keys::index_counter(&all), 0).unwrap(), 1);
+    let head: crate::doc::IndexHead =
+        decode(keys::INDEX_HEAD, &kv.peek(keys::INDEX_HEAD).unwrap()).unwrap();
+    assert_eq!(head.lease, None);
+    assert_eq!(head.plan, None);
 }

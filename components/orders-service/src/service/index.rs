@@ -18,6 +18,10 @@
 //! (`ord/ixs/{index}/{id}/{version}`), so no order is ever listed twice. Slots a pass allocated
 //! and never swapped in are gaps (one read wasted by a listing).
 //!
+//! A pass holds the head's lease while it works: passes started together (after writes, by
+//! listings) wait for it rather than each allocating slots that only one of them will use,
+//! which would leave gaps that make pages come back short.
+//!
 //! Order: slots follow outbox positions, except that a position still pending (a command between
 //! its entry and its swap, or one that died there) is passed over once it is still pending after
 //! every later position was read: its command was then not acknowledged before any of theirs
@@ -43,9 +47,13 @@ use crate::kv::{Kv, claim};
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
 /// How many passes a listing runs at most to catch up.
-const CATCH_UP_PASSES: usize = 50;
-/// How long a catch-up waits after another pass won the head.
-const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+const CATCH_UP_PASSES: usize = 500;
+/// How long a catch-up waits while another pass holds the head, before looking again.
+const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+/// How long a catch-up goes on at most.
+const CATCH_UP_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a pass holds the head's lease: far longer than a pass takes.
+const LEASE: TimeDelta = TimeDelta::seconds(10);
 /// A position passed over is forgotten after this long: no command lives that long.
 pub(crate) const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
 
@@ -65,16 +73,20 @@ impl<K: Kv> Service<'_, K> {
     /// called (or a bounded number of passes).
     pub(crate) fn catch_up(&self) -> Result<(), Failure> {
         let target = self.counter(keys::FEED_SEQ)?;
+        let started = std::time::Instant::now();
         for _ in 0..CATCH_UP_PASSES {
+            if started.elapsed() > CATCH_UP_TIME {
+                break;
+            }
             let head = self.index_head()?;
             if head.cursor >= target && head.plan.is_none() {
                 return Ok(());
             }
             match self.index_pass() {
                 Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
-                // Another pass won the head: it does this work; look again.
                 Ok(_) => {}
-                // On wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
+                // Another pass holds the head and does this work: wait for it. On
+                // wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
                 // requests meanwhile.
                 Err(Failure::Contention) => std::thread::sleep(CONTENDED_WAIT),
                 Err(e) => return Err(e),
@@ -93,6 +105,55 @@ impl<K: Kv> Service<'_, K> {
     /// One pass: applies the head's plan, plans the next batch, swaps it in and applies it.
     pub(crate) fn index_pass(&self) -> Result<IndexReport, Failure> {
         self.ensure_head()?;
+        let lease = self.take_lease()?;
+        let result = self.leased_pass(&lease);
+        // Whatever happened, the head is free for the next pass; a plan this pass did not
+        // finish applying stays in it, for the next pass to apply.
+        self.finish_pass(&lease, result.is_ok());
+        result
+    }
+
+    /// Takes the head's lease, unless another pass holds it (`contention`).
+    fn take_lease(&self) -> Result<String, Failure> {
+        let owner = self.write_id();
+        let until = Timestamp::from_datetime(self.now.as_datetime() + LEASE);
+        let outcome = write::write(
+            self.kv,
+            keys::INDEX_HEAD,
+            |current| -> Result<Attempt<IndexHead, ()>, Failure> {
+                let Some(bytes) = current else {
+                    return Err(Failure::Contention);
+                };
+                let mut head: IndexHead =
+                    decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?;
+                if head
+                    .lease
+                    .as_ref()
+                    .is_some_and(|(_, until)| *until > self.now)
+                {
+                    return Err(Failure::Contention);
+                }
+                let write_id = self.write_id();
+                succeed(&mut head, write_id.clone());
+                head.lease = Some((owner.clone(), until));
+                Ok(Attempt::Write {
+                    bytes: encode(&head).map_err(Failure::Store)?,
+                    write_id,
+                    value: head,
+                })
+            },
+            carries_head,
+        );
+        match outcome {
+            Ok(_) => Ok(owner),
+            Err(WriteFailed::Decided(e)) => Err(e),
+            Err(WriteFailed::Store(e) | WriteFailed::Uncertain(e)) => Err(e.into()),
+            Err(WriteFailed::Contention) => Err(Failure::Contention),
+        }
+    }
+
+    /// One pass under the lease `lease`.
+    fn leased_pass(&self, lease: &str) -> Result<IndexReport, Failure> {
         let mut report = IndexReport::default();
         let mut planned: Option<IndexPlan> = None;
         let outcome = write::write(
@@ -103,6 +164,10 @@ impl<K: Kv> Service<'_, K> {
                     None => IndexHead::default(),
                     Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?,
                 };
+                if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
+                    // Held so long that another pass took over: it does this work.
+                    return Err(Failure::Contention);
+                }
                 if let Some(plan) = &head.plan {
                     self.apply_plan(plan)?;
                 }
@@ -122,15 +187,12 @@ impl<K: Kv> Service<'_, K> {
                 }
                 let write_id = self.write_id();
                 let mut head = IndexHead {
-                    write_id: write_id.clone(),
-                    recent: head.recent.clone(),
                     cursor: next.cursor,
                     recheck,
                     plan: (!plan.is_empty()).then(|| plan.clone()),
+                    ..head
                 };
-                head.recent.push(write_id.clone());
-                let excess = head.recent.len().saturating_sub(8);
-                head.recent.drain(..excess);
+                succeed(&mut head, write_id.clone());
                 planned = head.plan.clone();
                 Ok(Attempt::Write {
                     bytes: encode(&head).map_err(Failure::Store)?,
@@ -138,17 +200,13 @@ impl<K: Kv> Service<'_, K> {
                     value: head,
                 })
             },
-            |bytes, id| {
-                decode::<IndexHead>(keys::INDEX_HEAD, bytes)
-                    .is_ok_and(|h| h.write_id == id || h.recent.iter().any(|r| r == id))
-            },
+            carries_head,
         );
         match outcome {
-            Ok(Outcome::Written(head, _)) => {
+            Ok(Outcome::Written(..)) => {
                 if let Some(plan) = &planned {
                     // Applied again by the next pass, harmlessly, if this one stops here.
                     self.apply_plan(plan)?;
-                    self.clear_plan(&head.write_id);
                 }
                 Ok(report)
             }
@@ -214,27 +272,27 @@ impl<K: Kv> Service<'_, K> {
         Ok(())
     }
 
-    /// Takes an applied plan out of the head written as `write_id`, so that the next pass does
-    /// not apply it again. One try: a later head has moved on, or applies it again harmlessly.
-    fn clear_plan(&self, write_id: &str) {
+    /// Ends the pass holding `lease`: takes its lease out of the head, and the plan with it when
+    /// `applied`, so that the next pass neither waits nor applies it again. One try: a pass that
+    /// took over has moved the head on (and a plan left in it is applied again, harmlessly).
+    fn finish_pass(&self, lease: &str, applied: bool) {
         let Ok((cas, Some(bytes))) = self.kv.cas_current(keys::INDEX_HEAD) else {
             return;
         };
         let Ok(mut head) = decode::<IndexHead>(keys::INDEX_HEAD, &bytes) else {
             return;
         };
-        if head.write_id != write_id {
+        if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
             return;
         }
-        let cleared = self.write_id();
-        head.recent
-            .push(std::mem::replace(&mut head.write_id, cleared));
-        let excess = head.recent.len().saturating_sub(8);
-        head.recent.drain(..excess);
-        head.plan = None;
+        succeed(&mut head, self.write_id());
+        head.lease = None;
+        if applied {
+            head.plan = None;
+        }
         if let Ok(bytes) = encode(&head) {
-            // Reported failed on Redis even when it happened: either way the plan is applied.
-            let _cleared = self.kv.cas_swap(cas, &bytes);
+            // Reported failed on Redis even when it happened: a lease left lapses on its own.
+            let _finished = self.kv.cas_swap(cas, &bytes);
         }
     }
 
@@ -378,6 +436,20 @@ impl<K: Kv> Service<'_, K> {
         }
         Ok(first)
     }
+}
+
+/// Gives the head a new write id, the current one joining the recent ones.
+fn succeed(head: &mut IndexHead, write_id: String) {
+    let previous = std::mem::replace(&mut head.write_id, write_id);
+    head.recent.push(previous);
+    let excess = head.recent.len().saturating_sub(8);
+    head.recent.drain(..excess);
+}
+
+/// Whether a stored head carries the write `write_id` (see `crate::kv::write`).
+fn carries_head(bytes: &[u8], write_id: &str) -> bool {
+    decode::<IndexHead>(keys::INDEX_HEAD, bytes)
+        .is_ok_and(|h| h.write_id == write_id || h.recent.iter().any(|r| r == write_id))
 }
 
 /// The writes of an index entry: the entry itself, and the slot its order, index and join
