@@ -1,6 +1,6 @@
 //! What each command costs the store, counted by the runner (`--count-kv-calls`): on Spin's
 //! SQLite store every write call is a commit, on Redis every call a round trip, so these counts
-//! are what makes orderflow fast or slow there (docs/architecture.md, "The write path").
+//! are what makes orderflow fast or slow there (docs/architecture.md, "Writes").
 
 use serde_json::{Value, json};
 
