@@ -138,7 +138,9 @@ pub(crate) struct Pointer {
 pub(crate) struct IndexEntry {
     /// The order.
     pub(crate) id: OrderId,
-    /// The version at which it joined.
+    /// The version at which it joined (0 in entries written before versions were: they never
+    /// count).
+    #[serde(default)]
     pub(crate) v: u64,
 }
 

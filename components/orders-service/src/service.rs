@@ -176,9 +176,10 @@ impl<'a, K: Kv> Service<'a, K> {
     }
 }
 
-/// How a write failed: cleanly (nothing was written), or at the write itself, which may have
-/// happened. Claims are given back only after a clean failure, so that an uncertain write is
-/// never made twice (its pending effects record its outcome at the next touch).
+/// How a placement failed: cleanly (nothing was written), or at its batch, which may have
+/// happened. Claims are given back only after a clean failure, so that an uncertain placement is
+/// never made twice (a retry finds it through its pointer or record, or waits for the claim's
+/// lease).
 #[derive(Debug)]
 enum Failed {
     Cleanly(Failure),

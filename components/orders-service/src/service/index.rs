@@ -70,7 +70,7 @@ pub(crate) struct IndexReport {
 
 impl<K: Kv> Service<'_, K> {
     /// Runs indexer passes until the cursor reaches the last outbox position as it stood when
-    /// called (or a bounded number of passes).
+    /// called, waiting for a pass that holds the head; gives up after [`CATCH_UP_TIME`].
     pub(crate) fn catch_up(&self) -> Result<(), Failure> {
         let target = self.counter(keys::FEED_SEQ)?;
         let started = std::time::Instant::now();
@@ -102,7 +102,8 @@ impl<K: Kv> Service<'_, K> {
         })
     }
 
-    /// One pass: applies the head's plan, plans the next batch, swaps it in and applies it.
+    /// One pass, under the head's lease: applies a plan left in the head, plans the next batch,
+    /// swaps it in and applies it.
     pub(crate) fn index_pass(&self) -> Result<IndexReport, Failure> {
         self.ensure_head()?;
         let lease = self.take_lease()?;
