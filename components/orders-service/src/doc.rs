@@ -167,6 +167,47 @@ pub(crate) struct FeedEntry {
     pub(crate) order: Option<Box<Order>>,
 }
 
+/// What the indexer reads of an outbox entry: not the order it carries, only whether it does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EntryRef {
+    /// The order.
+    pub(crate) order_id: OrderId,
+    /// The version.
+    pub(crate) version: u64,
+    /// Present in entries written before their swap.
+    #[serde(default)]
+    pub(crate) order: Option<serde::de::IgnoredAny>,
+}
+
+/// What the indexer reads of an order document: the indexes it joined, and what decides its
+/// outbox entries; the order itself is skipped, all but its version.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct IndexView {
+    /// [`Stored::joined`].
+    #[serde(default)]
+    pub(crate) joined: BTreeMap<IndexName, u64>,
+    /// [`Stored::outbox`].
+    #[serde(default)]
+    pub(crate) outbox: Vec<u64>,
+    /// The order's version.
+    pub(crate) order: VersionOnly,
+}
+
+/// An order read for its version only.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct VersionOnly {
+    /// The version.
+    pub(crate) version: u64,
+}
+
+impl IndexView {
+    /// [`Stored::committed`].
+    pub(crate) fn committed(&self, version: u64, position: u64) -> Option<bool> {
+        crate::kv::outbox::committed(&self.outbox, self.order.version, version, position)
+    }
+}
+
 /// The slots the indexer gave an order (`ord/ixo/{id}`), so that it can delete an entry once the
 /// order has left the index. Only for tidiness: entries are judged by the order's document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

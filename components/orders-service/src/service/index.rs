@@ -38,7 +38,9 @@ use chrono::TimeDelta;
 use orderflow_domain::values::{OrderId, Timestamp};
 
 use super::{Failure, Service};
-use crate::doc::{IndexEntry, IndexHead, IndexPlan, IndexRecord, Stored, decode, encode};
+use crate::doc::{
+    EntryRef, IndexEntry, IndexHead, IndexPlan, IndexRecord, IndexView, decode, encode,
+};
 use crate::keys::{self, IndexName};
 use crate::kv::outbox::State;
 use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
@@ -302,7 +304,7 @@ impl<K: Kv> Service<'_, K> {
     fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
         let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
         let (mut read, mut documents) =
-            self.read_outbox_documents(head.cursor, PASS_POSITIONS, &rechecks)?;
+            self.read_outbox_as::<EntryRef, IndexView>(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = self.counter(keys::FEED_SEQ)?;
         // Positions found pending are read once more, after every later one: one still pending
         // then was not committed when any later one was, so its command was not acknowledged
@@ -314,7 +316,8 @@ impl<K: Kv> Service<'_, K> {
             .collect();
         if !pending.is_empty() {
             // Read afresh, documents too: a version committed since is newer than the one read.
-            let (again, fresh) = self.read_outbox_documents(u64::MAX, 0, &pending)?;
+            let (again, fresh) =
+                self.read_outbox_as::<EntryRef, IndexView>(u64::MAX, 0, &pending)?;
             documents.extend(fresh);
             let again: BTreeMap<u64, _> = again.into_iter().collect();
             for (position, state) in &mut read {
@@ -358,7 +361,7 @@ impl<K: Kv> Service<'_, K> {
     fn plan_moves(
         &self,
         committed: &[(OrderId, u64)],
-        documents: &BTreeMap<OrderId, Option<Stored>>,
+        documents: &BTreeMap<OrderId, Option<IndexView>>,
     ) -> Result<(IndexPlan, u64), Failure> {
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
         let mut joins: Vec<(OrderId, IndexName, u64)> = Vec::new();
