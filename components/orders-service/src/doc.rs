@@ -42,11 +42,7 @@ pub(crate) struct Stored {
 impl Stored {
     /// The first document of `order`, written with the outbox entry at `position`.
     pub(crate) fn first(write_id: String, order: Order, position: u64) -> Stored {
-        let version = order.version();
-        let joined = keys::indexes_of(&order)
-            .into_iter()
-            .map(|index| (index, version))
-            .collect();
+        let joined = joined_after(&BTreeMap::new(), &order);
         let mut stored = Stored {
             write_id,
             recent_writes: Vec::new(),
@@ -68,17 +64,8 @@ impl Stored {
     /// `order` replaces the order, and the indexes it enters are joined at its version.
     pub(crate) fn succeeded_by(&self, write_id: String, order: Order) -> Stored {
         let mut recent = self.recent_writes.clone();
-        recent.push(self.write_id.clone());
-        let excess = recent.len().saturating_sub(RECENT_WRITES);
-        recent.drain(..excess);
-        let version = order.version();
-        let joined = keys::indexes_of(&order)
-            .into_iter()
-            .map(|index| {
-                let since = self.joined.get(&index).copied().unwrap_or(version);
-                (index, since)
-            })
-            .collect();
+        crate::kv::write::remember(&mut recent, self.write_id.clone(), RECENT_WRITES);
+        let joined = joined_after(&self.joined, &order);
         Stored {
             write_id,
             recent_writes: recent,
@@ -105,6 +92,19 @@ impl Stored {
         let at = usize::try_from(version.checked_sub(1)?).ok()?;
         self.outbox.get(at).copied().filter(|p| *p != 0)
     }
+}
+
+/// The indexes `order` belongs to, each with the version at which it joined: as in `before` for
+/// those it was already in, its own version for the others.
+fn joined_after(before: &BTreeMap<IndexName, u64>, order: &Order) -> BTreeMap<IndexName, u64> {
+    let version = order.version();
+    keys::indexes_of(order)
+        .into_iter()
+        .map(|index| {
+            let since = before.get(&index).copied().unwrap_or(version);
+            (index, since)
+        })
+        .collect()
 }
 
 /// An Idempotency-Key a command on an order ran under. Kept in the order's document, so a retry
@@ -167,7 +167,8 @@ pub(crate) struct FeedEntry {
     pub(crate) order: Option<Box<Order>>,
 }
 
-/// What the indexer reads of an outbox entry: not the order it carries, only whether it does.
+/// What the indexer reads of an outbox entry: not the order it carries, only whether it does
+/// (the sequencer reads the whole [`FeedEntry`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EntryRef {
@@ -180,10 +181,11 @@ pub(crate) struct EntryRef {
     pub(crate) order: Option<serde::de::IgnoredAny>,
 }
 
-/// What the indexer reads of an order document: the indexes it joined, and what decides its
-/// outbox entries; the order itself is skipped, all but its version.
+/// What readers of the outbox (the sequencer, the indexer) read of an order document: what
+/// decides its outbox entries, and the indexes it joined; the order itself is skipped, all but
+/// its version.
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct IndexView {
+pub(crate) struct DocumentView {
     /// [`Stored::joined`].
     #[serde(default)]
     pub(crate) joined: BTreeMap<IndexName, u64>,
@@ -201,7 +203,7 @@ pub(crate) struct VersionOnly {
     pub(crate) version: u64,
 }
 
-impl IndexView {
+impl DocumentView {
     /// [`Stored::committed`].
     pub(crate) fn committed(&self, version: u64, position: u64) -> Option<bool> {
         crate::kv::outbox::committed(&self.outbox, self.order.version, version, position)

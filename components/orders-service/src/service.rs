@@ -79,6 +79,18 @@ impl From<KvError> for Failure {
     }
 }
 
+impl From<crate::kv::write::Failed<Failure>> for Failure {
+    /// A write loop's failure: whether the write may have happened is the caller's to know.
+    fn from(e: crate::kv::write::Failed<Failure>) -> Self {
+        use crate::kv::write::Failed;
+        match e {
+            Failed::Decided(failure) => failure,
+            Failed::Store(e) | Failed::Uncertain(e) => e.into(),
+            Failed::Contention => Failure::Contention,
+        }
+    }
+}
+
 impl From<OrderError> for Failure {
     fn from(e: OrderError) -> Self {
         match e {

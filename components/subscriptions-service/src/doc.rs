@@ -105,9 +105,7 @@ impl Stored {
     /// The write ids to keep in the next version: this one joins the recent ones.
     pub(crate) fn recent_after(&self) -> Vec<String> {
         let mut recent = self.recent_writes.clone();
-        recent.push(self.write_id.clone());
-        let excess = recent.len().saturating_sub(RECENT_WRITES);
-        recent.drain(..excess);
+        crate::kv::write::remember(&mut recent, self.write_id.clone(), RECENT_WRITES);
         recent
     }
 }

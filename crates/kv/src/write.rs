@@ -68,6 +68,15 @@ pub enum Failed<E> {
     Contention,
 }
 
+/// The recent write ids of a document whose write `previous` is being replaced: `previous`
+/// joins them, and only the last `keep` stay (enough for a writer whose swap was reported failed
+/// to recognise its own write after a few later ones).
+pub fn remember(recent: &mut Vec<String>, previous: String, keep: usize) {
+    recent.push(previous);
+    let excess = recent.len().saturating_sub(keep);
+    recent.drain(..excess);
+}
+
 /// Writes `key` with compare-and-swap until an attempt's document is in or an attempt writes
 /// nothing. `attempt` gets the current bytes (`None`: absent) and decides; `carries(bytes, id)`
 /// says whether a stored document carries the write id `id` (now or among its recent ones).

@@ -72,8 +72,9 @@ impl<K: Kv> Service<'_, K> {
                 if let Some((idempotency, hash)) = key_of {
                     self.use_key(&mut next, hash, true, &idempotency.fingerprint);
                     let position = next.position_of(next.order.version()).unwrap_or(0);
-                    before.push(self.command_record(
+                    before.push(self.key_record(
                         hash,
+                        0,
                         &idempotency.fingerprint,
                         &next.order,
                         position,
@@ -101,16 +102,14 @@ impl<K: Kv> Service<'_, K> {
                 })
             }
             Ok(Outcome::Unchanged(written)) => Ok(written),
-            Err(write::Failed::Decided(failure)) => Err(failure),
-            Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
-            Err(write::Failed::Contention) => Err(Failure::Contention),
+            Err(failed) => Err(failed.into()),
         }
     }
 
     /// Points a key answered without a change at its order (for the check that refuses it about
     /// another order); best effort, the order's document holds the answer.
     fn record_unchanged(&self, hash: &IdempotencyHash, fingerprint: &str, next: &Stored) {
-        if let Ok((key, bytes)) = self.command_record(hash, fingerprint, &next.order, 0, false) {
+        if let Ok((key, bytes)) = self.key_record(hash, 0, fingerprint, &next.order, 0, false) {
             let _recorded = self.kv.set(&key, &bytes);
         }
     }

@@ -53,17 +53,41 @@ impl<K: Kv> Service<'_, K> {
         position: u64,
         changed: bool,
     ) -> Result<(String, Vec<u8>), Failure> {
+        let fingerprint = &claim.idempotency.fingerprint;
+        self.key_record(
+            &claim.hash,
+            claim.generation,
+            fingerprint,
+            order,
+            position,
+            changed,
+        )
+    }
+
+    /// The record of a key used on `order`, answered with its current version, holding once
+    /// that version is at `position` (0: as is); a command's key has no generation (0).
+    pub(super) fn key_record(
+        &self,
+        hash: &IdempotencyHash,
+        generation: u64,
+        fingerprint: &str,
+        order: &Order,
+        position: u64,
+        changed: bool,
+    ) -> Result<(String, Vec<u8>), Failure> {
         let record = KeyRecord {
             id: order.id().clone(),
-            generation: claim.generation,
+            generation,
             at: self.now,
-            fingerprint: claim.idempotency.fingerprint.clone(),
+            fingerprint: fingerprint.to_owned(),
             version: order.version(),
             position,
             changed,
         };
-        let bytes = encode(&record).map_err(Failure::Store)?;
-        Ok((keys::idempotency(&claim.hash), bytes))
+        Ok((
+            keys::idempotency(hash),
+            encode(&record).map_err(Failure::Store)?,
+        ))
     }
 
     /// The record of a key, as stored.
@@ -237,42 +261,15 @@ impl<K: Kv> Service<'_, K> {
         changed: bool,
         fingerprint: &str,
     ) {
-        let now = self.now;
-        next.keys.retain(|used| {
-            now.unix_seconds() - used.at.unix_seconds() < IDEMPOTENCY_WINDOW_SECONDS
-                && &used.hash != hash
-        });
+        next.keys
+            .retain(|used| self.is_fresh(used.at) && &used.hash != hash);
         next.keys.push(KeyUse {
             hash: hash.clone(),
             fingerprint: fingerprint.to_owned(),
-            at: now,
+            at: self.now,
             version: next.order.version(),
             changed,
         });
-    }
-
-    /// The record pointing a command's key at its order, at `position` (0: as is).
-    pub(super) fn command_record(
-        &self,
-        hash: &IdempotencyHash,
-        fingerprint: &str,
-        order: &Order,
-        position: u64,
-        changed: bool,
-    ) -> Result<(String, Vec<u8>), Failure> {
-        let record = KeyRecord {
-            id: order.id().clone(),
-            generation: 0,
-            at: self.now,
-            fingerprint: fingerprint.to_owned(),
-            version: order.version(),
-            position,
-            changed,
-        };
-        Ok((
-            keys::idempotency(hash),
-            encode(&record).map_err(Failure::Store)?,
-        ))
     }
 }
 

@@ -39,13 +39,15 @@ use orderflow_domain::values::{OrderId, Timestamp};
 
 use super::{Failure, Service};
 use crate::doc::{
-    EntryRef, IndexEntry, IndexHead, IndexPlan, IndexRecord, IndexView, decode, encode,
+    DocumentView, EntryRef, IndexEntry, IndexHead, IndexPlan, IndexRecord, decode, encode,
 };
 use crate::keys::{self, IndexName};
 use crate::kv::outbox::State;
-use crate::kv::write::{self, Attempt, Failed as WriteFailed, Outcome};
+use crate::kv::write::{self, Attempt, Outcome};
 use crate::kv::{Kv, claim};
 
+/// How many earlier write ids the head remembers (see `crate::kv::write`).
+const HEAD_RECENT_WRITES: usize = 8;
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
 /// How many passes a listing runs at most to catch up.
@@ -147,12 +149,7 @@ impl<K: Kv> Service<'_, K> {
             },
             carries_head,
         );
-        match outcome {
-            Ok(_) => Ok(owner),
-            Err(WriteFailed::Decided(e)) => Err(e),
-            Err(WriteFailed::Store(e) | WriteFailed::Uncertain(e)) => Err(e.into()),
-            Err(WriteFailed::Contention) => Err(Failure::Contention),
-        }
+        outcome.map(|_| owner).map_err(Failure::from)
     }
 
     /// One pass under the lease `lease`.
@@ -214,9 +211,7 @@ impl<K: Kv> Service<'_, K> {
                 Ok(report)
             }
             Ok(Outcome::Unchanged(())) => Ok(report),
-            Err(WriteFailed::Decided(e)) => Err(e),
-            Err(WriteFailed::Store(e) | WriteFailed::Uncertain(e)) => Err(e.into()),
-            Err(WriteFailed::Contention) => Err(Failure::Contention),
+            Err(failed) => Err(failed.into()),
         }
     }
 
@@ -304,7 +299,7 @@ impl<K: Kv> Service<'_, K> {
     fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
         let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
         let (mut read, mut documents) =
-            self.read_outbox_as::<EntryRef, IndexView>(head.cursor, PASS_POSITIONS, &rechecks)?;
+            self.read_outbox_as::<EntryRef>(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = self.counter(keys::FEED_SEQ)?;
         // Positions found pending are read once more, after every later one: one still pending
         // then was not committed when any later one was, so its command was not acknowledged
@@ -316,8 +311,7 @@ impl<K: Kv> Service<'_, K> {
             .collect();
         if !pending.is_empty() {
             // Read afresh, documents too: a version committed since is newer than the one read.
-            let (again, fresh) =
-                self.read_outbox_as::<EntryRef, IndexView>(u64::MAX, 0, &pending)?;
+            let (again, fresh) = self.read_outbox_as::<EntryRef>(u64::MAX, 0, &pending)?;
             documents.extend(fresh);
             let again: BTreeMap<u64, _> = again.into_iter().collect();
             for (position, state) in &mut read {
@@ -361,7 +355,7 @@ impl<K: Kv> Service<'_, K> {
     fn plan_moves(
         &self,
         committed: &[(OrderId, u64)],
-        documents: &BTreeMap<OrderId, Option<IndexView>>,
+        documents: &BTreeMap<OrderId, Option<DocumentView>>,
     ) -> Result<(IndexPlan, u64), Failure> {
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
         let mut joins: Vec<(OrderId, IndexName, u64)> = Vec::new();
@@ -445,9 +439,7 @@ impl<K: Kv> Service<'_, K> {
 /// Gives the head a new write id, the current one joining the recent ones.
 fn succeed(head: &mut IndexHead, write_id: String) {
     let previous = std::mem::replace(&mut head.write_id, write_id);
-    head.recent.push(previous);
-    let excess = head.recent.len().saturating_sub(8);
-    head.recent.drain(..excess);
+    write::remember(&mut head.recent, previous, HEAD_RECENT_WRITES);
 }
 
 /// Whether a stored head carries the write `write_id` (see `crate::kv::write`).

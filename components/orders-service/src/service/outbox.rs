@@ -1,12 +1,13 @@
-//! Reading the outbox for the integrations service's sequencer: each position with what it
-//! holds, decided against its order's document (`orderflow_kv::outbox`).
+//! Reading the outbox, for the integrations service's sequencer and for the indexer: each
+//! position with what it holds, decided against its order's document (`orderflow_kv::outbox`),
+//! read through [`DocumentView`] so that no reader decodes the order inside it.
 
 use std::collections::BTreeMap;
 
 use orderflow_domain::values::OrderId;
 
 use super::{Failure, Service};
-use crate::doc::{EntryRef, FeedEntry, IndexView, Stored, decode};
+use crate::doc::{DocumentView, EntryRef, FeedEntry, decode};
 use crate::keys;
 use crate::kv::outbox::{self, State};
 use crate::kv::{Kv, KvError};
@@ -15,11 +16,11 @@ use serde::de::DeserializeOwned;
 /// What an outbox position holds.
 pub(crate) type OutboxState = State<Box<FeedEntry>>;
 
-/// Order documents by id, as read (`None`: absent).
-pub(super) type Documents<D> = BTreeMap<OrderId, Option<D>>;
+/// Order documents by id, as read to decide outbox entries (`None`: absent).
+pub(super) type Documents = BTreeMap<OrderId, Option<DocumentView>>;
 
-/// Outbox positions with what they hold, and the documents read to decide them.
-pub(super) type Read<E, D> = (Vec<(u64, State<E>)>, Documents<D>);
+/// Outbox positions with what they hold (entries as `E`), and the documents read to decide them.
+pub(super) type Read<E> = (Vec<(u64, State<E>)>, Documents);
 
 /// An outbox entry as a reader needs it.
 pub(super) trait OutboxEntry: DeserializeOwned {
@@ -27,12 +28,6 @@ pub(super) trait OutboxEntry: DeserializeOwned {
     fn version(&self) -> u64;
     /// Entries written after their swap carry no order: nothing to publish.
     fn carries_order(&self) -> bool;
-}
-
-/// An order document as a reader of the outbox needs it.
-pub(super) trait OutboxDocument: DeserializeOwned {
-    /// `Stored::committed`.
-    fn committed(&self, version: u64, position: u64) -> Option<bool>;
 }
 
 impl OutboxEntry for Box<FeedEntry> {
@@ -44,12 +39,6 @@ impl OutboxEntry for Box<FeedEntry> {
     }
     fn carries_order(&self) -> bool {
         self.order.is_some()
-    }
-}
-
-impl OutboxDocument for Stored {
-    fn committed(&self, version: u64, position: u64) -> Option<bool> {
-        Stored::committed(self, version, position)
     }
 }
 
@@ -65,12 +54,6 @@ impl OutboxEntry for EntryRef {
     }
 }
 
-impl OutboxDocument for IndexView {
-    fn committed(&self, version: u64, position: u64) -> Option<bool> {
-        IndexView::committed(self, version, position)
-    }
-}
-
 impl<K: Kv> Service<'_, K> {
     /// The positions after `after` (at most `limit`) and those of `recheck`, each decided
     /// against its order's document, read once for all of them.
@@ -81,19 +64,19 @@ impl<K: Kv> Service<'_, K> {
         recheck: &[u64],
     ) -> Result<Vec<(u64, OutboxState)>, Failure> {
         Ok(self
-            .read_outbox_as::<Box<FeedEntry>, Stored>(after, limit, recheck)?
+            .read_outbox_as::<Box<FeedEntry>>(after, limit, recheck)?
             .0)
     }
 
-    /// [`Service::read_outbox`], entries and documents decoded as `E` and `D` (the indexer reads
-    /// only what it needs of them), with the documents read to decide.
-    pub(super) fn read_outbox_as<E: OutboxEntry, D: OutboxDocument>(
+    /// [`Service::read_outbox`], entries decoded as `E` (the indexer reads only what it needs of
+    /// them), with the documents read to decide.
+    pub(super) fn read_outbox_as<E: OutboxEntry>(
         &self,
         after: u64,
         limit: u32,
         recheck: &[u64],
-    ) -> Result<Read<E, D>, Failure> {
-        let mut documents: Documents<D> = BTreeMap::new();
+    ) -> Result<Read<E>, Failure> {
+        let mut documents: Documents = BTreeMap::new();
         let read = outbox::read(
             self.kv,
             outbox::Outbox {
@@ -113,7 +96,7 @@ impl<K: Kv> Service<'_, K> {
                     let key = keys::order(id);
                     let document = match self.kv.get(&key)? {
                         None => None,
-                        Some(bytes) => Some(decode::<D>(&key, &bytes).map_err(KvError)?),
+                        Some(bytes) => Some(decode::<DocumentView>(&key, &bytes).map_err(KvError)?),
                     };
                     documents.insert(id.clone(), document);
                 }
