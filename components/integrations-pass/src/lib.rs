@@ -26,11 +26,13 @@ pub enum PassError {
     Deliveries(EndpointError),
 }
 
-/// One pass at `now`: the orders' listings caught up, then sequence and deliver.
+/// One pass at `now`: the orders' and subscriptions' listings caught up, then sequence and
+/// deliver.
 pub fn run<K: Kv>(kv: &K, now: Timestamp, nonce: u64) -> Result<(Report, PassReport), PassError> {
     // Listings catch up on their own when read; this keeps that quick. A failure here is the
     // listings' to retry, not a reason to hold back deliveries.
     let _indexed = http_common::orders::catch_up_indexes();
+    let _derived = sources::catch_up_subscriptions();
     let report = Feed::new(kv, now, nonce)
         .sequence(&sources::Services)
         .map_err(PassError::Feed)?;

@@ -10,6 +10,11 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use subscriptions_client::subs;
 
+/// Brings the subscriptions' listings, due entries and counters up to their outbox.
+pub fn catch_up_subscriptions() -> Result<(), subs::Error> {
+    subs::catch_up_indexes()
+}
+
 /// Both services, through their WIT interfaces.
 #[derive(Debug, Clone, Copy)]
 pub struct Services;

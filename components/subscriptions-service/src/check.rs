@@ -1,17 +1,17 @@
 //! The subscriptions service's check-and-repair: an admin operation that walks every
-//! subscription (through the `all` index) and puts back what a crash can leave out — index
-//! entries, due entries, cycle records — and recounts the status and revenue counters. Its cost
+//! subscription (through the `all` index), checks what the indexer derived from it (index and
+//! due entries, cycle records) and recounts the status and revenue counters. Its cost
 //! grows with the data, so it is never on a request or pass path; run it when the store is quiet
 //! (a write between its count and its repair would be counted twice).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use orderflow_domain::subscription::{SubscriptionStatus, Transition};
+use orderflow_domain::subscription::SubscriptionStatus;
 
-use crate::doc::{Pointer, Stored, decode, encode, subscription_id};
-use crate::keys::{self, IndexName, Space};
-use crate::kv::Kv;
-use crate::service::{Error, Subscriptions};
+use crate::doc::{Counters, CycleRecord, Pointer, Stored, Tally, decode, encode, subscription_id};
+use crate::keys::{self, Bucket, IndexName, Space};
+use crate::kv::{Kv, Swap};
+use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
 use crate::stats::contribution;
 
 /// What [`Subscriptions::check`] found.
@@ -26,24 +26,29 @@ pub struct CheckReport {
 }
 
 impl<K: Kv> Subscriptions<'_, K> {
-    /// Checks every subscription's index entries, due entry and cycle records; with `repair`,
-    /// writes back what is missing and re-registers a due entry no pass would reach.
+    /// Checks every subscription's index entries, due entry and cycle records, and the
+    /// counters; with `repair`, writes back what is missing, derives again what the indexer
+    /// holds wrong, and sets the status and revenue counters to what the subscriptions add up to.
     pub fn check(&self, repair: bool) -> Result<CheckReport, Error> {
         let mut report = CheckReport::default();
+        self.catch_up()?;
         let all = IndexName::all();
         let last = u64::try_from(self.counter(&keys::index_counter(&all))?).unwrap_or(0);
-        let mut counted: BTreeMap<String, i64> = BTreeMap::new();
+        let mut counted = Tally::default();
+        let mut reindex = Vec::new();
         for slot in 1..=last {
             let key = keys::index_entry(&all, slot);
             let Some(bytes) = self.kv.get(&key)? else {
                 continue;
             };
-            let Some(id) = decode::<Pointer>(&key, &bytes)
-                .ok()
-                .as_ref()
-                .and_then(subscription_id)
-            else {
+            let Ok(pointer) = decode::<Pointer>(&key, &bytes) else {
                 report.inconsistencies.push(format!("{key} does not parse"));
+                continue;
+            };
+            let Some(id) = subscription_id(&pointer) else {
+                report
+                    .inconsistencies
+                    .push(format!("{key} does not name a subscription"));
                 continue;
             };
             let Some(stored) = self.read(&id)? else {
@@ -52,37 +57,38 @@ impl<K: Kv> Subscriptions<'_, K> {
                     .push(format!("{key} names {id}, which does not exist"));
                 continue;
             };
-            if stored.slots.get(&all) != Some(&slot) {
+            if stored.joined.get(&all) != Some(&pointer.v) {
                 continue;
             }
             report.subscriptions += 1;
-            self.settle_stats(&id, &stored)?;
             // A test clock's subscription is checked in its clock's space, at its clock's time,
             // and is not counted in the stats.
             let space = Space::of(stored.test_clock.as_ref());
-            let now = match space.clock() {
+            let cursor = match space.clock() {
                 // A clock deleted halfway leaves its subscriptions to the next delete.
                 Some(clock) => match self.clock(clock) {
-                    Ok(clock) => clock.frozen_time,
+                    Ok(clock) => {
+                        self.within(space.clone(), clock.frozen_time, || self.pass_cursor())?
+                    }
                     Err(Error::ClockNotFound) => continue,
                     Err(other) => return Err(other),
                 },
-                None => self.now(),
+                None => {
+                    counted.count(&contribution(&stored.subscription), 1);
+                    self.within(Space::Live, self.now(), || self.pass_cursor())?
+                }
             };
-            let cursor = self.within(space.clone(), now, || self.pass_cursor())?;
-            if space != Space::Live {
-                self.within(space, now, || {
-                    self.check_one(&stored, cursor, repair, &mut report)
-                })?;
-                continue;
+            if !self.check_one(&stored, &space, cursor, repair, &mut report)? {
+                reindex.push(id);
             }
-            let mine = contribution(&stored.subscription);
-            *counted.entry(keys::stat_status(mine.status)).or_insert(0) += 1;
-            if let Some((currency, amount)) = mine.mrr {
-                let total = counted.entry(keys::stat_mrr(currency)).or_insert(0);
-                *total = total.saturating_add(amount);
+        }
+        if repair && !reindex.is_empty() {
+            self.reindex(&reindex)?;
+            for id in &reindex {
+                report
+                    .repaired
+                    .push(format!("subscription {id}: its entries derived again"));
             }
-            self.check_one(&stored, cursor, repair, &mut report)?;
         }
         self.check_counters(&counted, repair, &mut report)?;
         Ok(report)
@@ -91,125 +97,180 @@ impl<K: Kv> Subscriptions<'_, K> {
     /// Compares the status and revenue counters with what the walk counted.
     fn check_counters(
         &self,
-        counted: &BTreeMap<String, i64>,
+        counted: &Tally,
         repair: bool,
         report: &mut CheckReport,
     ) -> Result<(), Error> {
-        let mut keys: Vec<String> = [
+        let totals = self.counters()?.totals;
+        let mut wrong = Vec::new();
+        let statuses = [
             SubscriptionStatus::Active,
             SubscriptionStatus::Paused,
             SubscriptionStatus::Canceled,
             SubscriptionStatus::Finished,
-        ]
-        .into_iter()
-        .map(keys::stat_status)
-        .collect();
-        keys.extend(self.currencies()?.into_iter().map(keys::stat_mrr));
-        for key in keys {
-            let expected = counted.get(&key).copied().unwrap_or(0);
-            let actual = self.counter(&key)?;
-            if actual == expected {
-                continue;
+        ];
+        for status in statuses.iter().map(SubscriptionStatus::as_str) {
+            let (actual, expected) = (
+                value(&totals.status, status),
+                value(&counted.status, status),
+            );
+            if actual != expected {
+                wrong.push(format!(
+                    "subscriptions {status} count {actual}, the subscriptions add up to {expected}"
+                ));
             }
-            report.inconsistencies.push(format!(
-                "{key} is {actual}, the subscriptions add up to {expected}"
-            ));
-            if repair {
-                self.kv.increment(&key, expected.saturating_sub(actual))?;
-                report.repaired.push(format!("{key} set to {expected}"));
+        }
+        let currencies: BTreeSet<&String> = totals.mrr.keys().chain(counted.mrr.keys()).collect();
+        for currency in currencies {
+            let (actual, expected) = (value(&totals.mrr, currency), value(&counted.mrr, currency));
+            if actual != expected {
+                wrong.push(format!(
+                    "monthly recurring revenue in {currency} is {actual}, the subscriptions add \
+                     up to {expected}"
+                ));
             }
+        }
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        report.inconsistencies.extend(wrong);
+        if repair {
+            self.set_counted(counted)?;
+            report
+                .repaired
+                .push("status and revenue counters set to what the subscriptions add up to".into());
         }
         Ok(())
     }
 
+    /// Sets the status and revenue counters to `counted` (the hours due stay).
+    fn set_counted(&self, counted: &Tally) -> Result<(), Error> {
+        for _ in 0..MAX_ATTEMPTS {
+            let (cas, bytes) = self.kv.cas_current(keys::COUNTERS)?;
+            let mut counters: Counters = match &bytes {
+                None => Counters::default(),
+                Some(bytes) => decode(keys::COUNTERS, bytes).map_err(Error::Store)?,
+            };
+            counters.totals.status.clone_from(&counted.status);
+            counters.totals.mrr.clone_from(&counted.mrr);
+            counters.write_id = self.write_id();
+            let write_id = counters.write_id.clone();
+            let encoded = encode(&counters).map_err(Error::Store)?;
+            let swapped = match self.kv.cas_swap(cas, &encoded)? {
+                Swap::Swapped => true,
+                // Redis reports a successful swap as failed: ours if it carries our write id.
+                Swap::Failed => self.counters()?.write_id == write_id,
+            };
+            if swapped {
+                return Ok(());
+            }
+        }
+        Err(Error::Contention)
+    }
+
+    /// Checks one subscription; writes back its missing entries with `repair`. Answers false
+    /// when what the indexer holds for it is wrong, to be derived again.
     fn check_one(
         &self,
         stored: &Stored,
-        cursor: Option<keys::Bucket>,
+        space: &Space,
+        cursor: Option<Bucket>,
         repair: bool,
         report: &mut CheckReport,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let sub = &stored.subscription;
         let id = sub.id();
-        let pointer = encode(&Pointer {
-            id: id.as_str().to_owned(),
-        })
-        .map_err(Error::Store)?;
-        let names_it = |key: &str| -> Result<bool, Error> {
-            Ok(self.kv.get(key)?.is_some_and(|bytes| {
-                decode::<Pointer>(key, &bytes).is_ok_and(|p| p.id == id.as_str())
-            }))
-        };
-        for (index, slot) in &stored.slots {
-            let key = keys::index_entry(index, *slot);
-            if !names_it(&key)? {
-                report
-                    .inconsistencies
-                    .push(format!("subscription {id} is missing from {key}"));
-                if repair {
-                    self.kv.set(&key, &pointer)?;
-                    report
-                        .repaired
-                        .push(format!("subscription {id}: wrote {key}"));
+        let record = self.index_record(id)?.unwrap_or_default();
+        let mut right = true;
+        let mut entries: Vec<(String, Pointer)> = Vec::new();
+        for (index, since) in &stored.joined {
+            match record.slots.get(index) {
+                Some((slot, at)) if at == since => entries.push((
+                    keys::index_entry(index, *slot),
+                    Pointer {
+                        id: id.as_str().to_owned(),
+                        v: *since,
+                    },
+                )),
+                Some(_) | None => {
+                    report.inconsistencies.push(format!(
+                        "subscription {id} has no entry in index {}",
+                        index.as_str()
+                    ));
+                    right = false;
                 }
             }
         }
-        for record in &stored.cycles {
-            let key = keys::cycle(id, record.number);
-            if self.kv.get(&key)?.is_none() {
-                report.inconsistencies.push(format!(
-                    "subscription {id}: cycle {} has no record",
-                    record.number
-                ));
-                if repair {
-                    self.kv.set(&key, &encode(record).map_err(Error::Store)?)?;
-                    report
-                        .repaired
-                        .push(format!("subscription {id}: wrote cycle {}", record.number));
+        match sub.wake_at() {
+            Some(at) => match record.due {
+                Some(due) if due.at == at && cursor.is_none_or(|c| due.bucket > c) => {
+                    entries.push((
+                        space.due_entry(due.bucket, due.slot),
+                        Pointer::to(id.as_str()),
+                    ));
                 }
-            }
-        }
-        let Some(at) = sub.wake_at() else {
-            return Ok(());
-        };
-        let reachable = stored
-            .due
-            .is_some_and(|d| d.at == at && cursor.is_none_or(|c| d.bucket > c));
-        if reachable {
-            if let Some(due) = stored.due {
-                let key = self.space().due_entry(due.bucket, due.slot);
-                if !names_it(&key)? {
-                    report
-                        .inconsistencies
-                        .push(format!("subscription {id} is missing from {key}"));
-                    if repair {
-                        self.kv.set(&key, &pointer)?;
-                        report
-                            .repaired
-                            .push(format!("subscription {id}: wrote {key}"));
-                    }
+                Some(_) | None => {
+                    report.inconsistencies.push(format!(
+                        "subscription {id} runs next at {at} but no pass will reach its due entry"
+                    ));
+                    right = false;
                 }
-            }
-            return Ok(());
+            },
+            None => {}
         }
-        report.inconsistencies.push(format!(
-            "subscription {id} runs next at {at} but no pass will reach its due entry"
-        ));
-        if repair {
-            self.write_or_touch(
-                id,
-                |s| {
-                    Ok(Transition {
-                        subscription: s.clone(),
-                        events: Vec::new(),
-                    })
-                },
-                true,
-            )?;
+        for (key, entry) in entries {
+            let names_it = self
+                .kv
+                .get(&key)?
+                .is_some_and(|bytes| decode::<Pointer>(&key, &bytes).is_ok_and(|p| p == entry));
+            if names_it {
+                continue;
+            }
             report
-                .repaired
-                .push(format!("subscription {id}: due entry registered again"));
+                .inconsistencies
+                .push(format!("subscription {id} is missing from {key}"));
+            if repair {
+                self.kv.set(&key, &encode(&entry).map_err(Error::Store)?)?;
+                report
+                    .repaired
+                    .push(format!("subscription {id}: wrote {key}"));
+            }
+        }
+        self.check_cycles(stored, report)?;
+        Ok(right)
+    }
+
+    /// Reports settled cycles without a record (the indexer writes them from the outbox, so a
+    /// missing one is a fault, not a crash's leftover).
+    fn check_cycles(&self, stored: &Stored, report: &mut CheckReport) -> Result<(), Error> {
+        let sub = &stored.subscription;
+        let settled = sub.next_cycle().saturating_sub(1);
+        let mut number = 1;
+        while number <= settled {
+            let key = keys::cycle(sub.id(), number);
+            match self.kv.get(&key)? {
+                Some(bytes) => {
+                    let record: CycleRecord = decode(&key, &bytes).map_err(Error::Store)?;
+                    number = record
+                        .through
+                        .unwrap_or(number)
+                        .max(number)
+                        .saturating_add(1);
+                }
+                None => {
+                    report.inconsistencies.push(format!(
+                        "subscription {}: cycle {number} has no record",
+                        sub.id()
+                    ));
+                    number = number.saturating_add(1);
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// A counter's value in a tally (absent: 0).
+fn value(map: &BTreeMap<String, i64>, key: &str) -> i64 {
+    map.get(key).copied().unwrap_or(0)
 }

@@ -88,10 +88,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         }
         let index = IndexName::clocks();
         let slot = self.next_slot(&index)?;
-        let pointer = encode(&Pointer {
-            id: id.as_str().to_owned(),
-        })
-        .map_err(Error::Store)?;
+        let pointer = encode(&Pointer::to(id.as_str())).map_err(Error::Store)?;
         self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
         let clock = TestClock {
             id,
@@ -253,6 +250,8 @@ impl<K: Kv> Subscriptions<'_, K> {
     /// clock as it was.
     pub fn delete_clock(&self, id: &TestClockId) -> Result<TestClock, Error> {
         let clock = self.clock(id)?;
+        // Every subscription's record complete, so that its entries are all deleted with it.
+        self.catch_up()?;
         let space = Space::Clock(id.clone());
         let index = IndexName::clock(id);
         let last = u64::try_from(self.counter(&keys::index_counter(&index))?).unwrap_or(0);
@@ -276,7 +275,8 @@ impl<K: Kv> Subscriptions<'_, K> {
         Ok(clock)
     }
 
-    /// Deletes a subscription of the clock: its entries and cycle records, then its document.
+    /// Deletes a subscription of the clock: its entries, record and cycle records, then its
+    /// document.
     fn delete_subscription(
         &self,
         id: &SubscriptionId,
@@ -289,11 +289,14 @@ impl<K: Kv> Subscriptions<'_, K> {
         if stored.test_clock.as_ref() != Some(clock) {
             return Ok(());
         }
-        for (index, slot) in &stored.slots {
-            self.kv.delete(&keys::index_entry(index, *slot))?;
-        }
-        if let Some(due) = stored.due {
-            self.kv.delete(&space.due_entry(due.bucket, due.slot))?;
+        if let Some(record) = self.index_record(id)? {
+            for (index, (slot, _)) in &record.slots {
+                self.kv.delete(&keys::index_entry(index, *slot))?;
+            }
+            if let Some(due) = record.due {
+                self.kv.delete(&space.due_entry(due.bucket, due.slot))?;
+            }
+            self.kv.delete(&keys::index_record(id))?;
         }
         for number in 1..=stored.subscription.next_cycle() {
             self.kv.delete(&keys::cycle(id, number))?;

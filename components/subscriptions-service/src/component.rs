@@ -5,12 +5,12 @@
 
 use std::time::SystemTime;
 
-use orderflow_domain::subscription::PaymentRetryPolicy;
+use orderflow_domain::subscription::{PaymentRetryPolicy, Subscription};
 use orderflow_domain::values::{FieldError, Invalid, Timestamp};
 use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
-use crate::idempotency::Idempotency;
+use crate::idempotency::{Idempotency, Outcome};
 use crate::kv::SpinKv;
 use crate::pass::{PassOptions, Shard};
 use crate::service::{Error, Subscriptions, View};
@@ -85,36 +85,47 @@ impl ws::Guest for Component {
             .transpose()
             .map_err(|f| render::invalid(&f))?;
         with_service(|s| {
-            s.keyed(idempotency.as_ref(), |keyed| {
-                let plan = match &input.plan_id {
-                    Some(id) => {
-                        let id = convert::plan_id(id, "planId").map_err(Error::Invalid)?;
-                        Some(s.plan(&id)?)
-                    }
-                    None => None,
-                };
-                let id = match (&input.id, keyed) {
-                    (Some(id), _) => convert::subscription_id(id).map_err(Error::Invalid)?,
-                    (None, Some(keyed)) => {
-                        convert::subscription_id(&keyed.derived_id("s")).map_err(Error::Invalid)?
-                    }
-                    (None, None) => s.next_subscription_id()?,
-                };
-                let create = |s: &Subscriptions<'_, SpinKv>, now| {
-                    let new = convert::new_subscription(&input, id.clone(), plan.as_ref(), now)?;
-                    s.create(new)
-                };
-                let created = match &clock {
-                    Some(clock) => s.on_clock(clock, create),
-                    None => create(s, now()),
-                };
-                match (created, keyed) {
-                    (Ok(_), _) => s.view(&id),
-                    // This key's earlier run created it (and crashed before its record).
-                    (Err(Error::AlreadyExists), Some(_)) if input.id.is_none() => s.view(&id),
-                    (Err(e), _) => Err(e),
+            let plan = match &input.plan_id {
+                Some(id) => {
+                    let id = convert::plan_id(id, "planId").map_err(Error::Invalid)?;
+                    Some(s.plan(&id)?)
                 }
-            })
+                None => None,
+            };
+            let build = |id, now| convert::new_subscription(&input, id, plan.as_ref(), now);
+            // Runs a creation in the space the subscription lives in.
+            let in_space = |create: &dyn Fn(
+                &Subscriptions<'_, SpinKv>,
+                Timestamp,
+            ) -> Result<Subscription, Error>| {
+                match &clock {
+                    Some(clock) => s.on_clock(clock, |s, now| create(s, now)),
+                    None => create(s, now()),
+                }
+            };
+            match (&input.id, &idempotency) {
+                (None, Some(idempotency)) => {
+                    let create = |s: &Subscriptions<'_, SpinKv>, now| {
+                        s.create_keyed(idempotency, |id| build(id, now))
+                    };
+                    match &clock {
+                        Some(clock) => s.on_clock(clock, create),
+                        None => create(s, now()),
+                    }
+                }
+                (None, None) => {
+                    let sub = in_space(&|s, now| s.create_numbered(|id| build(id, now)))?;
+                    Ok(Outcome {
+                        value: s.view(sub.id())?,
+                        replayed: false,
+                    })
+                }
+                (Some(id), _) => s.keyed(idempotency.as_ref(), |_| {
+                    let id = convert::subscription_id(id).map_err(Error::Invalid)?;
+                    in_space(&|s, now| s.create(build(id.clone(), now)?))?;
+                    s.view(&id)
+                }),
+            }
         })
         .map(|o| ws::SubscriptionWritten {
             subscription: render::view(&o.value),
@@ -181,6 +192,10 @@ impl ws::Guest for Component {
     ) -> Result<Vec<ws::OutboxPosition>, ws::Error> {
         with_service(|s| s.read_outbox(after, limit, &recheck))
             .map(|read| read.into_iter().map(render::outbox_position).collect())
+    }
+
+    fn catch_up_indexes() -> Result<(), ws::Error> {
+        with_service(|s| s.catch_up())
     }
 
     fn run_pass() -> Result<ws::PassReport, ws::Error> {

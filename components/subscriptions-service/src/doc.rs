@@ -62,7 +62,9 @@ pub struct CycleRecord {
     pub error: Option<Text>,
 }
 
-/// The subscription document: the truth about one subscription, and where it is indexed.
+/// The subscription document: the truth about one subscription. What follows from it (index
+/// and due entries, cycle records, the dashboard counters) the indexer derives from the outbox
+/// (`crate::index`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Stored {
@@ -77,20 +79,10 @@ pub(crate) struct Stored {
     pub(crate) recent_writes: Vec<String>,
     /// The subscription.
     pub(crate) subscription: Subscription,
-    /// The slot it holds in each index it belongs to.
+    /// The version at which it joined each index it belongs to: an index entry counts only
+    /// while it names the same version.
     #[serde(default)]
-    pub(crate) slots: BTreeMap<IndexName, u64>,
-    /// Its entry in the due index, while it has a next run.
-    #[serde(default)]
-    pub(crate) due: Option<DueSlot>,
-    /// The stats change this version made, applied once (claimed by version) by the writer or
-    /// by whoever touches the document next.
-    #[serde(default)]
-    pub(crate) stats: Option<StatsDelta>,
-    /// The cycle records this version settled, written after the swap by the writer and again
-    /// by whoever writes next.
-    #[serde(default)]
-    pub(crate) cycles: Vec<CycleRecord>,
+    pub(crate) joined: BTreeMap<IndexName, u64>,
     /// The outbox position of each version (`orderflow_kv::outbox`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) outbox: Vec<u64>,
@@ -133,23 +125,28 @@ pub(crate) struct Contribution {
     pub(crate) due_hour: Option<i64>,
 }
 
-/// The stats change of one version: from the old contribution to the new.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct StatsDelta {
-    /// The subscription version that made it (the claim's identity).
-    pub(crate) version: u64,
-    /// What was counted before (`None` at creation).
-    pub(crate) from: Option<Contribution>,
-    /// What is counted now.
-    pub(crate) to: Contribution,
-}
-
-/// An index or due entry: the subscription or plan it names.
+/// An index or due entry: the subscription, plan or clock it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Pointer {
     /// The id.
     pub(crate) id: String,
+    /// A subscription index entry's join version (`Stored::joined`); 0 elsewhere.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) v: u64,
+}
+
+impl Pointer {
+    /// An entry naming `id`, with no version.
+    pub(crate) fn to(id: &str) -> Self {
+        Pointer {
+            id: id.to_owned(),
+            v: 0,
+        }
+    }
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// When a cycle's claim was taken.
@@ -169,14 +166,139 @@ pub(crate) struct PassCursor {
     pub(crate) write_id: String,
 }
 
-/// The currencies that have a recurring-revenue counter.
+/// What the indexer last derived from a subscription (`sub/ixr/{id}`): where its entries are
+/// and what it counts in the stats, so that the next change moves exactly that.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Currencies {
-    /// The currencies, in the order first seen.
-    pub(crate) currencies: Vec<Currency>,
-    /// Unique per write.
+pub(crate) struct IndexRecord {
+    /// For each index: the slot, and the version at which it joined.
+    #[serde(default)]
+    pub(crate) slots: BTreeMap<IndexName, (u64, u64)>,
+    /// Its due entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) due: Option<DueSlot>,
+    /// What it counts in the stats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) counted: Option<Contribution>,
+}
+
+/// The indexer's head (`sub/ixh`, compare-and-swap): how far it has read the outbox, what it
+/// passed over, its last batch's plan until applied, and the lease of the pass at work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexHead {
     pub(crate) write_id: String,
+    #[serde(default)]
+    pub(crate) recent: Vec<String>,
+    /// Every outbox position up to this one is indexed, or passed over (`recheck`).
+    pub(crate) cursor: u64,
+    /// Positions passed over while pending, and since when.
+    #[serde(default)]
+    pub(crate) recheck: Vec<(u64, Timestamp)>,
+    /// How many plans were ever made: a plan's number, by which the counters apply it once.
+    #[serde(default)]
+    pub(crate) plans: u64,
+    /// The last batch's writes.
+    #[serde(default)]
+    pub(crate) plan: Option<IndexPlan>,
+    /// The pass at work, and until when others leave the head to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lease: Option<(String, Timestamp)>,
+}
+
+/// A batch's writes: entries and records to put (key and JSON text), entries to delete, and the
+/// counters' changes. Puts and deletes may be applied more than once; the counters' changes
+/// apply once, by the plan's number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexPlan {
+    /// The plan's number (`IndexHead::plans`).
+    pub(crate) number: u64,
+    #[serde(default)]
+    pub(crate) puts: Vec<(String, String)>,
+    #[serde(default)]
+    pub(crate) deletes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
+    pub(crate) tally: Tally,
+}
+
+impl IndexPlan {
+    /// Nothing to write.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.puts.is_empty() && self.deletes.is_empty() && self.tally.is_empty()
+    }
+}
+
+/// Dashboard numbers: subscriptions per status, monthly recurring revenue per currency (minor
+/// units), active subscriptions due per hour since the epoch. As a plan's change, or as the
+/// totals in `sub/st/counters`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Tally {
+    /// By status name.
+    #[serde(default)]
+    pub(crate) status: BTreeMap<String, i64>,
+    /// By currency code.
+    #[serde(default)]
+    pub(crate) mrr: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub(crate) due_hours: BTreeMap<i64, i64>,
+}
+
+impl Tally {
+    /// No change.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.status.values().all(|n| *n == 0)
+            && self.mrr.values().all(|n| *n == 0)
+            && self.due_hours.values().all(|n| *n == 0)
+    }
+
+    /// Counts `contribution` `sign` times (1 to add, -1 to take away).
+    pub(crate) fn count(&mut self, contribution: &Contribution, sign: i64) {
+        add(&mut self.status, contribution.status.as_str(), sign);
+        if let Some((currency, amount)) = contribution.mrr {
+            add(
+                &mut self.mrr,
+                currency.as_str(),
+                sign.saturating_mul(amount),
+            );
+        }
+        if let Some(hour) = contribution.due_hour {
+            *self.due_hours.entry(hour).or_insert(0) += sign;
+        }
+    }
+
+    /// Adds `change` in, dropping hours before `from_hour` (no dashboard reads the past) and
+    /// hours that come to nothing.
+    pub(crate) fn absorb(&mut self, change: &Tally, from_hour: i64) {
+        for (status, n) in &change.status {
+            add(&mut self.status, status.as_str(), *n);
+        }
+        for (currency, n) in &change.mrr {
+            add(&mut self.mrr, currency.as_str(), *n);
+        }
+        for (hour, n) in &change.due_hours {
+            *self.due_hours.entry(*hour).or_insert(0) += *n;
+        }
+        self.due_hours
+            .retain(|hour, n| *hour >= from_hour && *n != 0);
+    }
+}
+
+fn add(map: &mut BTreeMap<String, i64>, key: &str, n: i64) {
+    let total = map.entry(key.to_owned()).or_insert(0);
+    *total = total.saturating_add(n);
+}
+
+/// The dashboard counters' totals (`sub/st/counters`, compare-and-swap by the indexer), and the
+/// number of the last plan counted in them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Counters {
+    pub(crate) write_id: String,
+    /// The last plan counted.
+    pub(crate) plan: u64,
+    pub(crate) totals: Tally,
 }
 
 /// The id of a subscription named by an entry, if it parses.

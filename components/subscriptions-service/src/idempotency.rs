@@ -20,7 +20,8 @@
 
 use std::time::Duration;
 
-use orderflow_domain::values::{FieldError, IdempotencyKey, Timestamp};
+use orderflow_domain::subscription::{NewSubscription, Subscription};
+use orderflow_domain::values::{FieldError, IdempotencyKey, SubscriptionId, Timestamp};
 use orderflow_kv::claim;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,7 @@ use serde_json::Value;
 use crate::doc::{decode, encode};
 use crate::keys;
 use crate::kv::Kv;
-use crate::service::{Error, Subscriptions};
+use crate::service::{Error, Subscriptions, View};
 
 /// How long an outcome is replayed, in seconds.
 const REPLAY_SECONDS: i64 = 24 * 60 * 60;
@@ -150,6 +151,63 @@ impl<K: Kv> Subscriptions<'_, K> {
         result
     }
 
+    /// Creates a subscription under an Idempotency-Key, its id derived from the key: three
+    /// writes, as a plain creation. The derived id's creation claim stands for the key's (whoever
+    /// gets 1 creates, and no one else ever does), and the key's record goes in one batch with
+    /// the document, so a later call finds either both or neither. A call that finds the id
+    /// claimed answers the record (or the subscription, for a key older than 24 h), waiting a
+    /// moment for a call still running; a claim left by a call that died before its batch
+    /// keeps answering [`Error::IdempotencyKeyInUse`] (nothing was acknowledged under it: a new
+    /// key creates). `build` makes the subscription from its id; run it in the space it lives
+    /// in (`Self::on_clock`).
+    pub fn create_keyed(
+        &self,
+        idempotency: &Idempotency,
+        build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
+    ) -> Result<Outcome<View>, Error> {
+        let keyed = Keyed {
+            hash: orderflow_kv::idempotency::hash(&idempotency.scope, idempotency.key.as_str()),
+        };
+        let id = SubscriptionId::parse(&keyed.derived_id("s"))
+            .map_err(|e| Error::Invalid(vec![FieldError::new("Idempotency-Key", e)]))?;
+        let now = self.now();
+        if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
+            for step in 0..=WAIT_STEPS {
+                if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
+                    return Ok(replay);
+                }
+                if let Some(stored) = self.read(&id)? {
+                    // Created under this key more than 24 hours ago.
+                    return Ok(Outcome {
+                        value: View::of(stored),
+                        replayed: true,
+                    });
+                }
+                if step < WAIT_STEPS {
+                    // On wasm32-wasip2 this blocks on a wasi:clocks pollable.
+                    std::thread::sleep(WAIT_STEP);
+                }
+            }
+            return Err(Error::IdempotencyKeyInUse);
+        }
+        let sub = Subscription::new(build(id)?)?;
+        let view = View {
+            subscription: sub.clone(),
+            test_clock: self.space().clock().cloned(),
+        };
+        let record = self.outcome_record(idempotency, now, &view)?;
+        let position = self.take_position()?;
+        self.insert(
+            &sub,
+            position,
+            vec![(keys::idempotency(&keyed.hash), record)],
+        )?;
+        Ok(Outcome {
+            value: view,
+            replayed: false,
+        })
+    }
+
     /// The recorded outcome for the key, if there is one from the last 24 hours: replayed when
     /// the body is the same, refused when it is not.
     fn recorded<T: DeserializeOwned>(
@@ -185,6 +243,18 @@ impl<K: Kv> Subscriptions<'_, K> {
         now: Timestamp,
         value: &T,
     ) -> Result<(), Error> {
+        let bytes = self.outcome_record(idempotency, now, value)?;
+        self.kv.set(&keys::idempotency(&keyed.hash), &bytes)?;
+        Ok(())
+    }
+
+    /// The record of a keyed call's outcome, encoded.
+    fn outcome_record<T: Serialize>(
+        &self,
+        idempotency: &Idempotency,
+        now: Timestamp,
+        value: &T,
+    ) -> Result<Vec<u8>, Error> {
         let record = Record {
             scope: idempotency.scope.clone(),
             key: idempotency.key.as_str().to_owned(),
@@ -193,8 +263,6 @@ impl<K: Kv> Subscriptions<'_, K> {
             value: serde_json::to_value(value)
                 .map_err(|e| Error::Store(format!("encoding an outcome: {e}")))?,
         };
-        let bytes = encode(&record).map_err(Error::Store)?;
-        self.kv.set(&keys::idempotency(&keyed.hash), &bytes)?;
-        Ok(())
+        encode(&record).map_err(Error::Store)
     }
 }

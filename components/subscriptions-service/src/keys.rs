@@ -6,12 +6,9 @@
 //! `/` always separates parts.
 
 use orderflow_domain::subscription::SubscriptionStatus;
-use orderflow_domain::values::{Currency, PlanId, SubscriptionId, TestClockId};
+use orderflow_domain::values::{PlanId, SubscriptionId, TestClockId};
 use orderflow_kv::escape;
 use serde::{Deserialize, Serialize};
-
-/// The counter that numbers generated subscription ids (`s-{n}`).
-pub(crate) const SUBSCRIPTION_SEQ: &str = "sub/n/seq/subscription";
 
 /// The counter that numbers generated plan ids (`p-{n}`).
 pub(crate) const PLAN_SEQ: &str = "sub/n/seq/plan";
@@ -19,8 +16,21 @@ pub(crate) const PLAN_SEQ: &str = "sub/n/seq/plan";
 /// The counter that numbers generated test clock ids (`tc-{n}`).
 pub(crate) const CLOCK_SEQ: &str = "sub/n/seq/clock";
 
-/// The currencies that have a recurring-revenue counter.
-pub(crate) const CURRENCIES: &str = "sub/stat/currencies";
+/// The indexer's head (`crate::index`).
+pub(crate) const INDEX_HEAD: &str = "sub/ixh";
+
+/// The dashboard counters (`crate::doc::Counters`).
+pub(crate) const COUNTERS: &str = "sub/st/counters";
+
+/// The claim on creating the indexer's head, per lease window (`orderflow_kv::claim`).
+pub(crate) fn index_head_claim(window: i64) -> String {
+    format!("sub/n/ixh/{window}")
+}
+
+/// What the indexer last derived from a subscription.
+pub(crate) fn index_record(id: &SubscriptionId) -> String {
+    format!("sub/ixr/{}", id.as_str())
+}
 
 /// The outbox counter (`orderflow_kv::outbox`).
 pub(crate) const OUTBOX_SEQ: &str = "sub/n/outbox";
@@ -174,27 +184,6 @@ pub(crate) fn idempotency_claim(hash: &str, window: i64) -> String {
     format!("sub/n/idem/{hash}/{window}")
 }
 
-/// The stats claim of one version of a subscription: its stats delta is applied by the caller
-/// that gets 1.
-pub(crate) fn stats_claim(id: &SubscriptionId, version: u64) -> String {
-    format!("sub/n/sx/{}/{version}", id.as_str())
-}
-
-/// Subscriptions in a status.
-pub(crate) fn stat_status(status: SubscriptionStatus) -> String {
-    format!("sub/n/st/status/{}", status.as_str())
-}
-
-/// Monthly recurring revenue of active subscriptions in a currency, in minor units.
-pub(crate) fn stat_mrr(currency: Currency) -> String {
-    format!("sub/n/st/mrr/{}", currency.as_str())
-}
-
-/// Active subscriptions whose next run falls in an hour (hours since the epoch).
-pub(crate) fn stat_due_hour(hour: i64) -> String {
-    format!("sub/n/st/due/{hour}")
-}
-
 /// A minute since the Unix epoch: the unit of the due index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -240,6 +229,11 @@ impl Bucket {
 pub(crate) struct IndexName(String);
 
 impl IndexName {
+    /// The name, e.g. `status/active`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// Every plan.
     pub(crate) fn plans() -> Self {
         IndexName("plans".to_owned())
@@ -282,7 +276,6 @@ mod tests {
         let tc = TestClockId::parse("tc-1")?;
         let (live, clock) = (Space::Live, Space::Clock(tc.clone()));
         let counters = [
-            SUBSCRIPTION_SEQ.to_owned(),
             PLAN_SEQ.to_owned(),
             plan_claim(&PlanId::parse("p-1")?),
             subscription_claim(&id),
@@ -300,10 +293,7 @@ mod tests {
             clock_claim(&tc),
             clock_subscriptions(&tc),
             idempotency_claim("h", 3),
-            stats_claim(&id, 2),
-            stat_status(SubscriptionStatus::Active),
-            stat_mrr(Currency::BRL),
-            stat_due_hour(5),
+            index_head_claim(4),
         ];
         assert!(counters.iter().all(|k| k.starts_with("sub/n/")));
         let documents = [
@@ -311,7 +301,9 @@ mod tests {
             clock.pass_cursor(),
             keys_of_clock(&tc),
             idempotency("h"),
-            CURRENCIES.to_owned(),
+            INDEX_HEAD.to_owned(),
+            COUNTERS.to_owned(),
+            index_record(&id),
             plan(&PlanId::parse("p-1")?),
             subscription(&id),
             cycle(&id, 3),

@@ -21,19 +21,21 @@
 //!
 //! | key | holds | written by |
 //! |---|---|---|
-//! | `sub/n/seq/subscription`, `sub/n/seq/plan` | the last generated `s-{n}` / `p-{n}` | `increment` |
+//! | `sub/n/seq/plan`, `sub/n/seq/clock` | the last generated `p-{n}` / `tc-{n}` | `increment` |
 //! | `sub/n/sc/{subscriptionId}`, `sub/n/pc/{planId}` | creation claims of an id | `increment` (the caller that gets 1 creates) |
-//! | `sub/p/{planId}` | the plan | `set` by the claim holder |
-//! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, its index slots, its due entry, the stats change and cycle records of its last write | `set` at creation (claim holder), then compare-and-swap |
-//! | `sub/c/{subscriptionId}/{cycle}` | the record of a settled cycle (a range of missed or skipped cycles is one record at its first number, with `through`); a failed attempt is in the document, not here | `set` after the swap that settled it, and again by the next writer (each cycle is settled once) |
-//! | `sub/n/ix/{index}` · `sub/ix/{index}/{slot}` | index slot counter · `{id}` of the entry's holder; indexes `plans`, `all`, `status/{status}`, `customer/{id or email}` | `increment` · `set`/`delete` by the holder |
-//! | `sub/n/due/m/{minute}` · `sub/due/{minute}/{slot}` | due-index slot counter of a minute bucket · `{id}` of the subscription whose next run it is | `increment` · `set`/`delete` by the holder |
+//! | `sub/p/{planId}` | the plan | `set-many` with its index entry, by the claim holder |
+//! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, the version at which it joined each index, the outbox position of each version | `set-many` with its outbox entry at creation (claim holder), then compare-and-swap |
+//! | `sub/n/outbox` · `sub/outbox/{position}` | the outbox counter · an entry per version: the subscription as written, its events, the cycle records it settled (`outbox`) | `increment` · `set` before the document's swap |
+//! | `sub/ixh` | the indexer's head: outbox cursor, positions passed over, the last plan, the lease (`index`) | compare-and-swap |
+//! | `sub/ixr/{subscriptionId}` | what the indexer derived from a subscription: its index slots, its due entry, what it counts | the indexer's plans |
+//! | `sub/c/{subscriptionId}/{cycle}` | the record of a settled cycle (a range of missed or skipped cycles is one record at its first number, with `through`); a failed attempt is in the document, not here | the indexer's plans, in outbox order |
+//! | `sub/n/ix/{index}` · `sub/ix/{index}/{slot}` | index slot counter · `{id, v}`: the subscription and the version at which it joined; indexes `all`, `status/{status}`, `customer/{id or email}` (the indexer), `plans`, `clocks`, `clock/{id}` (their creators, `{id}` only) | `increment` · `set`/`delete` |
+//! | `sub/n/due/m/{minute}` · `sub/due/{minute}/{slot}` | due-index slot counter of a minute bucket · `{id}` of the subscription whose next run it is | `increment` · `set`/`delete` by the indexer |
 //! | `sub/n/due/h/{hour}`, `sub/n/due/d/{day}`, `sub/n/due/y/{era}` | due entries ever allocated in an hour, day, 365-day era (lets a pass skip empty time with one read) | `increment` |
 //! | `sub/pass/cursor` | the last minute bucket passes have finished | compare-and-swap, only forward |
 //! | `sub/n/cc/{subscriptionId}/{cycle}` · `sub/cc/{subscriptionId}/{cycle}` | a cycle's order claim · when it was taken | `increment` (1 holds it) · `set` by the holder; both deleted once the cycle is recorded |
-//! | `sub/n/sx/{subscriptionId}/{version}` | the claim on applying a version's stats change once | `increment` |
-//! | `sub/n/st/status/{status}`, `sub/n/st/mrr/{currency}`, `sub/n/st/due/{hour}` | subscriptions per status, monthly recurring revenue (minor units), active subscriptions due per hour | `increment` by stats changes (and by `check` to repair the first two) |
-//! | `sub/stat/currencies` | the currencies with a revenue counter | compare-and-swap |
+//! | `sub/st/counters` | subscriptions per status, monthly recurring revenue per currency (minor units), active subscriptions due per hour; the last plan counted | compare-and-swap by the indexer (and by `check` to repair the first two) |
+//! | `sub/idem/{hash}` · `sub/n/idem/{hash}/{window}` | an Idempotency-Key's outcome · its lease-window claim (`idempotency`) | `set` · `increment` |
 //!
 //! Minutes, hours and days count from the Unix epoch (UTC); minute `m` is the bucket of the
 //! instants `[60m, 60m + 60)` seconds. Cycle identities and exactly-once: see [`pass`].
@@ -70,6 +72,7 @@ pub mod component;
 mod convert;
 pub mod doc;
 pub mod idempotency;
+mod index;
 mod keys;
 mod list;
 pub use orderflow_kv as kv;

@@ -35,20 +35,20 @@ impl<K: Kv> Subscriptions<'_, K> {
             Filter::Customer(customer) => IndexName::customer(customer),
             Filter::DueBefore(before) => return self.list_due(*before, page),
         };
-        self.walk_index(&index, page, |slot, pointer| {
+        self.catch_up()?;
+        self.walk_index(&index, page, |_, pointer| {
             let Some(id) = subscription_id(pointer) else {
                 return Ok(None);
             };
             let Some(stored) = self.read(&id)? else {
                 return Ok(None);
             };
-            // An entry left by a crash, or by a write whose swap lost, names a subscription
-            // that is not (or no longer) in the index at that slot: the document decides, so
-            // each subscription is listed once.
-            Ok(
-                (stored.slots.get(&index) == Some(&slot) && matches(filter, &stored.subscription))
-                    .then(|| View::of(stored)),
-            )
+            // An entry of an index the subscription has left (and perhaps joined again since)
+            // names another version than its document: the document decides, so each
+            // subscription is listed once.
+            Ok((stored.joined.get(&index) == Some(&pointer.v)
+                && matches(filter, &stored.subscription))
+            .then(|| View::of(stored)))
         })
     }
 
@@ -88,6 +88,7 @@ impl<K: Kv> Subscriptions<'_, K> {
     /// Active subscriptions due before `before`, by walking the due index from the pass cursor.
     fn list_due(&self, before: Timestamp, page: &PageRequest) -> Result<Page<View>, Error> {
         let limit = check_limit(page.limit)?;
+        self.catch_up()?;
         let (mut bucket, mut slot) = match &page.cursor {
             Some(cursor) => parse_due_cursor(cursor)?,
             None => (
@@ -95,8 +96,8 @@ impl<K: Kv> Subscriptions<'_, K> {
                 1,
             ),
         };
-        // Entries re-registered by a pass sit in the current minute even when their run was
-        // earlier (see `due_slot`), so the walk goes at least one minute past now.
+        // Entries re-registered by the indexer sit in the current minute even when their run
+        // was earlier (`crate::index`), so the walk goes at least one minute past now.
         let end = Bucket::of(before).max(Bucket(Bucket::of(self.now()).0.saturating_add(1)));
         let mut walk = crate::pass::Occupancy::new(self, MAX_COUNTER_READS);
         let mut items = Vec::new();
@@ -125,8 +126,10 @@ impl<K: Kv> Subscriptions<'_, K> {
                 let Some(stored) = self.read(&id)? else {
                     continue;
                 };
-                let here = stored
-                    .due
+                // Its current due entry, not one it left (each subscription is listed once).
+                let here = self
+                    .index_record(&id)?
+                    .and_then(|record| record.due)
                     .is_some_and(|d| d.bucket == bucket && d.slot == slot - 1);
                 if here
                     && stored
@@ -157,6 +160,7 @@ impl<K: Kv> Subscriptions<'_, K> {
     ) -> Result<Page<CycleRecord>, Error> {
         let limit = check_limit(page.limit)?;
         let stored = self.read(id)?.ok_or(Error::NotFound)?;
+        self.catch_up()?;
         let sub = &stored.subscription;
         let mut number = match &page.cursor {
             Some(cursor) => u32::try_from(parse_slot_cursor(cursor)?).map_err(|_| bad_cursor())?,
@@ -189,8 +193,7 @@ impl<K: Kv> Subscriptions<'_, K> {
             scanned += 1;
             let record = match self.kv.get(&key)? {
                 Some(bytes) => Some(decode::<CycleRecord>(&key, &bytes).map_err(Error::Store)?),
-                // Settled by the last write, whose writer died before writing the records.
-                None => stored.cycles.iter().find(|r| r.number == number).cloned(),
+                None => None,
             };
             match record {
                 Some(record) => {

@@ -9,7 +9,7 @@ use orderflow_domain::values::{SubscriptionId, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::doc::{Stored, decode, encode};
+use crate::doc::{CycleRecord, Stored, decode, encode};
 use crate::keys;
 use crate::kv::outbox::{self, State};
 use crate::kv::{Kv, KvError};
@@ -41,6 +41,9 @@ pub struct OutboxEntry {
     pub events: Vec<Published>,
     /// The subscription after the write.
     pub subscription: Box<Subscription>,
+    /// The cycle records the write settled (the indexer writes them under `sub/c/...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<CycleRecord>,
 }
 
 /// What an outbox position holds.
@@ -95,17 +98,24 @@ pub(crate) fn published(created: bool, events: &[Event]) -> Vec<Published> {
 }
 
 impl<K: Kv> Subscriptions<'_, K> {
-    /// Writes the outbox entry of `next` (its subscription's new version) at a fresh position,
-    /// and records the position in it; called before `next` is swapped in.
-    pub(crate) fn write_outbox(
+    /// A fresh outbox position, for one attempt at a write.
+    pub(crate) fn take_position(&self) -> Result<u64, Error> {
+        let position = self.kv.increment(keys::OUTBOX_SEQ, 1)?;
+        u64::try_from(position)
+            .map_err(|_| Error::Store(format!("{} is negative", keys::OUTBOX_SEQ)))
+    }
+
+    /// The outbox entry of `next` (its subscription's new version, settling `cycles`) at
+    /// `position`, as a key and bytes to write before `next` is swapped in; records the position
+    /// in `next`.
+    pub(crate) fn outbox_put(
         &self,
         next: &mut Stored,
         old: Option<&Subscription>,
         events: &[Event],
-    ) -> Result<(), Error> {
-        let position = self.kv.increment(keys::OUTBOX_SEQ, 1)?;
-        let position = u64::try_from(position)
-            .map_err(|_| Error::Store(format!("{} is negative", keys::OUTBOX_SEQ)))?;
+        cycles: Vec<CycleRecord>,
+        position: u64,
+    ) -> Result<(String, Vec<u8>), Error> {
         let sub = &next.subscription;
         let entry = OutboxEntry {
             subscription_id: sub.id().clone(),
@@ -114,12 +124,12 @@ impl<K: Kv> Subscriptions<'_, K> {
             from: old.map(Subscription::status),
             events: published(old.is_none(), events),
             subscription: Box::new(sub.clone()),
+            cycles,
         };
         let bytes = encode(&entry).map_err(Error::Store)?;
-        self.kv.set(&keys::outbox_entry(position), &bytes)?;
         let version = sub.version();
         outbox::record(&mut next.outbox, version, position);
-        Ok(())
+        Ok((keys::outbox_entry(position), bytes))
     }
 
     /// The positions after `after` (at most `limit`) and those of `recheck`, each decided
@@ -130,7 +140,18 @@ impl<K: Kv> Subscriptions<'_, K> {
         limit: u32,
         recheck: &[u64],
     ) -> Result<Vec<(u64, OutboxState)>, Error> {
-        let mut documents: BTreeMap<SubscriptionId, Option<Stored>> = BTreeMap::new();
+        self.read_outbox_with_documents(after, limit, recheck)
+            .map(|(read, _)| read)
+    }
+
+    /// [`Self::read_outbox`], with the documents it read.
+    pub(crate) fn read_outbox_with_documents(
+        &self,
+        after: u64,
+        limit: u32,
+        recheck: &[u64],
+    ) -> Result<(Vec<(u64, OutboxState)>, Documents), Error> {
+        let mut documents: Documents = BTreeMap::new();
         let read = outbox::read(
             self.kv,
             outbox::Outbox {
@@ -165,6 +186,9 @@ impl<K: Kv> Subscriptions<'_, K> {
                     }))
             },
         )?;
-        Ok(read)
+        Ok((read, documents))
     }
 }
+
+/// Subscription documents as read (`None`: absent).
+pub(crate) type Documents = BTreeMap<SubscriptionId, Option<Stored>>;

@@ -3,14 +3,14 @@
 //! # Finding what is due
 //!
 //! Every active subscription has one entry in the due index, in the minute bucket of its next
-//! run (see `Subscriptions::due_slot`). A pass reads the buckets after the pass cursor up to
+//! run, put there by the indexer (`crate::index`), which a pass catches up first. A pass reads the buckets after the pass cursor up to
 //! `now`, skipping empty 365-day eras, days and hours with one counter read each, so its cost
 //! grows with the subscriptions due (and, weakly, with the time since the last pass), never with
 //! the number that exist. It then moves the cursor to `now - OVERLAP`, not to `now`: a writer
 //! that read the cursor just before registers in a bucket after it, and the overlap keeps the
 //! last minutes in the next pass's reach, so an entry written while a pass was reading is never
 //! left behind. A subscription still due after a pass (a failed cycle, a backlog after
-//! downtime) is re-registered in the current minute by that pass's write.
+//! downtime) is re-registered in the current minute when the indexer follows that pass's write.
 //!
 //! # Exactly once
 //!
@@ -215,6 +215,12 @@ impl<K: Kv> Subscriptions<'_, K> {
     fn walk_due(&self, orders: &impl Orders, options: &PassOptions) -> Result<ShardReport, Error> {
         let now = self.now();
         let mut report = PassReport::default();
+        // Every write acknowledged before the pass has its due entry where the walk looks. One
+        // that the indexer could not follow now gets its entry in a minute a later pass reads
+        // (`crate::index`), so the pass goes on.
+        if let Err(e) = self.catch_up() {
+            report.errors.push(format!("catching up the indexer: {e}"));
+        }
         let start = self.pass_cursor()?;
         let end = Bucket::of(now);
         let mut bucket = Bucket(start.map_or(0, |c| c.0.saturating_add(1)));

@@ -1,7 +1,7 @@
-//! Plans (named schedule templates) and the counters that number plans and subscriptions.
+//! Plans (named schedule templates) and the counter that numbers plans.
 
 use orderflow_domain::subscription::Recurrence;
-use orderflow_domain::values::{PlanId, SubscriptionId};
+use orderflow_domain::values::PlanId;
 
 use crate::doc::{Plan, Pointer, decode, encode};
 use crate::keys::{self, IndexName};
@@ -9,12 +9,6 @@ use crate::kv::Kv;
 use crate::service::{Error, NewPlan, Page, PageRequest, Subscriptions};
 
 impl<K: Kv> Subscriptions<'_, K> {
-    /// A fresh subscription id, `s-{n}`, from an atomic counter.
-    pub fn next_subscription_id(&self) -> Result<SubscriptionId, Error> {
-        let n = self.kv.increment(keys::SUBSCRIPTION_SEQ, 1)?;
-        SubscriptionId::parse(&format!("s-{n}")).map_err(|e| Error::Store(e.to_string()))
-    }
-
     /// A fresh plan id, `p-{n}`, from an atomic counter.
     pub fn next_plan_id(&self) -> Result<PlanId, Error> {
         let n = self.kv.increment(keys::PLAN_SEQ, 1)?;
@@ -45,13 +39,12 @@ impl<K: Kv> Subscriptions<'_, K> {
         }
         let index = IndexName::plans();
         let slot = self.next_slot(&index)?;
-        let pointer = encode(&Pointer {
-            id: plan.id.as_str().to_owned(),
-        })
-        .map_err(Error::Store)?;
-        self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
+        let pointer = encode(&Pointer::to(plan.id.as_str())).map_err(Error::Store)?;
         let bytes = encode(&plan).map_err(Error::Store)?;
-        self.kv.set(&keys::plan(&plan.id), &bytes)?;
+        self.kv.set_many(&[
+            (keys::index_entry(&index, slot), pointer),
+            (keys::plan(&plan.id), bytes),
+        ])?;
         Ok(plan)
     }
 

@@ -1,29 +1,24 @@
 //! The subscriptions service's store logic: plans, subscriptions, their indexes, cycle records
 //! and stats over a [`Kv`] (docs/architecture.md, "Writes").
 //!
-//! The write protocol, for every change of a subscription document:
-//! 1. `cas_current` the document; apply the stats change its version left (claimed by version
-//!    with `increment`, so it is counted once whoever applies it).
-//! 2. Decide with the domain (`Subscription::apply`). Write what the new version adds before it
-//!    exists — index entries in freshly incremented slots, its due entry — idempotent, harmless
-//!    if the swap never happens (readers check every entry against the document it names).
-//! 3. Swap in the new document with a fresh write id and its stats change. A `cas-failed` answer
-//!    is checked by re-reading: a document that carries our write id means the swap happened
-//!    (Redis-backed Spin reports successful swaps as failed); otherwise another writer won and we
-//!    retry from 1, at most [`MAX_ATTEMPTS`] times, then answer [`Error::Contention`].
-//! 4. Write the cycle records the new version settled (they travel in the document), apply its
-//!    stats change, and delete the entries the old version held and the new one does not. A
-//!    crash before that leaves stale entries, which readers skip, and records and a stats change
-//!    in the document, which the next writer applies before it decides.
+//! The write protocol, for every change of a subscription document (docs/architecture.md,
+//! "Writes"): `cas_current` the document; decide with the domain (`Subscription::apply`); take
+//! an outbox position and write the outbox entry there (the new version, with the cycle records
+//! it settles); swap in the new document with a fresh write id and the position. A `cas-failed`
+//! answer is checked by re-reading: a document that carries our write id means the swap happened
+//! (Redis-backed Spin reports successful swaps as failed); otherwise another writer won and we
+//! retry, at most [`MAX_ATTEMPTS`] times, then answer [`Error::Contention`]. Four calls, three of
+//! them writes. Everything that follows from the document (index and due entries, cycle
+//! records, the dashboard counters) the indexer derives from the outbox (`crate::index`).
 //!
 //! Creation is never decided by a swap (a swap on an absent key is an unconditional upsert on
 //! Spin): a subscription or plan id is claimed with `increment`, and only the caller that gets 1
-//! writes its document.
+//! writes its document, in one `set-many` with its outbox entry.
 //!
 //! This module must not touch spin-sdk: it takes `&impl Kv`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use orderflow_domain::subscription::{
     Command, CycleStatus, Event, NewSubscription, PurchaseDay, Schedule, Subscription,
@@ -31,11 +26,10 @@ use orderflow_domain::subscription::{
 };
 use orderflow_domain::values::{FieldError, PlanId, SubscriptionId, TestClockId, Text, Timestamp};
 
-use crate::doc::{CycleRecord, DueSlot, Pointer, Stored, decode, encode};
+use crate::doc::{CycleRecord, Pointer, Stored, decode, encode};
 use crate::keys::{self, Bucket, IndexName, Space};
 use crate::kv::write::{Attempt, Failed, Outcome};
 use crate::kv::{Kv, KvError};
-use crate::stats::contribution;
 
 /// How many times a write is tried against concurrent writers before [`Error::Contention`]: the
 /// policy of the shared write loop (`orderflow_kv::write`).
@@ -196,6 +190,9 @@ pub struct Subscriptions<'a, K: Kv> {
     now: Cell<Timestamp>,
     /// Whose due index and pass cursor writes and passes use: live, or one test clock's.
     space: RefCell<Space>,
+    /// The host's clock when the call began, whatever `now` a pass or test clock sets: leases
+    /// and the live subscriptions' due entries go by it.
+    pub(crate) real_now: Timestamp,
     nonce: u64,
     writes: Cell<u64>,
     /// The subscription document last decoded or written, with its key and bytes: a pass reads
@@ -203,14 +200,6 @@ pub struct Subscriptions<'a, K: Kv> {
     /// its order, and in the record's swap), and decoding is the costliest part of a read.
     /// Bytes equal to these decode to this document, so it is cloned instead.
     last_document: RefCell<Option<(String, Vec<u8>, Stored)>>,
-}
-
-/// Index slots and the due slot handed out during one write, reused across its retries so that
-/// a conflict does not burn a slot per attempt.
-#[derive(Debug, Default)]
-struct Allocations {
-    slots: HashMap<IndexName, u64>,
-    dues: Vec<DueSlot>,
 }
 
 impl<'a, K: Kv> Subscriptions<'a, K> {
@@ -221,6 +210,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             kv,
             now: Cell::new(now),
             space: RefCell::new(Space::Live),
+            real_now: now,
             nonce,
             writes: Cell::new(0),
             last_document: RefCell::new(None),
@@ -267,47 +257,75 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
 
     // ----- subscriptions ---------------------------------------------------------------------
 
-    /// Creates a subscription (its plan, if it names one, must exist), live or on the test
-    /// clock of the current space (see [`Self::on_clock`]).
+    /// Creates a subscription under its own id (its plan, if it names one, must exist), live
+    /// or on the test clock of the current space (see [`Self::on_clock`]).
     pub fn create(&self, new: NewSubscription) -> Result<Subscription, Error> {
         if let Some(plan) = &new.plan_id {
             self.plan(plan)?;
         }
-        let clock = self.space().clock().cloned();
         let sub = Subscription::new(new)?;
-        let id = sub.id().clone();
-        self.ensure_currency(sub.order().currency())?;
-        if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
+        if self.kv.increment(&keys::subscription_claim(sub.id()), 1)? != 1 {
             return Err(Error::AlreadyExists);
         }
-        let mut allocations = Allocations::default();
-        if let Some(clock) = &clock {
-            let slot = self.next_slot(&IndexName::clock(clock))?;
-            let pointer = encode(&Pointer {
-                id: id.as_str().to_owned(),
-            })
-            .map_err(Error::Store)?;
-            self.kv
-                .set(&keys::index_entry(&IndexName::clock(clock), slot), &pointer)?;
+        let position = self.take_position()?;
+        self.insert(&sub, position, Vec::new())?;
+        Ok(sub)
+    }
+
+    /// Creates a subscription whose id the service gives: `s-{n}`, `n` its outbox position
+    /// (unique and growing, not consecutive). `build` makes it from its id (its plan already
+    /// read by the caller).
+    pub fn create_numbered(
+        &self,
+        build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
+    ) -> Result<Subscription, Error> {
+        for _ in 0..MAX_ATTEMPTS {
+            let position = self.take_position()?;
+            let id = SubscriptionId::parse(&format!("s-{position}"))
+                .map_err(|e| Error::Store(e.to_string()))?;
+            // Taken only by a caller that chose this id itself: the position is left unused.
+            if self.kv.increment(&keys::subscription_claim(&id), 1)? == 1 {
+                let sub = Subscription::new(build(id)?)?;
+                self.insert(&sub, position, Vec::new())?;
+                return Ok(sub);
+            }
         }
-        let empty = Stored {
-            write_id: String::new(),
+        Err(Error::Contention)
+    }
+
+    /// Writes a new subscription's document with its outbox entry at `position` (and `also`,
+    /// before it) in one batch, the document last.
+    pub(crate) fn insert(
+        &self,
+        sub: &Subscription,
+        position: u64,
+        also: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), Error> {
+        let clock = self.space().clock().cloned();
+        if let Some(clock) = &clock {
+            // A test clock's advances and its deletion find its subscriptions here at once.
+            let index = IndexName::clock(clock);
+            let slot = self.next_slot(&index)?;
+            let pointer = encode(&Pointer::to(sub.id().as_str())).map_err(Error::Store)?;
+            self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
+        }
+        let mut next = Stored {
+            write_id: self.write_id(),
             test_clock: clock,
             recent_writes: Vec::new(),
             subscription: sub.clone(),
-            slots: BTreeMap::new(),
-            due: None,
-            stats: None,
-            cycles: Vec::new(),
+            joined: joined_after(None, sub),
             outbox: Vec::new(),
         };
-        let mut next = self.next_document(&empty, None, sub.clone(), &mut allocations)?;
-        self.write_outbox(&mut next, None, &[])?;
-        let bytes = encode(&next).map_err(Error::Store)?;
-        // The id is ours (the claim), so the key has a single writer: a plain write.
-        self.kv.set(&keys::subscription(&id), &bytes)?;
-        self.settle_stats(&id, &next)?;
-        Ok(sub)
+        let entry = self.outbox_put(&mut next, None, &[], Vec::new(), position)?;
+        let mut puts = vec![entry];
+        puts.extend(also);
+        puts.push((
+            keys::subscription(sub.id()),
+            encode(&next).map_err(Error::Store)?,
+        ));
+        self.kv.set_many(&puts)?;
+        Ok(())
     }
 
     /// The subscription with this id.
@@ -390,36 +408,13 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
     ) -> Result<Written, Error> {
-        self.write_or_touch(id, decide, false)
-    }
-
-    /// [`Self::write`]; with `touch`, a decision that changes nothing still rewrites the document
-    /// (a fresh write id, and a due entry re-registered where a pass will find it).
-    pub(crate) fn write_or_touch(
-        &self,
-        id: &SubscriptionId,
-        decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
-        touch: bool,
-    ) -> Result<Written, Error> {
-        let mut allocations = Allocations::default();
-        let result = self.write_with(id, &decide, &mut allocations, touch);
-        if result.is_err() {
-            // Entries written for attempts that did not commit. The document decides which (a
-            // swap that answered an error may have written); if it cannot be read, or the
-            // cleanup fails, they stay as garbage that readers skip.
-            if let Ok(current) = self.read(id) {
-                self.discard_unused(&allocations, current.as_ref()).ok();
-            }
-        }
-        result
+        self.write_with(id, &decide)
     }
 
     fn write_with(
         &self,
         id: &SubscriptionId,
         decide: &impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
-        allocations: &mut Allocations,
-        touch: bool,
     ) -> Result<Written, Error> {
         let key = keys::subscription(id);
         let outcome = crate::kv::write::write(
@@ -436,30 +431,39 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                         "subscription {id} is written only under its own clock"
                     )));
                 }
-                self.settle_stats(id, &stored)?;
-                self.settle_cycles(id, &stored)?;
                 let transition = decide(&stored.subscription)?;
-                if transition.events.is_empty() && !touch {
+                if transition.events.is_empty() {
                     return Ok(Attempt::Done(Written {
                         subscription: stored.subscription,
                         events: Vec::new(),
                         test_clock: stored.test_clock,
                     }));
                 }
-                let mut next = self.next_document(
-                    &stored,
+                let sub = transition.subscription.clone();
+                let mut next = Stored {
+                    write_id: self.write_id(),
+                    test_clock: stored.test_clock.clone(),
+                    recent_writes: stored.recent_after(),
+                    joined: joined_after(Some(&stored), &sub),
+                    subscription: sub,
+                    outbox: stored.outbox.clone(),
+                };
+                let cycles = self.cycle_records(&stored.subscription, &transition.events);
+                let position = self.take_position()?;
+                let (entry_key, entry) = self.outbox_put(
+                    &mut next,
                     Some(&stored.subscription),
-                    transition.subscription.clone(),
-                    allocations,
+                    &transition.events,
+                    cycles,
+                    position,
                 )?;
-                next.cycles = self.cycle_records(&stored.subscription, &transition.events);
-                self.write_outbox(&mut next, Some(&stored.subscription), &transition.events)?;
+                self.kv.set(&entry_key, &entry)?;
                 let bytes = encode(&next).map_err(Error::Store)?;
                 let write_id = next.write_id.clone();
                 Ok(Attempt::Write {
                     bytes,
                     write_id,
-                    value: (stored, next, transition),
+                    value: (next, transition),
                 })
             },
             |bytes, write_id| {
@@ -469,10 +473,8 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         );
         match outcome {
             Ok(Outcome::Unchanged(written)) => Ok(written),
-            Ok(Outcome::Written((stored, next, transition), bytes)) => {
+            Ok(Outcome::Written((next, transition), bytes)) => {
                 self.remember_document(&key, bytes, &next);
-                self.after_write(id, &stored, &next)?;
-                self.discard_unused(allocations, Some(&next))?;
                 Ok(Written {
                     subscription: transition.subscription,
                     events: transition.events,
@@ -483,163 +485,6 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             Err(Failed::Store(e) | Failed::Uncertain(e)) => Err(e.into()),
             Err(Failed::Contention) => Err(Error::Contention),
         }
-    }
-
-    /// The document for `sub` succeeding `stored`: its index slots and due entry allocated and
-    /// written (before the swap; see the module documentation), and its stats change.
-    fn next_document(
-        &self,
-        stored: &Stored,
-        old: Option<&Subscription>,
-        sub: Subscription,
-        allocations: &mut Allocations,
-    ) -> Result<Stored, Error> {
-        let id = sub.id().clone();
-        let pointer = encode(&Pointer {
-            id: id.as_str().to_owned(),
-        })
-        .map_err(Error::Store)?;
-        let mut slots = BTreeMap::new();
-        for index in indexes_of(&sub) {
-            let slot = match stored.slots.get(&index) {
-                Some(slot) => *slot,
-                None => {
-                    let slot = match allocations.slots.get(&index) {
-                        Some(slot) => *slot,
-                        None => {
-                            let slot = self.next_slot(&index)?;
-                            allocations.slots.insert(index.clone(), slot);
-                            slot
-                        }
-                    };
-                    self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
-                    slot
-                }
-            };
-            slots.insert(index, slot);
-        }
-        let due = match sub.wake_at() {
-            None => None,
-            Some(at) => Some(self.due_slot(stored.due, at, allocations, &pointer)?),
-        };
-        let version = sub.version();
-        let from = old.map(contribution);
-        let to = contribution(&sub);
-        // A test clock's subscriptions are test data: the dashboard counts live ones only.
-        let stats = (from != Some(to) && stored.test_clock.is_none())
-            .then_some(crate::doc::StatsDelta { version, from, to });
-        Ok(Stored {
-            write_id: self.write_id(),
-            test_clock: stored.test_clock.clone(),
-            recent_writes: if stored.write_id.is_empty() {
-                Vec::new()
-            } else {
-                stored.recent_after()
-            },
-            subscription: sub,
-            slots,
-            due,
-            stats,
-            cycles: Vec::new(),
-            outbox: stored.outbox.clone(),
-        })
-    }
-
-    /// The due entry for a next run at `at`: the current one while it still will be scanned,
-    /// else a new one in bucket `max(at, now, cursor + 1)` — never in a bucket a pass has
-    /// finished, so the entry is seen (see `crate::pass` for why a pass keeps an overlap).
-    fn due_slot(
-        &self,
-        current: Option<DueSlot>,
-        at: Timestamp,
-        allocations: &mut Allocations,
-        pointer: &[u8],
-    ) -> Result<DueSlot, Error> {
-        let cursor = self.pass_cursor()?;
-        let target = Bucket::of(at)
-            .max(Bucket::of(self.now()))
-            .max(Bucket(cursor.map_or(i64::MIN, |c| c.0.saturating_add(1))));
-        if let Some(current) = current
-            && current.at == at
-            && current.bucket >= target
-        {
-            return Ok(current);
-        }
-        if let Some(allocated) = allocations
-            .dues
-            .iter()
-            .find(|d| d.at == at && d.bucket >= target)
-        {
-            return Ok(*allocated);
-        }
-        // Occupancy first: a pass that finds an era, day or hour empty skips it. Only whether
-        // a counter is positive matters and none ever goes down, so one already positive is
-        // left as it is (a read instead of a write; two writers that both read zero both add).
-        let space = self.space();
-        for counter in [
-            space.due_era_counter(target.era()),
-            space.due_day_counter(target.day()),
-            space.due_hour_counter(target.hour()),
-        ] {
-            if self.counter(&counter)? <= 0 {
-                self.kv.increment(&counter, 1)?;
-            }
-        }
-        let slot = u64::try_from(self.kv.increment(&space.due_counter(target), 1)?)
-            .map_err(|_| Error::Store("due slot counter is negative".into()))?;
-        self.kv.set(&space.due_entry(target, slot), pointer)?;
-        let due = DueSlot {
-            bucket: target,
-            slot,
-            at,
-        };
-        allocations.dues.push(due);
-        Ok(due)
-    }
-
-    /// Deletes the index and due entries allocated during a write that the document as stored
-    /// does not hold: a retry after a lost swap may have decided differently.
-    fn discard_unused(
-        &self,
-        allocations: &Allocations,
-        next: Option<&Stored>,
-    ) -> Result<(), Error> {
-        for (index, slot) in &allocations.slots {
-            if next.is_none_or(|n| n.slots.get(index) != Some(slot)) {
-                self.kv.delete(&keys::index_entry(index, *slot))?;
-            }
-        }
-        for due in &allocations.dues {
-            if next.is_none_or(|n| n.due != Some(*due)) {
-                self.kv
-                    .delete(&self.space().due_entry(due.bucket, due.slot))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// After a successful swap: the stats change, and the entries `old` held that `next` does
-    /// not are deleted.
-    fn after_write(&self, id: &SubscriptionId, old: &Stored, next: &Stored) -> Result<(), Error> {
-        self.settle_cycles(id, next)?;
-        self.settle_stats(id, next)?;
-        for (index, slot) in &old.slots {
-            if next.slots.get(index) != Some(slot) {
-                self.kv.delete(&keys::index_entry(index, *slot))?;
-            }
-        }
-        if let Some(due) = old.due
-            && next.due != Some(due)
-        {
-            self.kv
-                .delete(&self.space().due_entry(due.bucket, due.slot))?;
-        }
-        // The claim of the version before the one just replaced is no longer needed: every
-        // writer that could still apply it has been overtaken by two writes.
-        if let Some(version) = old.subscription.version().checked_sub(1).filter(|v| *v > 0) {
-            self.kv.delete(&keys::stats_claim(id, version))?;
-        }
-        Ok(())
     }
 
     /// The cycle records that `events` settle: created, skipped and missed cycles (a range is one
@@ -692,29 +537,6 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             .collect()
     }
 
-    /// Writes the cycle records a document's version settled. Its writer does it after the swap
-    /// and every later writer again before deciding (a crash in between loses nothing); a writer
-    /// whose swap lost never writes any. A cycle is settled once, except that a payment retry
-    /// rewrites a created cycle's record with the next attempt's order: so a record with an
-    /// order is written only over an older attempt (a late repeat of an earlier version never
-    /// overwrites a newer record).
-    fn settle_cycles(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
-        for record in &stored.cycles {
-            let key = keys::cycle(id, record.number);
-            if record.order_id.is_some()
-                && let Some(bytes) = self.kv.get(&key)?
-                && let Ok(existing) = decode::<CycleRecord>(&key, &bytes)
-                && (existing.attempts, existing.status == CycleStatus::Failed)
-                    >= (record.attempts, record.status == CycleStatus::Failed)
-            {
-                continue;
-            }
-            let bytes = encode(record).map_err(Error::Store)?;
-            self.kv.set(&key, &bytes)?;
-        }
-        Ok(())
-    }
-
     pub(crate) fn next_slot(&self, index: &IndexName) -> Result<u64, Error> {
         u64::try_from(self.kv.increment(&keys::index_counter(index), 1)?)
             .map_err(|_| Error::Store("index slot counter is negative".into()))
@@ -731,6 +553,20 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             }
         }
     }
+}
+
+/// The version at which `sub` (succeeding `previous`) joined each index it belongs to: when
+/// `previous` already belonged to it, then; else now.
+fn joined_after(previous: Option<&Stored>, sub: &Subscription) -> BTreeMap<IndexName, u64> {
+    indexes_of(sub)
+        .into_iter()
+        .map(|index| {
+            let since = previous
+                .and_then(|p| p.joined.get(&index).copied())
+                .unwrap_or_else(|| sub.version());
+            (index, since)
+        })
+        .collect()
 }
 
 /// Every index a subscription belongs to.

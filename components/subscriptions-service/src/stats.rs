@@ -1,17 +1,14 @@
-//! Dashboard numbers kept as counters on every write, never computed by scanning: what one
-//! subscription contributes (`contribution`), and its monthly recurring revenue.
+//! Dashboard numbers kept as counters by the indexer (`crate::index`), never computed by
+//! scanning: what one subscription contributes (`contribution`), and its monthly recurring
+//! revenue.
 
 use orderflow_domain::subscription::{Schedule, Subscription, SubscriptionStatus, Unit};
 use orderflow_domain::values::{Currency, Money};
 
-use std::collections::BTreeMap;
-
-use orderflow_domain::values::SubscriptionId;
-
-use crate::doc::{Contribution, Stored, decode, encode};
+use crate::doc::Contribution;
 use crate::keys::{self, Bucket};
 use crate::kv::Kv;
-use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
+use crate::service::{Error, Subscriptions};
 
 /// Counts and sums for a dashboard, as of one instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,111 +32,35 @@ pub struct Stats {
 
 impl<K: Kv> Subscriptions<'_, K> {
     /// Counts by status, cycles due in the next day and week, and monthly recurring revenue,
-    /// read from counters kept on every write (a fixed number of reads: 4 + 169 + one per
-    /// currency).
+    /// from the counters the indexer keeps (one read, once it has caught up).
     pub fn stats(&self) -> Result<Stats, Error> {
-        let status = |s| self.counter(&keys::stat_status(s));
+        self.catch_up()?;
+        let totals = self.counters()?.totals;
+        let status = |s: SubscriptionStatus| totals.status.get(s.as_str()).copied().unwrap_or(0);
         let hour = Bucket::of(self.now()).hour();
-        let mut due_next_day = 0i64;
-        let mut due_next_week = 0i64;
-        for h in 0..=(7 * 24) {
-            let n = self.counter(&keys::stat_due_hour(hour + h))?;
-            if h <= 24 {
-                due_next_day = due_next_day.saturating_add(n);
-            }
-            due_next_week = due_next_week.saturating_add(n);
-        }
+        let due_within = |hours: i64| -> i64 {
+            totals
+                .due_hours
+                .range(hour..=hour.saturating_add(hours))
+                .map(|(_, n)| *n)
+                .fold(0, i64::saturating_add)
+        };
         let mut mrr = Vec::new();
-        for currency in self.currencies()? {
-            let amount = self.counter(&keys::stat_mrr(currency))?;
-            mrr.push((
-                currency,
-                orderflow_domain::values::Money::from_minor(amount),
-            ));
+        for (code, amount) in &totals.mrr {
+            let currency = Currency::parse(code).map_err(|e| {
+                Error::Store(format!("{} holds currency {code}: {e}", keys::COUNTERS))
+            })?;
+            mrr.push((currency, Money::from_minor(*amount)));
         }
         Ok(Stats {
-            active: status(SubscriptionStatus::Active)?,
-            paused: status(SubscriptionStatus::Paused)?,
-            canceled: status(SubscriptionStatus::Canceled)?,
-            finished: status(SubscriptionStatus::Finished)?,
-            due_next_day,
-            due_next_week,
+            active: status(SubscriptionStatus::Active),
+            paused: status(SubscriptionStatus::Paused),
+            canceled: status(SubscriptionStatus::Canceled),
+            finished: status(SubscriptionStatus::Finished),
+            due_next_day: due_within(24),
+            due_next_week: due_within(7 * 24),
             monthly_recurring_revenue: mrr,
         })
-    }
-
-    /// The currencies that have a revenue counter.
-    pub(crate) fn currencies(&self) -> Result<Vec<orderflow_domain::values::Currency>, Error> {
-        match self.kv.get(keys::CURRENCIES)? {
-            None => Ok(Vec::new()),
-            Some(bytes) => decode::<crate::doc::Currencies>(keys::CURRENCIES, &bytes)
-                .map(|c| c.currencies)
-                .map_err(Error::Store),
-        }
-    }
-
-    /// Applies the stats change a document carries, once: the caller that gets 1 from the
-    /// version's claim applies it.
-    pub(crate) fn settle_stats(&self, id: &SubscriptionId, stored: &Stored) -> Result<(), Error> {
-        let Some(delta) = stored.stats else {
-            return Ok(());
-        };
-        // Claimed once per version: a claim already taken is only read (claims never go down),
-        // so the writers after the first spend a read, not a write.
-        let claim = keys::stats_claim(id, delta.version);
-        if self.counter(&claim)? > 0 || self.kv.increment(&claim, 1)? != 1 {
-            return Ok(());
-        }
-        let mut changes: Vec<(String, i64)> = Vec::new();
-        let mut count = |c: &Contribution, sign: i64| {
-            changes.push((keys::stat_status(c.status), sign));
-            if let Some((currency, amount)) = c.mrr {
-                changes.push((keys::stat_mrr(currency), sign.saturating_mul(amount)));
-            }
-            if let Some(hour) = c.due_hour {
-                changes.push((keys::stat_due_hour(hour), sign));
-            }
-        };
-        if let Some(from) = &delta.from {
-            count(from, -1);
-        }
-        count(&delta.to, 1);
-        // Equal keys cancel out: only what changed is written.
-        let mut net: BTreeMap<String, i64> = BTreeMap::new();
-        for (key, change) in changes {
-            let entry = net.entry(key).or_insert(0);
-            *entry = entry.saturating_add(change);
-        }
-        for (key, change) in net {
-            if change != 0 {
-                self.kv.increment(&key, change)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes sure `currency` has a recurring-revenue counter listed.
-    pub(crate) fn ensure_currency(
-        &self,
-        currency: orderflow_domain::values::Currency,
-    ) -> Result<(), Error> {
-        for _ in 0..MAX_ATTEMPTS {
-            let (cas, bytes) = self.kv.cas_current(keys::CURRENCIES)?;
-            let mut doc: crate::doc::Currencies = match &bytes {
-                None => crate::doc::Currencies::default(),
-                Some(bytes) => decode(keys::CURRENCIES, bytes).map_err(Error::Store)?,
-            };
-            if doc.currencies.contains(&currency) {
-                return Ok(());
-            }
-            doc.currencies.push(currency);
-            doc.write_id = self.write_id();
-            let encoded = encode(&doc).map_err(Error::Store)?;
-            // An absent key makes this an upsert that may drop a currency another creator added
-            // at the same moment: the loop re-reads until ours is there.
-            self.kv.cas_swap(cas, &encoded)?;
-        }
-        Err(Error::Contention)
     }
 }
 

@@ -1,0 +1,621 @@
+//! The indexer: what follows from the subscription documents (index entries, due entries, cycle
+//! records, the dashboard counters) follows the outbox in batches, off the commands' path
+//! (docs/architecture.md, "Writes"; the orders service's indexer works the same way).
+//!
+//! A command writes its subscription's document and outbox entry and nothing else. A pass of
+//! the indexer reads the outbox after its cursor, in position order, and for each subscription
+//! with a committed entry compares what its record (`sub/ixr/{id}`) says was derived from it
+//! with its current document: it gives it a slot in each index it joined and still belongs to
+//! (one `increment` per index per batch), a due entry where a pass will find its next run, and
+//! moves its contribution to the counters; it writes the cycle records each entry settled, in
+//! outbox order. An index entry names the subscription and the version at which it joined, and
+//! a listing takes it only while the document says the same, so a stale entry is never listed.
+//!
+//! What a pass decides is its *plan*, swapped into the head `sub/ixh` with the new cursor before
+//! any of it is applied, and taken out once applied; whoever finds it there applies it too, so a
+//! pass cut short loses nothing. Entries and records are plain writes (applying them twice
+//! changes nothing); the counters' change is applied under compare-and-swap of the counters
+//! document, which names the last plan counted, so it counts once. A pass holds the head's lease
+//! while it works, so passes started together do not allocate slots only one of them will use.
+//!
+//! Due entries go where the runner pass will look: in the minute of the next run, but never
+//! before the minute the version was written (its test clock's time, for one on a clock) nor in
+//! a minute a pass has finished; `crate::pass` keeps an overlap for entries written while it
+//! reads. A runner pass catches the indexer up before it reads the due index, and every
+//! listing before it reads an index, so what was acknowledged before is there.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::TimeDelta;
+use orderflow_domain::values::{SubscriptionId, Timestamp};
+
+use crate::doc::{
+    Counters, CycleRecord, DueSlot, IndexHead, IndexPlan, IndexRecord, Pointer, decode, encode,
+};
+use crate::keys::{self, Bucket, IndexName, Space};
+use crate::kv::outbox::State;
+use crate::kv::write::{self, Attempt, Outcome};
+use crate::kv::{Kv, Swap, claim};
+use crate::outbox::Documents;
+use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
+use crate::stats::contribution;
+
+/// How many earlier write ids the head remembers (see `crate::kv::write`).
+const HEAD_RECENT_WRITES: usize = 8;
+/// How many outbox positions one pass reads.
+const PASS_POSITIONS: u32 = 200;
+/// How many passes a catch-up runs at most.
+const CATCH_UP_PASSES: usize = 500;
+/// How long a catch-up waits while another pass holds the head, before looking again.
+const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+/// How long a catch-up goes on at most.
+const CATCH_UP_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a pass holds the head's lease: far longer than a pass takes.
+const LEASE: TimeDelta = TimeDelta::seconds(10);
+/// A position passed over is forgotten after this long: no command lives that long.
+const FORGET_AFTER: TimeDelta = TimeDelta::hours(1);
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IndexReport {
+    /// Positions the cursor moved over.
+    pub(crate) positions: u64,
+    /// Whether the cursor reached the outbox's last position.
+    pub(crate) caught_up: bool,
+}
+
+/// The last minute a pass of each space finished, as the indexer found it.
+type Cursors = HashMap<Space, Option<Bucket>>;
+
+impl<K: Kv> Subscriptions<'_, K> {
+    /// Runs indexer passes until the cursor reaches the last outbox position as it stood when
+    /// called, waiting for a pass that holds the head; gives up after [`CATCH_UP_TIME`].
+    pub fn catch_up(&self) -> Result<(), Error> {
+        let target = u64::try_from(self.counter(keys::OUTBOX_SEQ)?).unwrap_or(0);
+        let started = std::time::Instant::now();
+        for _ in 0..CATCH_UP_PASSES {
+            if started.elapsed() > CATCH_UP_TIME {
+                break;
+            }
+            let head = self.index_head()?;
+            if head.cursor >= target && head.plan.is_none() {
+                return Ok(());
+            }
+            match self.index_pass() {
+                Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
+                Ok(_) => {}
+                // Another pass holds the head and does this work: wait for it. On
+                // wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
+                // requests meanwhile.
+                Err(Error::Contention) => std::thread::sleep(CONTENDED_WAIT),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn index_head(&self) -> Result<IndexHead, Error> {
+        Ok(match self.kv.get(keys::INDEX_HEAD)? {
+            None => IndexHead::default(),
+            Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Error::Store)?,
+        })
+    }
+
+    /// One pass, under the head's lease: applies a plan left in the head, plans the next batch,
+    /// swaps it in and applies it.
+    pub(crate) fn index_pass(&self) -> Result<IndexReport, Error> {
+        self.ensure_head()?;
+        let lease = self.take_lease()?;
+        let result = self.leased_pass(&lease, None);
+        // Whatever happened, the head is free for the next pass; a plan this pass did not
+        // finish applying stays in it, for the next pass to apply.
+        self.finish_pass(&lease, result.is_ok());
+        result
+    }
+
+    /// Takes the head's lease, unless another pass holds it (`contention`).
+    fn take_lease(&self) -> Result<String, Error> {
+        let owner = self.write_id();
+        let now = self.real_now;
+        let until = Timestamp::from_datetime(now.as_datetime() + LEASE);
+        let outcome = write::write(
+            self.kv,
+            keys::INDEX_HEAD,
+            |current| -> Result<Attempt<(), ()>, Error> {
+                let Some(bytes) = current else {
+                    return Err(Error::Contention);
+                };
+                let mut head: IndexHead = decode(keys::INDEX_HEAD, &bytes).map_err(Error::Store)?;
+                if head.lease.as_ref().is_some_and(|(_, until)| *until > now) {
+                    return Err(Error::Contention);
+                }
+                let write_id = self.write_id();
+                succeed(&mut head, write_id.clone());
+                head.lease = Some((owner.clone(), until));
+                Ok(Attempt::Write {
+                    bytes: encode(&head).map_err(Error::Store)?,
+                    write_id,
+                    value: (),
+                })
+            },
+            carries_head,
+        );
+        match outcome {
+            Ok(_) => Ok(owner),
+            Err(write::Failed::Decided(e)) => Err(e),
+            Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
+            Err(write::Failed::Contention) => Err(Error::Contention),
+        }
+    }
+
+    /// Derives again what follows from the documents of `ids` (the check's repair), under the
+    /// head's lease as a pass would; waits for a pass that holds it.
+    pub(crate) fn reindex(&self, ids: &[SubscriptionId]) -> Result<(), Error> {
+        self.ensure_head()?;
+        let started = std::time::Instant::now();
+        let lease = loop {
+            match self.take_lease() {
+                Ok(lease) => break lease,
+                Err(Error::Contention) if started.elapsed() < CATCH_UP_TIME => {
+                    std::thread::sleep(CONTENDED_WAIT);
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let result = self.leased_pass(&lease, Some(ids));
+        self.finish_pass(&lease, result.is_ok());
+        result.map(drop)
+    }
+
+    /// One pass under the lease `lease`: over the next batch of the outbox, or over `only` those
+    /// subscriptions (the cursor stays).
+    fn leased_pass(
+        &self,
+        lease: &str,
+        only: Option<&[SubscriptionId]>,
+    ) -> Result<IndexReport, Error> {
+        let mut report = IndexReport::default();
+        let mut planned: Option<IndexPlan> = None;
+        let outcome = write::write(
+            self.kv,
+            keys::INDEX_HEAD,
+            |current| -> Result<Attempt<(), ()>, Error> {
+                let head: IndexHead = match current {
+                    None => IndexHead::default(),
+                    Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Error::Store)?,
+                };
+                if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
+                    // Held so long that another pass took over: it does this work.
+                    return Err(Error::Contention);
+                }
+                if let Some(plan) = &head.plan {
+                    self.apply_plan(plan)?;
+                }
+                let (next, plan) = match only {
+                    None => self.plan_batch(&head)?,
+                    Some(ids) => self.plan_for(&head, ids)?,
+                };
+                report = IndexReport {
+                    positions: next.cursor - head.cursor,
+                    caught_up: next.caught_up,
+                };
+                let recheck: Vec<(u64, Timestamp)> = next.recheck.into_iter().collect();
+                if next.cursor == head.cursor
+                    && recheck == head.recheck
+                    && plan.is_empty()
+                    && head.plan.is_none()
+                {
+                    return Ok(Attempt::Done(()));
+                }
+                let write_id = self.write_id();
+                let mut head = IndexHead {
+                    cursor: next.cursor,
+                    recheck,
+                    plans: if plan.is_empty() {
+                        head.plans
+                    } else {
+                        plan.number
+                    },
+                    plan: (!plan.is_empty()).then(|| plan.clone()),
+                    ..head
+                };
+                succeed(&mut head, write_id.clone());
+                planned = head.plan.clone();
+                Ok(Attempt::Write {
+                    bytes: encode(&head).map_err(Error::Store)?,
+                    write_id,
+                    value: (),
+                })
+            },
+            carries_head,
+        );
+        match outcome {
+            Ok(Outcome::Written(..)) => {
+                if let Some(plan) = &planned {
+                    // Applied again by the next pass, harmlessly, if this one stops here.
+                    self.apply_plan(plan)?;
+                }
+                Ok(report)
+            }
+            Ok(Outcome::Unchanged(())) => Ok(report),
+            Err(write::Failed::Decided(e)) => Err(e),
+            Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
+            Err(write::Failed::Contention) => Err(Error::Contention),
+        }
+    }
+
+    /// Creates the head if it is absent, once: a swap on an absent key is an unconditional
+    /// upsert on Spin, so two first passes would both win it and index the same positions
+    /// twice. The creator is claimed (`orderflow_kv::claim`); the others answer `contention`.
+    fn ensure_head(&self) -> Result<(), Error> {
+        if self.kv.get(keys::INDEX_HEAD)?.is_some() {
+            return Ok(());
+        }
+        if claim::take(
+            self.kv,
+            self.real_now.unix_seconds(),
+            keys::index_head_claim,
+        )?
+        .is_none()
+        {
+            return Err(Error::Contention);
+        }
+        // Read again: the head may have been created, and its claim lapsed, since the read.
+        if self.kv.get(keys::INDEX_HEAD)?.is_none() {
+            let head = encode(&IndexHead::default()).map_err(Error::Store)?;
+            self.kv.set(keys::INDEX_HEAD, &head)?;
+        }
+        Ok(())
+    }
+
+    /// What the indexer last derived from a subscription (none: not indexed yet).
+    pub(crate) fn index_record(&self, id: &SubscriptionId) -> Result<Option<IndexRecord>, Error> {
+        let key = keys::index_record(id);
+        match self.kv.get(&key)? {
+            Some(bytes) => Ok(Some(decode(&key, &bytes).map_err(Error::Store)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a plan's puts (entries before records), deletes its deletes, and counts its
+    /// change once.
+    fn apply_plan(&self, plan: &IndexPlan) -> Result<(), Error> {
+        if !plan.puts.is_empty() {
+            let puts: Vec<(String, Vec<u8>)> = plan
+                .puts
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone().into_bytes()))
+                .collect();
+            self.kv.set_many(&puts)?;
+        }
+        if !plan.deletes.is_empty() {
+            self.kv.delete_many(&plan.deletes)?;
+        }
+        if !plan.tally.is_empty() {
+            self.count_plan(plan)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a plan's change to the counters, unless they have counted it (or a later plan).
+    fn count_plan(&self, plan: &IndexPlan) -> Result<(), Error> {
+        let key = keys::COUNTERS;
+        let from_hour = Bucket::of(self.real_now).hour().saturating_sub(1);
+        for _ in 0..MAX_ATTEMPTS {
+            let (cas, bytes) = self.kv.cas_current(key)?;
+            let mut counters: Counters = match &bytes {
+                None => Counters::default(),
+                Some(bytes) => decode(key, bytes).map_err(Error::Store)?,
+            };
+            if counters.plan >= plan.number {
+                return Ok(());
+            }
+            counters.totals.absorb(&plan.tally, from_hour);
+            counters.plan = plan.number;
+            counters.write_id = self.write_id();
+            let encoded = encode(&counters).map_err(Error::Store)?;
+            match self.kv.cas_swap(cas, &encoded)? {
+                Swap::Swapped => return Ok(()),
+                // Redis reports a successful swap as failed: the loop re-reads, and counters
+                // that name this plan (or a later one) end it.
+                Swap::Failed => {}
+            }
+        }
+        Err(Error::Contention)
+    }
+
+    /// The dashboard counters' totals.
+    pub(crate) fn counters(&self) -> Result<Counters, Error> {
+        match self.kv.get(keys::COUNTERS)? {
+            None => Ok(Counters::default()),
+            Some(bytes) => decode(keys::COUNTERS, &bytes).map_err(Error::Store),
+        }
+    }
+
+    /// Ends the pass holding `lease`: takes its lease out of the head, and the plan with it when
+    /// `applied`. One try: a pass that took over has moved the head on (and a plan left in it is
+    /// applied again, harmlessly).
+    fn finish_pass(&self, lease: &str, applied: bool) {
+        let Ok((cas, Some(bytes))) = self.kv.cas_current(keys::INDEX_HEAD) else {
+            return;
+        };
+        let Ok(mut head) = decode::<IndexHead>(keys::INDEX_HEAD, &bytes) else {
+            return;
+        };
+        if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
+            return;
+        }
+        succeed(&mut head, self.write_id());
+        head.lease = None;
+        if applied {
+            head.plan = None;
+        }
+        if let Ok(bytes) = encode(&head) {
+            // Reported failed on Redis even when it happened: a lease left lapses on its own.
+            let _finished = self.kv.cas_swap(cas, &bytes);
+        }
+    }
+
+    /// The next batch after `head`: the cursor and rechecks it leaves, and its plan.
+    fn plan_batch(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan), Error> {
+        let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let (mut read, mut documents) =
+            self.read_outbox_with_documents(head.cursor, PASS_POSITIONS, &rechecks)?;
+        let last = u64::try_from(self.counter(keys::OUTBOX_SEQ)?).unwrap_or(0);
+        // Positions found pending are read once more, after every later one (documents too: a
+        // version committed since is newer than the one read).
+        let pending: Vec<u64> = read
+            .iter()
+            .filter(|(_, state)| matches!(state, State::Pending))
+            .map(|(position, _)| *position)
+            .collect();
+        if !pending.is_empty() {
+            let (again, fresh) = self.read_outbox_with_documents(u64::MAX, 0, &pending)?;
+            documents.extend(fresh);
+            let again: BTreeMap<u64, _> = again.into_iter().collect();
+            for (position, state) in &mut read {
+                if let Some(decided) = again.get(position) {
+                    *state = decided.clone();
+                }
+            }
+        }
+        let now = self.real_now;
+        let mut next = NextHead {
+            cursor: head.cursor,
+            recheck: head.recheck.iter().copied().collect(),
+            caught_up: false,
+        };
+        let mut committed: Vec<(SubscriptionId, Vec<CycleRecord>)> = Vec::new();
+        for (position, state) in read {
+            match state {
+                State::Committed(entry) => {
+                    next.recheck.remove(&position);
+                    committed.push((entry.subscription_id, entry.cycles));
+                }
+                State::Dead => {
+                    next.recheck.remove(&position);
+                }
+                State::Pending => {
+                    let since = next.recheck.entry(position).or_insert(now);
+                    if now.as_datetime() - since.as_datetime() >= FORGET_AFTER {
+                        next.recheck.remove(&position);
+                    }
+                }
+            }
+            next.cursor = next.cursor.max(position);
+        }
+        next.caught_up = next.cursor >= last;
+        let plan = self.plan_moves(&committed, &documents, head.plans + 1)?;
+        Ok((next, plan))
+    }
+
+    /// The plan after `head` for the subscriptions `ids`, as their documents stand; the cursor
+    /// stays.
+    fn plan_for(
+        &self,
+        head: &IndexHead,
+        ids: &[SubscriptionId],
+    ) -> Result<(NextHead, IndexPlan), Error> {
+        let mut documents = Documents::new();
+        for id in ids {
+            documents.insert(id.clone(), self.read(id)?);
+        }
+        let committed: Vec<(SubscriptionId, Vec<CycleRecord>)> =
+            ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+        let plan = self.plan_moves(&committed, &documents, head.plans + 1)?;
+        let next = NextHead {
+            cursor: head.cursor,
+            recheck: head.recheck.iter().copied().collect(),
+            caught_up: true,
+        };
+        Ok((next, plan))
+    }
+
+    /// The plan numbered `number` for the subscriptions of `committed` (in outbox order, with
+    /// the cycle records each entry settled), as their current documents (among `documents`)
+    /// stand.
+    fn plan_moves(
+        &self,
+        committed: &[(SubscriptionId, Vec<CycleRecord>)],
+        documents: &Documents,
+        number: u64,
+    ) -> Result<IndexPlan, Error> {
+        let mut plan = IndexPlan {
+            number,
+            ..IndexPlan::default()
+        };
+        let mut cycles: Vec<(String, String)> = Vec::new();
+        for (id, records) in committed {
+            for record in records {
+                cycles.push((keys::cycle(id, record.number), text(record)?));
+            }
+        }
+        let ids: BTreeSet<&SubscriptionId> = committed.iter().map(|(id, _)| id).collect();
+        let mut records: BTreeMap<SubscriptionId, (IndexRecord, IndexRecord)> = BTreeMap::new();
+        let mut joins: BTreeMap<IndexName, Vec<(SubscriptionId, u64)>> = BTreeMap::new();
+        let mut dues: HashMap<(Space, Bucket), Vec<(SubscriptionId, Timestamp)>> = HashMap::new();
+        let mut cursors = Cursors::new();
+        for id in ids {
+            let Some(Some(stored)) = documents.get(id) else {
+                continue;
+            };
+            let before = self.index_record(id)?.unwrap_or_default();
+            let mut record = before.clone();
+            record.slots.retain(|index, (slot, since)| {
+                let holds = stored.joined.get(index) == Some(since);
+                if !holds {
+                    plan.deletes.push(keys::index_entry(index, *slot));
+                }
+                holds
+            });
+            for (index, since) in &stored.joined {
+                if !record.slots.contains_key(index) {
+                    joins
+                        .entry(index.clone())
+                        .or_default()
+                        .push((id.clone(), *since));
+                }
+            }
+            let space = Space::of(stored.test_clock.as_ref());
+            let written = stored.subscription.updated_at();
+            let wake = match stored.subscription.wake_at() {
+                Some(at) => Some((at, self.due_target(&space, at, written, &mut cursors)?)),
+                None => None,
+            };
+            let keep = record
+                .due
+                .zip(wake)
+                .is_some_and(|(due, (at, target))| due.at == at && due.bucket >= target);
+            if !keep {
+                if let Some(due) = record.due.take() {
+                    plan.deletes.push(space.due_entry(due.bucket, due.slot));
+                }
+                if let Some((at, target)) = wake {
+                    dues.entry((space, target))
+                        .or_default()
+                        .push((id.clone(), at));
+                }
+            }
+            // A test clock's subscriptions are test data: the dashboard counts live ones only.
+            let counted = stored
+                .test_clock
+                .is_none()
+                .then(|| contribution(&stored.subscription));
+            if counted != record.counted {
+                if let Some(old) = &record.counted {
+                    plan.tally.count(old, -1);
+                }
+                if let Some(new) = &counted {
+                    plan.tally.count(new, 1);
+                }
+                record.counted = counted;
+            }
+            records.insert(id.clone(), (before, record));
+        }
+        // One increment per index, by the number of subscriptions joining it.
+        for (index, joining) in joins {
+            let first = self.allocate(&keys::index_counter(&index), joining.len())?;
+            for (slot, (id, since)) in (first..).zip(joining) {
+                if let Some((_, record)) = records.get_mut(&id) {
+                    record.slots.insert(index.clone(), (slot, since));
+                }
+                let entry = Pointer {
+                    id: id.as_str().to_owned(),
+                    v: since,
+                };
+                plan.puts
+                    .push((keys::index_entry(&index, slot), text(&entry)?));
+            }
+        }
+        for ((space, bucket), waking) in dues {
+            self.mark_occupied(&space, bucket)?;
+            let first = self.allocate(&space.due_counter(bucket), waking.len())?;
+            for (slot, (id, at)) in (first..).zip(waking) {
+                if let Some((_, record)) = records.get_mut(&id) {
+                    record.due = Some(DueSlot { bucket, slot, at });
+                }
+                plan.puts.push((
+                    space.due_entry(bucket, slot),
+                    text(&Pointer::to(id.as_str()))?,
+                ));
+            }
+        }
+        plan.puts.extend(cycles);
+        for (id, (before, record)) in records {
+            if record != before {
+                plan.puts.push((keys::index_record(&id), text(&record)?));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The minute a due entry for a run at `at`, of a version written at `written`, goes in:
+    /// `max(at, written, the minute after the last a pass of its space finished)`. Never
+    /// before its write: a pass that was reading when it was written leaves its cursor
+    /// [`crate::pass::OVERLAP_MINUTES`] before its own start, so the next pass still looks
+    /// there.
+    fn due_target(
+        &self,
+        space: &Space,
+        at: Timestamp,
+        written: Timestamp,
+        cursors: &mut Cursors,
+    ) -> Result<Bucket, Error> {
+        if !cursors.contains_key(space) {
+            let cursor = self.within(space.clone(), self.now(), || self.pass_cursor())?;
+            cursors.insert(space.clone(), cursor);
+        }
+        let cursor = cursors.get(space).copied().flatten();
+        Ok(Bucket::of(at)
+            .max(Bucket::of(written))
+            .max(Bucket(cursor.map_or(i64::MIN, |c| c.0.saturating_add(1)))))
+    }
+
+    /// Marks the era, day and hour of `bucket` occupied: a runner pass that finds one empty
+    /// skips it. Only whether a counter is positive matters and none ever goes down, so one
+    /// already positive is only read.
+    fn mark_occupied(&self, space: &Space, bucket: Bucket) -> Result<(), Error> {
+        for counter in [
+            space.due_era_counter(bucket.era()),
+            space.due_day_counter(bucket.day()),
+            space.due_hour_counter(bucket.hour()),
+        ] {
+            if self.counter(&counter)? <= 0 {
+                self.kv.increment(&counter, 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `count` slots from the counter `key` with one increment; answers the first.
+    fn allocate(&self, key: &str, count: usize) -> Result<u64, Error> {
+        let wanted = i64::try_from(count).unwrap_or(i64::MAX);
+        let last = self.kv.increment(key, wanted)?;
+        let last = u64::try_from(last).map_err(|_| Error::Store(format!("{key} is negative")))?;
+        Ok(last + 1 - count as u64)
+    }
+}
+
+/// A document as JSON text, for a plan.
+fn text<T: serde::Serialize>(doc: &T) -> Result<String, Error> {
+    serde_json::to_string(doc).map_err(|e| Error::Store(format!("encoding a document: {e}")))
+}
+
+/// Gives the head a new write id, the current one joining the recent ones.
+fn succeed(head: &mut IndexHead, write_id: String) {
+    let previous = std::mem::replace(&mut head.write_id, write_id);
+    write::remember(&mut head.recent, previous, HEAD_RECENT_WRITES);
+}
+
+/// Whether a stored head carries the write `write_id` (see `crate::kv::write`).
+fn carries_head(bytes: &[u8], write_id: &str) -> bool {
+    decode::<IndexHead>(keys::INDEX_HEAD, bytes)
+        .is_ok_and(|h| h.write_id == write_id || h.recent.iter().any(|r| r == write_id))
+}
+
+/// The head a pass leaves.
+struct NextHead {
+    cursor: u64,
+    recheck: BTreeMap<u64, Timestamp>,
+    caught_up: bool,
+}
