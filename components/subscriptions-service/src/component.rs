@@ -103,10 +103,16 @@ impl ws::Guest for Component {
                     None => create(s, now()),
                 }
             };
-            match (&input.id, &idempotency) {
-                (None, Some(idempotency)) => {
+            let id = input
+                .id
+                .as_deref()
+                .map(convert::subscription_id)
+                .transpose()
+                .map_err(Error::Invalid)?;
+            match (id, &idempotency) {
+                (id, Some(idempotency)) => {
                     let create = |s: &Subscriptions<'_, SpinKv>, now| {
-                        s.create_keyed(idempotency, |id| build(id, now))
+                        s.create_keyed(idempotency, id, |id| build(id, now))
                     };
                     match &clock {
                         Some(clock) => s.on_clock(clock, create),
@@ -120,11 +126,13 @@ impl ws::Guest for Component {
                         replayed: false,
                     })
                 }
-                (Some(id), _) => s.keyed(idempotency.as_ref(), |_| {
-                    let id = convert::subscription_id(id).map_err(Error::Invalid)?;
+                (Some(id), None) => {
                     in_space(&|s, now| s.create(build(id.clone(), now)?))?;
-                    s.view(&id)
-                }),
+                    Ok(Outcome {
+                        value: s.view(&id)?,
+                        replayed: false,
+                    })
+                }
             }
         })
         .map(|o| ws::SubscriptionWritten {

@@ -151,26 +151,42 @@ impl<K: Kv> Subscriptions<'_, K> {
         result
     }
 
-    /// Creates a subscription under an Idempotency-Key, its id derived from the key: three
-    /// writes, as a plain creation. The derived id's creation claim stands for the key's (whoever
-    /// gets 1 creates, and no one else ever does), and the key's record goes in one batch with
-    /// the document, so a later call finds either both or neither. A call that finds the id
-    /// claimed answers the record (or the subscription, for a key older than 24 h), waiting a
-    /// moment for a call still running; a claim left by a call that died before its batch
-    /// keeps answering [`Error::IdempotencyKeyInUse`] (nothing was acknowledged under it: a new
-    /// key creates). `build` makes the subscription from its id; run it in the space it lives
-    /// in (`Self::on_clock`).
+    /// Creates a subscription under an Idempotency-Key in three writes, as a plain creation:
+    /// the id's creation claim, an outbox position, and one batch holding the document and the
+    /// key's record (so a later call finds either both or neither). Without an id of its own,
+    /// its id is derived from the key, whose claim then stands for the key's: whoever gets 1
+    /// creates, no one else ever does, and a call that finds the id claimed answers the record
+    /// (or the subscription, for a key older than 24 h), waiting a moment for a call still
+    /// running; a claim left by a call that died before its batch keeps answering
+    /// [`Error::IdempotencyKeyInUse`] (nothing was acknowledged under it: a new key creates).
+    /// With its own id, the key's record is read first (a read more). `build` makes the
+    /// subscription from its id; run it in the space it lives in (`Self::on_clock`).
     pub fn create_keyed(
         &self,
         idempotency: &Idempotency,
+        id: Option<SubscriptionId>,
         build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
     ) -> Result<Outcome<View>, Error> {
         let keyed = Keyed {
             hash: orderflow_kv::idempotency::hash(&idempotency.scope, idempotency.key.as_str()),
         };
-        let id = SubscriptionId::parse(&keyed.derived_id("s"))
-            .map_err(|e| Error::Invalid(vec![FieldError::new("Idempotency-Key", e)]))?;
         let now = self.now();
+        let id = match id {
+            Some(id) => {
+                if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
+                    return Ok(replay);
+                }
+                if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
+                    return match self.recorded(&keyed, idempotency, now)? {
+                        Some(replay) => Ok(replay),
+                        None => Err(Error::AlreadyExists),
+                    };
+                }
+                return self.insert_keyed(&keyed, idempotency, id, build);
+            }
+            None => SubscriptionId::parse(&keyed.derived_id("s"))
+                .map_err(|e| Error::Invalid(vec![FieldError::new("Idempotency-Key", e)]))?,
+        };
         if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
             for step in 0..=WAIT_STEPS {
                 if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
@@ -190,6 +206,18 @@ impl<K: Kv> Subscriptions<'_, K> {
             }
             return Err(Error::IdempotencyKeyInUse);
         }
+        self.insert_keyed(&keyed, idempotency, id, build)
+    }
+
+    /// Creates the subscription `id` (its claim held) with the key's record in its batch.
+    fn insert_keyed(
+        &self,
+        keyed: &Keyed,
+        idempotency: &Idempotency,
+        id: SubscriptionId,
+        build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
+    ) -> Result<Outcome<View>, Error> {
+        let now = self.now();
         let sub = Subscription::new(build(id)?)?;
         let view = View {
             subscription: sub.clone(),

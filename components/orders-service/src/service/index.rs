@@ -83,7 +83,7 @@ impl<K: Kv> Service<'_, K> {
                 break;
             }
             let head = self.index_head()?;
-            if head.cursor >= target && head.plan.is_none() {
+            if head.cursor >= target && head.plan.is_none() && !self.rechecks_decided(&head)? {
                 return Ok(());
             }
             match self.index_pass() {
@@ -97,6 +97,19 @@ impl<K: Kv> Service<'_, K> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a position passed over while pending has been decided since: its command may
+    /// have been acknowledged, so a listing must not answer before it is indexed (reads only).
+    fn rechecks_decided(&self, head: &IndexHead) -> Result<bool, Failure> {
+        if head.recheck.is_empty() {
+            return Ok(false);
+        }
+        let positions: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let (read, _) = self.read_outbox_as::<EntryRef>(u64::MAX, 0, &positions)?;
+        Ok(read
+            .iter()
+            .any(|(_, state)| !matches!(state, State::Pending)))
     }
 
     pub(super) fn index_head(&self) -> Result<IndexHead, Failure> {
