@@ -15,6 +15,7 @@
 // only the root package's own integration tests see `env!("CARGO_BIN_EXE_orderflow")`, the
 // runner binary they start.
 pub(crate) mod app;
+pub(crate) mod kv_calls;
 pub(crate) mod receiver;
 pub(crate) mod redis_server;
 pub(crate) mod webhook;

@@ -2,52 +2,12 @@
 //! SQLite store every write call is a commit, on Redis every call a round trip, so these counts
 //! are what makes orderflow fast or slow there (docs/architecture.md, "Writes").
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::app::{App, Cas, Client, Deployment, Store, json as body};
+use crate::app::{App, Cas, Deployment, Store};
 use crate::commands::{nfe_key, now};
+use crate::helpers::kv_calls::{check, counted};
 use crate::sample;
-
-/// The most write calls a command makes on its common path.
-const MAX_WRITES: u64 = 3;
-/// The most calls in all.
-const MAX_CALLS: u64 = 6;
-
-/// Sends one request and answers its body and its counts (calls, writes).
-fn counted(
-    client: &Client,
-    path: &str,
-    headers: &[(&str, &str)],
-    request: &Value,
-) -> (Value, u64, u64) {
-    let reply = client.send("POST", path, headers, request.to_string().as_bytes());
-    assert!(
-        reply.status == 200 || reply.status == 201,
-        "{path}: {} {}",
-        reply.status,
-        reply.text()
-    );
-    let header = reply
-        .header("orderflow-kv-calls")
-        .unwrap_or_else(|| panic!("{path}: no orderflow-kv-calls header"))
-        .to_owned();
-    let number = |name: &str| -> u64 {
-        header
-            .split("; ")
-            .find_map(|part| part.strip_prefix(name))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{path}: {header}"))
-    };
-    (body(&reply), number("calls="), number("writes="))
-}
-
-fn check(what: &str, (value, calls, writes): (Value, u64, u64)) -> Value {
-    assert!(
-        writes <= MAX_WRITES && calls <= MAX_CALLS,
-        "{what}: {calls} calls, {writes} writes (at most {MAX_CALLS} and {MAX_WRITES})"
-    );
-    value
-}
 
 #[test]
 fn every_command_on_its_common_path_makes_at_most_three_writes_and_six_calls() {

@@ -35,3 +35,4 @@ mod sample;
 mod schedules;
 mod unpaid;
 mod webhooks;
+mod write_calls;

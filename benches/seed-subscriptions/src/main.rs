@@ -131,10 +131,11 @@ fn seed(state_dir: PathBuf, plan: &Plan) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut last_report = Instant::now();
     for i in 0..plan.count {
-        // The id as the API generates it when none is given.
-        let id = service.next_subscription_id()?;
-        let new = population::subscription(plan, i, id, zone, now)?;
-        service.create(new)?;
+        // Numbered as the API numbers a subscription created without an id.
+        service.create_numbered(|id| {
+            population::subscription(plan, i, id, zone, now)
+                .map_err(|e| subscriptions_service::Error::Store(e.to_string()))
+        })?;
         kv.commit_if_due(CALLS_PER_TRANSACTION)?;
         if last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();
@@ -147,6 +148,8 @@ fn seed(state_dir: PathBuf, plan: &Plan) -> anyhow::Result<()> {
             );
         }
     }
+    // What the indexer derives (due entries, listings, counters), as the first pass would.
+    service.index_all()?;
     let counts = kv.counts();
     kv.finish()?;
     let secs = started.elapsed().as_secs_f64();

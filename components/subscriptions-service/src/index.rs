@@ -107,6 +107,17 @@ impl<K: Kv> Subscriptions<'_, K> {
             .any(|(_, state)| !matches!(state, State::Pending)))
     }
 
+    /// Runs indexer passes until the cursor reaches the outbox's last position, however long
+    /// that takes (a store seeded without the indexer; never on a request path).
+    pub fn index_all(&self) -> Result<(), Error> {
+        loop {
+            let report = self.index_pass()?;
+            if report.caught_up && report.positions == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     fn index_head(&self) -> Result<IndexHead, Error> {
         Ok(match self.kv.get(keys::INDEX_HEAD)? {
             None => IndexHead::default(),
