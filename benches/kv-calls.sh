@@ -68,6 +68,10 @@ call "cancel" admin_token POST /orders/o-2/cancel '{"reason": "out of stock"}'
 SUB_JSON="$(echo "$ORDER_JSON" | sed 's/"channel":"storefront","currency":"BRL",/"schedule":{"every":1,"unit":"month"},"timezone":"America\/Sao_Paulo","startAt":"'"$now"'",/; s/"payment":{"method":"pix"}/"payment":{"method":"credit-card"}/')"
 call "create subscription" admin_token POST /subscriptions "$(echo "$SUB_JSON" | sed 's/^{/{"id":"s-bench-1",/')"
 call "create subscription with Idempotency-Key" admin_token POST /subscriptions "$(echo "$SUB_JSON" | sed 's/^{/{"id":"s-bench-2",/')" "Idempotency-Key: bench-sub-2"
+call "create subscription without an id (numbered)" admin_token POST /subscriptions "$SUB_JSON"
+call "create subscription without an id, with Idempotency-Key" admin_token POST /subscriptions "$SUB_JSON" "Idempotency-Key: bench-sub-3"
+call "the same Idempotency-Key again (replay)" admin_token POST /subscriptions "$SUB_JSON" "Idempotency-Key: bench-sub-3"
+call "create plan" admin_token POST /plans '{"id": "p-bench", "name": "Cafe do mes", "schedule": {"every": 1, "unit": "month"}, "timezone": "America/Sao_Paulo"}'
 call "pause subscription" admin_token POST /subscriptions/s-bench-1/pause '{}'
 call "resume subscription" admin_token POST /subscriptions/s-bench-1/resume '{}'
 call "skip a cycle" admin_token POST /subscriptions/s-bench-1/skip '{}'

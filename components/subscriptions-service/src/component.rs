@@ -93,6 +93,13 @@ impl ws::Guest for Component {
                 None => None,
             };
             let build = |id, now| convert::new_subscription(&input, id, plan.as_ref(), now);
+            let created = |subscription| Outcome {
+                value: View {
+                    subscription,
+                    test_clock: clock.clone(),
+                },
+                replayed: false,
+            };
             // Runs a creation in the space the subscription lives in.
             let in_space = |create: &dyn Fn(
                 &Subscriptions<'_, SpinKv>,
@@ -121,17 +128,11 @@ impl ws::Guest for Component {
                 }
                 (None, None) => {
                     let sub = in_space(&|s, now| s.create_numbered(|id| build(id, now)))?;
-                    Ok(Outcome {
-                        value: s.view(sub.id())?,
-                        replayed: false,
-                    })
+                    Ok(created(sub))
                 }
                 (Some(id), None) => {
-                    in_space(&|s, now| s.create(build(id.clone(), now)?))?;
-                    Ok(Outcome {
-                        value: s.view(&id)?,
-                        replayed: false,
-                    })
+                    let sub = in_space(&|s, now| s.create(build(id.clone(), now)?))?;
+                    Ok(created(sub))
                 }
             }
         })
