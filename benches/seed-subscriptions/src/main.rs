@@ -22,7 +22,9 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use orderflow_domain::order::PlaceOrder;
 use orderflow_domain::subscription::TimeZone;
-use orderflow_domain::values::{Channel, ExternalId, OrderId, TestClockId, Timestamp};
+use orderflow_domain::values::{
+    Channel, ExternalId, OrderId, SubscriptionId, TestClockId, Timestamp,
+};
 use subscriptions_service::{
     ClockTime, Orders, OrdersError, PaymentState, PlacedOrder, Subscriptions,
 };
@@ -132,10 +134,8 @@ fn seed(state_dir: PathBuf, plan: &Plan) -> anyhow::Result<()> {
     let mut last_report = Instant::now();
     for i in 0..plan.count {
         // Numbered as the API numbers a subscription created without an id.
-        service.create_numbered(|id| {
-            population::subscription(plan, i, id, zone, now)
-                .map_err(|e| subscriptions_service::Error::Store(e.to_string()))
-        })?;
+        let unnumbered = SubscriptionId::parse("s-0")?;
+        service.create_numbered(population::subscription(plan, i, unnumbered, zone, now)?)?;
         kv.commit_if_due(CALLS_PER_TRANSACTION)?;
         if last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();

@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use orderflow_domain::subscription::{PaymentRetryPolicy, Subscription};
-use orderflow_domain::values::{FieldError, Invalid, Timestamp};
+use orderflow_domain::values::{FieldError, Invalid, SubscriptionId, Timestamp};
 use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
@@ -127,7 +127,11 @@ impl ws::Guest for Component {
                     }
                 }
                 (None, None) => {
-                    let sub = in_space(&|s, now| s.create_numbered(|id| build(id, now)))?;
+                    // The id is replaced by the number the service gives.
+                    let unnumbered =
+                        SubscriptionId::parse("s-0").map_err(|e| Error::Store(e.to_string()))?;
+                    let sub =
+                        in_space(&|s, now| s.create_numbered(build(unnumbered.clone(), now)?))?;
                     Ok(created(sub))
                 }
                 (Some(id), None) => {

@@ -171,22 +171,27 @@ impl<K: Kv> Subscriptions<'_, K> {
             hash: orderflow_kv::idempotency::hash(&idempotency.scope, idempotency.key.as_str()),
         };
         let now = self.now();
+        let own = id.is_some();
         let id = match id {
-            Some(id) => {
-                if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
-                    return Ok(replay);
-                }
-                if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
-                    return match self.recorded(&keyed, idempotency, now)? {
-                        Some(replay) => Ok(replay),
-                        None => Err(Error::AlreadyExists),
-                    };
-                }
-                return self.insert_keyed(&keyed, idempotency, id, build);
-            }
+            Some(id) => id,
             None => SubscriptionId::parse(&keyed.derived_id("s"))
                 .map_err(|e| Error::Invalid(vec![FieldError::new("Idempotency-Key", e)]))?,
         };
+        // Refused before anything is written: a claim taken for a refused body would hold the
+        // key for good.
+        let sub = Subscription::new(build(id.clone())?)?;
+        if own {
+            if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
+                return Ok(replay);
+            }
+            if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
+                return match self.recorded(&keyed, idempotency, now)? {
+                    Some(replay) => Ok(replay),
+                    None => Err(Error::AlreadyExists),
+                };
+            }
+            return self.insert_keyed(&keyed, idempotency, sub);
+        }
         if self.kv.increment(&keys::subscription_claim(&id), 1)? != 1 {
             for step in 0..=WAIT_STEPS {
                 if let Some(replay) = self.recorded(&keyed, idempotency, now)? {
@@ -206,24 +211,21 @@ impl<K: Kv> Subscriptions<'_, K> {
             }
             return Err(Error::IdempotencyKeyInUse);
         }
-        self.insert_keyed(&keyed, idempotency, id, build)
+        self.insert_keyed(&keyed, idempotency, sub)
     }
 
-    /// Creates the subscription `id` (its claim held) with the key's record in its batch.
+    /// Creates `sub` (its id's claim held) with the key's record in its batch.
     fn insert_keyed(
         &self,
         keyed: &Keyed,
         idempotency: &Idempotency,
-        id: SubscriptionId,
-        build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
+        sub: Subscription,
     ) -> Result<Outcome<View>, Error> {
-        let now = self.now();
-        let sub = Subscription::new(build(id)?)?;
         let view = View {
             subscription: sub.clone(),
             test_clock: self.space().clock().cloned(),
         };
-        let record = self.outcome_record(idempotency, now, &view)?;
+        let record = self.outcome_record(idempotency, self.now(), &view)?;
         let position = self.take_position()?;
         self.insert(
             &sub,

@@ -273,19 +273,19 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
     }
 
     /// Creates a subscription whose id the service gives: `s-{n}`, `n` its outbox position
-    /// (unique and growing, not consecutive). `build` makes it from its id (its plan already
-    /// read by the caller).
-    pub fn create_numbered(
-        &self,
-        build: impl FnOnce(SubscriptionId) -> Result<NewSubscription, Error>,
-    ) -> Result<Subscription, Error> {
+    /// (unique and growing, not consecutive), in place of `new.id`. Its plan, if any, is the
+    /// caller's to have read.
+    pub fn create_numbered(&self, mut new: NewSubscription) -> Result<Subscription, Error> {
+        // Refused before anything is written.
+        Subscription::new(new.clone())?;
         for _ in 0..MAX_ATTEMPTS {
             let position = self.take_position()?;
             let id = SubscriptionId::parse(&format!("s-{position}"))
                 .map_err(|e| Error::Store(e.to_string()))?;
             // Taken only by a caller that chose this id itself: the position is left unused.
             if self.kv.increment(&keys::subscription_claim(&id), 1)? == 1 {
-                let sub = Subscription::new(build(id)?)?;
+                new.id = id;
+                let sub = Subscription::new(new)?;
                 self.insert(&sub, position, Vec::new())?;
                 return Ok(sub);
             }

@@ -881,14 +881,9 @@ fn a_subscription_id_is_created_once() -> TestResult {
         "2025-01-31T12:00:00Z",
     )?
     .create(&kv, now)?;
-    let numbered = || {
-        s.create_numbered(|id| {
-            let mut new = Spec::monthly("s-0", "2025-01-31T12:00:00Z")
-                .and_then(|spec| spec.new_subscription(now))
-                .map_err(|e| Error::Store(e.to_string()))?;
-            new.id = id;
-            Ok(new)
-        })
+    let numbered = || -> Fallible<Subscription> {
+        let new = Spec::monthly("s-0", "2025-01-31T12:00:00Z")?.new_subscription(now)?;
+        Ok(s.create_numbered(new)?)
     };
     let (a, b) = (numbered()?, numbered()?);
     assert_ne!(a.id(), b.id());
