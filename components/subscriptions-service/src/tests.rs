@@ -1908,6 +1908,44 @@ fn a_clock_moves_only_forward_and_commands_on_its_subscriptions_use_its_time() -
 // ----- idempotency ----------------------------------------------------------------------------
 
 #[test]
+fn a_keyed_creation_writes_its_record_with_the_subscription_and_a_refusal_holds_nothing()
+-> TestResult {
+    let kv = MemoryKv::new();
+    let now = "2025-01-20T10:00:00Z";
+    let s = service(&kv, at(now));
+    let key = |body: &str| Idempotency::parse("POST /subscriptions", "k-sub", body);
+    let good = || Spec::monthly("ignored", "2025-01-31T12:00:00Z")?.new_subscription(now);
+    // Refused by the domain (no cycle would fall): nothing written, so a retry is refused again.
+    let bad = || -> Fallible<NewSubscription> {
+        let mut new = good()?;
+        new.end_at = Some(at("2025-01-21T00:00:00Z"));
+        Ok(new)
+    };
+    for _ in 0..2 {
+        let refused = s.create_keyed(&key("bad")?, None, |id| {
+            let mut new = bad().map_err(|e| Error::Store(e.to_string()))?;
+            new.id = id;
+            Ok(new)
+        });
+        assert!(matches!(refused, Err(Error::Rejected(_))), "{refused:?}");
+    }
+    let create = |body: &str| {
+        s.create_keyed(&key(body)?, None, |id| {
+            let mut new = good().map_err(|e| Error::Store(e.to_string()))?;
+            new.id = id;
+            Ok(new)
+        })
+    };
+    let first = create("good")?;
+    assert!(!first.replayed && first.value.subscription.id().as_str().starts_with("s-k"));
+    let again = create("good")?;
+    assert!(again.replayed);
+    assert_eq!(again.value, first.value);
+    assert_eq!(create("other").err(), Some(Error::IdempotencyKeyReused));
+    Ok(())
+}
+
+#[test]
 fn a_keyed_call_replays_its_outcome_refuses_another_body_and_derives_ids() -> TestResult {
     let kv = MemoryKv::new();
     let s = service(&kv, at("2025-01-01T00:00:00Z"));
