@@ -63,6 +63,25 @@ fn every_subscription_command_makes_at_most_three_writes_and_six_calls() {
                     "schedule": {"every": 1, "unit": "month"}, "timezone": "America/Sao_Paulo"}),
         ),
     );
+    check(
+        "create a plan, numbered",
+        counted(
+            &admin,
+            "/plans",
+            &[],
+            &json!({"name": "Ração quinzenal", "schedule": {"every": 2, "unit": "week"},
+                    "timezone": "America/Sao_Paulo"}),
+        ),
+    );
+    check(
+        "create a test clock, numbered",
+        counted(
+            &admin,
+            "/test-clocks",
+            &[],
+            &json!({"frozenTime": "2028-03-01T00:00:00Z"}),
+        ),
+    );
     for route in ["pause", "resume", "skip", "cancel"] {
         check(
             route,

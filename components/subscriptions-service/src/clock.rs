@@ -70,13 +70,8 @@ pub struct TestClock {
 }
 
 impl<K: Kv> Subscriptions<'_, K> {
-    /// A fresh test clock id, `tc-{n}`, from an atomic counter.
-    pub fn next_clock_id(&self) -> Result<TestClockId, Error> {
-        let n = self.kv.increment(keys::CLOCK_SEQ, 1)?;
-        TestClockId::parse(&format!("tc-{n}")).map_err(|e| Error::Store(e.to_string()))
-    }
-
-    /// Creates a test clock frozen at `frozen_time`.
+    /// Creates a test clock frozen at `frozen_time`, under its own id: the id's claim, a slot in
+    /// the `clocks` index, and the clock with its entry in one batch.
     pub fn create_clock(
         &self,
         id: TestClockId,
@@ -86,10 +81,38 @@ impl<K: Kv> Subscriptions<'_, K> {
         if self.kv.increment(&keys::clock_claim(&id), 1)? != 1 {
             return Err(Error::AlreadyExists);
         }
-        let index = IndexName::clocks();
-        let slot = self.next_slot(&index)?;
+        let slot = self.next_slot(&IndexName::clocks())?;
+        self.insert_clock(id, name, frozen_time, slot)
+    }
+
+    /// Creates a test clock whose id the service gives, `tc-{n}` (`n` its slot in the `clocks`
+    /// index: unique and growing, not consecutive).
+    pub fn create_clock_numbered(
+        &self,
+        name: Option<Text>,
+        frozen_time: Timestamp,
+    ) -> Result<TestClock, Error> {
+        for _ in 0..MAX_ATTEMPTS {
+            let slot = self.next_slot(&IndexName::clocks())?;
+            let id = TestClockId::parse(&format!("tc-{slot}"))
+                .map_err(|e| Error::Store(e.to_string()))?;
+            // Taken only by a caller that chose this id itself: the slot stays empty.
+            if self.kv.increment(&keys::clock_claim(&id), 1)? == 1 {
+                return self.insert_clock(id, name, frozen_time, slot);
+            }
+        }
+        Err(Error::Contention)
+    }
+
+    /// Writes a clock (its id claimed) and its entry at `slot` of the `clocks` index.
+    fn insert_clock(
+        &self,
+        id: TestClockId,
+        name: Option<Text>,
+        frozen_time: Timestamp,
+        slot: u64,
+    ) -> Result<TestClock, Error> {
         let pointer = encode(&Pointer::to(id.as_str())).map_err(Error::Store)?;
-        self.kv.set(&keys::index_entry(&index, slot), &pointer)?;
         let clock = TestClock {
             id,
             name,
@@ -100,7 +123,10 @@ impl<K: Kv> Subscriptions<'_, K> {
             write_id: self.write_id(),
         };
         let bytes = encode(&clock).map_err(Error::Store)?;
-        self.kv.set(&keys::clock(&clock.id), &bytes)?;
+        self.kv.set_many(&[
+            (keys::index_entry(&IndexName::clocks(), slot), pointer),
+            (keys::clock(&clock.id), bytes),
+        ])?;
         Ok(clock)
     }
 

@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use orderflow_domain::subscription::{PaymentRetryPolicy, Subscription};
-use orderflow_domain::values::{FieldError, Invalid, SubscriptionId, Timestamp};
+use orderflow_domain::values::{FieldError, Invalid, PlanId, SubscriptionId, Timestamp};
 use orderflow_wit_types::types as wit;
 
 use crate::bindings::exports::orderflow::core::subscriptions as ws;
@@ -48,7 +48,13 @@ impl ws::Guest for Component {
                     (None, Some(keyed)) => {
                         convert::plan_id(&keyed.derived_id("p"), "id").map_err(Error::Invalid)?
                     }
-                    (None, None) => s.next_plan_id()?,
+                    (None, None) => {
+                        // The id is replaced by the number the service gives.
+                        let unnumbered =
+                            PlanId::parse("p-0").map_err(|e| Error::Store(e.to_string()))?;
+                        let new = convert::new_plan(&plan, unnumbered).map_err(Error::Invalid)?;
+                        return s.create_plan_numbered(new);
+                    }
                 };
                 let new = convert::new_plan(&plan, id.clone()).map_err(Error::Invalid)?;
                 match (s.create_plan(new), keyed) {
@@ -267,7 +273,7 @@ impl ws::Guest for Component {
                     (None, Some(keyed)) => {
                         convert::clock_id(&keyed.derived_id("tc"), "id").map_err(Error::Invalid)?
                     }
-                    (None, None) => s.next_clock_id()?,
+                    (None, None) => return s.create_clock_numbered(name.clone(), frozen_time),
                 };
                 match (s.create_clock(id.clone(), name.clone(), frozen_time), keyed) {
                     // This key's earlier run created it (and crashed before its record).

@@ -10,12 +10,6 @@ use orderflow_domain::values::{PlanId, SubscriptionId, TestClockId};
 use orderflow_kv::escape;
 use serde::{Deserialize, Serialize};
 
-/// The counter that numbers generated plan ids (`p-{n}`).
-pub(crate) const PLAN_SEQ: &str = "sub/n/seq/plan";
-
-/// The counter that numbers generated test clock ids (`tc-{n}`).
-pub(crate) const CLOCK_SEQ: &str = "sub/n/seq/clock";
-
 /// The indexer's head (`crate::index`).
 pub(crate) const INDEX_HEAD: &str = "sub/ixh";
 
@@ -276,7 +270,6 @@ mod tests {
         let tc = TestClockId::parse("tc-1")?;
         let (live, clock) = (Space::Live, Space::Clock(tc.clone()));
         let counters = [
-            PLAN_SEQ.to_owned(),
             plan_claim(&PlanId::parse("p-1")?),
             subscription_claim(&id),
             cycle_claim(&id, 3),
@@ -289,7 +282,6 @@ mod tests {
             clock.due_hour_counter(1),
             clock.due_day_counter(1),
             clock.due_era_counter(1),
-            CLOCK_SEQ.to_owned(),
             clock_claim(&tc),
             clock_subscriptions(&tc),
             idempotency_claim("h", 3),

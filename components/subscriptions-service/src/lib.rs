@@ -21,8 +21,7 @@
 //!
 //! | key | holds | written by |
 //! |---|---|---|
-//! | `sub/n/seq/plan`, `sub/n/seq/clock` | the last generated `p-{n}` / `tc-{n}` | `increment` |
-//! | `sub/n/sc/{subscriptionId}`, `sub/n/pc/{planId}` | creation claims of an id | `increment` (the caller that gets 1 creates) |
+//! | `sub/n/sc/{subscriptionId}`, `sub/n/pc/{planId}`, `sub/n/tcc/{clockId}` | creation claims of an id (a generated id is the outbox position or the index slot it was created at) | `increment` (the caller that gets 1 creates) |
 //! | `sub/p/{planId}` | the plan | `set-many` with its index entry, by the claim holder |
 //! | `sub/s/{subscriptionId}` | the subscription document: the domain's `Subscription`, write id and recent write ids, the version at which it joined each index, the outbox position of each version | `set-many` with its outbox entry at creation (claim holder), then compare-and-swap |
 //! | `sub/n/outbox` · `sub/outbox/{position}` | the outbox counter · an entry per version: the subscription as written, its events, the cycle records it settled (`outbox`) | `increment` · `set` before the document's swap |

@@ -97,7 +97,7 @@ impl From<KvError> for Error {
 /// What a new plan needs, already parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPlan {
-    /// Its id (see [`Subscriptions::next_plan_id`]).
+    /// Its id (replaced by [`Subscriptions::create_plan_numbered`]).
     pub id: PlanId,
     /// Its name.
     pub name: Text,

@@ -997,7 +997,7 @@ fn stats_count_statuses_due_cycles_and_monthly_revenue_as_writes_happen() -> Tes
 fn plans_are_created_once_read_and_listed() -> TestResult {
     let kv = MemoryKv::new();
     let s = service(&kv, at("2025-01-20T10:00:00Z"));
-    let id = s.next_plan_id()?;
+    let id = PlanId::parse("p-cafe")?;
     let new = NewPlan {
         id: id.clone(),
         name: text("Café do mês")?,
@@ -1008,23 +1008,30 @@ fn plans_are_created_once_read_and_listed() -> TestResult {
     };
     let plan = s.create_plan(new.clone())?;
     assert_eq!(s.plan(&id)?, plan);
-    assert_eq!(s.create_plan(new).err(), Some(Error::AlreadyExists));
-    let other = s.next_plan_id()?;
+    assert_eq!(s.create_plan(new.clone()).err(), Some(Error::AlreadyExists));
+    // A numbered plan is named by its slot in the plans index (the plan above has 1, the next
+    // 2): an id chosen as p-3 makes the numbered one pass over slot 3.
     s.create_plan(NewPlan {
-        id: other.clone(),
-        name: text("Ração quinzenal")?,
-        schedule: Schedule::every(2, Unit::Week)?,
-        purchase_day: None,
-        timezone: TimeZone::UTC,
-        max_cycles: None,
+        id: PlanId::parse("p-3")?,
+        ..new.clone()
     })?;
+    let other = s
+        .create_plan_numbered(NewPlan {
+            name: text("Ração quinzenal")?,
+            schedule: Schedule::every(2, Unit::Week)?,
+            timezone: TimeZone::UTC,
+            max_cycles: None,
+            ..new
+        })?
+        .id;
+    assert_eq!(other.as_str(), "p-4");
     let listed: Vec<PlanId> = s
         .plans(&PageRequest::default())?
         .items
         .into_iter()
         .map(|p| p.id)
         .collect();
-    assert_eq!(listed, [other, id]);
+    assert_eq!(listed, [other, PlanId::parse("p-3")?, id]);
     assert_eq!(
         s.plan(&PlanId::parse("p-404")?).err(),
         Some(Error::PlanNotFound)
