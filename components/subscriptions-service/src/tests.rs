@@ -1552,6 +1552,33 @@ fn a_plan_applied_again_after_a_crash_counts_once() -> TestResult {
 }
 
 #[test]
+fn a_write_pending_while_the_indexer_passed_is_listed_once_it_lands() -> TestResult {
+    both_modes(|kv| {
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        s.catch_up()?;
+        // The indexer runs between the pause's outbox entry and its swap: pending, passed over.
+        kv.interleave(|kv| {
+            let caught_up = service(kv, at("2025-01-21T00:00:00Z")).catch_up();
+            assert!(caught_up.is_ok(), "{caught_up:?}");
+        });
+        s.apply(
+            &SubscriptionId::parse("s-1")?,
+            Command::Pause { reason: None },
+            None,
+        )?;
+        // Acknowledged, so the next listing has it, with no write after it.
+        let paused = s.list(
+            &Filter::Status(SubscriptionStatus::Paused),
+            &PageRequest::default(),
+        )?;
+        assert_eq!(paused.items.len(), 1);
+        assert_eq!(s.stats()?.paused, 1);
+        Ok(())
+    })
+}
+
+#[test]
 fn an_indexer_pass_waits_for_the_one_holding_the_head() -> TestResult {
     let kv = MemoryKv::new();
     Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(&kv, "2025-01-20T10:00:00Z")?;
