@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks one subscription runner pass at different store sizes: for each size N, a
 # fresh runner store is seeded with N subscriptions, 1,000 of them due in the minute T and the rest
-# from T + 1 h over the following 30 days; then the real runner serves the real spin.toml on that
-# store and ONE `POST /subscriptions/run {"now": T + 1 min}` is timed: the pass that creates the
-# 1,000 orders. Reports the pass's wall time, orders created per second and the runner's CPU for
+# from T + 1 h over the following 30 days; then the real runner serves the real spin.toml (without
+# its cron trigger) on that store and ONE `POST /subscriptions/run` is timed: the pass that creates
+# the 1,000 orders. Reports the pass's wall time, orders created per second and the runner's CPU for
 # it, then the ratio of the last size's pass time to the first's. Goals: pass times
 # within 1.5x of each other at 100k and 1M, and at least 2,000 orders per second. Reports, never
 # gates. Ends with the summary as a markdown table between marker lines, which
@@ -15,9 +15,9 @@
 # starts, it also runs the same pass natively with an orders service that only counts, inside a
 # transaction it rolls back, and prints the subscriptions side's key-value calls per order.
 #
-# T is a whole minute one day after the real clock, as in tests/subscriptions: the cron trigger's
-# own passes (every minute, at the real time) never reach it. Orders are card orders, so the
-# pass's unpaid-order sweep cancels none of them (it still reads the pending ones).
+# T is the whole minute two minutes before each size's seeding: a live pass runs at the host
+# clock. Orders are card orders, so the pass's unpaid-order sweep cancels none of them (it still
+# reads the pending ones).
 #
 # The runner's request time limit is raised to 10 minutes (default 30 s) so that a slow pass is
 # measured rather than cut off; the script says when a pass took longer than the default.
@@ -69,20 +69,22 @@ port=39519
 hz="$(getconf CLK_TCK)"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# A whole minute one day after now, and the pass clock a minute after it.
-t_epoch=$(( ($(date +%s) / 60 + 1) * 60 + 86400 ))
-t="$(date -u -d "@$t_epoch" +%Y-%m-%dT%H:%M:%SZ)"
-pass_now="$(date -u -d "@$((t_epoch + 60))" +%Y-%m-%dT%H:%M:%SZ)"
-echo "T = $t (1,000 due), pass now = $pass_now; $(nproc) cores, runner and seeding on the same machine"
+# The passes are live ones at the host clock (only a test clock's passes may run ahead of it), so
+# each size is seeded with T two whole minutes before now: its 1,000 are due, the rest fall due
+# from T + 1 h, by which time its runs are over. Without the cron trigger, whose pass would
+# run before the timed one.
+awk '/^\[\[trigger.cron\]\]/ {skip = 1} /^$/ {skip = 0} !skip' "$work/spin.toml" \
+    > "$work/spin-no-cron.toml"
+echo "$(nproc) cores, runner and seeding on the same machine"
 
 # Copies the seeded store $1 to $2 and serves it; $pid is the runner once it answers.
-start_runner() { # seeded-dir state-dir log [manifest]
+start_runner() { # seeded-dir state-dir log
     rm -rf "$2"; cp -r "$1" "$2"
     # On disk before the runner starts: else its first checkpoint's fsync would write back the
     # whole copy inside the timed pass.
     sync "$2/sqlite_key_value.db"
     env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE RUST_LOG=warn ${PERF:+ORDERFLOW_PERF_MAP=1} \
-        "$BIN" up --no-build --manifest "${4:-$work/spin.toml}" --listen "127.0.0.1:$port" \
+        "$BIN" up --no-build --manifest "$work/spin-no-cron.toml" --listen "127.0.0.1:$port" \
         --state-dir "$2" --time-limit-ms 600000 "${vars[@]}" 2>"$3" &
     pid=$!
     # Ready once the subscriptions component answers (this also instantiates it once).
@@ -93,8 +95,10 @@ start_runner() { # seeded-dir state-dir log [manifest]
 }
 
 run_pass() { # prints the pass report
+    [ "$(date +%s)" -lt $(( t_epoch + 3300 )) ] ||
+        echo "  (over 55 minutes after T: the rest of the population is falling due)" >&2
     curl -s -X POST "${admin[@]}" -H 'Content-Type: application/json' \
-        -d "{\"now\": \"$pass_now\"}" "http://127.0.0.1:$port/subscriptions/run"
+        -d '{}' "http://127.0.0.1:$port/subscriptions/run"
 }
 
 # KV_CALLS=1: one more pass per size, not timed, with gdb counting the runner's calls into its
@@ -113,10 +117,7 @@ kv_calls() { # size seeded-dir
         while read -r _; do i=$((i + 1)); echo "ignore $i 1000000000"; done < "$work/syms"
         echo 'echo ATTACHED\n'; echo "continue"; echo "info breakpoints"; echo "detach"
     } > "$cmds"
-    # Without the cron trigger: a tick during the (slow, traced) pass would add its own calls.
-    awk '/^\[\[trigger.cron\]\]/ {skip = 1} /^$/ {skip = 0} !skip' "$work/spin.toml" \
-        > "$work/spin-no-cron.toml"
-    start_runner "$2" "$state" "$work/log-$n-kv" "$work/spin-no-cron.toml"
+    start_runner "$2" "$state" "$work/log-$n-kv"
     for label in "pass" "again"; do
         gdb -q -batch -p "$pid" -x "$cmds" > "$work/gdb-$label.log" 2>&1 &
         gdb_pid=$!
@@ -187,7 +188,10 @@ results=()
 md_rows=()
 for n in "${sizes[@]}"; do
     seeded="$work/seeded-$n"
-    echo "== $n subscriptions"
+    t_epoch=$(( ($(date +%s) / 60 - 2) * 60 ))
+    t="$(date -u -d "@$t_epoch" +%Y-%m-%dT%H:%M:%SZ)"
+    pass_now="$(date -u -d "@$((t_epoch + 60))" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "== $n subscriptions, T = $t (1,000 due)"
     "$seed" seed --state-dir "$seeded" --count "$n" --due "$due" --due-at "$t"
     echo "  store: $(du -sh "$seeded" | cut -f1) on disk, $(df -h --output=avail "$work" | tail -1 | tr -d ' ') free; load $(load)"
     "$seed" count-pass --state-dir "$seeded" --now "$pass_now" | sed 's/^/  /'
