@@ -17,6 +17,8 @@
 //! changes nothing); the counters' change is applied under compare-and-swap of the counters
 //! document, which names the last plan counted, so it counts once. A pass holds the head's lease
 //! while it works, so passes started together do not allocate slots only one of them will use.
+//! Only a pass that overran its lease (10 s) can apply its plan after a later one, and put back
+//! an older record: the check (`crate::check`) finds what that leaves wrong and repairs it.
 //!
 //! Due entries go where the runner pass will look: in the minute of the next run, but never
 //! before the minute the version was written (its test clock's time, for one on a clock) nor in
