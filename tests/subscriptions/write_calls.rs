@@ -82,15 +82,26 @@ fn every_subscription_command_makes_at_most_three_writes_and_six_calls() {
             &json!({"frozenTime": "2028-03-01T00:00:00Z"}),
         ),
     );
-    for route in ["pause", "resume", "skip", "cancel"] {
-        check(
-            route,
-            counted(
-                &admin,
-                &format!("/subscriptions/{mine}/{route}"),
-                &[],
-                &json!({}),
-            ),
-        );
+    let path = |route: &str| format!("/subscriptions/{mine}/{route}");
+    check(
+        "pause under an Idempotency-Key",
+        counted(
+            &admin,
+            &path("pause"),
+            &[("Idempotency-Key", "calls-pause")],
+            &json!({}),
+        ),
+    );
+    check(
+        "the same Idempotency-Key again (replay)",
+        counted(
+            &admin,
+            &path("pause"),
+            &[("Idempotency-Key", "calls-pause")],
+            &json!({}),
+        ),
+    );
+    for route in ["resume", "skip", "pause", "resume", "cancel"] {
+        check(route, counted(&admin, &path(route), &[], &json!({})));
     }
 }

@@ -201,8 +201,8 @@ impl<K: Kv> Subscriptions<'_, K> {
                 }
             }
         }
-        match sub.wake_at() {
-            Some(at) => match record.due {
+        if let Some(at) = sub.wake_at() {
+            match record.due {
                 Some(due) if due.at == at && cursor.is_none_or(|c| due.bucket > c) => {
                     entries.push((
                         space.due_entry(due.bucket, due.slot),
@@ -215,8 +215,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                     ));
                     right = false;
                 }
-            },
-            None => {}
+            }
         }
         for (key, entry) in entries {
             let names_it = self

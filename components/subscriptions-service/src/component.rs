@@ -17,6 +17,10 @@ use crate::service::{Error, Subscriptions, View};
 use crate::wit_orders::WitOrders;
 use crate::{convert, render};
 
+/// A creation run in the space its subscription lives in (live, or a test clock's).
+type CreateIn<'c> =
+    dyn Fn(&Subscriptions<'_, SpinKv>, Timestamp) -> Result<Subscription, Error> + 'c;
+
 /// The exported `subscriptions` interface.
 #[derive(Debug)]
 pub struct Component;
@@ -107,14 +111,9 @@ impl ws::Guest for Component {
                 replayed: false,
             };
             // Runs a creation in the space the subscription lives in.
-            let in_space = |create: &dyn Fn(
-                &Subscriptions<'_, SpinKv>,
-                Timestamp,
-            ) -> Result<Subscription, Error>| {
-                match &clock {
-                    Some(clock) => s.on_clock(clock, |s, now| create(s, now)),
-                    None => create(s, now()),
-                }
+            let in_space = |create: &CreateIn<'_>| match &clock {
+                Some(clock) => s.on_clock(clock, |s, now| create(s, now)),
+                None => create(s, now()),
             };
             let id = input
                 .id
@@ -172,13 +171,15 @@ impl ws::Guest for Component {
         let id = convert::subscription_id(&id).map_err(|_| ws::Error::NotFound)?;
         let command = convert::command(&command).map_err(|f| render::invalid(&f))?;
         let idempotency = keyed(idempotency)?;
+        let key = idempotency.as_ref().map(Idempotency::command_key);
         with_service(|s| {
-            s.keyed(idempotency.as_ref(), |_| {
-                let written = s.apply(&id, command, expected_version)?;
-                Ok(View {
+            let written = s.apply_keyed(&id, command, expected_version, key.as_ref())?;
+            Ok(Outcome {
+                value: View {
                     subscription: written.subscription,
                     test_clock: written.test_clock,
-                })
+                },
+                replayed: written.replayed,
             })
         })
         .map(|o| ws::SubscriptionWritten {

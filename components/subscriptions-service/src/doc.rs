@@ -83,9 +83,26 @@ pub(crate) struct Stored {
     /// while it names the same version.
     #[serde(default)]
     pub(crate) joined: BTreeMap<IndexName, u64>,
+    /// The Idempotency-Keys of the commands of the last 24 hours, with what they answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keys: Vec<KeyUse>,
     /// The outbox position of each version (`orderflow_kv::outbox`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) outbox: Vec<u64>,
+}
+
+/// An Idempotency-Key a command on the subscription ran under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyUse {
+    /// The key's hash (route and key).
+    pub(crate) hash: String,
+    /// The request body's digest.
+    pub(crate) fingerprint: String,
+    /// When the command was answered.
+    pub(crate) at: Timestamp,
+    /// The version it answered with.
+    pub(crate) version: u64,
 }
 
 impl Stored {

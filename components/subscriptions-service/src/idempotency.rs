@@ -64,6 +64,16 @@ impl Idempotency {
     }
 }
 
+impl Idempotency {
+    /// The key as a command's write keeps it in its subscription's document.
+    pub(crate) fn command_key(&self) -> crate::service::CommandKey {
+        crate::service::CommandKey {
+            hash: orderflow_kv::idempotency::hash(&self.scope, self.key.as_str()),
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
+}
+
 /// A keyed call, as it runs.
 #[derive(Debug, Clone)]
 pub struct Keyed {

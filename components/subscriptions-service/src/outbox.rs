@@ -132,6 +132,27 @@ impl<K: Kv> Subscriptions<'_, K> {
         Ok((keys::outbox_entry(position), bytes))
     }
 
+    /// The subscription of `stored` as version `version` left it: the current one, or the one
+    /// in that version's outbox entry (the current one when it has none).
+    pub(crate) fn version_of(&self, stored: &Stored, version: u64) -> Result<Subscription, Error> {
+        let current = &stored.subscription;
+        let position = usize::try_from(version.saturating_sub(1))
+            .ok()
+            .and_then(|at| stored.outbox.get(at))
+            .copied()
+            .filter(|p| *p != 0);
+        let Some(position) = position.filter(|_| version != current.version()) else {
+            return Ok(current.clone());
+        };
+        let key = keys::outbox_entry(position);
+        match self.kv.get(&key)? {
+            Some(bytes) => Ok(*decode::<OutboxEntry>(&key, &bytes)
+                .map_err(Error::Store)?
+                .subscription),
+            None => Ok(current.clone()),
+        }
+    }
+
     /// The positions after `after` (at most `limit`) and those of `recheck`, each decided
     /// against its subscription's document, read once for all of them.
     pub fn read_outbox(

@@ -26,7 +26,7 @@ use orderflow_domain::subscription::{
 };
 use orderflow_domain::values::{FieldError, PlanId, SubscriptionId, TestClockId, Text, Timestamp};
 
-use crate::doc::{CycleRecord, Pointer, Stored, decode, encode};
+use crate::doc::{CycleRecord, KeyUse, Pointer, Stored, decode, encode};
 use crate::keys::{self, Bucket, IndexName, Space};
 use crate::kv::write::{Attempt, Failed, Outcome};
 use crate::kv::{Kv, KvError};
@@ -160,7 +160,22 @@ pub struct Written {
     pub events: Vec<Event>,
     /// The test clock it lives on.
     pub test_clock: Option<TestClockId>,
+    /// Whether this answers again an earlier call under the same Idempotency-Key (the
+    /// subscription as that call left it).
+    pub replayed: bool,
 }
+
+/// A command's Idempotency-Key as its write keeps it in the document (`crate::doc::KeyUse`).
+#[derive(Debug, Clone)]
+pub(crate) struct CommandKey {
+    /// The key's hash (route, which names the subscription, and key).
+    pub(crate) hash: String,
+    /// The request body's digest.
+    pub(crate) fingerprint: String,
+}
+
+/// How long a command's Idempotency-Key replays, in seconds.
+pub(crate) const KEY_SECONDS: i64 = 24 * 60 * 60;
 
 /// A subscription as callers see it: with the test clock it lives on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -315,6 +330,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
             recent_writes: Vec::new(),
             subscription: sub.clone(),
             joined: joined_after(None, sub),
+            keys: Vec::new(),
             outbox: Vec::new(),
         };
         let entry = self.outbox_put(&mut next, None, &[], Vec::new(), position)?;
@@ -371,15 +387,31 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         command: Command,
         expected_version: Option<u64>,
     ) -> Result<Written, Error> {
+        self.apply_keyed(id, command, expected_version, None)
+    }
+
+    /// [`Self::apply`] under an Idempotency-Key, kept in the document with the version it
+    /// answered (the last 24 hours' keys): a retry with the same body answers that version
+    /// again, marked replayed; another body is [`Error::IdempotencyKeyReused`]. Decided under
+    /// the document's compare-and-swap like the command, so a retry racing the first attempt
+    /// replays it. A command that changes nothing keeps no key (running it again changes
+    /// nothing either).
+    pub(crate) fn apply_keyed(
+        &self,
+        id: &SubscriptionId,
+        command: Command,
+        expected_version: Option<u64>,
+        key: Option<&CommandKey>,
+    ) -> Result<Written, Error> {
         // A test clock's subscription is changed as of its clock's frozen time.
         let clock = self.read(id)?.ok_or(Error::NotFound)?.test_clock;
         if let Some(clock) = clock {
             let frozen = self.clock(&clock)?.frozen_time;
             return self.within(Space::Clock(clock), frozen, || {
-                self.apply_now(id, command, expected_version)
+                self.apply_now(id, command, expected_version, key)
             });
         }
-        self.apply_now(id, command, expected_version)
+        self.apply_now(id, command, expected_version, key)
     }
 
     fn apply_now(
@@ -387,9 +419,10 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         command: Command,
         expected_version: Option<u64>,
+        key: Option<&CommandKey>,
     ) -> Result<Written, Error> {
         let now = self.now();
-        self.write(id, |sub| {
+        self.write_with(id, key, &|sub: &Subscription| {
             if let Some(expected) = expected_version
                 && expected != sub.version()
             {
@@ -408,14 +441,16 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
         id: &SubscriptionId,
         decide: impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
     ) -> Result<Written, Error> {
-        self.write_with(id, &decide)
+        self.write_with(id, None, &decide)
     }
 
     fn write_with(
         &self,
         id: &SubscriptionId,
+        command_key: Option<&CommandKey>,
         decide: &impl Fn(&Subscription) -> Result<orderflow_domain::subscription::Transition, Error>,
     ) -> Result<Written, Error> {
+        let now = self.now();
         let key = keys::subscription(id);
         let outcome = crate::kv::write::write(
             self.kv,
@@ -431,21 +466,51 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                         "subscription {id} is written only under its own clock"
                     )));
                 }
+                if let Some(used_key) = command_key
+                    && let Some(used) = stored.keys.iter().find(|k| k.hash == used_key.hash)
+                    && now.unix_seconds() - used.at.unix_seconds() < KEY_SECONDS
+                {
+                    if used.fingerprint != used_key.fingerprint {
+                        return Err(Error::IdempotencyKeyReused);
+                    }
+                    return Ok(Attempt::Done(Written {
+                        subscription: self.version_of(&stored, used.version)?,
+                        events: Vec::new(),
+                        test_clock: stored.test_clock,
+                        replayed: true,
+                    }));
+                }
                 let transition = decide(&stored.subscription)?;
                 if transition.events.is_empty() {
                     return Ok(Attempt::Done(Written {
                         subscription: stored.subscription,
                         events: Vec::new(),
                         test_clock: stored.test_clock,
+                        replayed: false,
                     }));
                 }
                 let sub = transition.subscription.clone();
+                let mut keys: Vec<KeyUse> = stored
+                    .keys
+                    .iter()
+                    .filter(|k| now.unix_seconds() - k.at.unix_seconds() < KEY_SECONDS)
+                    .cloned()
+                    .collect();
+                if let Some(command_key) = command_key {
+                    keys.push(KeyUse {
+                        hash: command_key.hash.clone(),
+                        fingerprint: command_key.fingerprint.clone(),
+                        at: now,
+                        version: sub.version(),
+                    });
+                }
                 let mut next = Stored {
                     write_id: self.write_id(),
                     test_clock: stored.test_clock.clone(),
                     recent_writes: stored.recent_after(),
                     joined: joined_after(Some(&stored), &sub),
                     subscription: sub,
+                    keys,
                     outbox: stored.outbox.clone(),
                 };
                 let cycles = self.cycle_records(&stored.subscription, &transition.events);
@@ -479,6 +544,7 @@ impl<'a, K: Kv> Subscriptions<'a, K> {
                     subscription: transition.subscription,
                     events: transition.events,
                     test_clock: next.test_clock,
+                    replayed: false,
                 })
             }
             Err(Failed::Decided(e)) => Err(e),

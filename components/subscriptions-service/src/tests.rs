@@ -1980,6 +1980,34 @@ fn a_keyed_creation_writes_its_record_with_the_subscription_and_a_refusal_holds_
 }
 
 #[test]
+fn a_keyed_command_replays_the_version_it_answered_and_refuses_another_body() -> TestResult {
+    both_modes(|kv| {
+        Spec::monthly("s-1", "2025-01-31T12:00:00Z")?.create(kv, "2025-01-20T10:00:00Z")?;
+        let id = SubscriptionId::parse("s-1")?;
+        let s = service(kv, at("2025-01-21T00:00:00Z"));
+        let key = |body: &str| -> Fallible<crate::service::CommandKey> {
+            Ok(Idempotency::parse("POST /subscriptions/s-1/pause", "p-1", body)?.command_key())
+        };
+        let pause = Command::Pause { reason: None };
+        let first = s.apply_keyed(&id, pause.clone(), None, Some(&key("a")?))?;
+        assert!(!first.replayed && first.subscription.status() == SubscriptionStatus::Paused);
+        // Changed since: the retry answers the version the first call left.
+        s.apply(&id, Command::Resume, None)?;
+        let again = s.apply_keyed(&id, pause.clone(), None, Some(&key("a")?))?;
+        assert!(again.replayed);
+        assert_eq!(again.subscription, first.subscription);
+        assert_eq!(get(kv, "s-1")?.status(), SubscriptionStatus::Active);
+        let other = s.apply_keyed(&id, pause.clone(), None, Some(&key("b")?));
+        assert_eq!(other.err(), Some(Error::IdempotencyKeyReused));
+        // A day later the key is free again.
+        let later = service(kv, at("2025-01-22T00:00:01Z"));
+        let fresh = later.apply_keyed(&id, pause, None, Some(&key("b")?))?;
+        assert!(!fresh.replayed && fresh.subscription.status() == SubscriptionStatus::Paused);
+        Ok(())
+    })
+}
+
+#[test]
 fn a_keyed_call_replays_its_outcome_refuses_another_body_and_derives_ids() -> TestResult {
     let kv = MemoryKv::new();
     let s = service(&kv, at("2025-01-01T00:00:00Z"));
