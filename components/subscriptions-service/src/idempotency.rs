@@ -1,22 +1,27 @@
 //! Idempotency-Keys, kept by the service as the orders service keeps its own: the handler
 //! passes the request's key, route and body digest (`orderflow:core/types.idempotency`), and
-//! the service decides, records and replays; no handler knows where records live.
-//!
-//! A keyed call's outcome is recorded after it succeeds under `sub/idem/{hash}` (`hash`: the
-//! route and the key, `orderflow_kv::idempotency::hash`), with the key, route and body digest in
-//! full. Within 24 h the same key on the same route answers the recorded outcome again, marked
-//! replayed; another body is [`Error::IdempotencyKeyReused`]. While a call runs, its key is
-//! held by a lease-window claim (`orderflow_kv::claim`): a second call with the key waits a
-//! moment for the first's outcome, then answers [`Error::IdempotencyKeyInUse`]; a claim left by
-//! a crashed call lapses after one to two minutes. A refusal is not recorded (a retry runs
+//! the service decides, records and replays; no handler knows where records live. Within 24 h
+//! the same key on the same route answers the first call's outcome again, marked replayed;
+//! another body is [`Error::IdempotencyKeyReused`]. A refusal is not recorded (a retry runs
 //! again, and is refused again unless what refused it changed).
 //!
-//! A crash between the call and its record lets a retry run the call again, so what a second
-//! run must not do twice is made safe by the call itself: something created without an id
-//! under a key gets one derived from the key ([`Keyed::derived_id`]), so the second run finds it
-//! and answers it as the first did; a command run twice is refused or changes nothing (pause,
-//! resume, cancel) or is named by `If-Match`; an advance of a test clock to a time it has
-//! reached is refused, as a pass is idempotent by nature.
+//! The subscription writes keep their keys within their three writes:
+//! - a creation ([`Subscriptions::create_keyed`]) writes the key's record under `sub/idem/{hash}`
+//!   (`hash`: the route and the key, `orderflow_kv::idempotency::hash`) in one batch with the
+//!   subscription;
+//! - a command on a subscription keeps its key in the document with the version it answered
+//!   (`Subscriptions::apply_keyed`), decided under the command's compare-and-swap (its route
+//!   names the subscription, so no record outside is needed).
+//!
+//! Plans, test clocks and advances go through [`Subscriptions::keyed`]: the outcome is recorded
+//! after the call succeeds. While a call runs, its key is held by a lease-window claim
+//! (`orderflow_kv::claim`): a second call with the key waits a moment for the first's outcome,
+//! then answers [`Error::IdempotencyKeyInUse`]; a claim left by a crashed call lapses after one
+//! to two minutes. A crash between the call and its record lets a retry run the call again, so
+//! what a second run must not do twice is made safe by the call itself: something created
+//! without an id under a key gets one derived from the key ([`Keyed::derived_id`]), so the
+//! second run finds it and answers it as the first did; an advance of a test clock to a time it
+//! has reached is refused, as a pass is idempotent by nature.
 
 use std::time::Duration;
 
