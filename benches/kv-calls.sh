@@ -73,6 +73,9 @@ call "create subscription without an id, with Idempotency-Key" admin_token POST 
 call "the same Idempotency-Key again (replay)" admin_token POST /subscriptions "$SUB_JSON" "Idempotency-Key: bench-sub-3"
 call "create plan" admin_token POST /plans '{"id": "p-bench", "name": "Cafe do mes", "schedule": {"every": 1, "unit": "month"}, "timezone": "America/Sao_Paulo"}'
 call "pause subscription" admin_token POST /subscriptions/s-bench-1/pause '{}'
+call "resume subscription with Idempotency-Key" admin_token POST /subscriptions/s-bench-1/resume '{}' "Idempotency-Key: bench-resume"
+call "the same Idempotency-Key again (replay)" admin_token POST /subscriptions/s-bench-1/resume '{}' "Idempotency-Key: bench-resume"
+call "pause subscription again" admin_token POST /subscriptions/s-bench-1/pause '{}'
 call "resume subscription" admin_token POST /subscriptions/s-bench-1/resume '{}'
 call "skip a cycle" admin_token POST /subscriptions/s-bench-1/skip '{}'
 call "cancel subscription" admin_token POST /subscriptions/s-bench-2/cancel '{}'
