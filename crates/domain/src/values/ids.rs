@@ -123,6 +123,10 @@ checked_string!(
     ExternalId, check_opaque, 64
 );
 checked_string!(
+    /// A stock location (a warehouse, a store's back room): 1..=64 chars of `[A-Za-z0-9._:-]`.
+    LocationId, check_opaque, 64
+);
+checked_string!(
     /// The sales channel an order came from: 1..=32 chars of `[A-Za-z0-9._:-]`, default
     /// `"storefront"`.
     Channel, check_opaque, 32

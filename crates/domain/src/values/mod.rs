@@ -32,8 +32,8 @@ pub use currency::Currency;
 pub use email::Email;
 pub use error::{FieldError, Invalid};
 pub use ids::{
-    Channel, CustomerId, ExternalId, IdempotencyKey, OrderId, PaymentId, PlanId, RequestId,
-    SubscriptionId, TestClockId,
+    Channel, CustomerId, ExternalId, IdempotencyKey, LocationId, OrderId, PaymentId, PlanId,
+    RequestId, SubscriptionId, TestClockId,
 };
 pub use money::Money;
 pub use quantity::Quantity;
