@@ -1,0 +1,27 @@
+//! The inventory service: stock per SKU and location, what each order holds of it and the
+//! movement ledger, over the Spin key-value store. The rules live in
+//! `orderflow_domain::inventory`; this crate stores what they decide and is the only code that
+//! knows the `inv/` key layout. [`Inventory`] takes any [`orderflow_kv::Kv`].
+//!
+//! # Key layout
+//!
+//! Everything is under `inv/`; counters under `inv/n/` and nothing else.
+//!
+//! | key | holds | written by |
+//! |---|---|---|
+//! | `inv/s/{sku}` | a tracked SKU's document: its stock (levels, holds), write id and recent ones, its slot in the SKU index, the newest movements of its ledger and the versions that archived the older chunks | `set-many` with its index entry at creation (claim holder), then compare-and-swap |
+//! | `inv/n/c/{sku}/{window}` | the creation claim of a SKU's document | `increment` (`orderflow_kv::claim`) |
+//! | `inv/n/ix/all` · `inv/ix/all/{slot}` | the slot counter · `{sku}` of every tracked SKU, in the order first tracked | `increment` · `set-many` at creation |
+//! | `inv/l/{sku}/{chunk}/{version}` | 64 movements of the ledger (`chunk` from 0), archived by the write that made `version` | `set` before that write's swap |
+//!
+//! SKUs are escaped in keys (`orderflow_kv::escape`).
+
+mod doc;
+mod keys;
+mod orders;
+mod service;
+#[cfg(test)]
+mod tests;
+
+pub use orders::OrderStep;
+pub use service::{Changed, Error, Inventory};

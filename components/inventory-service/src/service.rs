@@ -1,0 +1,246 @@
+//! The inventory service's store logic over a [`Kv`]: one document per tracked SKU, written
+//! with compare-and-swap and write ids like an order's (docs/architecture.md, "Writes").
+//!
+//! A SKU is tracked from its first level on: that write claims its creation (a lease claim,
+//! `orderflow_kv::claim`: a swap on an absent key is an upsert on Spin), takes a slot in the
+//! index of every tracked SKU and writes the document with its entry in one batch. Every later
+//! change reads the document, lets the domain decide (`StockItem::apply`) and swaps. The
+//! movements a change makes join the document's ledger; once it holds two chunks' worth, the
+//! oldest chunk is archived under a key named by the version that archives it, written before
+//! that version's swap (a chunk a lost swap wrote is never named by the document).
+
+use std::cell::Cell;
+
+use orderflow_domain::inventory::{InventoryError, Movement, StockCommand, StockItem};
+use orderflow_domain::order::Actor;
+use orderflow_domain::values::{Sku, Timestamp};
+use orderflow_kv::write::{self, Attempt, Failed, Outcome};
+use orderflow_kv::{Kv, KvError, claim};
+
+use crate::doc::{CHUNK, RECENT_WRITES, SkuEntry, Stored, decode, encode};
+use crate::keys;
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The SKU has no stock level anywhere: it is not tracked.
+    #[error("{0} is not tracked")]
+    NotTracked(Sku),
+    /// The inventory rules refused.
+    #[error(transparent)]
+    Refused(#[from] InventoryError),
+    /// Not enough stock for an order: each SKU short, with what one location could give.
+    #[error("out of stock")]
+    OutOfStock(Vec<(Sku, i64)>),
+    /// A cursor from outside that does not parse.
+    #[error("the cursor does not parse")]
+    BadCursor,
+    /// Concurrent writers kept winning.
+    #[error("concurrent writers kept winning; try again")]
+    Contention,
+    /// The store failed, or holds something unreadable.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl From<KvError> for Error {
+    fn from(e: KvError) -> Self {
+        Error::Store(e.0)
+    }
+}
+
+impl From<Failed<Error>> for Error {
+    fn from(failed: Failed<Error>) -> Self {
+        match failed {
+            Failed::Decided(e) => e,
+            Failed::Store(e) | Failed::Uncertain(e) => e.into(),
+            Failed::Contention => Error::Contention,
+        }
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// The SKU's stock after it.
+    pub item: StockItem,
+    /// What moved.
+    pub movements: Vec<Movement>,
+    /// For a level older than the last applied: the time of that one (nothing changed).
+    pub stale: Option<Timestamp>,
+}
+
+/// The inventory service for one call: a store, the clock, a nonce for write ids.
+#[derive(Debug)]
+pub struct Inventory<'a, K: Kv> {
+    pub(crate) kv: &'a K,
+    pub(crate) now: Timestamp,
+    nonce: u64,
+    writes: Cell<u64>,
+}
+
+impl<'a, K: Kv> Inventory<'a, K> {
+    /// A service over `kv` at `now`; `nonce` must differ between calls (it makes write ids
+    /// unique).
+    pub fn new(kv: &'a K, now: Timestamp, nonce: u64) -> Self {
+        Inventory {
+            kv,
+            now,
+            nonce,
+            writes: Cell::new(0),
+        }
+    }
+
+    fn write_id(&self) -> String {
+        let n = self.writes.get() + 1;
+        self.writes.set(n);
+        format!("{:016x}.{n}", self.nonce)
+    }
+
+    /// The SKU's document, if it is tracked.
+    pub(crate) fn stored(&self, sku: &Sku) -> Result<Option<Stored>, Error> {
+        let key = keys::item(sku);
+        match self.kv.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(decode(&key, &bytes).map_err(Error::Store)?)),
+        }
+    }
+
+    /// The SKU's stock, if it is tracked.
+    pub fn item(&self, sku: &Sku) -> Result<Option<StockItem>, Error> {
+        Ok(self.stored(sku)?.map(|s| s.item))
+    }
+
+    /// Applies `command` to the SKU's stock by `actor`. A level tracks a SKU that was not;
+    /// anything else on an untracked SKU is [`Error::NotTracked`].
+    pub fn apply(&self, sku: &Sku, command: &StockCommand, actor: Actor) -> Result<Changed, Error> {
+        if self.kv.get(&keys::item(sku))?.is_none() {
+            match command {
+                StockCommand::SetLevel { .. } => {
+                    if let Some(created) = self.create(sku, command, actor)? {
+                        return Ok(created);
+                    }
+                }
+                StockCommand::Adjust { .. }
+                | StockCommand::Configure { .. }
+                | StockCommand::Reserve { .. }
+                | StockCommand::Release { .. }
+                | StockCommand::Deduct { .. }
+                | StockCommand::Restock { .. } => return Err(Error::NotTracked(sku.clone())),
+            }
+        }
+        self.change(sku, command, actor)
+    }
+
+    /// Creates the SKU's document with its first level, unless another caller holds its
+    /// creation or has created it (`None`: go on as a change).
+    fn create(
+        &self,
+        sku: &Sku,
+        command: &StockCommand,
+        actor: Actor,
+    ) -> Result<Option<Changed>, Error> {
+        let claimed = claim::take(self.kv, self.now.unix_seconds(), |w| {
+            keys::item_claim(sku, w)
+        })?;
+        if claimed.is_none() {
+            return Err(Error::Contention);
+        }
+        // Read again: it may have been created, and its claim lapsed, since the first read.
+        if self.kv.get(&keys::item(sku))?.is_some() {
+            return Ok(None);
+        }
+        let applied = StockItem::new(sku.clone()).apply(command, self.now, actor)?;
+        let slot = u64::try_from(self.kv.increment(keys::ALL_COUNTER, 1)?)
+            .map_err(|_| Error::Store(format!("{} is negative", keys::ALL_COUNTER)))?;
+        let stored = Stored {
+            write_id: self.write_id(),
+            recent_writes: Vec::new(),
+            item: applied.item.clone(),
+            slot,
+            ledger: applied.movements.clone(),
+            chunks: Vec::new(),
+        };
+        let entry = SkuEntry {
+            sku: sku.as_str().to_owned(),
+        };
+        self.kv.set_many(&[
+            (keys::all_entry(slot), encode(&entry).map_err(Error::Store)?),
+            (keys::item(sku), encode(&stored).map_err(Error::Store)?),
+        ])?;
+        Ok(Some(Changed {
+            item: applied.item,
+            movements: applied.movements,
+            stale: applied.stale,
+        }))
+    }
+
+    /// Applies `command` to a tracked SKU under compare-and-swap.
+    fn change(&self, sku: &Sku, command: &StockCommand, actor: Actor) -> Result<Changed, Error> {
+        let key = keys::item(sku);
+        let outcome = write::write(
+            self.kv,
+            &key,
+            |bytes| -> Result<Attempt<Changed>, Error> {
+                let Some(bytes) = bytes else {
+                    return Err(Error::NotTracked(sku.clone()));
+                };
+                let stored: Stored = decode(&key, &bytes).map_err(Error::Store)?;
+                let applied = stored.item.apply(command, self.now, actor)?;
+                let changed = Changed {
+                    item: applied.item.clone(),
+                    movements: applied.movements.clone(),
+                    stale: applied.stale,
+                };
+                if !applied.changed {
+                    return Ok(Attempt::Done(changed));
+                }
+                let next = self.succeed(sku, stored, applied.item, applied.movements)?;
+                let write_id = next.write_id.clone();
+                Ok(Attempt::Write {
+                    bytes: encode(&next).map_err(Error::Store)?,
+                    write_id,
+                    value: changed,
+                })
+            },
+            |bytes, write_id| {
+                decode::<Stored>(&key, bytes).is_ok_and(|stored| stored.carries(write_id))
+            },
+        )?;
+        Ok(match outcome {
+            Outcome::Written(changed, _) | Outcome::Unchanged(changed) => changed,
+        })
+    }
+
+    /// The document after `stored` holding `item`, its movements added to the ledger (and the
+    /// oldest chunk archived once the ledger holds two).
+    fn succeed(
+        &self,
+        sku: &Sku,
+        stored: Stored,
+        item: StockItem,
+        movements: Vec<Movement>,
+    ) -> Result<Stored, Error> {
+        let mut recent_writes = stored.recent_writes;
+        write::remember(&mut recent_writes, stored.write_id, RECENT_WRITES);
+        let mut ledger = stored.ledger;
+        ledger.extend(movements);
+        let mut chunks = stored.chunks;
+        if ledger.len() >= 2 * CHUNK {
+            let chunk = chunks.len() as u64;
+            let archived: Vec<Movement> = ledger.drain(..CHUNK).collect();
+            let key = keys::ledger_chunk(sku, chunk, item.version());
+            self.kv
+                .set(&key, &encode(&archived).map_err(Error::Store)?)?;
+            chunks.push(item.version());
+        }
+        Ok(Stored {
+            write_id: self.write_id(),
+            recent_writes,
+            item,
+            slot: stored.slot,
+            ledger,
+            chunks,
+        })
+    }
+}

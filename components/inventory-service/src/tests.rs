@@ -1,0 +1,193 @@
+use std::rc::Rc;
+
+use orderflow_domain::inventory::{HoldState, StockCommand};
+use orderflow_domain::order::Actor;
+use orderflow_domain::values::{LocationId, OrderId, Sku, Text, Timestamp};
+use orderflow_kv::memory::MemoryKv;
+
+use crate::{Error, Inventory, OrderStep};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn at(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn sku(s: &str) -> Sku {
+    Sku::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn loc(s: &str) -> LocationId {
+    LocationId::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn order(s: &str) -> OrderId {
+    OrderId::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn service(kv: &MemoryKv) -> Inventory<'_, MemoryKv> {
+    Inventory::new(kv, at("2026-12-07T12:00:00Z"), orderflow_kv::write::nonce())
+}
+
+fn set_level(kv: &MemoryKv, s: &str, location: &str, on_hand: u32) -> TestResult {
+    let level = StockCommand::SetLevel {
+        location: loc(location),
+        on_hand,
+        updated_at: None,
+    };
+    service(kv).apply(&sku(s), &level, Actor::Erp)?;
+    Ok(())
+}
+
+/// Runs a scenario on a plain store and on one whose successful swaps all report `cas-failed`
+/// (Spin's Redis backend), which must end the same.
+fn both_modes(scenario: impl Fn(&Rc<MemoryKv>) -> TestResult) -> TestResult {
+    scenario(&Rc::new(MemoryKv::new()))?;
+    let lying = Rc::new(MemoryKv::new());
+    lying.lie_about_swaps(usize::MAX);
+    scenario(&lying)
+}
+
+#[test]
+fn a_first_level_tracks_a_sku_and_an_untracked_one_is_left_out() -> TestResult {
+    both_modes(|kv| {
+        let s = service(kv);
+        assert_eq!(s.item(&sku("CAFE"))?, None);
+        let adjust = StockCommand::Adjust {
+            location: loc("sp"),
+            delta: 1,
+            reason: Text::parse("count", 200)?,
+        };
+        assert_eq!(
+            s.apply(&sku("CAFE"), &adjust, Actor::Admin).err(),
+            Some(Error::NotTracked(sku("CAFE")))
+        );
+        set_level(kv, "CAFE", "sp", 10)?;
+        let lines = [(sku("CAFE"), 3), (sku("MUG"), 1)];
+        assert_eq!(
+            s.reserve(&order("o-1"), &lines, None, Actor::Checkout)?,
+            [sku("CAFE")]
+        );
+        let item = s.item(&sku("CAFE"))?.ok_or("tracked")?;
+        assert_eq!((item.on_hand(), item.reserved()), (10, 3));
+        Ok(())
+    })
+}
+
+#[test]
+fn a_short_sku_refuses_the_whole_order_and_names_every_short_one() -> TestResult {
+    both_modes(|kv| {
+        set_level(kv, "A", "sp", 5)?;
+        set_level(kv, "B", "sp", 1)?;
+        set_level(kv, "C", "sp", 0)?;
+        let s = service(kv);
+        let lines = [(sku("A"), 2), (sku("B"), 2), (sku("C"), 1), (sku("A"), 1)];
+        let refused = s.reserve(&order("o-1"), &lines, None, Actor::Checkout);
+        assert_eq!(
+            refused.err(),
+            Some(Error::OutOfStock(vec![(sku("B"), 1), (sku("C"), 0)]))
+        );
+        // Nothing stays reserved.
+        for name in ["A", "B", "C"] {
+            assert_eq!(
+                s.item(&sku(name))?.ok_or("tracked")?.reserved(),
+                0,
+                "{name}"
+            );
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn an_orders_steps_move_stock_once_each() -> TestResult {
+    both_modes(|kv| {
+        set_level(kv, "A", "sp", 10)?;
+        let s = service(kv);
+        let lines = [(sku("A"), 4)];
+        for _ in 0..2 {
+            s.reserve(&order("o-1"), &lines, None, Actor::Checkout)?;
+        }
+        for _ in 0..2 {
+            s.order_step(&order("o-1"), &OrderStep::Deduct, &lines, Actor::Erp)?;
+        }
+        let back = OrderStep::Restock {
+            step: "return-1".into(),
+        };
+        for _ in 0..2 {
+            s.order_step(&order("o-1"), &back, &[(sku("A"), 1)], Actor::Erp)?;
+        }
+        let item = s.item(&sku("A"))?.ok_or("tracked")?;
+        assert_eq!((item.on_hand(), item.reserved()), (7, 0));
+        s.reserve(&order("o-2"), &lines, None, Actor::Checkout)?;
+        for _ in 0..2 {
+            s.order_step(&order("o-2"), &OrderStep::Release, &lines, Actor::Admin)?;
+        }
+        let item = s.item(&sku("A"))?.ok_or("tracked")?;
+        assert_eq!((item.on_hand(), item.reserved()), (7, 0));
+        assert_eq!(
+            item.holds().get(&order("o-2")).map(|h| h.state),
+            Some(HoldState::Released)
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn concurrent_reservations_for_the_last_units_never_oversell() -> TestResult {
+    both_modes(|kv| {
+        set_level(kv, "A", "sp", 3)?;
+        // Each reservation is cut by another one landing between its read and its swap.
+        for n in 1..=4 {
+            let other = order(&format!("o-in-{n}"));
+            kv.interleave(move |kv| {
+                let _raced = service(kv).reserve(&other, &[(sku("A"), 1)], None, Actor::Checkout);
+            });
+            let _mine = service(kv).reserve(
+                &order(&format!("o-{n}")),
+                &[(sku("A"), 1)],
+                None,
+                Actor::Checkout,
+            );
+        }
+        let item = service(kv).item(&sku("A"))?.ok_or("tracked")?;
+        let open = item
+            .holds()
+            .values()
+            .filter(|h| h.state == HoldState::Open)
+            .count();
+        assert_eq!((item.reserved(), open), (3, 3));
+        assert_eq!(item.available(), 0);
+        Ok(())
+    })
+}
+
+#[test]
+fn the_ledger_is_archived_in_chunks_and_on_hand_stays_its_sum() -> TestResult {
+    both_modes(|kv| {
+        set_level(kv, "A", "sp", 0)?;
+        let s = service(kv);
+        for n in 1..=200u32 {
+            let adjust = StockCommand::Adjust {
+                location: loc("sp"),
+                delta: 1,
+                reason: Text::parse("received", 200)?,
+            };
+            s.apply(&sku("A"), &adjust, Actor::Erp)?;
+            assert_eq!(s.item(&sku("A"))?.ok_or("tracked")?.on_hand(), i64::from(n));
+        }
+        let stored = s.stored(&sku("A"))?.ok_or("tracked")?;
+        assert_eq!(stored.chunks.len(), 2);
+        assert!(stored.ledger.len() < 2 * crate::doc::CHUNK);
+        let mut total: i64 = stored.ledger.iter().map(|m| m.on_hand).sum();
+        for (chunk, version) in stored.chunks.iter().enumerate() {
+            let key = crate::keys::ledger_chunk(&sku("A"), chunk as u64, *version);
+            let bytes = kv.peek(&key).ok_or("an archived chunk")?;
+            let movements: Vec<orderflow_domain::inventory::Movement> =
+                serde_json::from_slice(&bytes)?;
+            total += movements.iter().map(|m| m.on_hand).sum::<i64>();
+        }
+        assert_eq!(total, 200);
+        Ok(())
+    })
+}
