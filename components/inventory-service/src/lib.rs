@@ -18,10 +18,12 @@
 
 mod doc;
 mod keys;
+mod list;
 mod orders;
 mod service;
 #[cfg(test)]
 mod tests;
 
+pub use list::{MAX_LIMIT, Page, StockFilter};
 pub use orders::OrderStep;
 pub use service::{Changed, Error, Inventory};

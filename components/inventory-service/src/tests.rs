@@ -5,7 +5,7 @@ use orderflow_domain::order::Actor;
 use orderflow_domain::values::{LocationId, OrderId, Sku, Text, Timestamp};
 use orderflow_kv::memory::MemoryKv;
 
-use crate::{Error, Inventory, OrderStep};
+use crate::{Error, Inventory, OrderStep, StockFilter};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -190,4 +190,72 @@ fn the_ledger_is_archived_in_chunks_and_on_hand_stays_its_sum() -> TestResult {
         assert_eq!(total, 200);
         Ok(())
     })
+}
+
+#[test]
+fn movements_page_through_archived_chunks_and_the_document() -> TestResult {
+    let kv = MemoryKv::new();
+    set_level(&kv, "A", "sp", 1)?;
+    let s = service(&kv);
+    for _ in 0..150 {
+        let adjust = StockCommand::Adjust {
+            location: loc("sp"),
+            delta: 1,
+            reason: Text::parse("received", 200)?,
+        };
+        s.apply(&sku("A"), &adjust, Actor::Erp)?;
+    }
+    let mut numbers = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = s.movements(&sku("A"), 37, cursor.as_deref())?;
+        numbers.extend(page.items.iter().map(|m| m.number));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(numbers, (1..=151).collect::<Vec<u64>>());
+    assert_eq!(
+        s.movements(&sku("A"), 10, Some("nope")).err(),
+        Some(Error::BadCursor)
+    );
+    Ok(())
+}
+
+#[test]
+fn listings_filter_by_location_and_low_stock() -> TestResult {
+    let kv = MemoryKv::new();
+    set_level(&kv, "A", "sp", 10)?;
+    set_level(&kv, "B", "sp", 1)?;
+    set_level(&kv, "C", "rj", 0)?;
+    let s = service(&kv);
+    let listed = |filter: StockFilter| -> Result<Vec<String>, Error> {
+        Ok(s.list(&filter, 50, None)?
+            .items
+            .iter()
+            .map(|i| i.sku().as_str().to_owned())
+            .collect())
+    };
+    assert_eq!(listed(StockFilter::default())?, ["A", "B", "C"]);
+    let low = StockFilter {
+        location: None,
+        low_stock: true,
+    };
+    assert_eq!(listed(low)?, ["C"]);
+    let configure = StockCommand::Configure {
+        allow_backorders: None,
+        safety_stock: Some(1),
+    };
+    s.apply(&sku("B"), &configure, Actor::Admin)?;
+    let low_in_sp = StockFilter {
+        location: Some(loc("sp")),
+        low_stock: true,
+    };
+    assert_eq!(listed(low_in_sp)?, ["B"]);
+    let page = s.list(&StockFilter::default(), 2, None)?;
+    assert_eq!(page.items.len(), 2);
+    let rest = s.list(&StockFilter::default(), 2, page.next_cursor.as_deref())?;
+    assert_eq!((rest.items.len(), rest.next_cursor), (1, None));
+    Ok(())
 }
