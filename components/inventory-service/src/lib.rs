@@ -16,6 +16,7 @@
 //!
 //! SKUs are escaped in keys (`orderflow_kv::escape`).
 
+mod check;
 mod doc;
 mod keys;
 mod list;
@@ -24,6 +25,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
+pub use check::{CheckReport, ORPHAN_AFTER};
 pub use list::{MAX_LIMIT, Page, StockFilter};
 pub use orders::OrderStep;
 pub use service::{Changed, Error, Inventory};

@@ -3,6 +3,7 @@ use std::rc::Rc;
 use orderflow_domain::inventory::{HoldState, StockCommand};
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{LocationId, OrderId, Sku, Text, Timestamp};
+use orderflow_kv::Kv as _;
 use orderflow_kv::memory::MemoryKv;
 
 use crate::{Error, Inventory, OrderStep, StockFilter};
@@ -257,5 +258,43 @@ fn listings_filter_by_location_and_low_stock() -> TestResult {
     assert_eq!(page.items.len(), 2);
     let rest = s.list(&StockFilter::default(), 2, page.next_cursor.as_deref())?;
     assert_eq!((rest.items.len(), rest.next_cursor), (1, None));
+    Ok(())
+}
+
+#[test]
+fn the_check_finds_a_hold_whose_order_never_came_and_releases_it() -> TestResult {
+    both_modes(|kv| {
+        set_level(kv, "A", "sp", 5)?;
+        service(kv).reserve(&order("o-placed"), &[(sku("A"), 2)], None, Actor::Checkout)?;
+        service(kv).reserve(&order("o-cut"), &[(sku("A"), 1)], None, Actor::Checkout)?;
+        let exists = |o: &OrderId| Ok(o.as_str() == "o-placed");
+        // Right away, a placement may still be writing its order.
+        assert!(service(kv).check(false, exists)?.inconsistencies.is_empty());
+        let later = Inventory::new(
+            &**kv,
+            at("2026-12-07T12:11:00Z"),
+            orderflow_kv::write::nonce(),
+        );
+        let found = later.check(false, exists)?;
+        assert_eq!(found.inconsistencies.len(), 1, "{found:?}");
+        let repaired = later.check(true, exists)?;
+        assert_eq!(repaired.repaired.len(), 1);
+        assert!(later.check(false, exists)?.inconsistencies.is_empty());
+        let item = later.item(&sku("A"))?.ok_or("tracked")?;
+        assert_eq!((item.on_hand(), item.reserved()), (5, 2));
+        Ok(())
+    })
+}
+
+#[test]
+fn the_check_finds_a_level_that_does_not_add_up() -> TestResult {
+    let kv = MemoryKv::new();
+    set_level(&kv, "A", "sp", 5)?;
+    let key = crate::keys::item(&sku("A"));
+    let mut doc: serde_json::Value = serde_json::from_slice(&kv.peek(&key).ok_or("stored")?)?;
+    doc["item"]["levels"]["sp"]["onHand"] = 7.into();
+    kv.set(&key, &serde_json::to_vec(&doc)?)?;
+    let found = service(&kv).check(false, |_| Ok(true))?;
+    assert_eq!(found.inconsistencies.len(), 1, "{found:?}");
     Ok(())
 }

@@ -49,6 +49,9 @@ pub struct Hold {
     pub quantity: u32,
     /// Where it stands.
     pub state: HoldState,
+    /// When it was first reserved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
     /// The units each return put back on hand, by the step that returned them (a refund, a
     /// return invoice), so that each is counted once; 0 for one that came before the items
     /// left the shelf, which shrank the reservation instead.
@@ -533,6 +536,7 @@ impl Change {
                         location,
                         quantity,
                         state: HoldState::Open,
+                        since: Some(self.at),
                         returns: BTreeMap::new(),
                     },
                 );
