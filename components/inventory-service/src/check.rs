@@ -29,6 +29,9 @@ pub struct CheckReport {
     pub inconsistencies: Vec<String>,
     /// What was repaired, one sentence each (empty unless repairing).
     pub repaired: Vec<String>,
+    /// Open holds older than [`ORPHAN_AFTER`]: SKU, order, quantity (for a caller that knows
+    /// the orders better than `order_exists` does).
+    pub old_holds: Vec<(Sku, OrderId, u32)>,
 }
 
 impl<K: Kv> Inventory<'_, K> {
@@ -129,7 +132,13 @@ impl<K: Kv> Inventory<'_, K> {
             let old = hold
                 .since
                 .is_none_or(|since| self.now.as_datetime() - since.as_datetime() >= ORPHAN_AFTER);
-            if hold.state != HoldState::Open || !old || order_exists(order)? {
+            if hold.state != HoldState::Open || !old {
+                continue;
+            }
+            report
+                .old_holds
+                .push((sku.clone(), order.clone(), hold.quantity));
+            if order_exists(order)? {
                 continue;
             }
             report.inconsistencies.push(format!(

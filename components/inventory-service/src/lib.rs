@@ -1,7 +1,9 @@
 //! The inventory service: stock per SKU and location, what each order holds of it and the
 //! movement ledger, over the Spin key-value store. The rules live in
 //! `orderflow_domain::inventory`; this crate stores what they decide and is the only code that
-//! knows the `inv/` key layout. [`Inventory`] takes any [`orderflow_kv::Kv`].
+//! knows the `inv/` key layout. [`Inventory`] takes any [`orderflow_kv::Kv`]. The crate is also
+//! the service component: [`component::Component`] exports `orderflow:core/inventory`
+//! (`wit/inventory.wit`, world `inventory-service`; built as a `cdylib` for `wasm32-wasip2`).
 //!
 //! # Key layout
 //!
@@ -16,7 +18,34 @@
 //!
 //! SKUs are escaped in keys (`orderflow_kv::escape`).
 
+/// The `orderflow:core` bindings of the `inventory-service` world (`wit/inventory.wit`):
+/// `inventory` exported by [`component::Component`].
+#[cfg_attr(
+    target_arch = "wasm32",
+    expect(
+        unsafe_code,
+        reason = "the export glue wit-bindgen generates: canonical-ABI lifting and lowering"
+    )
+)]
+#[doc(hidden)]
+pub mod bindings {
+    // The records of `orderflow:core/types` are the shared crate's, as are their conversions.
+    wit_bindgen::generate!({
+        world: "inventory-service",
+        path: "../../wit",
+        with: { "orderflow:core/types@0.1.0": orderflow_wit_types::types },
+    });
+
+    // Only a component exports: a native build (the tests) would put the WIT names, which a
+    // linker version script cannot hold, into a shared library's symbol table.
+    #[cfg(target_arch = "wasm32")]
+    use super::component::Component;
+    #[cfg(target_arch = "wasm32")]
+    export!(Component);
+}
+
 mod check;
+pub mod component;
 mod doc;
 mod keys;
 mod list;

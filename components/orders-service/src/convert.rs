@@ -4,7 +4,7 @@
 //! read by `orderflow_wit_types::parse`.
 
 use orderflow_domain::order::{
-    Actor, Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewRefund,
+    Command, InvoiceKind, ItemQuantity, ManualPayment, NewComment, NewInvoice, NewRefund,
     NewShipment, NewTrackingEvent, OrderChange, OrderEdit, PaymentNotification, PaymentOutcome,
     PriceChange, SentNotification, Status, TrackingInfo, TrackingStatus,
 };
@@ -73,16 +73,7 @@ pub(crate) fn idempotency(
 }
 
 /// Who asks.
-pub(crate) fn actor(actor: wit::Actor) -> Actor {
-    match actor {
-        wit::Actor::Checkout => Actor::Checkout,
-        wit::Actor::PaymentProvider => Actor::PaymentProvider,
-        wit::Actor::Erp => Actor::Erp,
-        wit::Actor::Logistics => Actor::Logistics,
-        wit::Actor::Admin => Actor::Admin,
-        wit::Actor::System => Actor::System,
-    }
-}
+pub(crate) use orderflow_wit_types::parse::actor;
 
 /// A status.
 pub(crate) fn status(status: wit::OrderStatus) -> Status {

@@ -2,7 +2,7 @@
 //! parts the subscriptions service writes too are `orderflow_wit_types::render`'s.
 
 use orderflow_domain::order::{
-    Actor, CancelCause, EventKind, InvoiceKind, ItemQuantity, Order, OrderError, PaymentStatus,
+    CancelCause, EventKind, InvoiceKind, ItemQuantity, Order, OrderError, PaymentStatus,
     ProblemKind, RefundSource, TrackingInfo, TrackingStatus, TransactionKind,
 };
 use orderflow_domain::values::FieldError;
@@ -15,16 +15,7 @@ use crate::bindings::exports::orderflow::core::orders as wo;
 use crate::kv::outbox::State;
 use crate::service::{Failure, OutboxState, Page, Report, Written};
 
-fn actor(actor: Actor) -> wit::Actor {
-    match actor {
-        Actor::Checkout => wit::Actor::Checkout,
-        Actor::PaymentProvider => wit::Actor::PaymentProvider,
-        Actor::Erp => wit::Actor::Erp,
-        Actor::Logistics => wit::Actor::Logistics,
-        Actor::Admin => wit::Actor::Admin,
-        Actor::System => wit::Actor::System,
-    }
-}
+use orderflow_wit_types::render::actor;
 
 fn payment_status(status: PaymentStatus) -> wit::PaymentStatus {
     match status {

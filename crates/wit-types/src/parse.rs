@@ -5,7 +5,8 @@
 //! shipping, a placement); each service reads its own inputs with them and [`Fields`].
 
 use orderflow_domain::order::{
-    Address, Customer, NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping, SubscriptionRef,
+    Actor, Address, Customer, NewItem, NewPayment, PaymentMethod, PlaceOrder, Shipping,
+    SubscriptionRef,
 };
 use orderflow_domain::values::{
     Channel, Country, Currency, CustomerId, Document, Email, ExternalId, FieldError, Invalid,
@@ -116,6 +117,18 @@ pub fn quantity(n: u32) -> Result<Quantity, Invalid> {
 /// An instant at `at`.
 pub fn timestamp(f: &mut Fields, at: &str, s: &str) -> Option<Timestamp> {
     f.take(at, Timestamp::parse(s))
+}
+
+/// Who asks.
+pub fn actor(actor: wit::Actor) -> Actor {
+    match actor {
+        wit::Actor::Checkout => Actor::Checkout,
+        wit::Actor::PaymentProvider => Actor::PaymentProvider,
+        wit::Actor::Erp => Actor::Erp,
+        wit::Actor::Logistics => Actor::Logistics,
+        wit::Actor::Admin => Actor::Admin,
+        wit::Actor::System => Actor::System,
+    }
 }
 
 /// A payment method.

@@ -2,11 +2,23 @@
 //! shipping, statuses), field errors, and the order rules' refusals.
 
 use orderflow_domain::order::{
-    Address, Customer, NewItem, OrderError, PaymentMethod, Shipping, Status,
+    Actor, Address, Customer, NewItem, OrderError, PaymentMethod, Shipping, Status,
 };
 use orderflow_domain::values::{FieldError, Money, Text, Timestamp};
 
 use crate::types as wit;
+
+/// Who asked.
+pub fn actor(actor: Actor) -> wit::Actor {
+    match actor {
+        Actor::Checkout => wit::Actor::Checkout,
+        Actor::PaymentProvider => wit::Actor::PaymentProvider,
+        Actor::Erp => wit::Actor::Erp,
+        Actor::Logistics => wit::Actor::Logistics,
+        Actor::Admin => wit::Actor::Admin,
+        Actor::System => wit::Actor::System,
+    }
+}
 
 /// An amount in minor units.
 pub fn money(m: Money) -> i64 {
