@@ -503,6 +503,46 @@ pub fn payment_method(obj: &Obj<'_>, fields: &mut Fields) -> Result<PaymentMetho
     )
 }
 
+/// The page size of a listing when `limit` is absent.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+/// The largest page a listing answers.
+pub const MAX_LIMIT: u32 = 200;
+
+/// `limit` (1-[`MAX_LIMIT`], default [`DEFAULT_LIMIT`]) and `cursor` of a listing's query;
+/// the other parameters are given to `other`, which records what it refuses in the fields.
+/// Empty parameters count as absent; a repeated one keeps its last value.
+pub fn page_query(
+    raw: &str,
+    mut other: impl FnMut(&str, &str, &mut Fields),
+) -> Result<(u32, Option<String>), ApiError> {
+    let (mut limit, mut cursor) = (DEFAULT_LIMIT, None);
+    let mut fields = Fields::new();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_ref() {
+            "limit" => match value.parse::<u64>() {
+                Ok(n) if (1..=u64::from(MAX_LIMIT)).contains(&n) => {
+                    limit = u32::try_from(n).unwrap_or(MAX_LIMIT);
+                }
+                Ok(_) => fields.push(
+                    "limit".to_owned(),
+                    "out-of-range",
+                    format!("limit must be from 1 to {MAX_LIMIT}"),
+                ),
+                Err(_) => return Err(ApiError::wrong_type("limit", "an integer")),
+            },
+            "cursor" => cursor = Some(value.to_owned()),
+            name => other(name, value, &mut fields),
+        }
+    }
+    fields.finish()?;
+    Ok((limit, cursor))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

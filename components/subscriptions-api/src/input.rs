@@ -17,11 +17,6 @@ use crate::subs::{
     PassShard, Schedule, ScheduleEdit, Subscription, SubscriptionStatus, Unit,
 };
 
-/// The page size when `limit` is absent.
-pub(crate) const DEFAULT_LIMIT: u32 = 50;
-/// The largest page size (`Limit` in openapi.yaml).
-pub(crate) const MAX_LIMIT: u32 = 200;
-
 const UNITS: &[&str] = &["day", "week", "month", "year"];
 const STATUSES: &[&str] = &["active", "paused", "canceled", "finished"];
 
@@ -342,40 +337,14 @@ fn schedule_edit(
     })
 }
 
-/// `limit` (1-200, default 50) and `cursor` of a listing; the other parameters are given to
-/// `other`. Empty parameters count as absent; a repeated one keeps its last value.
+/// `limit` and `cursor` of a listing (`http_common::input::page_query`); the other parameters
+/// are given to `other`.
 fn page_and(
     raw: &str,
-    mut other: impl FnMut(&str, &str, &mut Fields),
+    other: impl FnMut(&str, &str, &mut Fields),
 ) -> Result<PageRequest, ApiError> {
-    let mut page = PageRequest {
-        limit: DEFAULT_LIMIT,
-        cursor: None,
-    };
-    let mut fields = Fields::new();
-    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        match name.as_ref() {
-            "limit" => match value.parse::<u64>() {
-                Ok(limit) if (1..=u64::from(MAX_LIMIT)).contains(&limit) => {
-                    page.limit = u32::try_from(limit).unwrap_or(MAX_LIMIT);
-                }
-                Ok(_) => fields.push(
-                    "limit".to_owned(),
-                    "out-of-range",
-                    format!("limit must be from 1 to {MAX_LIMIT}"),
-                ),
-                Err(_) => return Err(ApiError::wrong_type("limit", "an integer")),
-            },
-            "cursor" => page.cursor = Some(value.to_owned()),
-            name => other(name, value, &mut fields),
-        }
-    }
-    fields.finish()?;
-    Ok(page)
+    let (limit, cursor) = http_common::input::page_query(raw, other)?;
+    Ok(PageRequest { limit, cursor })
 }
 
 /// The query of `GET /plans` and `GET /subscriptions/{id}/cycles`.
@@ -594,8 +563,9 @@ mod tests {
 mod properties {
     use proptest::prelude::*;
 
-    use super::{MAX_LIMIT, list, new_subscription};
+    use super::{list, new_subscription};
     use crate::route;
+    use http_common::input::MAX_LIMIT;
 
     proptest! {
         #[test]
