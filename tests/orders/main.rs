@@ -22,6 +22,7 @@ mod concurrency;
 mod crash;
 mod delivery_crash;
 mod feed;
+mod inventory;
 mod listing;
 mod multi_host;
 mod on_redis;

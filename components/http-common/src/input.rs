@@ -209,6 +209,32 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional signed whole number (a change of a count, say).
+    pub fn opt_i64(&self, fields: &mut Fields, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(number)) if integer(number).is_some() => {
+                let value = integer(number).and_then(|n| i64::try_from(n).ok());
+                if value.is_none() {
+                    let path = self.path(name);
+                    let message = format!("{path} is out of range");
+                    fields.push(path, "out-of-range", message);
+                }
+                Ok(Some(value.unwrap_or_default()))
+            }
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), INTEGER)),
+        }
+    }
+
+    /// An optional true or false.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(value)) => Ok(Some(*value)),
+            Some(_) => Err(ApiError::wrong_type(&self.path(name), "true or false")),
+        }
+    }
+
     /// A required count (0 when missing; the miss is recorded).
     pub fn u32(&self, fields: &mut Fields, name: &str) -> Result<u32, ApiError> {
         let value = self.opt_u32(fields, name);
@@ -245,11 +271,7 @@ impl<'a> Obj<'a> {
 
     /// A boolean that defaults to `default`.
     pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(Value::Bool(flag)) => Ok(*flag),
-            Some(_) => Err(ApiError::wrong_type(&self.path(name), "true or false")),
-        }
+        Ok(self.opt_bool(name)?.unwrap_or(default))
     }
 
     /// An optional nested object.
@@ -545,6 +567,14 @@ pub fn page_query(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_whole_amount_written_with_a_zero_fraction_reads_exactly() {
+        let read = read_object(br#"{"unitPrice": 1967934622059375.0}"#, |obj, fields| {
+            obj.opt_money(fields, "unitPrice")
+        });
+        assert_eq!(read.ok(), Some(Some(1_967_934_622_059_375)));
+    }
+
     use serde_json::json;
 
     use super::*;

@@ -16,8 +16,8 @@ use crate::{Changed, Error, Inventory, OrderStep, StockFilter};
 #[derive(Debug)]
 pub struct Component;
 
-/// The longest adjustment reason, in characters.
-const REASON_MAX: usize = 500;
+/// The longest adjustment reason, in characters (openapi.yaml's `ReasonText`).
+const REASON_MAX: usize = 1000;
 
 /// Runs `f` with a service over the `default` store, at the wasi clock's now.
 fn with_service<T>(
@@ -103,7 +103,7 @@ impl wi::Guest for Component {
         let reason = collect(
             &mut errors,
             "reason",
-            Text::parse(&adjustment.reason, REASON_MAX),
+            Text::multiline(&adjustment.reason, REASON_MAX),
         );
         let (Some(sku), Some(location), Some(reason)) = (sku, location, reason) else {
             return Err(invalid(&errors));
