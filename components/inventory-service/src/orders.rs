@@ -37,6 +37,10 @@ impl<K: Kv> Inventory<'_, K> {
         location: Option<&LocationId>,
         actor: Actor,
     ) -> Result<Vec<Sku>, Error> {
+        // A store that tracks nothing pays one read.
+        if self.tracked_count()? == 0 {
+            return Ok(Vec::new());
+        }
         let wanted = summed(lines);
         let mut reserved = Vec::new();
         let mut short = Vec::new();
@@ -93,6 +97,15 @@ impl<K: Kv> Inventory<'_, K> {
             };
             let _released = self.apply(sku, &release, actor);
         }
+    }
+
+    /// How many SKUs were ever tracked.
+    pub(crate) fn tracked_count(&self) -> Result<u64, Error> {
+        let count = orderflow_kv::counter_value(self.kv.get(crate::keys::ALL_COUNTER)?.as_deref())
+            .ok_or_else(|| {
+                Error::Store(format!("{} is not a counter", crate::keys::ALL_COUNTER))
+            })?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Applies one step of the order's life to each of `lines`' SKUs (the quantities matter to

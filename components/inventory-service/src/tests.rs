@@ -298,3 +298,17 @@ fn the_check_finds_a_level_that_does_not_add_up() -> TestResult {
     assert_eq!(found.inconsistencies.len(), 1, "{found:?}");
     Ok(())
 }
+
+#[test]
+fn an_order_in_a_store_that_tracks_nothing_costs_one_read() -> TestResult {
+    let kv = MemoryKv::new();
+    kv.clear_calls();
+    let lines = [(sku("A"), 1), (sku("B"), 2)];
+    assert!(
+        service(&kv)
+            .reserve(&order("o-1"), &lines, None, Actor::Checkout)?
+            .is_empty()
+    );
+    assert_eq!(kv.calls().len(), 1);
+    Ok(())
+}
