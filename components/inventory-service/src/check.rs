@@ -43,9 +43,7 @@ impl<K: Kv> Inventory<'_, K> {
         order_exists: impl Fn(&OrderId) -> Result<bool, Error>,
     ) -> Result<CheckReport, Error> {
         let mut report = CheckReport::default();
-        let last =
-            orderflow_kv::counter_value(self.kv.get(keys::ALL_COUNTER)?.as_deref()).unwrap_or(0);
-        for slot in 1..=u64::try_from(last).unwrap_or(0) {
+        for slot in 1..=self.tracked_count()? {
             let key = keys::all_entry(slot);
             let Some(bytes) = self.kv.get(&key)? else {
                 continue;

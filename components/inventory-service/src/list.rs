@@ -49,10 +49,7 @@ impl<K: Kv> Inventory<'_, K> {
             Some(cursor) => parse_cursor(cursor)?,
             None => 1,
         };
-        let last = u64::try_from(
-            orderflow_kv::counter_value(self.kv.get(keys::ALL_COUNTER)?.as_deref()).unwrap_or(0),
-        )
-        .unwrap_or(0);
+        let last = self.tracked_count()?;
         let mut items = Vec::new();
         let mut scanned = 0;
         while slot <= last && items.len() < limit && scanned < MAX_SCAN {
