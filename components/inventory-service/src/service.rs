@@ -20,6 +20,12 @@ use orderflow_kv::{Kv, KvError, claim};
 use crate::doc::{CHUNK, RECENT_WRITES, SkuEntry, Stored, decode, encode};
 use crate::keys;
 
+/// How long a first level that lost its SKU's creation claim waits, in steps, for the
+/// winner's document before answering `contention` (at most about 250 ms).
+const CREATOR_WAIT_STEPS: u32 = 25;
+/// One step of that wait.
+const CREATOR_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -112,24 +118,19 @@ impl<'a, K: Kv> Inventory<'a, K> {
     }
 
     /// Applies `command` to the SKU's stock by `actor`. A level tracks a SKU that was not;
-    /// anything else on an untracked SKU is [`Error::NotTracked`].
+    /// anything else on an untracked SKU is [`Error::NotTracked`]. A change of a tracked SKU is
+    /// a read and a swap.
     pub fn apply(&self, sku: &Sku, command: &StockCommand, actor: Actor) -> Result<Changed, Error> {
-        if self.kv.get(&keys::item(sku))?.is_none() {
-            match command {
-                StockCommand::SetLevel { .. } => {
-                    if let Some(created) = self.create(sku, command, actor)? {
-                        return Ok(created);
-                    }
+        match self.change(sku, command, actor) {
+            Err(Error::NotTracked(_)) if matches!(command, StockCommand::SetLevel { .. }) => {
+                match self.create(sku, command, actor)? {
+                    Some(created) => Ok(created),
+                    // Created meanwhile by another caller: a change like any other.
+                    None => self.change(sku, command, actor),
                 }
-                StockCommand::Adjust { .. }
-                | StockCommand::Configure { .. }
-                | StockCommand::Reserve { .. }
-                | StockCommand::Release { .. }
-                | StockCommand::Deduct { .. }
-                | StockCommand::Restock { .. } => return Err(Error::NotTracked(sku.clone())),
             }
+            other => other,
         }
-        self.change(sku, command, actor)
     }
 
     /// Creates the SKU's document with its first level, unless another caller holds its
@@ -144,6 +145,14 @@ impl<'a, K: Kv> Inventory<'a, K> {
             keys::item_claim(sku, w)
         })?;
         if claimed.is_none() {
+            // Another caller is creating it: wait a moment for its document.
+            for _ in 0..CREATOR_WAIT_STEPS {
+                // On wasm32-wasip2 this blocks on a wasi:clocks pollable.
+                std::thread::sleep(CREATOR_WAIT_STEP);
+                if self.kv.get(&keys::item(sku))?.is_some() {
+                    return Ok(None);
+                }
+            }
             return Err(Error::Contention);
         }
         // Read again: it may have been created, and its claim lapsed, since the first read.

@@ -312,3 +312,32 @@ fn an_order_in_a_store_that_tracks_nothing_costs_one_read() -> TestResult {
     assert_eq!(kv.calls().len(), 1);
     Ok(())
 }
+
+#[test]
+fn a_first_level_waits_for_another_callers_creation_then_answers_contention() -> TestResult {
+    let kv = MemoryKv::new();
+    let s = service(&kv);
+    // Another caller holds the SKU's creation claim and never writes (it died).
+    let window = orderflow_kv::claim::window(s.now.unix_seconds());
+    kv.increment(&crate::keys::item_claim(&sku("A"), window), 1)?;
+    let level = StockCommand::SetLevel {
+        location: loc("sp"),
+        on_hand: 3,
+        updated_at: None,
+    };
+    assert_eq!(
+        s.apply(&sku("A"), &level, Actor::Erp).err(),
+        Some(Error::Contention)
+    );
+    // Once its lease has lapsed, a level creates the SKU.
+    let later = Inventory::new(
+        &kv,
+        at("2026-12-07T12:03:00Z"),
+        orderflow_kv::write::nonce(),
+    );
+    assert_eq!(
+        later.apply(&sku("A"), &level, Actor::Erp)?.item.on_hand(),
+        3
+    );
+    Ok(())
+}
