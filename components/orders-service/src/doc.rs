@@ -241,6 +241,26 @@ pub(crate) struct IndexHead {
     pub(crate) lease: Option<(String, Timestamp)>,
 }
 
+impl crate::kv::head::Leased for IndexHead {
+    type Instant = Timestamp;
+
+    fn lease(&self) -> Option<&(String, Timestamp)> {
+        self.lease.as_ref()
+    }
+
+    fn set_lease(&mut self, lease: Option<(String, Timestamp)>) {
+        self.lease = lease;
+    }
+
+    fn clear_plan(&mut self) {
+        self.plan = None;
+    }
+
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
+    }
+}
+
 /// A batch's writes, compact (the head carries it): the slots given, the records of the orders
 /// moved, and the entries of indexes left. Applying it writes each join's entry and slot key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -79,6 +79,15 @@ impl From<KvError> for Failure {
     }
 }
 
+impl From<crate::kv::head::HeadError> for Failure {
+    fn from(e: crate::kv::head::HeadError) -> Self {
+        match e {
+            crate::kv::head::HeadError::Contention => Failure::Contention,
+            crate::kv::head::HeadError::Store(message) => Failure::Store(message),
+        }
+    }
+}
+
 impl From<crate::kv::write::Failed<Failure>> for Failure {
     /// A write loop's failure: whether the write may have happened is the caller's to know.
     fn from(e: crate::kv::write::Failed<Failure>) -> Self {

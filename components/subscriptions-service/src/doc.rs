@@ -223,6 +223,26 @@ pub(crate) struct IndexHead {
     pub(crate) lease: Option<(String, Timestamp)>,
 }
 
+impl crate::kv::head::Leased for IndexHead {
+    type Instant = Timestamp;
+
+    fn lease(&self) -> Option<&(String, Timestamp)> {
+        self.lease.as_ref()
+    }
+
+    fn set_lease(&mut self, lease: Option<(String, Timestamp)>) {
+        self.lease = lease;
+    }
+
+    fn clear_plan(&mut self) {
+        self.plan = None;
+    }
+
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
+    }
+}
+
 /// A batch's writes: entries and records to put (key and JSON text), entries to delete, and the
 /// counters' changes. Puts and deletes may be applied more than once; the counters' changes
 /// apply once, by the plan's number.

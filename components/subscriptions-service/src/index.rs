@@ -35,23 +35,16 @@ use crate::doc::{
     Counters, CycleRecord, DueSlot, IndexHead, IndexPlan, IndexRecord, Pointer, decode, encode,
 };
 use crate::keys::{self, Bucket, IndexName, Space};
+use crate::kv::head::{self, Head, Leased};
 use crate::kv::outbox::State;
 use crate::kv::write::{self, Attempt, Outcome};
-use crate::kv::{Kv, Swap, claim};
+use crate::kv::{Kv, Swap};
 use crate::outbox::Documents;
 use crate::service::{Error, MAX_ATTEMPTS, Subscriptions};
 use crate::stats::contribution;
 
-/// How many earlier write ids the head remembers (see `crate::kv::write`).
-const HEAD_RECENT_WRITES: usize = 8;
 /// How many outbox positions one pass reads.
 const PASS_POSITIONS: u32 = 200;
-/// How many passes a catch-up runs at most.
-const CATCH_UP_PASSES: usize = 500;
-/// How long a catch-up waits while another pass holds the head, before looking again.
-const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
-/// How long a catch-up goes on at most.
-const CATCH_UP_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a pass holds the head's lease: far longer than a pass takes.
 const LEASE: TimeDelta = TimeDelta::seconds(10);
 /// A position passed over is forgotten after this long: no command lives that long.
@@ -71,29 +64,24 @@ type Cursors = HashMap<Space, Option<Bucket>>;
 
 impl<K: Kv> Subscriptions<'_, K> {
     /// Runs indexer passes until the cursor reaches the last outbox position as it stood when
-    /// called, waiting for a pass that holds the head; gives up after [`CATCH_UP_TIME`].
+    /// called, waiting for a pass that holds the head (`orderflow_kv::head::catch_up`).
     pub fn catch_up(&self) -> Result<(), Error> {
         let target = u64::try_from(self.counter(keys::OUTBOX_SEQ)?).unwrap_or(0);
-        let started = std::time::Instant::now();
-        for _ in 0..CATCH_UP_PASSES {
-            if started.elapsed() > CATCH_UP_TIME {
-                break;
-            }
-            let head = self.index_head()?;
-            if head.cursor >= target && head.plan.is_none() && !self.rechecks_decided(&head)? {
-                return Ok(());
-            }
-            match self.index_pass() {
-                Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
-                Ok(_) => {}
-                // Another pass holds the head and does this work: wait for it. On
-                // wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
-                // requests meanwhile.
-                Err(Error::Contention) => std::thread::sleep(CONTENDED_WAIT),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        head::catch_up(
+            || {
+                let head = self.index_head()?;
+                Ok(
+                    head.cursor >= target
+                        && head.plan.is_none()
+                        && !self.rechecks_decided(&head)?,
+                )
+            },
+            || match self.index_pass() {
+                Ok(report) => Ok(Some(report.positions == 0 && report.caught_up)),
+                Err(Error::Contention) => Ok(None),
+                Err(e) => Err(e),
+            },
+        )
     }
 
     /// Whether a position passed over while pending has been decided since: its command may
@@ -104,9 +92,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         }
         let positions: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
         let (read, _) = self.read_outbox_with_documents(u64::MAX, 0, &positions)?;
-        Ok(read
-            .iter()
-            .any(|(_, state)| !matches!(state, State::Pending)))
+        Ok(head::any_decided(&read))
     }
 
     /// Runs indexer passes until the cursor reaches the outbox's last position, however long
@@ -120,22 +106,30 @@ impl<K: Kv> Subscriptions<'_, K> {
         }
     }
 
+    /// The indexer's head in the store.
+    fn head(&self) -> Head<'_, K, IndexHead> {
+        Head {
+            kv: self.kv,
+            key: keys::INDEX_HEAD,
+            claim: keys::index_head_claim,
+            decode: decode::<IndexHead>,
+            encode: encode::<IndexHead>,
+        }
+    }
+
     fn index_head(&self) -> Result<IndexHead, Error> {
-        Ok(match self.kv.get(keys::INDEX_HEAD)? {
-            None => IndexHead::default(),
-            Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Error::Store)?,
-        })
+        Ok(self.head().read()?)
     }
 
     /// One pass, under the head's lease: applies a plan left in the head, plans the next batch,
     /// swaps it in and applies it.
     pub(crate) fn index_pass(&self) -> Result<IndexReport, Error> {
-        self.ensure_head()?;
+        self.head().ensure(self.real_now.unix_seconds())?;
         let lease = self.take_lease()?;
         let result = self.leased_pass(&lease, None);
         // Whatever happened, the head is free for the next pass; a plan this pass did not
         // finish applying stays in it, for the next pass to apply.
-        self.finish_pass(&lease, result.is_ok());
+        self.head().finish(&lease, result.is_ok(), self.write_id());
         result
     }
 
@@ -144,52 +138,27 @@ impl<K: Kv> Subscriptions<'_, K> {
         let owner = self.write_id();
         let now = self.real_now;
         let until = Timestamp::from_datetime(now.as_datetime() + LEASE);
-        let outcome = write::write(
-            self.kv,
-            keys::INDEX_HEAD,
-            |current| -> Result<Attempt<(), ()>, Error> {
-                let Some(bytes) = current else {
-                    return Err(Error::Contention);
-                };
-                let mut head: IndexHead = decode(keys::INDEX_HEAD, &bytes).map_err(Error::Store)?;
-                if head.lease.as_ref().is_some_and(|(_, until)| *until > now) {
-                    return Err(Error::Contention);
-                }
-                let write_id = self.write_id();
-                succeed(&mut head, write_id.clone());
-                head.lease = Some((owner.clone(), until));
-                Ok(Attempt::Write {
-                    bytes: encode(&head).map_err(Error::Store)?,
-                    write_id,
-                    value: (),
-                })
-            },
-            carries_head,
-        );
-        match outcome {
-            Ok(_) => Ok(owner),
-            Err(write::Failed::Decided(e)) => Err(e),
-            Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
-            Err(write::Failed::Contention) => Err(Error::Contention),
-        }
+        self.head()
+            .take_lease(&owner, now, until, &self.write_id())?;
+        Ok(owner)
     }
 
     /// Derives again what follows from the documents of `ids` (the check's repair), under the
     /// head's lease as a pass would; waits for a pass that holds it.
     pub(crate) fn reindex(&self, ids: &[SubscriptionId]) -> Result<(), Error> {
-        self.ensure_head()?;
+        self.head().ensure(self.real_now.unix_seconds())?;
         let started = std::time::Instant::now();
         let lease = loop {
             match self.take_lease() {
                 Ok(lease) => break lease,
-                Err(Error::Contention) if started.elapsed() < CATCH_UP_TIME => {
-                    std::thread::sleep(CONTENDED_WAIT);
+                Err(Error::Contention) if started.elapsed() < head::CATCH_UP_TIME => {
+                    std::thread::sleep(head::CONTENDED_WAIT);
                 }
                 Err(e) => return Err(e),
             }
         };
         let result = self.leased_pass(&lease, Some(ids));
-        self.finish_pass(&lease, result.is_ok());
+        self.head().finish(&lease, result.is_ok(), self.write_id());
         result.map(drop)
     }
 
@@ -245,7 +214,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                     plan: (!plan.is_empty()).then(|| plan.clone()),
                     ..head
                 };
-                succeed(&mut head, write_id.clone());
+                head.succeed(write_id.clone());
                 planned = head.plan.clone();
                 Ok(Attempt::Write {
                     bytes: encode(&head).map_err(Error::Store)?,
@@ -253,7 +222,7 @@ impl<K: Kv> Subscriptions<'_, K> {
                     value: (),
                 })
             },
-            carries_head,
+            |bytes, write_id| self.head().carries(bytes, write_id),
         );
         match outcome {
             Ok(Outcome::Written(..)) => {
@@ -268,30 +237,6 @@ impl<K: Kv> Subscriptions<'_, K> {
             Err(write::Failed::Store(e) | write::Failed::Uncertain(e)) => Err(e.into()),
             Err(write::Failed::Contention) => Err(Error::Contention),
         }
-    }
-
-    /// Creates the head if it is absent, once: a swap on an absent key is an unconditional
-    /// upsert on Spin, so two first passes would both win it and index the same positions
-    /// twice. The creator is claimed (`orderflow_kv::claim`); the others answer `contention`.
-    fn ensure_head(&self) -> Result<(), Error> {
-        if self.kv.get(keys::INDEX_HEAD)?.is_some() {
-            return Ok(());
-        }
-        if claim::take(
-            self.kv,
-            self.real_now.unix_seconds(),
-            keys::index_head_claim,
-        )?
-        .is_none()
-        {
-            return Err(Error::Contention);
-        }
-        // Read again: the head may have been created, and its claim lapsed, since the read.
-        if self.kv.get(keys::INDEX_HEAD)?.is_none() {
-            let head = encode(&IndexHead::default()).map_err(Error::Store)?;
-            self.kv.set(keys::INDEX_HEAD, &head)?;
-        }
-        Ok(())
     }
 
     /// What the indexer last derived from a subscription (none: not indexed yet).
@@ -355,30 +300,6 @@ impl<K: Kv> Subscriptions<'_, K> {
         match self.kv.get(keys::COUNTERS)? {
             None => Ok(Counters::default()),
             Some(bytes) => decode(keys::COUNTERS, &bytes).map_err(Error::Store),
-        }
-    }
-
-    /// Ends the pass holding `lease`: takes its lease out of the head, and the plan with it when
-    /// `applied`. One try: a pass that took over has moved the head on (and a plan left in it is
-    /// applied again, harmlessly).
-    fn finish_pass(&self, lease: &str, applied: bool) {
-        let Ok((cas, Some(bytes))) = self.kv.cas_current(keys::INDEX_HEAD) else {
-            return;
-        };
-        let Ok(mut head) = decode::<IndexHead>(keys::INDEX_HEAD, &bytes) else {
-            return;
-        };
-        if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
-            return;
-        }
-        succeed(&mut head, self.write_id());
-        head.lease = None;
-        if applied {
-            head.plan = None;
-        }
-        if let Ok(bytes) = encode(&head) {
-            // Reported failed on Redis even when it happened: a lease left lapses on its own.
-            let _finished = self.kv.cas_swap(cas, &bytes);
         }
     }
 
@@ -625,18 +546,6 @@ impl<K: Kv> Subscriptions<'_, K> {
 /// A document as JSON text, for a plan.
 fn text<T: serde::Serialize>(doc: &T) -> Result<String, Error> {
     serde_json::to_string(doc).map_err(|e| Error::Store(format!("encoding a document: {e}")))
-}
-
-/// Gives the head a new write id, the current one joining the recent ones.
-fn succeed(head: &mut IndexHead, write_id: String) {
-    let previous = std::mem::replace(&mut head.write_id, write_id);
-    write::remember(&mut head.recent, previous, HEAD_RECENT_WRITES);
-}
-
-/// Whether a stored head carries the write `write_id` (see `crate::kv::write`).
-fn carries_head(bytes: &[u8], write_id: &str) -> bool {
-    decode::<IndexHead>(keys::INDEX_HEAD, bytes)
-        .is_ok_and(|h| h.write_id == write_id || h.recent.iter().any(|r| r == write_id))
 }
 
 /// The head a pass leaves.

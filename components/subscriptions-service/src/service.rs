@@ -88,6 +88,15 @@ pub enum Error {
     Store(String),
 }
 
+impl From<crate::kv::head::HeadError> for Error {
+    fn from(e: crate::kv::head::HeadError) -> Self {
+        match e {
+            crate::kv::head::HeadError::Contention => Error::Contention,
+            crate::kv::head::HeadError::Store(message) => Error::Store(message),
+        }
+    }
+}
+
 impl From<KvError> for Error {
     fn from(e: KvError) -> Self {
         Error::Store(e.0)

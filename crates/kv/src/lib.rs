@@ -13,6 +13,7 @@
 use std::fmt::{self, Write as _};
 
 pub mod claim;
+pub mod head;
 pub mod idempotency;
 pub mod memory;
 pub mod outbox;

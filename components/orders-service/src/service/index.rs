@@ -42,20 +42,13 @@ use crate::doc::{
     DocumentView, EntryRef, IndexEntry, IndexHead, IndexPlan, IndexRecord, decode, encode,
 };
 use crate::keys::{self, IndexName};
+use crate::kv::Kv;
+use crate::kv::head::{self, Head, Leased};
 use crate::kv::outbox::State;
 use crate::kv::write::{self, Attempt, Outcome};
-use crate::kv::{Kv, claim};
 
-/// How many earlier write ids the head remembers (see `crate::kv::write`).
-const HEAD_RECENT_WRITES: usize = 8;
 /// How many outbox positions one pass reads.
 pub(crate) const PASS_POSITIONS: u32 = 200;
-/// How many passes a listing runs at most to catch up.
-const CATCH_UP_PASSES: usize = 500;
-/// How long a catch-up waits while another pass holds the head, before looking again.
-const CONTENDED_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
-/// How long a catch-up goes on at most.
-const CATCH_UP_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a pass holds the head's lease: far longer than a pass takes.
 const LEASE: TimeDelta = TimeDelta::seconds(10);
 /// A position passed over is forgotten after this long: no command lives that long.
@@ -74,29 +67,24 @@ pub(crate) struct IndexReport {
 
 impl<K: Kv> Service<'_, K> {
     /// Runs indexer passes until the cursor reaches the last outbox position as it stood when
-    /// called, waiting for a pass that holds the head; gives up after [`CATCH_UP_TIME`].
+    /// called, waiting for a pass that holds the head (`orderflow_kv::head::catch_up`).
     pub(crate) fn catch_up(&self) -> Result<(), Failure> {
         let target = self.counter(keys::FEED_SEQ)?;
-        let started = std::time::Instant::now();
-        for _ in 0..CATCH_UP_PASSES {
-            if started.elapsed() > CATCH_UP_TIME {
-                break;
-            }
-            let head = self.index_head()?;
-            if head.cursor >= target && head.plan.is_none() && !self.rechecks_decided(&head)? {
-                return Ok(());
-            }
-            match self.index_pass() {
-                Ok(report) if report.positions == 0 && report.caught_up => return Ok(()),
-                Ok(_) => {}
-                // Another pass holds the head and does this work: wait for it. On
-                // wasm32-wasip2 this blocks on a wasi:clocks pollable: the host runs other
-                // requests meanwhile.
-                Err(Failure::Contention) => std::thread::sleep(CONTENDED_WAIT),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        head::catch_up(
+            || {
+                let head = self.index_head()?;
+                Ok(
+                    head.cursor >= target
+                        && head.plan.is_none()
+                        && !self.rechecks_decided(&head)?,
+                )
+            },
+            || match self.index_pass() {
+                Ok(report) => Ok(Some(report.positions == 0 && report.caught_up)),
+                Err(Failure::Contention) => Ok(None),
+                Err(e) => Err(e),
+            },
+        )
     }
 
     /// Whether a position passed over while pending has been decided since: its command may
@@ -107,27 +95,33 @@ impl<K: Kv> Service<'_, K> {
         }
         let positions: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
         let (read, _) = self.read_outbox_as::<EntryRef>(u64::MAX, 0, &positions)?;
-        Ok(read
-            .iter()
-            .any(|(_, state)| !matches!(state, State::Pending)))
+        Ok(head::any_decided(&read))
+    }
+
+    /// The indexer's head in the store.
+    fn head(&self) -> Head<'_, K, IndexHead> {
+        Head {
+            kv: self.kv,
+            key: keys::INDEX_HEAD,
+            claim: keys::index_head_claim,
+            decode: decode::<IndexHead>,
+            encode: encode::<IndexHead>,
+        }
     }
 
     pub(super) fn index_head(&self) -> Result<IndexHead, Failure> {
-        Ok(match self.kv.get(keys::INDEX_HEAD)? {
-            None => IndexHead::default(),
-            Some(bytes) => decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?,
-        })
+        Ok(self.head().read()?)
     }
 
     /// One pass, under the head's lease: applies a plan left in the head, plans the next batch,
     /// swaps it in and applies it.
     pub(crate) fn index_pass(&self) -> Result<IndexReport, Failure> {
-        self.ensure_head()?;
+        self.head().ensure(self.now.unix_seconds())?;
         let lease = self.take_lease()?;
         let result = self.leased_pass(&lease);
         // Whatever happened, the head is free for the next pass; a plan this pass did not
         // finish applying stays in it, for the next pass to apply.
-        self.finish_pass(&lease, result.is_ok());
+        self.head().finish(&lease, result.is_ok(), self.write_id());
         result
     }
 
@@ -135,34 +129,9 @@ impl<K: Kv> Service<'_, K> {
     fn take_lease(&self) -> Result<String, Failure> {
         let owner = self.write_id();
         let until = Timestamp::from_datetime(self.now.as_datetime() + LEASE);
-        let outcome = write::write(
-            self.kv,
-            keys::INDEX_HEAD,
-            |current| -> Result<Attempt<IndexHead, ()>, Failure> {
-                let Some(bytes) = current else {
-                    return Err(Failure::Contention);
-                };
-                let mut head: IndexHead =
-                    decode(keys::INDEX_HEAD, &bytes).map_err(Failure::Store)?;
-                if head
-                    .lease
-                    .as_ref()
-                    .is_some_and(|(_, until)| *until > self.now)
-                {
-                    return Err(Failure::Contention);
-                }
-                let write_id = self.write_id();
-                succeed(&mut head, write_id.clone());
-                head.lease = Some((owner.clone(), until));
-                Ok(Attempt::Write {
-                    bytes: encode(&head).map_err(Failure::Store)?,
-                    write_id,
-                    value: head,
-                })
-            },
-            carries_head,
-        );
-        outcome.map(|_| owner).map_err(Failure::from)
+        self.head()
+            .take_lease(&owner, self.now, until, &self.write_id())?;
+        Ok(owner)
     }
 
     /// One pass under the lease `lease`.
@@ -205,7 +174,7 @@ impl<K: Kv> Service<'_, K> {
                     plan: (!plan.is_empty()).then(|| plan.clone()),
                     ..head
                 };
-                succeed(&mut head, write_id.clone());
+                head.succeed(write_id.clone());
                 planned = head.plan.clone();
                 Ok(Attempt::Write {
                     bytes: encode(&head).map_err(Failure::Store)?,
@@ -213,7 +182,7 @@ impl<K: Kv> Service<'_, K> {
                     value: head,
                 })
             },
-            carries_head,
+            |bytes, write_id| self.head().carries(bytes, write_id),
         );
         match outcome {
             Ok(Outcome::Written(..)) => {
@@ -226,25 +195,6 @@ impl<K: Kv> Service<'_, K> {
             Ok(Outcome::Unchanged(())) => Ok(report),
             Err(failed) => Err(failed.into()),
         }
-    }
-
-    /// Creates the head if it is absent, once: a swap on an absent key is an unconditional
-    /// upsert on Spin, so two first passes would both win it and index the same positions
-    /// twice. The creator is claimed with `increment` (a lease claim: one that died before
-    /// writing lets another try after a minute or two); the others answer `contention`.
-    fn ensure_head(&self) -> Result<(), Failure> {
-        if self.kv.get(keys::INDEX_HEAD)?.is_some() {
-            return Ok(());
-        }
-        if claim::take(self.kv, self.now.unix_seconds(), keys::index_head_claim)?.is_none() {
-            return Err(Failure::Contention);
-        }
-        // Read again: the head may have been created, and its claim lapsed, since the read.
-        if self.kv.get(keys::INDEX_HEAD)?.is_none() {
-            let head = encode(&IndexHead::default()).map_err(Failure::Store)?;
-            self.kv.set(keys::INDEX_HEAD, &head)?;
-        }
-        Ok(())
     }
 
     /// The order's index record (none: not indexed yet).
@@ -281,30 +231,6 @@ impl<K: Kv> Service<'_, K> {
             self.kv.delete_many(&deletes)?;
         }
         Ok(())
-    }
-
-    /// Ends the pass holding `lease`: takes its lease out of the head, and the plan with it when
-    /// `applied`, so that the next pass neither waits nor applies it again. One try: a pass that
-    /// took over has moved the head on (and a plan left in it is applied again, harmlessly).
-    fn finish_pass(&self, lease: &str, applied: bool) {
-        let Ok((cas, Some(bytes))) = self.kv.cas_current(keys::INDEX_HEAD) else {
-            return;
-        };
-        let Ok(mut head) = decode::<IndexHead>(keys::INDEX_HEAD, &bytes) else {
-            return;
-        };
-        if head.lease.as_ref().is_none_or(|(owner, _)| owner != lease) {
-            return;
-        }
-        succeed(&mut head, self.write_id());
-        head.lease = None;
-        if applied {
-            head.plan = None;
-        }
-        if let Ok(bytes) = encode(&head) {
-            // Reported failed on Redis even when it happened: a lease left lapses on its own.
-            let _finished = self.kv.cas_swap(cas, &bytes);
-        }
     }
 
     /// The next batch after `head`: the cursor and rechecks it leaves, its plan, and how many
@@ -447,18 +373,6 @@ impl<K: Kv> Service<'_, K> {
         }
         Ok(first)
     }
-}
-
-/// Gives the head a new write id, the current one joining the recent ones.
-fn succeed(head: &mut IndexHead, write_id: String) {
-    let previous = std::mem::replace(&mut head.write_id, write_id);
-    write::remember(&mut head.recent, previous, HEAD_RECENT_WRITES);
-}
-
-/// Whether a stored head carries the write `write_id` (see `crate::kv::write`).
-fn carries_head(bytes: &[u8], write_id: &str) -> bool {
-    decode::<IndexHead>(keys::INDEX_HEAD, bytes)
-        .is_ok_and(|h| h.write_id == write_id || h.recent.iter().any(|r| r == write_id))
 }
 
 /// The writes of an index entry: the entry itself, and the slot its order, index and join
