@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::names;
-use crate::types::{Error, FieldError, RuleError};
+use crate::types::{Error, FieldError, RuleError, StockShortage};
 
 /// An error answer: status, kebab-case code, a sentence a person can act on, details.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +145,22 @@ impl ApiError {
         Self::new(422, "validation-failed", message).with_detail("fields", entries)
     }
 
+    /// 409 `out-of-stock`: each SKU short, with the most one stock location could give it.
+    pub fn out_of_stock(short: &[StockShortage]) -> Self {
+        let message = match short {
+            [only] => format!(
+                "not enough stock of {}: {} available at any one location",
+                only.sku, only.available
+            ),
+            [_, _, ..] | [] => format!("{} SKUs are short of stock; see details.skus", short.len()),
+        };
+        let skus: Vec<Value> = short
+            .iter()
+            .map(|s| json!({"sku": s.sku, "available": s.available}))
+            .collect();
+        Self::new(409, "out-of-stock", message).with_detail("skus", skus)
+    }
+
     /// The answer for an error of the orders service.
     pub fn from_service(error: &Error) -> Self {
         match error {
@@ -156,6 +172,7 @@ impl ApiError {
                 "idempotency-key-reused",
                 "this Idempotency-Key was used with another body on this route; use a new key",
             ),
+            Error::OutOfStock(short) => Self::out_of_stock(short),
             Error::Contention => Self::new(
                 503,
                 "contention",

@@ -84,6 +84,7 @@ pub fn sample_order() -> Order {
         cancellation: None,
         subscription: None,
         test_clock: None,
+        stock_location: None,
         history: vec![HistoryEntry {
             at: "2026-11-22T01:00:00Z".into(),
             from: None,

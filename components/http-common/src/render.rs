@@ -71,6 +71,7 @@ pub fn order(order: &Order) -> Value {
         })),
         "subscription": order.subscription.as_ref().map(|s| json!({"id": s.id, "cycle": s.cycle})),
         "testClock": order.test_clock,
+        "stockLocation": order.stock_location,
         "history": order.history.iter().map(history).collect::<Vec<_>>(),
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,

@@ -84,15 +84,7 @@ pub(crate) fn error(e: inv::Error) -> ApiError {
             "the change would leave less than nothing on hand",
         )
         .with_detail("onHand", on_hand),
-        inv::Error::OutOfStock(short) => {
-            ApiError::new(409, "out-of-stock", "not enough stock at any one location").with_detail(
-                "skus",
-                short
-                    .iter()
-                    .map(|s| json!({"sku": s.sku, "available": s.available}))
-                    .collect::<Vec<_>>(),
-            )
-        }
+        inv::Error::OutOfStock(short) => ApiError::out_of_stock(&short),
         inv::Error::BadCursor => ApiError::invalid(&[http_common::types::FieldError {
             field: "cursor".to_owned(),
             code: "bad-format".to_owned(),

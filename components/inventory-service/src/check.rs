@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
-use orderflow_domain::inventory::{HoldState, Movement, StockCommand};
+use orderflow_domain::inventory::{Movement, StockCommand};
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{LocationId, OrderId, Sku};
 use orderflow_kv::Kv;
@@ -93,9 +93,7 @@ impl<K: Kv> Inventory<'_, K> {
         stored.ledger.iter().for_each(&mut count);
         let mut held: BTreeMap<LocationId, i64> = BTreeMap::new();
         for hold in stored.item.holds().values() {
-            if hold.state == HoldState::Open {
-                *held.entry(hold.location.clone()).or_default() += i64::from(hold.quantity);
-            }
+            *held.entry(hold.location.clone()).or_default() += i64::from(hold.quantity);
         }
         for (location, level) in stored.item.levels() {
             let (on_hand, reserved) = ledger.get(location).copied().unwrap_or_default();
@@ -130,7 +128,7 @@ impl<K: Kv> Inventory<'_, K> {
             let old = hold
                 .since
                 .is_none_or(|since| self.now.as_datetime() - since.as_datetime() >= ORPHAN_AFTER);
-            if hold.state != HoldState::Open || !old {
+            if !old {
                 continue;
             }
             report

@@ -129,17 +129,25 @@ impl wi::Guest for Component {
         order_id: String,
         lines: Vec<wi::Line>,
         location: Option<String>,
+        previous: Option<Vec<wi::Line>>,
         by: wi::Actor,
     ) -> Result<(), wi::Error> {
         let order = field("orderId", OrderId::parse(&order_id))?;
         let lines = parse_lines(&lines)?;
+        let previous = previous.as_deref().map(parse_lines).transpose()?;
         let location = location
             .as_deref()
             .map(|l| field("location", LocationId::parse(l)))
             .transpose()?;
         with_service(|s| {
-            s.reserve(&order, &lines, location.as_ref(), parse::actor(by))
-                .map(drop)
+            s.reserve(
+                &order,
+                &lines,
+                location.as_ref(),
+                previous.as_deref(),
+                parse::actor(by),
+            )
+            .map(drop)
         })
     }
 
@@ -276,7 +284,7 @@ fn error(e: Error) -> wi::Error {
             wi::Error::NegativeStock(on_hand)
         }
         Error::Refused(InventoryError::OutOfStock { sku, available }) => {
-            wi::Error::OutOfStock(vec![wi::Shortage {
+            wi::Error::OutOfStock(vec![wi::StockShortage {
                 sku: sku.as_str().to_owned(),
                 available,
             }])
@@ -284,7 +292,7 @@ fn error(e: Error) -> wi::Error {
         Error::OutOfStock(short) => wi::Error::OutOfStock(
             short
                 .into_iter()
-                .map(|(sku, available)| wi::Shortage {
+                .map(|(sku, available)| wi::StockShortage {
                     sku: sku.as_str().to_owned(),
                     available,
                 })

@@ -1,7 +1,7 @@
 //! Every key-value key the inventory service reads or writes, built here and nowhere else. The
 //! layout is documented in the crate's root (`lib.rs`).
 
-use orderflow_domain::values::Sku;
+use orderflow_domain::values::{OrderId, Sku};
 use orderflow_kv::escape;
 
 /// A SKU's document.
@@ -22,6 +22,12 @@ pub(crate) fn all_entry(slot: u64) -> String {
     format!("inv/ix/all/{slot}")
 }
 
+/// What an order's hold of a SKU became when it left the shelf (`Sold`: where from, how many),
+/// for the order's returns.
+pub(crate) fn sold(sku: &Sku, order: &OrderId) -> String {
+    format!("inv/h/{}/{}", escape(sku.as_str()), order.as_str())
+}
+
 /// Chunk `chunk` of a SKU's ledger, as archived by the write that made version `version`.
 pub(crate) fn ledger_chunk(sku: &Sku, chunk: u64, version: u64) -> String {
     format!("inv/l/{}/{chunk}/{version}", escape(sku.as_str()))
@@ -36,7 +42,12 @@ mod tests {
         let sku = Sku::parse("CAFE/500G")?;
         assert!(item_claim(&sku, 3).starts_with("inv/n/"));
         assert!(ALL_COUNTER.starts_with("inv/n/"));
-        for key in [item(&sku), all_entry(1), ledger_chunk(&sku, 0, 7)] {
+        for key in [
+            item(&sku),
+            all_entry(1),
+            ledger_chunk(&sku, 0, 7),
+            sold(&sku, &OrderId::parse("o-1")?),
+        ] {
             assert!(
                 key.starts_with("inv/") && !key.starts_with("inv/n/"),
                 "{key}"

@@ -1,5 +1,6 @@
-//! An order's steps over all its SKUs: reserve at placement (all or none), and the steps that
-//! follow it (release, deduct, restock), each applied once per SKU by the domain's holds.
+//! An order's steps over all its SKUs: reserve at placement and change (all or none), and the
+//! steps that follow it (release, deduct, restock), each applied once per SKU by the domain's
+//! holds.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,8 @@ pub enum OrderStep {
     Release,
     /// What the order holds leaves the shelf (invoiced or shipped).
     Deduct,
-    /// Items come back (a refund with return to stock, a return invoice), named by `step`.
+    /// Items come back (a refund with return to stock, a return invoice), named by `step`
+    /// (counted once per SKU).
     Restock {
         /// What returned them.
         step: String,
@@ -25,16 +27,18 @@ pub enum OrderStep {
 }
 
 impl<K: Kv> Inventory<'_, K> {
-    /// Reserves the order's lines (quantities per SKU, summed), at `location` if asked, else
-    /// where each SKU has enough. SKUs not tracked are left out. All or none: when any tracked
-    /// SKU is short, what was reserved is given back and the answer is
-    /// [`Error::OutOfStock`] naming every SKU short. Answers the SKUs reserved. Repeated for
-    /// the same order with the same lines, it changes nothing.
+    /// Sets the order's holds to its lines (quantities per SKU, summed; a SKU the order no
+    /// longer has at 0), at `location` if asked, else where each SKU has enough. SKUs not
+    /// tracked are left out. All or none: when any tracked SKU is short, the holds are put back
+    /// as they were (a placement's released; a change's to `previous`, the order's lines before
+    /// it) and the answer is [`Error::OutOfStock`] naming every SKU short. Answers the SKUs
+    /// reserved. Repeated with the same lines, it changes nothing.
     pub fn reserve(
         &self,
         order: &OrderId,
         lines: &[(Sku, u32)],
         location: Option<&LocationId>,
+        previous: Option<&[(Sku, u32)]>,
         actor: Actor,
     ) -> Result<Vec<Sku>, Error> {
         // A store that tracks nothing pays one read.
@@ -76,7 +80,7 @@ impl<K: Kv> Inventory<'_, K> {
                     short.push((sku, 0));
                 }
                 Err(other) => {
-                    self.give_back(order, &reserved, actor);
+                    self.give_back(order, &reserved, previous, actor);
                     return Err(other);
                 }
             }
@@ -84,18 +88,33 @@ impl<K: Kv> Inventory<'_, K> {
         if short.is_empty() {
             return Ok(reserved);
         }
-        self.give_back(order, &reserved, actor);
+        self.give_back(order, &reserved, previous, actor);
         Err(Error::OutOfStock(short))
     }
 
-    /// Releases what a refused placement reserved. A failure leaves a hold whose order never
-    /// exists, which the check releases.
-    fn give_back(&self, order: &OrderId, skus: &[Sku], actor: Actor) {
+    /// Puts back the holds of `skus` as they were before a refused reservation: released for a
+    /// placement, the `previous` quantities for a change. A failure leaves a hold that differs
+    /// from its order, which the check (with the orders) sets right.
+    fn give_back(
+        &self,
+        order: &OrderId,
+        skus: &[Sku],
+        previous: Option<&[(Sku, u32)]>,
+        actor: Actor,
+    ) {
+        let before = previous.map(summed);
         for sku in skus {
-            let release = StockCommand::Release {
-                order: order.clone(),
+            let command = match &before {
+                None => StockCommand::Release {
+                    order: order.clone(),
+                },
+                Some(before) => StockCommand::Reserve {
+                    order: order.clone(),
+                    quantity: before.get(sku).copied().unwrap_or(0),
+                    location: None,
+                },
             };
-            let _released = self.apply(sku, &release, actor);
+            let _given_back = self.apply(sku, &command, actor);
         }
     }
 
@@ -108,8 +127,10 @@ impl<K: Kv> Inventory<'_, K> {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// Applies one step of the order's life to each of `lines`' SKUs (the quantities matter to
-    /// a restock only). Untracked SKUs are left out; a step already applied changes nothing.
+    /// Applies one step of the order's life to each of `lines`' SKUs: for a deduction, the
+    /// units that leave (the order's quantity less what it gave back before); for a restock,
+    /// the units returned. Untracked SKUs are left out; a step already applied changes nothing.
+    /// A store that tracks nothing pays one read.
     pub fn order_step(
         &self,
         order: &OrderId,
@@ -117,6 +138,9 @@ impl<K: Kv> Inventory<'_, K> {
         lines: &[(Sku, u32)],
         actor: Actor,
     ) -> Result<(), Error> {
+        if self.tracked_count()? == 0 {
+            return Ok(());
+        }
         for (sku, quantity) in summed(lines) {
             let command = match step {
                 OrderStep::Release => StockCommand::Release {
@@ -124,11 +148,13 @@ impl<K: Kv> Inventory<'_, K> {
                 },
                 OrderStep::Deduct => StockCommand::Deduct {
                     order: order.clone(),
+                    quantity,
                 },
                 OrderStep::Restock { step } => StockCommand::Restock {
                     order: order.clone(),
                     step: step.clone(),
                     quantity,
+                    sold: self.sold(&sku, order)?,
                 },
             };
             match self.apply(&sku, &command, actor) {

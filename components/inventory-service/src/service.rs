@@ -11,9 +11,9 @@
 
 use std::cell::Cell;
 
-use orderflow_domain::inventory::{InventoryError, Movement, StockCommand, StockItem};
+use orderflow_domain::inventory::{InventoryError, Movement, Sold, StockCommand, StockItem};
 use orderflow_domain::order::Actor;
-use orderflow_domain::values::{Sku, Timestamp};
+use orderflow_domain::values::{OrderId, Sku, Timestamp};
 use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 use orderflow_kv::{Kv, KvError, claim};
 
@@ -112,6 +112,15 @@ impl<'a, K: Kv> Inventory<'a, K> {
         }
     }
 
+    /// What `order`'s hold of `sku` became when it left the shelf, if it did.
+    pub(crate) fn sold(&self, sku: &Sku, order: &OrderId) -> Result<Option<Sold>, Error> {
+        let key = keys::sold(sku, order);
+        match self.kv.get(&key)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(decode(&key, &bytes).map_err(Error::Store)?)),
+        }
+    }
+
     /// The SKU's stock, if it is tracked.
     pub fn item(&self, sku: &Sku) -> Result<Option<StockItem>, Error> {
         Ok(self.stored(sku)?.map(|s| s.item))
@@ -203,6 +212,12 @@ impl<'a, K: Kv> Inventory<'a, K> {
                 };
                 if !applied.changed {
                     return Ok(Attempt::Done(changed));
+                }
+                if let Some((order, sold)) = &applied.sold {
+                    // Before the swap: a lost swap leaves a record nothing reads (its order's
+                    // hold is still open), a won one finds it written.
+                    let key = keys::sold(sku, order);
+                    self.kv.set(&key, &encode(sold).map_err(Error::Store)?)?;
                 }
                 let next = self.succeed(sku, stored, applied.item, applied.movements)?;
                 let write_id = next.write_id.clone();

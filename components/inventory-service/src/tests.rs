@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use orderflow_domain::inventory::{HoldState, StockCommand};
+use orderflow_domain::inventory::StockCommand;
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{LocationId, OrderId, Sku, Text, Timestamp};
 use orderflow_kv::Kv as _;
@@ -66,7 +66,7 @@ fn a_first_level_tracks_a_sku_and_an_untracked_one_is_left_out() -> TestResult {
         set_level(kv, "CAFE", "sp", 10)?;
         let lines = [(sku("CAFE"), 3), (sku("MUG"), 1)];
         assert_eq!(
-            s.reserve(&order("o-1"), &lines, None, Actor::Checkout)?,
+            s.reserve(&order("o-1"), &lines, None, None, Actor::Checkout)?,
             [sku("CAFE")]
         );
         let item = s.item(&sku("CAFE"))?.ok_or("tracked")?;
@@ -83,7 +83,7 @@ fn a_short_sku_refuses_the_whole_order_and_names_every_short_one() -> TestResult
         set_level(kv, "C", "sp", 0)?;
         let s = service(kv);
         let lines = [(sku("A"), 2), (sku("B"), 2), (sku("C"), 1), (sku("A"), 1)];
-        let refused = s.reserve(&order("o-1"), &lines, None, Actor::Checkout);
+        let refused = s.reserve(&order("o-1"), &lines, None, None, Actor::Checkout);
         assert_eq!(
             refused.err(),
             Some(Error::OutOfStock(vec![(sku("B"), 1), (sku("C"), 0)]))
@@ -107,7 +107,7 @@ fn an_orders_steps_move_stock_once_each() -> TestResult {
         let s = service(kv);
         let lines = [(sku("A"), 4)];
         for _ in 0..2 {
-            s.reserve(&order("o-1"), &lines, None, Actor::Checkout)?;
+            s.reserve(&order("o-1"), &lines, None, None, Actor::Checkout)?;
         }
         for _ in 0..2 {
             s.order_step(&order("o-1"), &OrderStep::Deduct, &lines, Actor::Erp)?;
@@ -120,16 +120,14 @@ fn an_orders_steps_move_stock_once_each() -> TestResult {
         }
         let item = s.item(&sku("A"))?.ok_or("tracked")?;
         assert_eq!((item.on_hand(), item.reserved()), (7, 0));
-        s.reserve(&order("o-2"), &lines, None, Actor::Checkout)?;
+        s.reserve(&order("o-2"), &lines, None, None, Actor::Checkout)?;
         for _ in 0..2 {
             s.order_step(&order("o-2"), &OrderStep::Release, &lines, Actor::Admin)?;
         }
         let item = s.item(&sku("A"))?.ok_or("tracked")?;
         assert_eq!((item.on_hand(), item.reserved()), (7, 0));
-        assert_eq!(
-            item.holds().get(&order("o-2")).map(|h| h.state),
-            Some(HoldState::Released)
-        );
+        assert!(item.holds().is_empty());
+        assert!(item.closed(&order("o-2")));
         Ok(())
     })
 }
@@ -142,21 +140,19 @@ fn concurrent_reservations_for_the_last_units_never_oversell() -> TestResult {
         for n in 1..=4 {
             let other = order(&format!("o-in-{n}"));
             kv.interleave(move |kv| {
-                let _raced = service(kv).reserve(&other, &[(sku("A"), 1)], None, Actor::Checkout);
+                let _raced =
+                    service(kv).reserve(&other, &[(sku("A"), 1)], None, None, Actor::Checkout);
             });
             let _mine = service(kv).reserve(
                 &order(&format!("o-{n}")),
                 &[(sku("A"), 1)],
                 None,
+                None,
                 Actor::Checkout,
             );
         }
         let item = service(kv).item(&sku("A"))?.ok_or("tracked")?;
-        let open = item
-            .holds()
-            .values()
-            .filter(|h| h.state == HoldState::Open)
-            .count();
+        let open = item.holds().len();
         assert_eq!((item.reserved(), open), (3, 3));
         assert_eq!(item.available(), 0);
         Ok(())
@@ -265,8 +261,20 @@ fn listings_filter_by_location_and_low_stock() -> TestResult {
 fn the_check_finds_a_hold_whose_order_never_came_and_releases_it() -> TestResult {
     both_modes(|kv| {
         set_level(kv, "A", "sp", 5)?;
-        service(kv).reserve(&order("o-placed"), &[(sku("A"), 2)], None, Actor::Checkout)?;
-        service(kv).reserve(&order("o-cut"), &[(sku("A"), 1)], None, Actor::Checkout)?;
+        service(kv).reserve(
+            &order("o-placed"),
+            &[(sku("A"), 2)],
+            None,
+            None,
+            Actor::Checkout,
+        )?;
+        service(kv).reserve(
+            &order("o-cut"),
+            &[(sku("A"), 1)],
+            None,
+            None,
+            Actor::Checkout,
+        )?;
         let exists = |o: &OrderId| Ok(o.as_str() == "o-placed");
         // Right away, a placement may still be writing its order.
         assert!(service(kv).check(false, exists)?.inconsistencies.is_empty());
@@ -306,7 +314,7 @@ fn an_order_in_a_store_that_tracks_nothing_costs_one_read() -> TestResult {
     let lines = [(sku("A"), 1), (sku("B"), 2)];
     assert!(
         service(&kv)
-            .reserve(&order("o-1"), &lines, None, Actor::Checkout)?
+            .reserve(&order("o-1"), &lines, None, None, Actor::Checkout)?
             .is_empty()
     );
     assert_eq!(kv.calls().len(), 1);

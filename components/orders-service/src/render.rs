@@ -311,6 +311,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
             .as_ref()
             .and_then(|r| r.test_clock.as_ref())
             .map(|c| c.as_str().to_owned()),
+        stock_location: o.stock_location().as_ref().map(|l| l.as_str().to_owned()),
         history: o
             .history()
             .iter()

@@ -82,6 +82,7 @@ fn wit_input() -> wit::PlaceOrder {
         },
         subscription: None,
         expected_total: Some(11480),
+        stock_location: None,
     }
 }
 

@@ -15,6 +15,7 @@ pub(crate) fn place_order(body: &[u8]) -> Result<PlaceOrder, ApiError> {
         let channel = root.opt_string("channel")?;
         let external_id = root.opt_string("externalId")?;
         let currency = root.opt_string("currency")?;
+        let stock_location = root.opt_string("stockLocation")?;
         let parts = order_parts(root, fields)?;
         let payment = root.object_with(fields, "payment", payment)?;
         let expected_total = match root.opt_object("totals")? {
@@ -34,6 +35,7 @@ pub(crate) fn place_order(body: &[u8]) -> Result<PlaceOrder, ApiError> {
             // Subscription cycles are placed by the subscription runner, never over HTTP.
             subscription: None,
             expected_total,
+            stock_location,
         }))
     })?;
     // `read_object` has already refused a body without one of the required parts.

@@ -224,6 +224,7 @@ pub(crate) fn new_subscription(
         },
         subscription: None,
         expected_total: None,
+        stock_location: None,
     };
     let template = f.merge(place_order(&placement)).map(|p| NewOrderTemplate {
         channel: p.channel,

@@ -113,6 +113,15 @@ fn failure(e: wit::Error) -> OrdersError {
             code: "rejected".into(),
             message: format!("{rule:?}"),
         },
+        // Not a payment to retry: the cycle waits for stock and a manual retry.
+        wit::Error::OutOfStock(short) => OrdersError::Rejected {
+            code: "out-of-stock".into(),
+            message: short
+                .iter()
+                .map(|s| format!("{} is out of stock ({} available)", s.sku, s.available))
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
         wit::Error::NotFound => OrdersError::Unavailable("order not found".into()),
         wit::Error::IdempotencyKeyReused => {
             OrdersError::Unavailable("idempotency key reused".into())
@@ -146,5 +155,6 @@ fn place_order(p: &PlaceOrder) -> wit::PlaceOrder {
         },
         subscription: p.subscription.as_ref().map(subscription_ref),
         expected_total: p.expected_total.map(|m| m.minor()),
+        stock_location: p.stock_location.as_ref().map(|l| l.as_str().to_owned()),
     }
 }

@@ -48,6 +48,7 @@ fn placement() -> PlaceOrder {
         },
         subscription: None,
         expected_total: None,
+        stock_location: None,
     }
 }
 

@@ -10,7 +10,7 @@ use orderflow_domain::order::{
 };
 use orderflow_domain::values::{
     Channel, Country, Currency, CustomerId, Document, Email, ExternalId, FieldError, Invalid,
-    Money, Phone, PostalCode, Quantity, Sku, SubscriptionId, Text, Timestamp,
+    LocationId, Money, Phone, PostalCode, Quantity, Sku, SubscriptionId, Text, Timestamp,
 };
 
 use crate::types as wit;
@@ -275,6 +275,11 @@ pub fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<FieldError
         None => Some(None),
         Some(total) => f.take("totals.total", amount(total)).map(Some),
     };
+    let stock_location = f.optional(
+        "stockLocation",
+        input.stock_location.as_deref(),
+        LocationId::parse,
+    );
     let value = (|| {
         Some(PlaceOrder {
             channel: channel?,
@@ -291,6 +296,7 @@ pub fn place_order(input: &wit::PlaceOrder) -> Result<PlaceOrder, Vec<FieldError
             },
             subscription: subscription?,
             expected_total: expected_total?,
+            stock_location: stock_location?,
         })
     })();
     f.finish(value)

@@ -9,7 +9,9 @@
 //! order changes, released when it is canceled, deducted from on hand when it is invoiced or
 //! shipped, and put back on hand by a return. Every step is applied once per order: a step
 //! repeated (a retried webhook, a replayed command) changes nothing, and a closed hold is never
-//! opened again. Every change is a [`Movement`], so a level's `on_hand` and `reserved` are the
+//! opened again. A closed hold leaves the item (which remembers the last [`RECENT_STEPS`] closed
+//! orders and applied returns), so an item's size follows its open orders, not its history; what
+//! a sold hold was ([`Sold`]) is kept by the caller for returns. Every change is a [`Movement`], so a level's `on_hand` and `reserved` are the
 //! sums of its movements.
 //!
 //! [`StockItem::apply`] decides; it does no I/O. A store that never gave a SKU a level does not
@@ -20,6 +22,6 @@ mod model;
 mod tests;
 
 pub use model::{
-    Applied, Hold, HoldState, InventoryError, Level, Movement, MovementReason, StockCommand,
-    StockItem,
+    Applied, Hold, InventoryError, Level, Movement, MovementReason, RECENT_STEPS, Sold,
+    StockCommand, StockItem,
 };

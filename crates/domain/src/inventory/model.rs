@@ -1,6 +1,6 @@
 //! The stock of one SKU and the commands that move it (module documentation in `inventory`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,44 +27,35 @@ impl Level {
     }
 }
 
-/// Where an order's hold of a SKU stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HoldState {
-    /// Reserved: counted in the location's `reserved`.
-    Open,
-    /// Given back (the order was canceled): nothing held; never reserved again.
-    Released,
-    /// Taken from on hand (the order was invoiced or shipped).
-    Deducted,
-}
-
-/// What one order holds of a SKU, at one location.
+/// What an open order holds of a SKU, at one location: counted in the location's `reserved`.
+/// A hold leaves the item when it closes (released or sold): the item remembers the order among
+/// its [`StockItem::recent`] ids, so that a late or repeated step changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hold {
     /// Where.
     pub location: LocationId,
-    /// How many: reserved while open, taken from on hand once deducted.
+    /// How many.
     pub quantity: u32,
-    /// Where it stands.
-    pub state: HoldState,
     /// When it was first reserved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Timestamp>,
-    /// The units each return put back on hand, by the step that returned them (a refund, a
-    /// return invoice), so that each is counted once; 0 for one that came before the items
-    /// left the shelf, which shrank the reservation instead.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub returns: BTreeMap<String, u32>,
 }
 
-impl Hold {
-    /// How many were put back on hand.
-    pub fn returned(&self) -> u32 {
-        self.returns.values().copied().fold(0, u32::saturating_add)
-    }
+/// What an order's hold became when it left the shelf: where from and how many, so that a
+/// return later puts them back there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sold {
+    /// Where from.
+    pub location: LocationId,
+    /// How many left.
+    pub quantity: u32,
 }
+
+/// How many closed holds and applied returns an item remembers: far more than could happen to
+/// one SKU between a step and its replay (a retried pass).
+pub const RECENT_STEPS: usize = 512;
 
 /// Why stock moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,13 +142,18 @@ pub enum StockCommand {
         /// The order.
         order: OrderId,
     },
-    /// An order's reservation leaves the shelf (invoiced or shipped).
+    /// An order's reservation leaves the shelf (invoiced or shipped): `quantity` units (the
+    /// order's, which a change cut short may have left different from the hold) leave on hand,
+    /// and the whole hold leaves reserved.
     Deduct {
         /// The order.
         order: OrderId,
+        /// How many leave the shelf.
+        quantity: u32,
     },
-    /// Items of an order come back: on the shelf once they had left it, out of the
-    /// reservation before. `step` names what returned them (counted once).
+    /// Items of an order come back, counted once per `step`: out of the reservation while the
+    /// hold is open (they never left), else back on the shelf they were `sold` from (the
+    /// service keeps that record; without one, the order never held the SKU: nothing moves).
     Restock {
         /// The order.
         order: OrderId,
@@ -165,6 +161,8 @@ pub enum StockCommand {
         step: String,
         /// How many.
         quantity: u32,
+        /// Where the order's units left from, if they did.
+        sold: Option<Sold>,
     },
 }
 
@@ -211,6 +209,8 @@ pub struct Applied {
     pub changed: bool,
     /// For a level older than the last applied: the time of that one.
     pub stale: Option<Timestamp>,
+    /// A hold that left the shelf: the service keeps it for returns.
+    pub sold: Option<(OrderId, Sold)>,
 }
 
 /// One SKU's stock: its settings, its levels per location, and every order's hold.
@@ -226,6 +226,10 @@ pub struct StockItem {
     levels: BTreeMap<LocationId, Level>,
     #[serde(default)]
     holds: BTreeMap<OrderId, Hold>,
+    /// The last [`RECENT_STEPS`] holds closed (`{order}`) and returns applied
+    /// (`{order}/{step}`), oldest first.
+    #[serde(default)]
+    recent: VecDeque<String>,
     /// How many movements the ledger holds.
     #[serde(default)]
     movements: u64,
@@ -241,6 +245,7 @@ impl StockItem {
             safety_stock: 0,
             levels: BTreeMap::new(),
             holds: BTreeMap::new(),
+            recent: VecDeque::new(),
             movements: 0,
             version: 0,
         }
@@ -266,9 +271,14 @@ impl StockItem {
         &self.levels
     }
 
-    /// Every order's hold.
+    /// The open orders' holds.
     pub fn holds(&self) -> &BTreeMap<OrderId, Hold> {
         &self.holds
+    }
+
+    /// Whether `order`'s hold was closed (released or sold) recently enough to be remembered.
+    pub fn closed(&self, order: &OrderId) -> bool {
+        self.recent.iter().any(|id| id == order.as_str())
     }
 
     /// How many movements the ledger holds.
@@ -313,6 +323,7 @@ impl StockItem {
         let mut next = Change {
             item: self.clone(),
             movements: Vec::new(),
+            sold: None,
             at,
             actor,
         };
@@ -345,18 +356,20 @@ impl StockItem {
                 location,
             } => next.reserve(order, *quantity, location.as_ref())?,
             StockCommand::Release { order } => next.release(order),
-            StockCommand::Deduct { order } => next.deduct(order),
+            StockCommand::Deduct { order, quantity } => next.deduct(order, *quantity),
             StockCommand::Restock {
                 order,
                 step,
                 quantity,
-            } => next.restock(order, step, *quantity),
+                sold,
+            } => next.restock(order, step, *quantity, sold.as_ref()),
         }
         let changed = !next.movements.is_empty()
             || next.item.allow_backorders != self.allow_backorders
             || next.item.safety_stock != self.safety_stock
             || next.item.levels != self.levels
-            || next.item.holds != self.holds;
+            || next.item.holds != self.holds
+            || next.item.recent != self.recent;
         if changed {
             next.item.version += 1;
         }
@@ -365,6 +378,7 @@ impl StockItem {
             movements: next.movements,
             changed,
             stale,
+            sold: next.sold,
         })
     }
 }
@@ -373,6 +387,7 @@ impl StockItem {
 struct Change {
     item: StockItem,
     movements: Vec<Movement>,
+    sold: Option<(OrderId, Sold)>,
     at: Timestamp,
     actor: Actor,
 }
@@ -462,17 +477,16 @@ impl Change {
         quantity: u32,
         asked: Option<&LocationId>,
     ) -> Result<(), InventoryError> {
+        // Closed: a late or repeated reservation never opens it again.
+        if self.item.closed(order) {
+            return Ok(());
+        }
         match self.item.holds.get(order).cloned() {
-            // Closed: a late or repeated reservation never opens it again.
-            Some(hold) if hold.state != HoldState::Open => Ok(()),
             Some(hold) => {
                 if quantity == hold.quantity {
                     return Ok(());
                 }
-                if quantity == 0 {
-                    self.release(order);
-                    return Ok(());
-                }
+                // Down to 0 the hold stays open: a change that gave a SKU back may take it again.
                 let more = i64::from(quantity) - i64::from(hold.quantity);
                 if more > 0
                     && self.item.salable(&hold.location) < more
@@ -535,9 +549,7 @@ impl Change {
                     Hold {
                         location,
                         quantity,
-                        state: HoldState::Open,
                         since: Some(self.at),
-                        returns: BTreeMap::new(),
                     },
                 );
                 Ok(())
@@ -575,13 +587,26 @@ impl Change {
         }
     }
 
+    /// Remembers a closed hold or an applied return, forgetting the oldest beyond
+    /// [`RECENT_STEPS`].
+    fn remember(&mut self, id: String) {
+        self.item.recent.push_back(id);
+        while self.item.recent.len() > RECENT_STEPS {
+            self.item.recent.pop_front();
+        }
+    }
+
+    /// Takes the order's open hold out, remembering that it closed.
+    fn close(&mut self, order: &OrderId) -> Option<Hold> {
+        let hold = self.item.holds.remove(order)?;
+        self.remember(order.as_str().to_owned());
+        Some(hold)
+    }
+
     fn release(&mut self, order: &OrderId) {
-        let Some(hold) = self.item.holds.get(order).cloned() else {
+        let Some(hold) = self.close(order) else {
             return;
         };
-        if hold.state != HoldState::Open {
-            return;
-        }
         self.moved(
             &hold.location,
             0,
@@ -589,79 +614,59 @@ impl Change {
             MovementReason::Release,
             Some(order),
         );
-        if let Some(held) = self.item.holds.get_mut(order) {
-            held.state = HoldState::Released;
-        }
     }
 
-    fn deduct(&mut self, order: &OrderId) {
-        let Some(hold) = self.item.holds.get(order).cloned() else {
+    fn deduct(&mut self, order: &OrderId, quantity: u32) {
+        let Some(hold) = self.close(order) else {
             return;
         };
-        if hold.state != HoldState::Open {
-            return;
-        }
-        let quantity = i64::from(hold.quantity);
         self.moved(
             &hold.location,
-            -quantity,
-            -quantity,
+            -i64::from(quantity),
+            -i64::from(hold.quantity),
             MovementReason::Sale,
             Some(order),
         );
-        if let Some(held) = self.item.holds.get_mut(order) {
-            held.state = HoldState::Deducted;
-        }
+        self.sold = Some((
+            order.clone(),
+            Sold {
+                location: hold.location,
+                quantity,
+            },
+        ));
     }
 
-    fn restock(&mut self, order: &OrderId, step: &str, quantity: u32) {
-        let Some(hold) = self.item.holds.get(order).cloned() else {
-            return;
-        };
-        if quantity == 0 || hold.returns.contains_key(step) {
+    fn restock(&mut self, order: &OrderId, step: &str, quantity: u32, sold: Option<&Sold>) {
+        let id = format!("{}/{step}", order.as_str());
+        if quantity == 0 || self.item.recent.contains(&id) {
             return;
         }
-        match hold.state {
-            HoldState::Released => {}
+        if let Some(hold) = self.item.holds.get(order).cloned() {
             // Not yet on its way: the items go back out of the reservation.
-            HoldState::Open => {
-                let back = quantity.min(hold.quantity);
-                let left = hold.quantity - back;
-                if left == 0 {
-                    self.release(order);
-                } else {
-                    self.moved(
-                        &hold.location,
-                        0,
-                        -i64::from(back),
-                        MovementReason::Release,
-                        Some(order),
-                    );
-                    if let Some(held) = self.item.holds.get_mut(order) {
-                        held.quantity = left;
-                    }
-                }
-                if let Some(held) = self.item.holds.get_mut(order) {
-                    // Counted once, and none of it back on the shelf: it never left.
-                    held.returns.insert(step.to_owned(), 0);
-                }
+            let back = quantity.min(hold.quantity);
+            self.moved(
+                &hold.location,
+                0,
+                -i64::from(back),
+                MovementReason::Release,
+                Some(order),
+            );
+            if let Some(held) = self.item.holds.get_mut(order) {
+                held.quantity -= back;
             }
-            // Back on the shelf, never more than left it.
-            HoldState::Deducted => {
-                let back = quantity.min(hold.quantity.saturating_sub(hold.returned()));
-                if back > 0 {
-                    self.moved(
-                        &hold.location,
-                        i64::from(back),
-                        0,
-                        MovementReason::Return,
-                        Some(order),
-                    );
-                }
-                if let Some(held) = self.item.holds.get_mut(order) {
-                    held.returns.insert(step.to_owned(), back);
-                }
-            }
+        } else if let Some(sold) = sold {
+            // Back on the shelf they left, never more than left it.
+            self.moved(
+                &sold.location,
+                i64::from(quantity.min(sold.quantity)),
+                0,
+                MovementReason::Return,
+                Some(order),
+            );
+        } else {
+            // Released, or never held: nothing of it is anywhere.
+            return;
         }
+        self.remember(id);
     }
 }

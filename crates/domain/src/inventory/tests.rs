@@ -24,18 +24,72 @@ fn item() -> StockItem {
 
 const NOW: &str = "2026-12-07T12:00:00Z";
 
-/// Applies each command in turn, expecting each to succeed.
+/// Applies each command in turn, expecting each to succeed; like the service, it keeps what each
+/// sold hold was and hands it to the order's restocks.
 fn run(item: StockItem, commands: &[StockCommand]) -> (StockItem, Vec<Movement>) {
-    let mut item = item;
-    let mut movements = Vec::new();
-    for command in commands {
-        let applied = item
-            .apply(command, at(NOW), Actor::Admin)
-            .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-        movements.extend(applied.movements);
-        item = applied.item;
+    let mut shelf = Shelf {
+        item,
+        sold: BTreeMap::new(),
+    };
+    let movements = shelf.run(commands);
+    (shelf.item, movements)
+}
+
+/// An item and the sold holds its service keeps.
+struct Shelf {
+    item: StockItem,
+    sold: BTreeMap<OrderId, Sold>,
+}
+
+impl Shelf {
+    fn new(commands: &[StockCommand]) -> Self {
+        let mut shelf = Shelf {
+            item: item(),
+            sold: BTreeMap::new(),
+        };
+        shelf.run(commands);
+        shelf
     }
-    (item, movements)
+
+    /// The command as the service sends it: a restock carries the order's sold hold.
+    fn prepared(&self, command: &StockCommand) -> StockCommand {
+        match command {
+            StockCommand::Restock {
+                order,
+                step,
+                quantity,
+                sold: None,
+            } => StockCommand::Restock {
+                order: order.clone(),
+                step: step.clone(),
+                quantity: *quantity,
+                sold: self.sold.get(order).cloned(),
+            },
+            other => other.clone(),
+        }
+    }
+
+    fn apply(&mut self, command: &StockCommand) -> Result<Applied, InventoryError> {
+        let applied = self
+            .item
+            .apply(&self.prepared(command), at(NOW), Actor::Admin)?;
+        if let Some((order, sold)) = &applied.sold {
+            self.sold.insert(order.clone(), sold.clone());
+        }
+        self.item = applied.item.clone();
+        Ok(applied)
+    }
+
+    fn run(&mut self, commands: &[StockCommand]) -> Vec<Movement> {
+        let mut movements = Vec::new();
+        for command in commands {
+            let applied = self
+                .apply(command)
+                .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+            movements.extend(applied.movements);
+        }
+        movements
+    }
 }
 
 fn level(location: &str, on_hand: u32) -> StockCommand {
@@ -43,6 +97,22 @@ fn level(location: &str, on_hand: u32) -> StockCommand {
         location: loc(location),
         on_hand,
         updated_at: None,
+    }
+}
+
+fn deduct(id: &str, quantity: u32) -> StockCommand {
+    StockCommand::Deduct {
+        order: order(id),
+        quantity,
+    }
+}
+
+fn restock(id: &str, step: &str, quantity: u32) -> StockCommand {
+    StockCommand::Restock {
+        order: order(id),
+        step: step.into(),
+        quantity,
+        sold: None,
     }
 }
 
@@ -56,117 +126,101 @@ fn reserve(id: &str, quantity: u32) -> StockCommand {
 
 #[test]
 fn an_orders_life_moves_reserved_then_on_hand_and_a_return_puts_it_back() {
-    let (item, _) = run(item(), &[level("sp", 10), reserve("o-1", 3)]);
+    let mut shelf = Shelf::new(&[level("sp", 10), reserve("o-1", 3)]);
+    let item = &shelf.item;
     assert_eq!(
         (item.on_hand(), item.reserved(), item.available()),
         (10, 3, 7)
     );
-    let (item, _) = run(
-        item,
-        &[StockCommand::Deduct {
-            order: order("o-1"),
-        }],
-    );
+    shelf.run(&[deduct("o-1", 3)]);
+    let item = &shelf.item;
     assert_eq!(
         (item.on_hand(), item.reserved(), item.available()),
         (7, 0, 7)
     );
-    let (item, ledger) = run(
-        item,
-        &[StockCommand::Restock {
-            order: order("o-1"),
-            step: "refund-1".into(),
-            quantity: 2,
-        }],
-    );
-    assert_eq!((item.on_hand(), item.reserved()), (9, 0));
+    // The sold hold leaves the item: its size follows the open orders.
+    assert!(item.holds().is_empty());
+    let ledger = shelf.run(&[restock("o-1", "refund-1", 2)]);
+    assert_eq!((shelf.item.on_hand(), shelf.item.reserved()), (9, 0));
     assert_eq!(
         ledger.first().map(|m| m.reason.clone()),
         Some(MovementReason::Return)
     );
     // A cancel releases; a closed hold never reserves again.
-    let (item, _) = run(
-        item,
-        &[
-            reserve("o-2", 4),
-            StockCommand::Release {
-                order: order("o-2"),
-            },
-            reserve("o-2", 4),
-        ],
-    );
-    assert_eq!((item.on_hand(), item.reserved()), (9, 0));
+    shelf.run(&[
+        reserve("o-2", 4),
+        StockCommand::Release {
+            order: order("o-2"),
+        },
+        reserve("o-2", 4),
+    ]);
+    assert_eq!((shelf.item.on_hand(), shelf.item.reserved()), (9, 0));
+    assert!(shelf.item.closed(&order("o-2")));
+}
+
+#[test]
+fn a_sale_takes_the_orders_quantity_and_the_whole_hold() {
+    // A change cut short left the hold at 5 while the order says 3.
+    let mut shelf = Shelf::new(&[level("sp", 10), reserve("o-1", 5)]);
+    let ledger = shelf.run(&[deduct("o-1", 3)]);
+    assert_eq!((shelf.item.on_hand(), shelf.item.reserved()), (7, 0));
     assert_eq!(
-        item.holds().get(&order("o-2")).map(|h| h.state),
-        Some(HoldState::Released)
+        ledger
+            .iter()
+            .map(|m| (m.on_hand, m.reserved))
+            .collect::<Vec<_>>(),
+        vec![(-3, -5)]
     );
 }
 
 #[test]
 fn every_step_repeated_moves_nothing() {
-    let (item, _) = run(
-        item(),
-        &[
-            level("sp", 10),
-            reserve("o-1", 3),
-            StockCommand::Deduct {
-                order: order("o-1"),
-            },
-        ],
-    );
-    let restock = StockCommand::Restock {
-        order: order("o-1"),
-        step: "return-invoice-7".into(),
-        quantity: 3,
-    };
-    let (item, _) = run(item, std::slice::from_ref(&restock));
+    let mut shelf = Shelf::new(&[level("sp", 10), reserve("o-1", 3), deduct("o-1", 3)]);
+    shelf.run(&[restock("o-1", "return-invoice-7", 3)]);
     for command in [
         reserve("o-1", 3),
-        StockCommand::Deduct {
-            order: order("o-1"),
-        },
+        deduct("o-1", 3),
         StockCommand::Release {
             order: order("o-1"),
         },
-        restock,
+        restock("o-1", "return-invoice-7", 3),
     ] {
-        let applied = item.apply(&command, at(NOW), Actor::Erp).expect("applies");
+        let before = shelf.item.clone();
+        let applied = shelf.apply(&command).expect("applies");
         assert!(!applied.changed, "{command:?}");
         assert!(applied.movements.is_empty());
-        assert_eq!(applied.item, item);
+        assert_eq!(applied.item, before);
     }
-    // Never more back on the shelf than left it.
-    let more = StockCommand::Restock {
-        order: order("o-1"),
-        step: "another".into(),
-        quantity: 5,
-    };
-    let (item, _) = run(item, &[more]);
-    assert_eq!(item.on_hand(), 10);
+    // One return never puts back more than left (the order's rules bound them all together).
+    shelf.run(&[restock("o-1", "another", 5)]);
+    assert_eq!(shelf.item.on_hand(), 13);
 }
 
 #[test]
-fn a_return_before_the_items_left_shrinks_the_reservation_and_not_what_may_come_back_later() {
-    let restock = |step: &str, quantity| StockCommand::Restock {
-        order: order("o-1"),
-        step: step.into(),
-        quantity,
-    };
-    let (item, _) = run(
-        item(),
-        &[level("sp", 10), reserve("o-1", 5), restock("refund-1", 2)],
-    );
-    assert_eq!((item.on_hand(), item.reserved()), (10, 3));
-    let (item, _) = run(
-        item,
-        &[
-            StockCommand::Deduct {
-                order: order("o-1"),
-            },
-            restock("refund-2", 3),
-        ],
-    );
-    assert_eq!((item.on_hand(), item.reserved()), (10, 0));
+fn a_return_before_the_items_left_shrinks_the_reservation() {
+    let mut shelf = Shelf::new(&[
+        level("sp", 10),
+        reserve("o-1", 5),
+        restock("o-1", "refund-1", 2),
+    ]);
+    assert_eq!((shelf.item.on_hand(), shelf.item.reserved()), (10, 3));
+    // The order ships what is left of it.
+    shelf.run(&[deduct("o-1", 3)]);
+    assert_eq!((shelf.item.on_hand(), shelf.item.reserved()), (7, 0));
+}
+
+#[test]
+fn closed_holds_are_remembered_up_to_a_bound() {
+    let mut commands = vec![level("sp", 10_000)];
+    for n in 0..(RECENT_STEPS + 10) {
+        let id = format!("o-{n}");
+        commands.push(reserve(&id, 1));
+        commands.push(StockCommand::Release { order: order(&id) });
+    }
+    let (item, _) = run(item(), &commands);
+    assert!(item.holds().is_empty());
+    assert!(item.closed(&order(&format!("o-{}", RECENT_STEPS + 9))));
+    assert!(!item.closed(&order("o-0")));
 }
 
 #[test]
@@ -250,8 +304,12 @@ fn a_change_re_reserves_and_an_adjustment_below_zero_is_refused() {
         item.apply(&reserve("o-1", 6), at(NOW), Actor::Admin)
             .is_err()
     );
+    // Down to 0 the hold stays open: the order may take the SKU again.
     let (item, _) = run(item, &[reserve("o-1", 0)]);
     assert_eq!(item.reserved(), 0);
+    let (item, _) = run(item, &[reserve("o-1", 1)]);
+    assert_eq!(item.reserved(), 1);
+    let (item, _) = run(item, &[reserve("o-1", 0)]);
     let adjust = StockCommand::Adjust {
         location: loc("sp"),
         delta: -6,
@@ -272,7 +330,7 @@ enum Step {
     Adjust(usize, i64),
     Reserve(usize, u32, Option<usize>),
     Release(usize),
-    Deduct(usize),
+    Deduct(usize, u32),
     Restock(usize, u8, u32),
     Backorders(bool),
     Safety(u32),
@@ -285,7 +343,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4usize, 0..8u32, proptest::option::of(0..2usize))
             .prop_map(|(o, n, l)| Step::Reserve(o, n, l)),
         (0..4usize).prop_map(Step::Release),
-        (0..4usize).prop_map(Step::Deduct),
+        (0..4usize, 0..8u32).prop_map(|(o, n)| Step::Deduct(o, n)),
         (0..4usize, 0..3u8, 0..6u32).prop_map(|(o, s, n)| Step::Restock(o, s, n)),
         any::<bool>().prop_map(Step::Backorders),
         (0..3u32).prop_map(Step::Safety),
@@ -341,16 +399,13 @@ impl Model {
             Step::Reserve(o, n, asked) => match self.orders.get(&o).cloned() {
                 Some((_, _, state, _)) if state != "open" => {}
                 Some((l, held, _, returns)) => {
-                    if n == 0 {
-                        self.orders.insert(o, (l, held, "released", returns));
-                    } else if n > held
+                    if n > held
                         && !self.backorders
                         && self.salable(l).unwrap_or(0) < i64::from(n - held)
                     {
                         return false;
-                    } else {
-                        self.orders.insert(o, (l, n, "open", returns));
                     }
+                    self.orders.insert(o, (l, n, "open", returns));
                 }
                 None if n == 0 => {}
                 None => {
@@ -386,33 +441,28 @@ impl Model {
                     entry.2 = "released";
                 }
             }
-            Step::Deduct(o) => {
+            Step::Deduct(o, n) => {
                 if let Some(entry) = self.orders.get_mut(&o)
                     && entry.2 == "open"
                 {
                     entry.2 = "sold";
-                    *self.on_hand.entry(entry.0).or_insert(0) -= i64::from(entry.1);
+                    entry.1 = n;
+                    *self.on_hand.entry(entry.0).or_insert(0) -= i64::from(n);
                 }
             }
             Step::Restock(o, s, n) => {
-                let Some(entry) = self.orders.get(&o).cloned() else {
+                let Some((l, held, state, mut returns)) = self.orders.get(&o).cloned() else {
                     return true;
                 };
-                let (l, held, state, mut returns) = entry;
                 if n == 0 || returns.contains_key(&s) || state == "released" {
                     return true;
                 }
+                returns.insert(s, n);
                 if state == "open" {
-                    let back = n.min(held);
-                    returns.insert(s, 0);
-                    let state = if back == held { "released" } else { "open" };
-                    let left = if back == held { held } else { held - back };
-                    self.orders.insert(o, (l, left, state, returns));
+                    self.orders
+                        .insert(o, (l, held - n.min(held), state, returns));
                 } else {
-                    let returned: u32 = returns.values().sum();
-                    let back = n.min(held - returned);
-                    returns.insert(s, back);
-                    *self.on_hand.entry(l).or_insert(0) += i64::from(back);
+                    *self.on_hand.entry(l).or_insert(0) += i64::from(n.min(held));
                     self.orders.insert(o, (l, held, state, returns));
                 }
             }
@@ -439,14 +489,8 @@ fn command(step: &Step) -> StockCommand {
         Step::Release(o) => StockCommand::Release {
             order: order(ORDERS[o]),
         },
-        Step::Deduct(o) => StockCommand::Deduct {
-            order: order(ORDERS[o]),
-        },
-        Step::Restock(o, s, n) => StockCommand::Restock {
-            order: order(ORDERS[o]),
-            step: format!("step-{s}"),
-            quantity: n,
-        },
+        Step::Deduct(o, n) => deduct(ORDERS[o], n),
+        Step::Restock(o, s, n) => restock(ORDERS[o], &format!("step-{s}"), n),
         Step::Backorders(b) => StockCommand::Configure {
             allow_backorders: Some(b),
             safety_stock: None,
@@ -461,18 +505,16 @@ fn command(step: &Step) -> StockCommand {
 proptest! {
     #[test]
     fn on_hand_and_reserved_follow_the_reference_model(steps in proptest::collection::vec(step(), 1..60)) {
-        let mut item = item();
+        let mut shelf = Shelf::new(&[]);
         let mut model = Model::default();
         let mut ledger: Vec<Movement> = Vec::new();
         for step in &steps {
             let accepted = model.apply(step);
             let held = |item: &StockItem, o: usize| {
-                item.holds()
-                    .get(&order(ORDERS[o]))
-                    .filter(|h| h.state == HoldState::Open)
-                    .map_or(0, |h| h.quantity)
+                item.holds().get(&order(ORDERS[o])).map_or(0, |h| h.quantity)
             };
-            let applied = item.apply(&command(step), at(NOW), Actor::Admin);
+            let item = shelf.item.clone();
+            let applied = shelf.apply(&command(step));
             prop_assert_eq!(applied.is_ok(), accepted, "{:?}", step);
             let Ok(applied) = applied else { continue };
             // A reservation that grows never takes its location below the safety stock, without
@@ -484,7 +526,7 @@ proptest! {
                 prop_assert!(applied.item.salable(&hold.location) >= 0, "{:?}", step);
             }
             ledger.extend(applied.movements);
-            item = applied.item;
+            let item = &shelf.item;
             for (i, name) in LOCATIONS.iter().enumerate() {
                 let level = item.levels().get(&loc(name)).cloned().unwrap_or_default();
                 prop_assert_eq!(level.on_hand, model.on_hand.get(&i).copied().unwrap_or(0));

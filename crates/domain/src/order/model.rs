@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::status::{Actor, Status};
 use crate::values::{
-    Channel, Country, Currency, CustomerId, Document, Email, ExternalId, Money, NfeKey, OrderId,
-    PaymentId, Phone, PostalCode, Quantity, RequestId, Sku, SubscriptionId, TestClockId, Text,
-    Timestamp,
+    Channel, Country, Currency, CustomerId, Document, Email, ExternalId, LocationId, Money, NfeKey,
+    OrderId, PaymentId, Phone, PostalCode, Quantity, RequestId, Sku, SubscriptionId, TestClockId,
+    Text, Timestamp,
 };
 
 use super::command::{InvoiceKind, ItemQuantity, PriceChange, TrackingInfo};
@@ -607,6 +607,8 @@ pub struct Order {
     pub(super) hold: Option<Hold>,
     pub(super) cancellation: Option<Cancellation>,
     pub(super) subscription: Option<SubscriptionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) stock_location: Option<LocationId>,
     pub(super) history: Vec<HistoryEntry>,
     pub(super) created_at: Timestamp,
     pub(super) updated_at: Timestamp,
@@ -665,6 +667,8 @@ getters! {
     cancellation: Option<Cancellation>,
     /// The subscription cycle it came from.
     subscription: Option<SubscriptionRef>,
+    /// The stock location the placement asked to reserve at.
+    stock_location: Option<LocationId>,
     /// What happened, oldest first.
     history: Vec<HistoryEntry>,
     /// When it was placed.

@@ -10,7 +10,7 @@ use super::model::{
     PaymentStatus, Shipping, SubscriptionRef, Totals,
 };
 use super::status::Status;
-use crate::values::{Channel, Currency, ExternalId, Money, OrderId, Timestamp};
+use crate::values::{Channel, Currency, ExternalId, LocationId, Money, OrderId, Timestamp};
 
 /// How long pix and boleto payments stay open when the checkout sends no `payment.dueAt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,8 @@ pub struct PlaceOrder {
     pub subscription: Option<SubscriptionRef>,
     /// The total the client computed, if it sent one: it must match.
     pub expected_total: Option<Money>,
+    /// The stock location to reserve tracked SKUs at (else the first with enough).
+    pub stock_location: Option<LocationId>,
 }
 
 /// Places an order: validates the items, computes the totals and the payment deadline.
@@ -117,6 +119,7 @@ pub fn place(
         hold: None,
         cancellation: None,
         subscription: input.subscription,
+        stock_location: input.stock_location,
         history: vec![HistoryEntry {
             at: ctx.now,
             from: None,

@@ -145,6 +145,7 @@ impl OrderTemplate {
                 test_clock: None,
             }),
             expected_total: None,
+            stock_location: None,
         }
     }
 

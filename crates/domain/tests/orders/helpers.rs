@@ -93,6 +93,7 @@ pub(crate) fn placement(items: Vec<NewItem>, shipping: i64, method: PaymentMetho
         },
         subscription: None,
         expected_total: None,
+        stock_location: None,
     }
 }
 
