@@ -125,6 +125,10 @@ impl wi::Guest for Component {
         with_service(|s| s.apply(&sku, &command, parse::actor(by))).map(|c| changed(&c))
     }
 
+    fn tracks_any() -> Result<bool, wi::Error> {
+        with_service(|s| Ok(s.tracked_count()? > 0))
+    }
+
     fn reserve(
         order_id: String,
         lines: Vec<wi::Line>,

@@ -119,7 +119,7 @@ impl<K: Kv> Inventory<'_, K> {
     }
 
     /// How many SKUs were ever tracked (the last slot of their index).
-    pub(crate) fn tracked_count(&self) -> Result<u64, Error> {
+    pub fn tracked_count(&self) -> Result<u64, Error> {
         let count = orderflow_kv::counter_value(self.kv.get(crate::keys::ALL_COUNTER)?.as_deref())
             .ok_or_else(|| {
                 Error::Store(format!("{} is not a counter", crate::keys::ALL_COUNTER))

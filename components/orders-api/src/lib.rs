@@ -62,6 +62,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
                 200,
                 &json!({
                     "orders": report.orders,
+                    "skus": report.skus,
                     "consistent": report.inconsistencies.is_empty(),
                     "inconsistencies": report.inconsistencies,
                     "repaired": report.repaired,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use orderflow_domain::order::Order;
-use orderflow_domain::values::{OrderId, Timestamp};
+use orderflow_domain::values::{OrderId, Quantity, Sku, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -167,8 +167,9 @@ pub(crate) struct FeedEntry {
     pub(crate) order: Option<Box<Order>>,
 }
 
-/// What the indexer reads of an outbox entry: not the order it carries, only whether it does
-/// (the sequencer reads the whole [`FeedEntry`]).
+/// What the indexer reads of an outbox entry: of the order it carries, only its lines, and its
+/// events unread, for the stock steps they may call for (the sequencer reads the whole
+/// [`FeedEntry`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EntryRef {
@@ -176,9 +177,28 @@ pub(crate) struct EntryRef {
     pub(crate) order_id: OrderId,
     /// The version.
     pub(crate) version: u64,
+    /// What happened, as written.
+    #[serde(default)]
+    pub(crate) events: Option<Box<serde_json::value::RawValue>>,
     /// Present in entries written before their swap.
     #[serde(default)]
-    pub(crate) order: Option<serde::de::IgnoredAny>,
+    pub(crate) order: Option<OrderLines>,
+}
+
+/// An order read for its lines only.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct OrderLines {
+    /// SKU and quantity of each line.
+    pub(crate) items: Vec<LineRef>,
+}
+
+/// A line read for its SKU and quantity only.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct LineRef {
+    /// The SKU.
+    pub(crate) sku: Sku,
+    /// How many.
+    pub(crate) quantity: Quantity,
 }
 
 /// What readers of the outbox (the sequencer, the indexer) read of an order document: what

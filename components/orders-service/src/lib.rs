@@ -13,6 +13,7 @@ mod render;
 mod service;
 #[cfg(test)]
 mod tests;
+mod wit_stock;
 
 use std::time::SystemTime;
 
@@ -26,6 +27,7 @@ use orderflow_kv as kv;
 use orderflow_kv::memory;
 use orderflow_wit_types::types as wit;
 use service::{Failure, Service};
+use wit_stock::WitStock;
 
 #[cfg_attr(
     target_arch = "wasm32",
@@ -71,7 +73,7 @@ fn with_service_at<T>(
     f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let kv = SpinKv::open()?;
-    let service = Service::new(&kv, now, kv::write::nonce());
+    let service = Service::new(&kv, Box::new(WitStock), now, kv::write::nonce());
     f(&service)
 }
 

@@ -349,6 +349,7 @@ pub(crate) fn page(p: Page) -> wo::Page {
 pub(crate) fn report(r: Report) -> wo::CheckReport {
     wo::CheckReport {
         orders: r.orders,
+        skus: r.skus,
         inconsistencies: r.inconsistencies,
         repaired: r.repaired,
     }
@@ -383,6 +384,12 @@ pub(crate) fn error(failure: Failure) -> wit::Error {
         Failure::NotFound => wit::Error::NotFound,
         Failure::Rejected(e) => rule_error(e),
         Failure::IdempotencyKeyReused => wit::Error::IdempotencyKeyReused,
+        Failure::OutOfStock(short) => wit::Error::OutOfStock(
+            short
+                .into_iter()
+                .map(|(sku, available)| wit::StockShortage { sku, available })
+                .collect(),
+        ),
         Failure::Contention => wit::Error::Contention,
         Failure::Store(message) => wit::Error::StoreUnavailable(message),
     }

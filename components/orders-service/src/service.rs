@@ -43,6 +43,7 @@ mod list;
 mod load;
 mod outbox;
 mod place;
+mod stock;
 mod totals;
 
 use std::fmt;
@@ -55,6 +56,7 @@ use crate::kv::{Kv, KvError};
 pub(crate) use check::Report;
 pub(crate) use list::{MAX_LIMIT, Page, Query, Sort};
 pub(crate) use outbox::OutboxState;
+pub(crate) use stock::{Line, Stock, StockReport, StockStep};
 
 /// Why a call failed. Nothing the caller asked for was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub(crate) enum Failure {
     Rejected(OrderError),
     /// The Idempotency-Key was used with another request.
     IdempotencyKeyReused,
+    /// Not enough stock of each SKU named, with the most one location could give.
+    OutOfStock(Vec<(String, i64)>),
     /// Concurrent writers kept winning.
     Contention,
     /// The store failed, or holds something unreadable.
@@ -140,6 +144,7 @@ impl fmt::Display for Failure {
             Failure::NotFound => f.write_str("no such order"),
             Failure::Rejected(e) => write!(f, "{e}"),
             Failure::IdempotencyKeyReused => f.write_str("idempotency key reused"),
+            Failure::OutOfStock(short) => write!(f, "{} SKUs out of stock", short.len()),
             Failure::Contention => f.write_str("contention"),
             Failure::Store(e) => f.write_str(e),
         }
@@ -168,10 +173,12 @@ pub(crate) struct Written {
     pub(crate) replayed: bool,
 }
 
-/// The service for one request: a store, the clock, and a random nonce for write ids.
+/// The service for one request: a store, the inventory, the clock, and a random nonce for
+/// write ids.
 #[derive(Debug)]
 pub(crate) struct Service<'a, K: Kv> {
     kv: &'a K,
+    stock: Box<dyn Stock + 'a>,
     now: Timestamp,
     nonce: u64,
     writes: std::cell::Cell<u64>,
@@ -179,10 +186,12 @@ pub(crate) struct Service<'a, K: Kv> {
 }
 
 impl<'a, K: Kv> Service<'a, K> {
-    /// A service over `kv` whose clock reads `now`; `nonce` must differ between calls.
-    pub(crate) fn new(kv: &'a K, now: Timestamp, nonce: u64) -> Self {
+    /// A service over `kv` and `stock` whose clock reads `now`; `nonce` must differ between
+    /// calls.
+    pub(crate) fn new(kv: &'a K, stock: Box<dyn Stock + 'a>, now: Timestamp, nonce: u64) -> Self {
         Service {
             kv,
+            stock,
             now,
             nonce,
             writes: std::cell::Cell::new(0),

@@ -21,6 +21,7 @@ use crate::kv::Kv;
 use crate::kv::claim;
 use crate::memory::{Call, MemoryKv};
 use crate::service::{Failure, Idempotency, Query, Report, Service, Sort, Written};
+use stock::NativeStock;
 
 fn t0() -> Timestamp {
     Timestamp::parse("2026-11-22T12:00:00Z").unwrap()
@@ -33,7 +34,12 @@ fn later(t: Timestamp, seconds: i64) -> Timestamp {
 /// A service for one call: a fresh nonce each time, as in the component (write ids must never
 /// repeat, or a writer could take another call's write for its own).
 fn service(kv: &MemoryKv) -> Service<'_, MemoryKv> {
-    Service::new(kv, t0(), nonce())
+    service_at(kv, t0())
+}
+
+/// A service whose clock reads `now`, with the inventory over the same store.
+fn service_at(kv: &MemoryKv, now: Timestamp) -> Service<'_, MemoryKv> {
+    Service::new(kv, Box::new(NativeStock { kv, now }), now, nonce())
 }
 
 fn nonce() -> u64 {
@@ -217,7 +223,7 @@ fn placing_twice_with_the_same_external_id_returns_the_first_order() {
         .place(with_external("MLB-1"), Actor::Checkout, None)
         .unwrap();
     assert!(first.changed);
-    let again = Service::new(&kv, later(t0(), 5), nonce())
+    let again = service_at(&kv, later(t0(), 5))
         .place(with_external("MLB-1"), Actor::Checkout, None)
         .unwrap();
     assert!(!again.changed && !again.replayed);
@@ -266,11 +272,7 @@ fn a_claim_left_by_a_placement_that_died_lapses_with_its_lease() {
     );
     kv.increment(&claim, 1).unwrap();
     let retry = |seconds| {
-        Service::new(&kv, later(t0(), seconds), nonce()).place(
-            with_external("MLB-10"),
-            Actor::Checkout,
-            None,
-        )
+        service_at(&kv, later(t0(), seconds)).place(with_external("MLB-10"), Actor::Checkout, None)
     };
     assert_eq!(retry(claim::LEASE_SECONDS / 2), Err(Failure::Contention));
     let placed = retry(claim::LEASE_SECONDS * 2).unwrap();
@@ -292,7 +294,7 @@ fn an_idempotency_key_left_claimed_by_a_request_that_died_lapses_with_its_lease(
     )
     .unwrap();
     let retry = |seconds| {
-        Service::new(&kv, later(t0(), seconds), nonce()).place(
+        service_at(&kv, later(t0(), seconds)).place(
             input(),
             Actor::Checkout,
             idem("k-died", "body"),
@@ -327,7 +329,7 @@ fn thirty_two_interleaved_writers_lose_no_update() {
         // Another writer commits between our `current` and our `swap`: our swap must fail and
         // be retried on top of theirs.
         kv.interleave(move |kv| {
-            Service::new(kv, t0(), nonce())
+            service_at(kv, t0())
                 .apply(
                     &theirs,
                     &comment(&format!("theirs {i}")),
@@ -402,7 +404,7 @@ fn a_swap_reported_failed_that_happened_is_applied_exactly_once() {
     assert_eq!(loaded.comments().len(), 1);
     // Ten identical approvals: one transition.
     for n in 0..10 {
-        let w = Service::new(&kv, t0(), nonce())
+        let w = service_at(&kv, t0())
             .apply(
                 order.id(),
                 &approval(11480),
@@ -428,7 +430,7 @@ fn a_lying_swap_followed_by_another_writer_is_still_recognised() {
     kv.lie_about_swaps(1);
     let theirs = id.clone();
     kv.after_next_swap(move |kv| {
-        Service::new(kv, t0(), nonce())
+        service_at(kv, t0())
             .apply(&theirs, &comment("theirs"), Actor::Admin, None, None)
             .unwrap();
     });
@@ -530,13 +532,10 @@ fn a_placement_cut_before_its_document_is_placed_once_by_a_retry_after_the_lease
     let first = service(&kv).place(with_external("MLB-11"), Actor::Checkout, None);
     assert!(first.is_err(), "{first:?}");
     kv.heal();
-    let soon = Service::new(&kv, later(t0(), 1), nonce()).place(
-        with_external("MLB-11"),
-        Actor::Checkout,
-        None,
-    );
+    let soon =
+        service_at(&kv, later(t0(), 1)).place(with_external("MLB-11"), Actor::Checkout, None);
     assert_eq!(soon, Err(Failure::Contention), "the claim still holds");
-    let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
+    let retry = service_at(&kv, later(t0(), claim::LEASE_SECONDS * 3))
         .place(with_external("MLB-11"), Actor::Checkout, None)
         .unwrap();
     assert!(retry.changed);
@@ -565,13 +564,10 @@ fn a_key_whose_placement_died_before_its_order_is_placed_by_a_retry_after_the_le
     let first = service(&kv).place(input(), Actor::Checkout, idem("k-early", "fp-1"));
     assert!(first.is_err(), "{first:?}");
     kv.heal();
-    let soon = Service::new(&kv, later(t0(), 1), nonce()).place(
-        input(),
-        Actor::Checkout,
-        idem("k-early", "fp-1"),
-    );
+    let soon =
+        service_at(&kv, later(t0(), 1)).place(input(), Actor::Checkout, idem("k-early", "fp-1"));
     assert!(soon.is_err(), "the claim still holds: {soon:?}");
-    let retry = Service::new(&kv, later(t0(), claim::LEASE_SECONDS * 3), nonce())
+    let retry = service_at(&kv, later(t0(), claim::LEASE_SECONDS * 3))
         .place(input(), Actor::Checkout, idem("k-early", "fp-1"))
         .unwrap();
     assert!(retry.changed && !retry.replayed);
@@ -589,13 +585,13 @@ fn unpaid_pix_and_boleto_expire_however_many_card_payments_are_pending_before_th
     };
     // More pending card payments, older than the rest, than one call reads pages of.
     for n in 0..1001 {
-        Service::new(&kv, later(t0(), n), nonce())
+        service_at(&kv, later(t0(), n))
             .place(paid_by(PaymentMethod::CreditCard), Actor::Checkout, None)
             .unwrap();
     }
     let placed_at = later(t0(), 2000);
     let place = |method| {
-        Service::new(&kv, placed_at, nonce())
+        service_at(&kv, placed_at)
             .place(paid_by(method), Actor::Checkout, None)
             .unwrap()
             .order
@@ -604,12 +600,8 @@ fn unpaid_pix_and_boleto_expire_however_many_card_payments_are_pending_before_th
     let pix = place(PaymentMethod::Pix);
     let due = |o: &Order| o.payment().due_at.unwrap();
     assert!(due(&pix) < due(&boleto), "pix has the shorter window");
-    let s = Service::new(&kv, placed_at, nonce());
-    let expire = |at| {
-        Service::new(&kv, at, nonce())
-            .cancel_unpaid(at, 100, None)
-            .unwrap()
-    };
+    let s = service_at(&kv, placed_at);
+    let expire = |at| service_at(&kv, at).cancel_unpaid(at, 100, None).unwrap();
     assert_eq!(expire(later(due(&pix), -1)), 0);
     // A caller's instant later than the service's own clock does not expire live orders.
     assert_eq!(s.cancel_unpaid(due(&boleto), 100, None).unwrap(), 0);
@@ -642,7 +634,7 @@ fn listing_a_thousand_orders_page_by_page_sees_each_exactly_once() {
     let mut placed = Vec::new();
     for n in 0..1000u64 {
         let at = later(t0(), i64::try_from(n).unwrap() * 60);
-        let s = Service::new(&kv, at, nonce());
+        let s = service_at(&kv, at);
         let order = s.place(input(), Actor::Checkout, None).unwrap().order;
         placed.push(order.number());
         if n % 3 == 0 {
@@ -721,7 +713,7 @@ fn listing_a_thousand_orders_page_by_page_sees_each_exactly_once() {
 fn a_list_call_reads_a_bounded_number_of_keys() {
     let kv = MemoryKv::new();
     for _ in 0..300 {
-        Service::new(&kv, t0(), nonce())
+        service_at(&kv, t0())
             .place(input(), Actor::Checkout, None)
             .unwrap();
     }
@@ -751,7 +743,7 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
         .place(input(), Actor::Checkout, idem("k-1", "body-a"))
         .unwrap();
     assert!(first.changed && !first.replayed);
-    let replay = Service::new(&kv, later(t0(), 3600), nonce())
+    let replay = service_at(&kv, later(t0(), 3600))
         .place(input(), Actor::Checkout, idem("k-1", "body-a"))
         .unwrap();
     assert_eq!(
@@ -767,7 +759,7 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
         Err(Failure::IdempotencyKeyReused)
     );
     // A day later the key is free again.
-    let fresh = Service::new(&kv, later(t0(), 25 * 3600), nonce())
+    let fresh = service_at(&kv, later(t0(), 25 * 3600))
         .place(input(), Actor::Checkout, idem("k-1", "body-b"))
         .unwrap();
     assert!(fresh.changed && !fresh.replayed);
@@ -1028,7 +1020,7 @@ fn random_interleavings_and_lying_swaps_apply_every_command_exactly_once() {
             let theirs = id.clone();
             expected.insert(format!("before-swap {i}"));
             kv.interleave(move |kv| {
-                Service::new(kv, t0(), nonce())
+                service_at(kv, t0())
                     .apply(
                         &theirs,
                         &comment(&format!("before-swap {i}")),
@@ -1043,7 +1035,7 @@ fn random_interleavings_and_lying_swaps_apply_every_command_exactly_once() {
             let theirs = id.clone();
             expected.insert(format!("after-swap {i}"));
             kv.after_next_swap(move |kv| {
-                Service::new(kv, t0(), nonce())
+                service_at(kv, t0())
                     .apply(
                         &theirs,
                         &comment(&format!("after-swap {i}")),
@@ -1208,13 +1200,13 @@ fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
         });
         input
     };
-    let live = Service::new(&kv, t0(), nonce())
+    let live = service_at(&kv, t0())
         .place(pix(None), Actor::System, None)
         .unwrap()
         .order;
     // Placed on a clock two years ahead: dated and given its deadline by the clock.
     let frozen = later(t0(), 2 * 365 * 24 * 3600);
-    let on_clock = Service::new(&kv, frozen, nonce())
+    let on_clock = service_at(&kv, frozen)
         .place(pix(Some("tc-1")), Actor::System, None)
         .unwrap()
         .order;
@@ -1223,7 +1215,7 @@ fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
     let other = TestClockId::parse("tc-2").unwrap();
     let deadline = on_clock.payment().due_at.unwrap();
     assert!(deadline > frozen);
-    let at = |t| Service::new(&kv, t, nonce());
+    let at = |t| service_at(&kv, t);
     // Another clock's expiry, or this one's before the deadline, cancels nothing.
     assert_eq!(
         at(deadline)
@@ -1257,6 +1249,7 @@ fn a_test_clocks_unpaid_orders_expire_by_its_time_and_never_touch_live_ones() {
 }
 
 mod sorted;
+mod stock;
 
 mod outbox {
     use super::*;
@@ -1364,9 +1357,7 @@ fn the_indexer_passes_over_a_write_still_pending_and_forgets_it_after_an_hour() 
     service(&kv).index_pass().unwrap();
     assert_eq!(head(&kv).recheck.len(), 1);
     // Forgotten after an hour.
-    Service::new(&kv, later(t0(), 2 * 3600), nonce())
-        .index_pass()
-        .unwrap();
+    service_at(&kv, later(t0(), 2 * 3600)).index_pass().unwrap();
     assert!(head(&kv).recheck.is_empty());
 }
 
@@ -1390,9 +1381,7 @@ fn an_old_indexer_plan_applied_late_never_lists_an_order_twice() {
         .apply(order.id(), &cancel, Actor::Admin, None, None)
         .unwrap();
     // The slow pass's lease has lapsed by then.
-    Service::new(&kv, later(t0(), 60), nonce())
-        .catch_up()
-        .unwrap();
+    service_at(&kv, later(t0(), 60)).catch_up().unwrap();
     service(&kv)
         .apply(order.id(), &comment("later"), Actor::Admin, None, None)
         .unwrap();
@@ -1454,7 +1443,7 @@ fn a_pass_leaves_the_head_to_the_pass_holding_its_lease() {
     let seen = refused.clone();
     // Right after the first pass took the lease, a second one starts.
     kv.after_next_swap(move |kv| {
-        let second = Service::new(kv, t0(), nonce()).index_pass();
+        let second = service_at(kv, t0()).index_pass();
         seen.set(second == Err(Failure::Contention));
     });
     let first = service(&kv).index_pass().unwrap();

@@ -1,9 +1,12 @@
 //! Applying a command to an order with compare-and-swap: the next version's document and its
 //! outbox entry, written before the swap (indexes follow the outbox: `index`).
 
-use orderflow_domain::order::{self, Actor, Applied, Command, Context};
+use std::cell::Cell;
+
+use orderflow_domain::order::{self, Actor, Applied, Command, Context, Order};
 use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
 
+use super::stock::{self, Line, StockEvent};
 use super::{Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
 use crate::doc::{FeedEntry, Stored, decode, encode};
 use crate::keys::{self, IdempotencyHash};
@@ -36,6 +39,10 @@ impl<K: Kv> Service<'_, K> {
         let hash = self.check_command_key(idempotency.as_ref(), id)?;
         let key_of = idempotency.as_ref().zip(hash.as_ref());
         let key = keys::order(id);
+        // What the last attempt reserved (the lines it replaced), and the stock events of the
+        // version it wrote.
+        let reserved: Cell<Option<Vec<Line>>> = Cell::new(None);
+        let mut events: Vec<StockEvent> = Vec::new();
         let outcome = write::write(
             self.kv,
             &key,
@@ -67,6 +74,20 @@ impl<K: Kv> Service<'_, K> {
                         value: (next, false),
                     });
                 }
+                if let Some(wanted) = stock::changed_lines(&stored.order, &applied.order) {
+                    // The new lines are held before the swap: a change never takes what is
+                    // not there.
+                    let before = stock::lines(&stored.order);
+                    self.stock.reserve(
+                        id,
+                        &wanted,
+                        applied.order.stock_location().as_ref(),
+                        Some(&before),
+                        actor,
+                    )?;
+                    reserved.set(Some(before));
+                }
+                events = applied.events.iter().map(StockEvent::of).collect();
                 let (mut next, outbox) = self.next_document(&stored, applied)?;
                 let mut before = vec![outbox];
                 if let Some((idempotency, hash)) = key_of {
@@ -95,6 +116,9 @@ impl<K: Kv> Service<'_, K> {
                 if !changed && let Some((idempotency, hash)) = key_of {
                     self.record_unchanged(hash, &idempotency.fingerprint, &next);
                 }
+                if changed {
+                    self.follow_stock(&next.order, &events);
+                }
                 Ok(Written {
                     order: next.order,
                     changed,
@@ -102,7 +126,27 @@ impl<K: Kv> Service<'_, K> {
                 })
             }
             Ok(Outcome::Unchanged(written)) => Ok(written),
-            Err(failed) => Err(failed.into()),
+            Err(failed) => {
+                if let Some(before) = reserved.take() {
+                    // The change did not happen: its order holds its lines before it again.
+                    let _given_back = self.stock.reserve(id, &before, None, Some(&before), actor);
+                }
+                Err(failed.into())
+            }
+        }
+    }
+
+    /// Applies the stock steps a committed version's events call for, right after its swap
+    /// (best effort: the indexer's pass applies them from the outbox in any case).
+    fn follow_stock(&self, order: &Order, events: &[StockEvent]) {
+        for (step, lines) in stock::steps(order.version(), events, &stock::lines(order)) {
+            if self
+                .stock
+                .step(order.id(), &step, &lines, Actor::System)
+                .is_err()
+            {
+                return;
+            }
         }
     }
 

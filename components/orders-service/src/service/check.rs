@@ -4,10 +4,11 @@
 
 use std::collections::HashSet;
 
+use orderflow_domain::order::{Actor, InvoiceKind, Status};
 use orderflow_domain::values::OrderId;
 
 use super::index::entry_writes;
-use super::{Failure, Service};
+use super::{Failure, Service, StockStep, stock};
 use crate::doc::{IndexEntry, Pointer, Stored, decode, encode};
 use crate::keys::{self, IndexName};
 use crate::kv::Kv;
@@ -16,6 +17,7 @@ use crate::kv::Kv;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Report {
     pub(crate) orders: u64,
+    pub(crate) skus: u64,
     pub(crate) inconsistencies: Vec<String>,
     pub(crate) repaired: Vec<String>,
 }
@@ -69,7 +71,69 @@ impl<K: Kv> Service<'_, K> {
             }
             self.check_external(&stored, repair, &mut report)?;
         }
+        self.check_stock(repair, &mut report)?;
         Ok(report)
+    }
+
+    /// The inventory's own check (levels against ledgers and holds), and each hold older than
+    /// a placement takes against its order: one whose order never came to be, was canceled or
+    /// invoiced, or holds other quantities (a command cut off between its stock and its write)
+    /// is set right with `repair`.
+    fn check_stock(&self, repair: bool, report: &mut Report) -> Result<(), Failure> {
+        let stock = self.stock.check()?;
+        report.skus = stock.skus;
+        report.inconsistencies.extend(
+            stock
+                .inconsistencies
+                .into_iter()
+                .map(|problem| format!("inventory: {problem}")),
+        );
+        for (sku, id, quantity) in stock.old_holds {
+            let order = match self.read(&keys::order(&id))? {
+                Some(stored) => Some(stored.order),
+                None => None,
+            };
+            let lines = order.as_ref().map(stock::lines).unwrap_or_default();
+            let wanted = lines.iter().find(|(s, _)| *s == sku).map_or(0, |(_, n)| *n);
+            let (problem, step) = match &order {
+                None => ("does not exist", StockStep::Release),
+                Some(o) if o.status() == Status::Canceled => ("was canceled", StockStep::Release),
+                Some(o) if o.invoices().iter().any(|i| i.kind == InvoiceKind::Output) => {
+                    ("was invoiced", StockStep::Deduct)
+                }
+                Some(_) if wanted != quantity => {
+                    report.inconsistencies.push(format!(
+                        "inventory: {sku}: {quantity} held for order {id}, which has {wanted}"
+                    ));
+                    if repair {
+                        self.stock
+                            .reserve(&id, &lines, None, Some(&lines), Actor::System)?;
+                        report.repaired.push(format!(
+                            "inventory: {sku}: set the hold of order {id} to {wanted}"
+                        ));
+                    }
+                    continue;
+                }
+                Some(_) => continue,
+            };
+            report.inconsistencies.push(format!(
+                "inventory: {sku}: {quantity} held for order {id}, which {problem}"
+            ));
+            if repair {
+                // This SKU only: the order's other holds are checked on their own.
+                let line = [(sku.clone(), wanted)];
+                self.stock.step(&id, &step, &line, Actor::System)?;
+                report.repaired.push(format!(
+                    "inventory: {sku}: {} the hold of order {id}",
+                    if step == StockStep::Release {
+                        "released"
+                    } else {
+                        "deducted"
+                    }
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks that the order holds its slot in `index` for its join at `since`: the slot it got,

@@ -35,8 +35,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeDelta;
+use orderflow_domain::order::Actor;
 use orderflow_domain::values::{OrderId, Timestamp};
 
+use super::stock::{self, Line, StockEvent};
 use super::{Failure, Service};
 use crate::doc::{
     DocumentView, EntryRef, IndexEntry, IndexHead, IndexPlan, IndexRecord, decode, encode,
@@ -265,11 +267,13 @@ impl<K: Kv> Service<'_, K> {
             caught_up: false,
         };
         let mut committed: Vec<(OrderId, u64)> = Vec::new();
+        let mut entries: Vec<EntryRef> = Vec::new();
         for (position, state) in read {
             match state {
                 State::Committed(entry) => {
                     next.recheck.remove(&position);
-                    committed.push((entry.order_id, entry.version));
+                    committed.push((entry.order_id.clone(), entry.version));
+                    entries.push(entry);
                 }
                 State::Dead => {
                     next.recheck.remove(&position);
@@ -284,8 +288,47 @@ impl<K: Kv> Service<'_, K> {
             next.cursor = next.cursor.max(position);
         }
         next.caught_up = next.cursor >= last;
+        // Before the head moves past them: a pass cut off here applies them again, which
+        // changes nothing.
+        self.follow_outbox_stock(&entries)?;
         let (plan, orders) = self.plan_moves(&committed, &documents)?;
         Ok((next, plan, orders))
+    }
+
+    /// Applies the stock steps of committed outbox entries, in outbox order (each order's
+    /// versions in turn). A store that tracks no SKU pays one read.
+    fn follow_outbox_stock(&self, entries: &[EntryRef]) -> Result<(), Failure> {
+        let mut calling: Vec<(&EntryRef, Vec<StockEvent>)> = Vec::new();
+        for entry in entries {
+            let (Some(events), Some(_)) = (&entry.events, &entry.order) else {
+                continue;
+            };
+            let events: Vec<StockEvent> = serde_json::from_str(events.get()).map_err(|e| {
+                Failure::Store(format!(
+                    "the events of {} do not parse: {e}",
+                    entry.order_id
+                ))
+            })?;
+            if !events.iter().all(|e| *e == StockEvent::Other) {
+                calling.push((entry, events));
+            }
+        }
+        if calling.is_empty() || !self.stock.tracks_any()? {
+            return Ok(());
+        }
+        for (entry, events) in calling {
+            let lines: Vec<Line> = entry
+                .order
+                .iter()
+                .flat_map(|o| &o.items)
+                .map(|l| (l.sku.clone(), l.quantity.get()))
+                .collect();
+            for (step, lines) in stock::steps(entry.version, &events, &lines) {
+                self.stock
+                    .step(&entry.order_id, &step, &lines, Actor::System)?;
+            }
+        }
+        Ok(())
     }
 
     /// The writes that give each order of `committed` (in outbox order: id and version) a slot

@@ -1,12 +1,12 @@
-//! Placing an order: the claims on its Idempotency-Key and external id, its number, and one
-//! batch with its document, its outbox entry and the pointers to it.
+//! Placing an order: the claims on its Idempotency-Key and external id, its number, its stock,
+//! and one batch with its document, its outbox entry and the pointers to it.
 
 use orderflow_domain::order::{self, Actor, Context, Order, PlaceOrder};
-use orderflow_domain::values::{Channel, ExternalId};
+use orderflow_domain::values::{Channel, ExternalId, OrderId};
 
 use super::idempotency::{Checked, Claim, Taken};
-use super::{Failed, Failure, Idempotency, Service, Written};
-use crate::doc::{Pointer, Stored, encode};
+use super::{Failed, Failure, Idempotency, Service, Written, stock};
+use crate::doc::{FeedEntry, Pointer, Stored, encode};
 use crate::keys;
 use crate::kv::Kv;
 use crate::kv::claim;
@@ -97,6 +97,18 @@ impl<K: Kv> Service<'_, K> {
         let number = self.next_in(keys::FEED_SEQ)?;
         let id = keys::order_id(number).ok_or_else(|| Failure::Store("order id".into()))?;
         let applied = order::place(input, id.clone(), number, &self.windows, ctx)?;
+        // Stock before the batch: an order is only written with what it holds.
+        let reserved = self.stock.reserve(
+            &id,
+            &stock::lines(&applied.order),
+            applied.order.stock_location().as_ref(),
+            None,
+            ctx.actor,
+        );
+        if let Err(failure) = reserved {
+            self.void_position(&id, number);
+            return Err(failure.into());
+        }
         let stored = Stored::first(self.write_id(), applied.order, number);
         let mut batch = vec![self.outbox_write(&stored.order, &applied.events, number)?];
         if let Some(claim) = claim {
@@ -117,6 +129,25 @@ impl<K: Kv> Service<'_, K> {
             changed: true,
             replayed: false,
         })
+    }
+
+    /// Writes an entry that carries no order at a position a refused placement took, so that
+    /// the outbox's readers know at once that nothing will be committed there (best effort:
+    /// without it they wait for the position, as for a placement that died).
+    fn void_position(&self, id: &OrderId, position: u64) {
+        let entry = serde_json::value::to_raw_value(&[(); 0]).map(|events| FeedEntry {
+            order_id: id.clone(),
+            number: position,
+            version: 1,
+            at: self.now,
+            events,
+            order: None,
+        });
+        if let Ok(entry) = entry
+            && let Ok(bytes) = encode(&entry)
+        {
+            let _written = self.kv.set(&keys::feed_entry(position), &bytes);
+        }
     }
 
     /// Answers an order that a placement did not change, recording the Idempotency-Key's

@@ -319,7 +319,7 @@ fn listings_by_total_hold_with_lying_swaps_and_racing_writers() {
         let id = keys::order_id(*order).unwrap();
         let other = id.clone();
         kv.interleave(move |kv| {
-            Service::new(kv, t0(), nonce())
+            service_at(kv, t0())
                 .apply(&other, &comment("racing"), Actor::Admin, None, None)
                 .unwrap();
         });

@@ -65,7 +65,13 @@ impl Shelf {
                 quantity: *quantity,
                 sold: self.sold.get(order).cloned(),
             },
-            other => other.clone(),
+            other @ (StockCommand::SetLevel { .. }
+            | StockCommand::Adjust { .. }
+            | StockCommand::Configure { .. }
+            | StockCommand::Reserve { .. }
+            | StockCommand::Release { .. }
+            | StockCommand::Deduct { .. }
+            | StockCommand::Restock { .. }) => other.clone(),
         }
     }
 
