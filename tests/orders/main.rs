@@ -30,5 +30,6 @@ mod placement;
 mod refusals;
 mod sample;
 mod sorting;
+mod stock;
 mod webhooks;
 mod write_calls;
