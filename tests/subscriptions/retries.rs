@@ -85,3 +85,47 @@ fn a_refused_cycle_is_failed_with_its_reason_then_created_once_after_the_fix() {
     assert_eq!(sub["cycleCount"], 1, "{sub}");
     assert_eq!(sub["nextRunAt"], "2028-03-01T15:00:00Z", "{sub}");
 }
+
+/// Sets `sku`'s level at `location`, as the ERP does.
+fn set_level(app: &App, sku: &str, location: &str, on_hand: u32) {
+    let reply = app.client("erp_token").send(
+        "PUT",
+        &format!("/inventory/{sku}/locations/{location}"),
+        &[],
+        json!({ "onHand": on_hand }).to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+#[test]
+fn a_cycle_out_of_stock_fails_naming_the_sku_and_is_created_once_stock_arrives() {
+    let app = App::start("stock-cycle");
+    let admin = app.admin();
+    set_level(&app, "CAF-1KG", "sp-1", 1);
+    create(&admin, &sample::monthly("s-stock", "2028-02-01T15:00:00Z"));
+    let report = run(&admin, "2028-02-01T15:00:00Z");
+    assert_eq!(
+        (report["created"].clone(), report["failed"].clone()),
+        (json!(0), json!(1)),
+        "{report}"
+    );
+    let records = cycles(&admin, "s-stock");
+    let cycle = &records[0];
+    assert_eq!(cycle["status"], "failed", "{cycle}");
+    // A data problem, not a payment to retry: the reason names the SKU and what is there.
+    assert_eq!(
+        cycle["error"], "out-of-stock: CAF-1KG is out of stock (1 available)",
+        "{cycle}"
+    );
+    assert_eq!(subscription_orders(&admin), Vec::<Value>::new());
+
+    set_level(&app, "CAF-1KG", "sp-1", 5);
+    let report = run(&admin, "2028-02-01T15:06:00Z");
+    assert_eq!(report["created"], 1, "{report}");
+    let stock = crate::app::json(&admin.get("/inventory/CAF-1KG"));
+    assert_eq!(
+        (stock["onHand"].clone(), stock["reserved"].clone()),
+        (json!(5), json!(2)),
+        "{stock}"
+    );
+}
