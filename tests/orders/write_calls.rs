@@ -10,7 +10,7 @@ use crate::helpers::kv_calls::{check, counted};
 use crate::sample;
 
 #[test]
-fn every_command_on_its_common_path_makes_at_most_three_writes_and_six_calls() {
+fn every_command_on_its_common_path_makes_at_most_three_writes_and_seven_calls() {
     let app = App::start_on(
         "write-calls",
         Deployment {

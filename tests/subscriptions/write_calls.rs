@@ -20,7 +20,7 @@ fn live(id: Option<&str>) -> Value {
 }
 
 #[test]
-fn every_subscription_command_makes_at_most_three_writes_and_six_calls() {
+fn every_subscription_command_makes_at_most_three_writes_and_seven_calls() {
     let app = App::start_on(
         "subscription-write-calls",
         Deployment {
