@@ -89,10 +89,7 @@ impl<K: Kv> Service<'_, K> {
                 .map(|problem| format!("inventory: {problem}")),
         );
         for (sku, id, quantity) in stock.old_holds {
-            let order = match self.read(&keys::order(&id))? {
-                Some(stored) => Some(stored.order),
-                None => None,
-            };
+            let order = self.read(&keys::order(&id))?.map(|stored| stored.order);
             let lines = order.as_ref().map(stock::lines).unwrap_or_default();
             let wanted = lines.iter().find(|(s, _)| *s == sku).map_or(0, |(_, n)| *n);
             let (problem, step) = match &order {

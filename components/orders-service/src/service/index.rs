@@ -296,9 +296,11 @@ impl<K: Kv> Service<'_, K> {
     }
 
     /// Applies the stock steps of committed outbox entries, in outbox order (each order's
-    /// versions in turn). A store that tracks no SKU pays one read.
+    /// versions in turn). A store that tracks no SKU pays one read and parses no events.
     fn follow_outbox_stock(&self, entries: &[EntryRef]) -> Result<(), Failure> {
-        let mut calling: Vec<(&EntryRef, Vec<StockEvent>)> = Vec::new();
+        if entries.is_empty() || !self.stock.tracks_any()? {
+            return Ok(());
+        }
         for entry in entries {
             let (Some(events), Some(_)) = (&entry.events, &entry.order) else {
                 continue;
@@ -309,14 +311,6 @@ impl<K: Kv> Service<'_, K> {
                     entry.order_id
                 ))
             })?;
-            if !events.iter().all(|e| *e == StockEvent::Other) {
-                calling.push((entry, events));
-            }
-        }
-        if calling.is_empty() || !self.stock.tracks_any()? {
-            return Ok(());
-        }
-        for (entry, events) in calling {
             let lines: Vec<Line> = entry
                 .order
                 .iter()

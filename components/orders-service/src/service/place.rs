@@ -135,14 +135,15 @@ impl<K: Kv> Service<'_, K> {
     /// the outbox's readers know at once that nothing will be committed there (best effort:
     /// without it they wait for the position, as for a placement that died).
     fn void_position(&self, id: &OrderId, position: u64) {
-        let entry = serde_json::value::to_raw_value(&[(); 0]).map(|events| FeedEntry {
-            order_id: id.clone(),
-            number: position,
-            version: 1,
-            at: self.now,
-            events,
-            order: None,
-        });
+        let entry =
+            serde_json::value::RawValue::from_string("[]".to_owned()).map(|events| FeedEntry {
+                order_id: id.clone(),
+                number: position,
+                version: 1,
+                at: self.now,
+                events,
+                order: None,
+            });
         if let Ok(entry) = entry
             && let Ok(bytes) = encode(&entry)
         {
