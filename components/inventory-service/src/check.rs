@@ -16,9 +16,11 @@ use crate::doc::{SkuEntry, Stored, decode};
 use crate::keys;
 use crate::service::{Error, Inventory};
 
-/// How long a hold may wait for its order: a placement writes its order right after it
-/// reserves, so one older than this whose order does not exist was cut off.
-pub const ORPHAN_AFTER: TimeDelta = TimeDelta::minutes(10);
+/// How long a hold may wait for its order: a placement writes its order milliseconds after it
+/// reserves, within the lease of its claim (`orderflow_kv::claim`), so a hold older than two
+/// leases whose order does not exist was cut off (and the checkout's retry may already have
+/// placed the order again, with a hold of its own).
+pub const ORPHAN_AFTER: TimeDelta = TimeDelta::seconds(2 * orderflow_kv::claim::LEASE_SECONDS);
 
 /// What [`Inventory::check`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,8 +81,8 @@ impl<K: Kv> Inventory<'_, K> {
             sums.0 += movement.on_hand;
             sums.1 += movement.reserved;
         };
-        for (chunk, version) in stored.chunks.iter().enumerate() {
-            let key = keys::ledger_chunk(sku, chunk as u64, *version);
+        for chunk in 0..stored.archived_chunks() {
+            let key = stored.chunk_key(sku, chunk);
             let Some(bytes) = self.kv.get(&key)? else {
                 report
                     .inconsistencies

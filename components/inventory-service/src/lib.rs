@@ -11,11 +11,12 @@
 //!
 //! | key | holds | written by |
 //! |---|---|---|
-//! | `inv/s/{sku}` | a tracked SKU's document: its stock (levels, open orders' holds, the last closed ones' ids), write id and recent ones, its slot in the SKU index, the newest movements of its ledger and the versions that archived the older chunks | `set-many` with its index entry at creation (claim holder), then compare-and-swap |
+//! | `inv/s/{sku}` | a tracked SKU's document: its stock (levels, open orders' holds, the last closed ones' ids), write id and recent ones, its slot in the SKU index, the newest movements of its ledger and how many older chunks are archived | `set-many` with its index entry at creation (claim holder), then compare-and-swap |
 //! | `inv/n/c/{sku}/{window}` | the creation claim of a SKU's document | `increment` (`orderflow_kv::claim`) |
 //! | `inv/n/ix/all` · `inv/ix/all/{slot}` | the slot counter · `{sku}` of every tracked SKU, in the order first tracked | `increment` · `set-many` at creation |
 //! | `inv/h/{sku}/{order}` | where the order's units of the SKU left from and how many (its hold, once sold), for its returns | `set` before the swap that sold them |
-//! | `inv/l/{sku}/{chunk}/{version}` | 64 movements of the ledger (`chunk` from 0), archived by the write that made `version` | `set` before that write's swap |
+//! | `inv/l/{sku}/{chunk}` | 4 movements of the ledger (`chunk` from 0), all committed before (so every writer writes the same bytes) | `set` before the swap that drops them from the document |
+//! | `inv/l/{sku}/{chunk}/{version}` | 64 movements, as documents of the first layout archived them (by the write that made `version`); still read | (no longer written) |
 //!
 //! SKUs are escaped in keys (`orderflow_kv::escape`).
 

@@ -5,7 +5,7 @@ use orderflow_domain::inventory::{Movement, StockItem};
 use orderflow_domain::values::{LocationId, Sku};
 use orderflow_kv::Kv;
 
-use crate::doc::{CHUNK, SkuEntry, decode};
+use crate::doc::{SkuEntry, decode};
 use crate::keys;
 use crate::service::{Error, Inventory};
 
@@ -92,19 +92,13 @@ impl<K: Kv> Inventory<'_, K> {
             None => 1,
         };
         let total = stored.item.movement_count();
-        let chunk = CHUNK as u64;
-        let archived = stored.chunks.len() as u64 * chunk;
+        let chunk = stored.chunk_size.max(1) as u64;
+        let archived = stored.archived_chunks() * chunk;
         let mut items = Vec::new();
         let mut number = first;
         while number <= total && (items.len() as u64) < limit {
             let batch: Vec<Movement> = if number <= archived {
-                let index = (number - 1) / chunk;
-                let version = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| stored.chunks.get(i))
-                    .copied()
-                    .unwrap_or(0);
-                let key = keys::ledger_chunk(sku, index, version);
+                let key = stored.chunk_key(sku, (number - 1) / chunk);
                 let bytes = self
                     .kv
                     .get(&key)?

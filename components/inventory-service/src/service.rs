@@ -177,7 +177,9 @@ impl<'a, K: Kv> Inventory<'a, K> {
             item: applied.item.clone(),
             slot,
             ledger: applied.movements.clone(),
+            chunk_size: CHUNK,
             chunks: Vec::new(),
+            archived: 0,
         };
         let entry = SkuEntry {
             sku: sku.as_str().to_owned(),
@@ -236,8 +238,9 @@ impl<'a, K: Kv> Inventory<'a, K> {
         })
     }
 
-    /// The document after `stored` holding `item`, its movements added to the ledger (and the
-    /// oldest chunk archived once the ledger holds two).
+    /// The document after `stored` holding `item`, its movements added to the ledger, and the
+    /// oldest chunk archived once the ledger holds two. Only a chunk of movements already
+    /// committed (all from `stored`) is archived, so a lost swap's copy is the same bytes.
     fn succeed(
         &self,
         sku: &Sku,
@@ -245,26 +248,22 @@ impl<'a, K: Kv> Inventory<'a, K> {
         item: StockItem,
         movements: Vec<Movement>,
     ) -> Result<Stored, Error> {
-        let mut recent_writes = stored.recent_writes;
-        write::remember(&mut recent_writes, stored.write_id, RECENT_WRITES);
-        let mut ledger = stored.ledger;
-        ledger.extend(movements);
-        let mut chunks = stored.chunks;
-        if ledger.len() >= 2 * CHUNK {
-            let chunk = chunks.len() as u64;
-            let archived: Vec<Movement> = ledger.drain(..CHUNK).collect();
-            let key = keys::ledger_chunk(sku, chunk, item.version());
+        let mut next = Stored {
+            write_id: self.write_id(),
+            item,
+            ..stored
+        };
+        write::remember(&mut next.recent_writes, stored.write_id, RECENT_WRITES);
+        let size = next.chunk_size.max(1);
+        let committed = next.ledger.len();
+        next.ledger.extend(movements);
+        if committed >= size && next.ledger.len() >= 2 * size {
+            let key = next.chunk_key(sku, next.archived_chunks());
+            let archived: Vec<Movement> = next.ledger.drain(..size).collect();
             self.kv
                 .set(&key, &encode(&archived).map_err(Error::Store)?)?;
-            chunks.push(item.version());
+            next.archived += 1;
         }
-        Ok(Stored {
-            write_id: self.write_id(),
-            recent_writes,
-            item,
-            slot: stored.slot,
-            ledger,
-            chunks,
-        })
+        Ok(next)
     }
 }

@@ -174,11 +174,14 @@ fn the_ledger_is_archived_in_chunks_and_on_hand_stays_its_sum() -> TestResult {
             assert_eq!(s.item(&sku("A"))?.ok_or("tracked")?.on_hand(), i64::from(n));
         }
         let stored = s.stored(&sku("A"))?.ok_or("tracked")?;
-        assert_eq!(stored.chunks.len(), 2);
+        // 201 movements (the level and 200 adjustments), one to two chunks' worth in the
+        // document.
+        let size = crate::doc::CHUNK as u64;
+        assert_eq!(stored.archived_chunks(), (201 - size) / size);
         assert!(stored.ledger.len() < 2 * crate::doc::CHUNK);
         let mut total: i64 = stored.ledger.iter().map(|m| m.on_hand).sum();
-        for (chunk, version) in stored.chunks.iter().enumerate() {
-            let key = crate::keys::ledger_chunk(&sku("A"), chunk as u64, *version);
+        for chunk in 0..stored.archived_chunks() {
+            let key = crate::keys::ledger_chunk(&sku("A"), chunk);
             let bytes = kv.peek(&key).ok_or("an archived chunk")?;
             let movements: Vec<orderflow_domain::inventory::Movement> =
                 serde_json::from_slice(&bytes)?;
@@ -347,5 +350,60 @@ fn a_first_level_waits_for_another_callers_creation_then_answers_contention() ->
         later.apply(&sku("A"), &level, Actor::Erp)?.item.on_hand(),
         3
     );
+    Ok(())
+}
+
+#[test]
+fn a_ledger_archived_by_version_still_reads_and_grows_by_number() -> TestResult {
+    let kv = MemoryKv::new();
+    set_level(&kv, "A", "sp", 0)?;
+    let s = service(&kv);
+    let adjust = StockCommand::Adjust {
+        location: loc("sp"),
+        delta: 1,
+        reason: Text::parse("received", 200)?,
+    };
+    // A level of 0 moves nothing: the 128 adjustments are the ledger.
+    for _ in 0..128 {
+        s.apply(&sku("A"), &adjust, Actor::Erp)?;
+    }
+    let all = s.movements(&sku("A"), 200, None)?.items;
+    assert_eq!(all.len(), 128);
+    // The same SKU as a document of the first layout keeps it: chunks of 64 named by the
+    // version that archived them, the size not stored.
+    let key = crate::keys::item(&sku("A"));
+    let mut legacy: serde_json::Value = serde_json::from_slice(&kv.peek(&key).ok_or("stored")?)?;
+    let fields = legacy.as_object_mut().ok_or("an object")?;
+    fields.remove("chunkSize");
+    fields.remove("archived");
+    fields.insert("chunks".into(), serde_json::json!([65]));
+    fields.insert("ledger".into(), serde_json::to_value(&all[64..])?);
+    kv.seed(&key, &serde_json::to_vec(&legacy)?);
+    kv.seed(
+        &crate::keys::ledger_chunk_of_version(&sku("A"), 0, 65),
+        &serde_json::to_vec(&all[..64])?,
+    );
+    for k in 0..7 {
+        // What the first layout never wrote.
+        kv.seed(&crate::keys::ledger_chunk(&sku("A"), k), b"[]");
+    }
+    assert_eq!(s.movements(&sku("A"), 200, None)?.items, all);
+    for _ in 0..64 {
+        s.apply(&sku("A"), &adjust, Actor::Erp)?;
+    }
+    let stored = s.stored(&sku("A"))?.ok_or("tracked")?;
+    assert_eq!(
+        (stored.chunk_size, stored.chunks.len(), stored.archived),
+        (64, 1, 1)
+    );
+    let numbers: Vec<u64> = s
+        .movements(&sku("A"), 500, None)?
+        .items
+        .iter()
+        .map(|m| m.number)
+        .collect();
+    assert_eq!(numbers, (1..=192).collect::<Vec<u64>>());
+    let report = s.check(false, |_| Ok(true))?;
+    assert_eq!(report.inconsistencies, Vec::<String>::new());
     Ok(())
 }

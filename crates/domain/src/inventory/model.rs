@@ -30,16 +30,63 @@ impl Level {
 /// What an open order holds of a SKU, at one location: counted in the location's `reserved`.
 /// A hold leaves the item when it closes (released or sold): the item remembers the order among
 /// its [`StockItem::recent`] ids, so that a late or repeated step changes nothing.
+///
+/// Stored as `[location, quantity, since in unix milliseconds]`: an item keeps every open
+/// order's hold and is read and written whole by each reservation, so each hold's bytes count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "StoredHold", into = "StoredHold")]
 pub struct Hold {
     /// Where.
     pub location: LocationId,
     /// How many.
     pub quantity: u32,
     /// When it was first reserved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Timestamp>,
+}
+
+/// A hold as stored: the compact form, or the object form items were first written in.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredHold {
+    Compact(LocationId, u32, Option<i64>),
+    #[serde(rename_all = "camelCase")]
+    Object {
+        location: LocationId,
+        quantity: u32,
+        #[serde(default)]
+        since: Option<Timestamp>,
+    },
+}
+
+impl From<StoredHold> for Hold {
+    fn from(stored: StoredHold) -> Self {
+        match stored {
+            StoredHold::Compact(location, quantity, since) => Hold {
+                location,
+                quantity,
+                since: since.and_then(Timestamp::from_unix_millis),
+            },
+            StoredHold::Object {
+                location,
+                quantity,
+                since,
+            } => Hold {
+                location,
+                quantity,
+                since,
+            },
+        }
+    }
+}
+
+impl From<Hold> for StoredHold {
+    fn from(hold: Hold) -> Self {
+        StoredHold::Compact(
+            hold.location,
+            hold.quantity,
+            hold.since.map(Timestamp::unix_millis),
+        )
+    }
 }
 
 /// What an order's hold became when it left the shelf: where from and how many, so that a

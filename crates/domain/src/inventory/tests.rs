@@ -230,6 +230,31 @@ fn closed_holds_are_remembered_up_to_a_bound() {
 }
 
 #[test]
+fn a_hold_is_stored_compact_and_the_first_object_form_still_reads() {
+    let hold = Hold {
+        location: loc("cd-sp"),
+        quantity: 2,
+        since: Some(at("2026-12-07T12:00:00.513Z")),
+    };
+    let stored = serde_json::to_string(&hold).expect("encodes");
+    assert_eq!(stored, r#"["cd-sp",2,1796644800513]"#);
+    assert_eq!(
+        serde_json::from_str::<Hold>(&stored).expect("decodes"),
+        hold
+    );
+    let first = r#"{"location":"cd-sp","quantity":2,"since":"2026-12-07T12:00:00.513Z"}"#;
+    assert_eq!(serde_json::from_str::<Hold>(first).expect("decodes"), hold);
+    let no_time = r#"{"location":"cd-sp","quantity":2}"#;
+    assert_eq!(
+        serde_json::from_str::<Hold>(no_time).expect("decodes"),
+        Hold {
+            since: None,
+            ..hold
+        }
+    );
+}
+
+#[test]
 fn not_enough_at_any_one_location_is_out_of_stock_naming_what_is_available() {
     let (item, _) = run(item(), &[level("a", 5), level("b", 4)]);
     let refused = item.apply(&reserve("o-1", 6), at(NOW), Actor::Checkout);
