@@ -31,5 +31,6 @@ mod refusals;
 mod sample;
 mod sorting;
 mod stock;
+mod stock_crash;
 mod webhooks;
 mod write_calls;
