@@ -116,7 +116,8 @@ bench_ms() {
 }
 
 # bench_wrk <runner pid> <url> <seconds> <connections> [wrk args...]: one wrk run; sets `rps`,
-# `p50`, `p99`, `cpu` (the runner's user + system CPU per request, in µs) and `errors`.
+# `p50`, `p99`, `cpu` (the runner's user + system CPU per request, in µs), `errors`, and
+# `wrk_out`, wrk's whole output (with what a script's `done` printed).
 bench_wrk() {
     local runner="$1" url="$2" seconds="$3" connections="$4" out requests before hz
     shift 4
@@ -130,4 +131,5 @@ bench_wrk() {
     p50="$(echo "$out" | awk '$1 == "50%" {print $2}' | bench_ms)"
     p99="$(echo "$out" | awk '$1 == "99%" {print $2}' | bench_ms)"
     errors="$(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')"
+    wrk_out="$out"
 }
