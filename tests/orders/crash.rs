@@ -229,7 +229,7 @@ fn cut_derived_writes_in_redis(app: &App, id: &str, external_id: &str) -> usize 
 }
 
 /// `POST /admin/check{query}`, expecting 200.
-fn check(admin: &crate::app::Client, query: &str) -> Value {
+pub(crate) fn check(admin: &crate::app::Client, query: &str) -> Value {
     let reply = admin.post(&format!("/admin/check{query}"), &body!({}));
     assert_eq!(reply.status, 200, "{}", reply.text());
     json(&reply)

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::app::{App, Cas, Client, Store, json as body_of, text};
 use crate::commands::nfe_key;
+use crate::crash::check;
 use crate::placement::list_all;
 use crate::sample;
 
@@ -170,12 +171,6 @@ fn life(
         answers.push((what, reply.status));
     }
     Ok(answers)
-}
-
-fn check(admin: &Client, query: &str) -> Value {
-    let reply = admin.post(&format!("/admin/check{query}"), &json!({}));
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    body_of(&reply)
 }
 
 fn names(list: &Value, what: &str) -> bool {
