@@ -201,47 +201,7 @@ pub(crate) struct IndexRecord {
 
 /// The indexer's head (`sub/ixh`, compare-and-swap): how far it has read the outbox, what it
 /// passed over, its last batch's plan until applied, and the lease of the pass at work.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct IndexHead {
-    pub(crate) write_id: String,
-    #[serde(default)]
-    pub(crate) recent: Vec<String>,
-    /// Every outbox position up to this one is indexed, or passed over (`recheck`).
-    pub(crate) cursor: u64,
-    /// Positions passed over while pending, and since when.
-    #[serde(default)]
-    pub(crate) recheck: Vec<(u64, Timestamp)>,
-    /// How many plans were ever made: a plan's number, by which the counters apply it once.
-    #[serde(default)]
-    pub(crate) plans: u64,
-    /// The last batch's writes.
-    #[serde(default)]
-    pub(crate) plan: Option<IndexPlan>,
-    /// The pass at work, and until when others leave the head to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) lease: Option<(String, Timestamp)>,
-}
-
-impl crate::kv::head::Leased for IndexHead {
-    type Instant = Timestamp;
-
-    fn lease(&self) -> Option<&(String, Timestamp)> {
-        self.lease.as_ref()
-    }
-
-    fn set_lease(&mut self, lease: Option<(String, Timestamp)>) {
-        self.lease = lease;
-    }
-
-    fn clear_plan(&mut self) {
-        self.plan = None;
-    }
-
-    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
-        (&mut self.write_id, &mut self.recent)
-    }
-}
+pub(crate) type IndexHead = crate::kv::head::IndexHead<IndexPlan, Timestamp>;
 
 /// A batch's writes: entries and records to put (key and JSON text), entries to delete, and the
 /// counters' changes. Puts and deletes may be applied more than once; the counters' changes

@@ -70,11 +70,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         head::catch_up(
             || {
                 let head = self.index_head()?;
-                Ok(
-                    head.cursor >= target
-                        && head.plan.is_none()
-                        && !self.rechecks_decided(&head)?,
-                )
+                Ok(head.reached(target) && !self.rechecks_decided(&head)?)
             },
             || match self.index_pass() {
                 Ok(report) => Ok(Some(report.positions == 0 && report.caught_up)),
@@ -90,7 +86,7 @@ impl<K: Kv> Subscriptions<'_, K> {
         if head.recheck.is_empty() {
             return Ok(false);
         }
-        let positions: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let positions = head.recheck_positions();
         let (read, _) = self.read_outbox_with_documents(u64::MAX, 0, &positions)?;
         Ok(head::any_decided(&read))
     }
@@ -305,7 +301,7 @@ impl<K: Kv> Subscriptions<'_, K> {
 
     /// The next batch after `head`: the cursor and rechecks it leaves, and its plan.
     fn plan_batch(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan), Error> {
-        let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let rechecks = head.recheck_positions();
         let (mut read, mut documents) =
             self.read_outbox_with_documents(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = u64::try_from(self.counter(keys::OUTBOX_SEQ)?).unwrap_or(0);

@@ -1,8 +1,10 @@
 //! The head an indexer pass holds while it works, shared by both services' indexers
 //! (docs/architecture.md, "Indexes and paging"): created once under a claim, leased by one pass
 //! at a time (others answer contention and wait), and given back when the pass ends. What a pass
-//! plans and applies stays each service's own; the head's document type, its encoding and its
-//! clock are theirs too ([`Leased`], [`Head`]).
+//! plans and applies stays each service's own, and so do the plan's type, the clock and the
+//! encoding ([`IndexHead`], [`Head`]).
+
+use serde::{Deserialize, Serialize};
 
 use crate::write::{self, Attempt, Failed};
 use crate::{Kv, KvError, claim};
@@ -54,6 +56,88 @@ pub trait Leased: Default {
 
 /// How many earlier write ids a head remembers (see `crate::write`).
 pub const HEAD_RECENT_WRITES: usize = 8;
+
+/// An indexer's head document (compare-and-swap): how far it has read its outbox, what it passed
+/// over, the plan `P` of its last batch until its pass has applied it (whoever reads it before
+/// then applies it too), and the lease of the pass at work, in the service's clock `I`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "P: Deserialize<'de>, I: Deserialize<'de>")
+)]
+pub struct IndexHead<P, I> {
+    /// Unique per write (see `crate::write`).
+    pub write_id: String,
+    /// The write ids before it, newest last.
+    #[serde(default)]
+    pub recent: Vec<String>,
+    /// Every outbox position up to this one is indexed, or passed over (`recheck`).
+    pub cursor: u64,
+    /// Positions passed over while pending, and since when.
+    #[serde(default)]
+    pub recheck: Vec<(u64, I)>,
+    /// How many plans were ever made, for a service whose plans apply once by their number
+    /// (0, and not stored, for one whose plans need no number).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub plans: u64,
+    /// The last batch's writes.
+    #[serde(default)]
+    pub plan: Option<P>,
+    /// The pass at work, and until when others leave the head to it (a pass that lost the head
+    /// would have planned for nothing: slots allocated and never used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<(String, I)>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl<P, I> Default for IndexHead<P, I> {
+    fn default() -> Self {
+        IndexHead {
+            write_id: String::new(),
+            recent: Vec::new(),
+            cursor: 0,
+            recheck: Vec::new(),
+            plans: 0,
+            plan: None,
+            lease: None,
+        }
+    }
+}
+
+impl<P, I> IndexHead<P, I> {
+    /// Whether the indexer has read up to `target` and applied its last plan.
+    pub fn reached(&self, target: u64) -> bool {
+        self.cursor >= target && self.plan.is_none()
+    }
+
+    /// The positions passed over while pending.
+    pub fn recheck_positions(&self) -> Vec<u64> {
+        self.recheck.iter().map(|(p, _)| *p).collect()
+    }
+}
+
+impl<P, I: PartialOrd + Copy> Leased for IndexHead<P, I> {
+    type Instant = I;
+
+    fn lease(&self) -> Option<&(String, I)> {
+        self.lease.as_ref()
+    }
+
+    fn set_lease(&mut self, lease: Option<(String, I)>) {
+        self.lease = lease;
+    }
+
+    fn clear_plan(&mut self) {
+        self.plan = None;
+    }
+
+    fn write_ids(&mut self) -> (&mut String, &mut Vec<String>) {
+        (&mut self.write_id, &mut self.recent)
+    }
+}
 
 /// A head in the store: its key, how its documents are read and written, and the claim that
 /// creates it.
@@ -204,4 +288,32 @@ pub fn catch_up<E>(
 pub fn any_decided<E>(read: &[(u64, crate::outbox::State<E>)]) -> bool {
     read.iter()
         .any(|(_, state)| !matches!(state, crate::outbox::State::Pending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestHead = IndexHead<Vec<u32>, u64>;
+
+    #[test]
+    fn both_services_stored_heads_read_and_a_head_without_plan_numbers_stores_none() {
+        // The orders' head never had a plan counter; the subscriptions' always wrote one.
+        let orders = r#"{"writeId":"w2","recent":["w1"],"cursor":7,"recheck":[[5,100]],"plan":[1,2],"lease":["p",160]}"#;
+        let head: TestHead = serde_json::from_str(orders).expect("reads");
+        assert_eq!(
+            (
+                head.cursor,
+                head.plans,
+                head.recheck_positions(),
+                head.plan.clone()
+            ),
+            (7, 0, vec![5], Some(vec![1, 2]))
+        );
+        assert_eq!(serde_json::to_string(&head).expect("writes"), orders);
+        let subscriptions = r#"{"writeId":"w","cursor":3,"plans":4,"plan":null}"#;
+        let head: TestHead = serde_json::from_str(subscriptions).expect("reads");
+        assert_eq!((head.plans, head.recent.len()), (4, 0));
+        assert!(head.reached(3) && !head.reached(4));
+    }
 }

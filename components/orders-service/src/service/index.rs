@@ -75,11 +75,7 @@ impl<K: Kv> Service<'_, K> {
         head::catch_up(
             || {
                 let head = self.index_head()?;
-                Ok(
-                    head.cursor >= target
-                        && head.plan.is_none()
-                        && !self.rechecks_decided(&head)?,
-                )
+                Ok(head.reached(target) && !self.rechecks_decided(&head)?)
             },
             || match self.index_pass() {
                 Ok(report) => Ok(Some(report.positions == 0 && report.caught_up)),
@@ -95,7 +91,7 @@ impl<K: Kv> Service<'_, K> {
         if head.recheck.is_empty() {
             return Ok(false);
         }
-        let positions: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let positions = head.recheck_positions();
         let (read, _) = self.read_outbox_as::<EntryRef>(u64::MAX, 0, &positions)?;
         Ok(head::any_decided(&read))
     }
@@ -238,7 +234,7 @@ impl<K: Kv> Service<'_, K> {
     /// The next batch after `head`: the cursor and rechecks it leaves, its plan, and how many
     /// orders it moves.
     fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
-        let rechecks: Vec<u64> = head.recheck.iter().map(|(p, _)| *p).collect();
+        let rechecks = head.recheck_positions();
         let (mut read, mut documents) =
             self.read_outbox_as::<EntryRef>(head.cursor, PASS_POSITIONS, &rechecks)?;
         let last = self.counter(keys::FEED_SEQ)?;
