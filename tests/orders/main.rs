@@ -32,5 +32,6 @@ mod sample;
 mod sorting;
 mod stock;
 mod stock_crash;
+mod stock_feed;
 mod webhooks;
 mod write_calls;

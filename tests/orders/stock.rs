@@ -9,9 +9,9 @@ use crate::app::{App, Cas, Client, Store, error_code, json, text};
 use crate::commands::{nfe_key, now};
 use crate::{parallel, sample};
 
-const SKU: &str = "CAM-P-AZ";
+pub(crate) const SKU: &str = "CAM-P-AZ";
 
-fn set_level(app: &App, sku: &str, location: &str, on_hand: u32) {
+pub(crate) fn set_level(app: &App, sku: &str, location: &str, on_hand: u32) {
     let reply = app.client("erp_token").send(
         "PUT",
         &format!("/inventory/{sku}/locations/{location}"),
@@ -28,7 +28,7 @@ fn numbers(client: &Client, sku: &str) -> (i64, i64, i64) {
     (n("onHand"), n("reserved"), n("available"))
 }
 
-fn ok(reply: &crate::helpers::Reply, what: &str) -> Value {
+pub(crate) fn ok(reply: &crate::helpers::Reply, what: &str) -> Value {
     assert!(
         (200..300).contains(&reply.status),
         "{what}: {} {}",

@@ -16,7 +16,7 @@ use crate::sample;
 /// Standard Webhooks 1.0, "Verifying signatures": the key is the base64 after `whsec_`; the
 /// signed content is `{webhook-id}.{webhook-timestamp}.{body}`; the header holds
 /// space-separated `v1,<base64>` signatures, any of which may match.
-fn verifies(secret: &str, request: &Received) -> bool {
+pub(crate) fn verifies(secret: &str, request: &Received) -> bool {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
         .expect("base64");
@@ -31,7 +31,7 @@ fn verifies(secret: &str, request: &Received) -> bool {
         .any(|signature| signature == expected)
 }
 
-fn body(request: &Received) -> Value {
+pub(crate) fn body(request: &Received) -> Value {
     serde_json::from_slice(&request.body).expect("a JSON body")
 }
 

@@ -16,7 +16,7 @@ use integrations_service::consumer::{
 use orderflow_kv::SpinKv;
 use serde_json::{Value, json};
 
-use crate::query::is_event_type;
+use crate::query::{EVENT_TYPE, is_event_type};
 
 /// The longest visibility timeout, in seconds (12 hours).
 const MAX_VISIBILITY: u32 = 43_200;
@@ -63,7 +63,7 @@ pub(crate) fn configure(
             fields.push(
                 format!("types[{i}]"),
                 "bad-format",
-                format!("{kind:?} is not an event type (order.<event> or subscription.<event>)"),
+                format!("{kind:?} is not {EVENT_TYPE}"),
             );
         }
     }

@@ -24,7 +24,7 @@ use orderflow_kv::SpinKv;
 use serde_json::{Value, json};
 
 use crate::hosts;
-use crate::query::is_event_type;
+use crate::query::{EVENT_TYPE, is_event_type};
 
 fn view(v: &View) -> Value {
     json!({
@@ -105,7 +105,7 @@ fn event_types(obj: &Obj<'_>, fields: &mut Fields) -> Result<Option<Vec<String>>
             fields.push(
                 format!("types[{i}]"),
                 "bad-format",
-                format!("{kind:?} is not an event type (order.<event> or subscription.<event>)"),
+                format!("{kind:?} is not {EVENT_TYPE}"),
             );
         }
     }

@@ -53,10 +53,7 @@ pub(crate) fn parse(raw: &str) -> Result<FeedQuery, ApiError> {
                         fields.push(
                             "types".to_owned(),
                             "bad-format",
-                            format!(
-                                "{kind:?} is not an event type (order.<event> or \
-                                 subscription.<event>, kebab case)"
-                            ),
+                            format!("{kind:?} is not {EVENT_TYPE}"),
                         );
                     }
                 }
@@ -68,11 +65,16 @@ pub(crate) fn parse(raw: &str) -> Result<FeedQuery, ApiError> {
     Ok(query)
 }
 
-/// `order.<event>` or `subscription.<event>`, the event in kebab case.
+/// What an event type is, for error messages.
+pub(crate) const EVENT_TYPE: &str =
+    "an event type (order.<event>, subscription.<event> or inventory.<event>, kebab case)";
+
+/// `order.<event>`, `subscription.<event>` or `inventory.<event>`, the event in kebab case.
 pub(crate) fn is_event_type(text: &str) -> bool {
     let event = text
         .strip_prefix("order.")
-        .or_else(|| text.strip_prefix("subscription."));
+        .or_else(|| text.strip_prefix("subscription."))
+        .or_else(|| text.strip_prefix("inventory."));
     event.is_some_and(|e| {
         !e.is_empty()
             && !e.starts_with('-')

@@ -1,6 +1,6 @@
 //! One integrations pass, as a component runs it (the cron `integrations-runner` every minute,
-//! `POST /integrations/run` on demand): the sequencer adds to the feed what the orders and
-//! subscriptions services committed ([`sources`], over their WIT interfaces), then every enabled
+//! `POST /integrations/run` on demand): the sequencer adds to the feed what the orders,
+//! subscriptions and inventory services committed ([`sources`], over their WIT interfaces), then every enabled
 //! webhook endpoint gets what is due ([`transport`], over wasi:http), and the customer messages
 //! taken are recorded in their orders' histories ([`history`]).
 

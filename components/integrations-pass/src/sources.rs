@@ -1,6 +1,7 @@
-//! The sequencer's view of the two outboxes, over the WIT calls `read-outbox` of the orders and
-//! the subscriptions services: each committed version becomes one feed event whose `data` holds
-//! what happened and the order (or subscription) as the API shows it after it.
+//! The sequencer's view of the three outboxes, over the WIT calls `read-outbox` of the orders,
+//! subscriptions and inventory services: each committed version becomes feed events whose
+//! `data` holds what happened and the order (subscription, SKU's stock) as the API shows it
+//! after it.
 
 use http_common::types::Order;
 use http_common::{orders, render};
@@ -10,12 +11,14 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use subscriptions_client::subs;
 
+use inventory_client::inv;
+
 /// Brings the subscriptions' listings, due entries and counters up to their outbox.
 pub fn catch_up_subscriptions() -> Result<(), subs::Error> {
     subs::catch_up_indexes()
 }
 
-/// Both services, through their WIT interfaces.
+/// The three services, through their WIT interfaces.
 #[derive(Debug, Clone, Copy)]
 pub struct Services;
 
@@ -60,6 +63,22 @@ impl Outboxes for Services {
                     })
                 })
                 .collect::<Result<Vec<_>, String>>()?,
+            Source::Inventory => inv::read_outbox(after, limit, recheck)
+                .map_err(|e| format!("inventory.read-outbox: {e:?}"))?
+                .into_iter()
+                .map(|p| {
+                    Ok(Entry {
+                        position: p.position,
+                        state: match p.state {
+                            inv::OutboxState::Committed(entry) => {
+                                EntryState::Committed(stock_events(p.position, &entry)?)
+                            }
+                            inv::OutboxState::Dead => EntryState::Dead,
+                            inv::OutboxState::Pending => EntryState::Pending,
+                        },
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?,
         };
         Ok(Page { entries })
     }
@@ -91,6 +110,7 @@ fn order_event(position: u64, entry: &orders::OutboxEntry) -> Result<Event, Stri
         kind: format!("order.{name}"),
         order_id: Some(order.id.clone()),
         subscription_id: None,
+        sku: None,
         channel: Some(order.channel.clone()),
         from: last["from"].as_str().map(str::to_owned),
         to: last["to"].as_str().map(str::to_owned),
@@ -124,6 +144,7 @@ fn subscription_events(position: u64, entry: &subs::OutboxEntry) -> Result<Vec<E
                     .to_owned(),
                 order_id: None,
                 subscription_id: Some(entry.subscription.id.clone()),
+                sku: None,
                 channel: None,
                 from: from.clone(),
                 to: Some(to.clone()),
@@ -131,6 +152,42 @@ fn subscription_events(position: u64, entry: &subs::OutboxEntry) -> Result<Vec<E
                 data: raw(&json!({
                     "event": {"details": event["details"]},
                     "subscription": shown,
+                }))?,
+            })
+        })
+        .collect()
+}
+
+/// A change of stock's events (`inventory.stock-changed`, `inventory.low-stock`,
+/// `inventory.back-in-stock`), each with the movements and the SKU's stock as
+/// `GET /inventory/{sku}` shows it after the change.
+fn stock_events(position: u64, entry: &inv::OutboxEntry) -> Result<Vec<Event>, String> {
+    let shown = inventory_client::render::stock(&entry.stock);
+    let movements: Vec<Value> = entry
+        .movements
+        .iter()
+        .map(inventory_client::render::movement)
+        .collect();
+    let at = instant(&entry.at)?;
+    entry
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            Ok(Event {
+                id: format!("evt_i{position}_{i}"),
+                position: 0,
+                kind: format!("inventory.{}", event.kind),
+                order_id: None,
+                subscription_id: None,
+                sku: Some(entry.stock.sku.clone()),
+                channel: None,
+                from: None,
+                to: None,
+                at,
+                data: raw(&json!({
+                    "event": {"location": event.location, "movements": movements},
+                    "stock": shown,
                 }))?,
             })
         })

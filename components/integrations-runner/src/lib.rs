@@ -1,14 +1,14 @@
 //! The integrations runner: a `fermyon:spin-cron@2.0.0` component (`[[trigger.cron]]` in
 //! spin.toml, every minute) whose `handle-cron-event` runs one integrations pass: the feed's
-//! sequencer adds what the orders and subscriptions services committed, then every webhook
-//! endpoint gets what is due. `POST /integrations/run` runs the same pass on demand; passes may
+//! sequencer adds what the orders, subscriptions and inventory services committed, then every
+//! webhook endpoint gets what is due. `POST /integrations/run` runs the same pass on demand; passes may
 //! overlap (docs/architecture.md, "Integrations").
 //!
-//! It is composed at build time with the orders service and the subscriptions service, and
+//! It is composed at build time with the orders, subscriptions and inventory services, and
 //! writes one line per tick to stderr, which Spin (and the local runner) log.
 
-/// The `integrations-runner` world (`wit/integrations.wit`): the cron export; the orders and
-/// subscriptions imports, mapped onto the bindings the pass uses.
+/// The `integrations-runner` world (`wit/integrations.wit`): the cron export; the orders,
+/// subscriptions and inventory imports, mapped onto the bindings the pass uses.
 #[cfg_attr(
     target_arch = "wasm32",
     expect(
@@ -25,6 +25,7 @@ pub mod bindings {
             "orderflow:core/types@0.1.0": http_common::types,
             "orderflow:core/orders@0.1.0": http_common::orders,
             "orderflow:core/subscriptions@0.1.0": subscriptions_client::subs,
+            "orderflow:core/inventory@0.1.0": inventory_client::inv,
         },
         // The cron types come from the vendored fermyon:spin-cron package.
         generate_all,

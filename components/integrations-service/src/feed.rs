@@ -1,8 +1,10 @@
-//! The feed: every order and subscription event, each at its own position, gapless and in order.
+//! The feed: every order, subscription and stock event, each at its own position, gapless and
+//! in order.
 //!
-//! Commands never write the feed. Each source service (orders, subscriptions) writes an *outbox
-//! entry* for every new version of a document before it swaps the document in, at a position of
-//! its own outbox counter, and records that position in the document. An entry is therefore in
+//! Commands never write the feed. Each source service writes an *outbox entry* for every new
+//! version of a document (the inventory: for every change that moved stock) before it swaps the
+//! document in, at a position of its own outbox counter, and records that position in the
+//! document (the inventory: on the change's first movement in the SKU's ledger). An entry is therefore in
 //! one of three states, which only the source can tell from its document: *committed* (the
 //! document's version holds that position), *dead* (the version was written by another attempt,
 //! or never will be) or *pending* (the document has not reached that version yet: the writer is
@@ -53,11 +55,13 @@ pub enum Source {
     Orders,
     /// The subscriptions service.
     Subscriptions,
+    /// The inventory service.
+    Inventory,
 }
 
 impl Source {
     /// Every source, in the order a pass reads them.
-    pub const ALL: [Source; 2] = [Source::Orders, Source::Subscriptions];
+    pub const ALL: [Source; 3] = [Source::Orders, Source::Subscriptions, Source::Inventory];
 }
 
 /// One event, as the feed keeps it and as it is delivered.
@@ -68,13 +72,16 @@ pub struct Event {
     pub id: String,
     /// The feed position (0 until the sequencer numbers it).
     pub position: u64,
-    /// `order.<event>` or `subscription.<event>`, kebab case.
+    /// `order.<event>`, `subscription.<event>` or `inventory.<event>`, kebab case.
     #[serde(rename = "type")]
     pub kind: String,
     /// The order it concerns.
     pub order_id: Option<String>,
     /// The subscription it concerns.
     pub subscription_id: Option<String>,
+    /// The SKU it concerns (events kept before inventory events existed have none).
+    #[serde(default)]
+    pub sku: Option<String>,
     /// The channel of the order (or of the subscription's orders).
     pub channel: Option<String>,
     /// The status before.
@@ -88,11 +95,12 @@ pub struct Event {
 }
 
 impl Event {
-    /// The subject whose events must stay in order: the order or the subscription.
+    /// The subject whose events must stay in order: the order, the subscription or the SKU.
     pub fn subject(&self) -> &str {
         self.order_id
             .as_deref()
             .or(self.subscription_id.as_deref())
+            .or(self.sku.as_deref())
             .unwrap_or_default()
     }
 }

@@ -437,6 +437,7 @@ mod tests {
             kind: "order.placed".to_owned(),
             order_id: Some("o-1".to_owned()),
             subscription_id: None,
+            sku: None,
             channel: None,
             from: None,
             to: Some("payment-pending".to_owned()),

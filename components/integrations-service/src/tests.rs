@@ -78,6 +78,7 @@ impl Source1 {
             kind: "order.changed".to_owned(),
             order_id: Some(subject.to_owned()),
             subscription_id: None,
+            sku: None,
             channel: None,
             from: None,
             to: None,

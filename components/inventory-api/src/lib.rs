@@ -14,7 +14,6 @@
 //! parse, call, render.
 
 mod input;
-mod render;
 mod route;
 
 use http_common::request::{self, header, token};
@@ -23,20 +22,8 @@ use spin_sdk::http::IncomingRequest;
 
 use crate::route::Route;
 
-/// Generated bindings of the `inventory-handler` world, over http-common's `types`.
-#[doc(hidden)]
-pub mod bindings {
-    wit_bindgen::generate!({
-        world: "inventory-handler",
-        path: "../../wit",
-        with: {
-            "orderflow:core/types@0.1.0": http_common::types,
-        },
-    });
-}
-
-use bindings::orderflow::core::inventory as inv;
 use http_common::types::Actor;
+use inventory_client::{inv, render};
 
 http_common::export!(respond);
 

@@ -4,13 +4,14 @@
 
 use std::time::SystemTime;
 
-use orderflow_domain::inventory::{Movement, MovementReason, StockCommand, StockItem};
+use orderflow_domain::inventory::{Movement, MovementReason, StockCommand, StockEvent, StockItem};
 use orderflow_domain::values::{FieldError, Invalid, LocationId, OrderId, Sku, Text, Timestamp};
 use orderflow_kv::SpinKv;
+use orderflow_kv::outbox::State;
 use orderflow_wit_types::{parse, render};
 
 use crate::bindings::exports::orderflow::core::inventory as wi;
-use crate::{Changed, Error, Inventory, OrderStep, StockFilter};
+use crate::{Changed, Error, Inventory, OrderStep, OutboxEntry, StockFilter};
 
 /// The exported `inventory` interface.
 #[derive(Debug)]
@@ -186,6 +187,48 @@ impl wi::Guest for Component {
                 })
                 .collect(),
         })
+    }
+
+    fn read_outbox(
+        after: u64,
+        limit: u32,
+        recheck: Vec<u64>,
+    ) -> Result<Vec<wi::OutboxPosition>, wi::Error> {
+        with_service(|s| s.read_outbox(after, limit, &recheck)).map(|read| {
+            read.into_iter()
+                .map(|(position, state)| wi::OutboxPosition {
+                    position,
+                    state: match state {
+                        State::Committed(entry) => wi::OutboxState::Committed(outbox_entry(&entry)),
+                        State::Dead => wi::OutboxState::Dead,
+                        State::Pending => wi::OutboxState::Pending,
+                    },
+                })
+                .collect()
+        })
+    }
+}
+
+fn outbox_entry(entry: &OutboxEntry) -> wi::OutboxEntry {
+    wi::OutboxEntry {
+        stock: stock(&entry.stock),
+        movements: entry.movements.iter().map(movement).collect(),
+        events: entry
+            .events
+            .iter()
+            .map(|event| {
+                let (kind, location) = match event {
+                    StockEvent::StockChanged => ("stock-changed", None),
+                    StockEvent::LowStock(location) => ("low-stock", Some(location)),
+                    StockEvent::BackInStock(location) => ("back-in-stock", Some(location)),
+                };
+                wi::StockEvent {
+                    kind: kind.to_owned(),
+                    location: location.map(|l| l.as_str().to_owned()),
+                }
+            })
+            .collect(),
+        at: render::ts(entry.at),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The documents the inventory service stores, as JSON.
 
-use orderflow_domain::inventory::{Movement, StockItem};
+use orderflow_domain::inventory::{Movement, StockEvent, StockItem};
 use orderflow_domain::values::Sku;
+use orderflow_domain::values::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,23 @@ impl Stored {
             None => keys::ledger_chunk(sku, chunk),
         }
     }
+}
+
+/// An outbox entry: a change of stock that published events, written before its swap. It is
+/// committed when the SKU's ledger holds movement `movement` carrying the entry's position.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    /// The number of the change's first movement.
+    pub movement: u64,
+    /// The SKU after the change, without its holds (`StockItem::summary`).
+    pub stock: StockItem,
+    /// What moved.
+    pub movements: Vec<Movement>,
+    /// What it tells the integrations.
+    pub events: Vec<StockEvent>,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// An entry of the index of every tracked SKU.

@@ -22,6 +22,14 @@ pub(crate) fn all_entry(slot: u64) -> String {
     format!("inv/ix/all/{slot}")
 }
 
+/// The position counter of the outbox.
+pub(crate) const OUTBOX_COUNTER: &str = "inv/n/o";
+
+/// The outbox entry at `position`: a change of stock that published events.
+pub(crate) fn outbox_entry(position: u64) -> String {
+    format!("inv/o/{position}")
+}
+
 /// What an order's hold of a SKU became when it left the shelf (`Sold`: where from, how many),
 /// for the order's returns.
 pub(crate) fn sold(sku: &Sku, order: &OrderId) -> String {
@@ -49,9 +57,11 @@ mod tests {
         let sku = Sku::parse("CAFE/500G")?;
         assert!(item_claim(&sku, 3).starts_with("inv/n/"));
         assert!(ALL_COUNTER.starts_with("inv/n/"));
+        assert!(OUTBOX_COUNTER.starts_with("inv/n/"));
         for key in [
             item(&sku),
             all_entry(1),
+            outbox_entry(1),
             ledger_chunk(&sku, 0),
             ledger_chunk_of_version(&sku, 0, 7),
             sold(&sku, &OrderId::parse("o-1")?),

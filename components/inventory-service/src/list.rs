@@ -5,7 +5,7 @@ use orderflow_domain::inventory::{Movement, StockItem};
 use orderflow_domain::values::{LocationId, Sku};
 use orderflow_kv::Kv;
 
-use crate::doc::{SkuEntry, decode};
+use crate::doc::{SkuEntry, Stored, decode};
 use crate::keys;
 use crate::service::{Error, Inventory};
 
@@ -91,6 +91,22 @@ impl<K: Kv> Inventory<'_, K> {
             Some(cursor) => parse_cursor(cursor)?,
             None => 1,
         };
+        let (items, next) = self.ledger(sku, &stored, first, limit)?;
+        Ok(Page {
+            next_cursor: (next <= stored.item.movement_count()).then(|| format!("v1.{next}")),
+            items,
+        })
+    }
+
+    /// Up to `limit` movements of `stored`'s ledger from number `first` on, and the number
+    /// after the last one answered.
+    pub(crate) fn ledger(
+        &self,
+        sku: &Sku,
+        stored: &Stored,
+        first: u64,
+        limit: u64,
+    ) -> Result<(Vec<Movement>, u64), Error> {
         let total = stored.item.movement_count();
         let chunk = stored.chunk_size.max(1) as u64;
         let archived = stored.archived_chunks() * chunk;
@@ -120,10 +136,7 @@ impl<K: Kv> Inventory<'_, K> {
                 )));
             }
         }
-        Ok(Page {
-            next_cursor: (number <= total).then(|| format!("v1.{number}")),
-            items,
-        })
+        Ok((items, number))
     }
 }
 

@@ -11,13 +11,15 @@
 
 use std::cell::Cell;
 
-use orderflow_domain::inventory::{InventoryError, Movement, Sold, StockCommand, StockItem};
+use orderflow_domain::inventory::{
+    InventoryError, Movement, Sold, StockCommand, StockEvent, StockItem,
+};
 use orderflow_domain::order::Actor;
 use orderflow_domain::values::{OrderId, Sku, Timestamp};
 use orderflow_kv::write::{self, Attempt, Failed, Outcome};
 use orderflow_kv::{Kv, KvError, claim};
 
-use crate::doc::{CHUNK, RECENT_WRITES, SkuEntry, Stored, decode, encode};
+use crate::doc::{CHUNK, OutboxEntry, RECENT_WRITES, SkuEntry, Stored, decode, encode};
 use crate::keys;
 
 /// How long a first level that lost its SKU's creation claim waits, in steps, for the
@@ -74,6 +76,29 @@ pub struct Changed {
     pub movements: Vec<Movement>,
     /// For a level older than the last applied: the time of that one (nothing changed).
     pub stale: Option<Timestamp>,
+}
+
+/// An outbox entry taken for a change, not yet written.
+struct Published {
+    position: u64,
+    /// The number of the change's first movement.
+    movement: u64,
+    key: String,
+    bytes: Vec<u8>,
+}
+
+impl Published {
+    /// Marks the change's first movement in `ledger` (the next document's) with the position.
+    fn mark(&self, ledger: &mut [Movement]) -> Result<(), Error> {
+        let first = ledger
+            .iter_mut()
+            .find(|m| m.number == self.movement)
+            .ok_or_else(|| {
+                Error::Store(format!("movement {} is not in the ledger", self.movement))
+            })?;
+        first.outbox = Some(self.position);
+        Ok(())
+    }
 }
 
 /// The inventory service for one call: a store, the clock, a nonce for write ids.
@@ -171,7 +196,7 @@ impl<'a, K: Kv> Inventory<'a, K> {
         let applied = StockItem::new(sku.clone()).apply(command, self.now, actor)?;
         let slot = u64::try_from(self.kv.increment(keys::ALL_COUNTER, 1)?)
             .map_err(|_| Error::Store(format!("{} is negative", keys::ALL_COUNTER)))?;
-        let stored = Stored {
+        let mut stored = Stored {
             write_id: self.write_id(),
             recent_writes: Vec::new(),
             item: applied.item.clone(),
@@ -184,10 +209,16 @@ impl<'a, K: Kv> Inventory<'a, K> {
         let entry = SkuEntry {
             sku: sku.as_str().to_owned(),
         };
-        self.kv.set_many(&[
-            (keys::all_entry(slot), encode(&entry).map_err(Error::Store)?),
-            (keys::item(sku), encode(&stored).map_err(Error::Store)?),
-        ])?;
+        let mut batch = Vec::new();
+        // The outbox entry first: a store that writes a batch in order never shows the
+        // document without it.
+        if let Some(published) = self.publish(&applied.item, &applied.movements, applied.events)? {
+            published.mark(&mut stored.ledger)?;
+            batch.push((published.key, published.bytes));
+        }
+        batch.push((keys::all_entry(slot), encode(&entry).map_err(Error::Store)?));
+        batch.push((keys::item(sku), encode(&stored).map_err(Error::Store)?));
+        self.kv.set_many(&batch)?;
         Ok(Some(Changed {
             item: applied.item,
             movements: applied.movements,
@@ -221,7 +252,14 @@ impl<'a, K: Kv> Inventory<'a, K> {
                     let key = keys::sold(sku, order);
                     self.kv.set(&key, &encode(sold).map_err(Error::Store)?)?;
                 }
-                let next = self.succeed(sku, stored, applied.item, applied.movements)?;
+                // Written before the swap: a lost swap's entry is dead, its position never
+                // committed on a movement.
+                let published = self.publish(&applied.item, &applied.movements, applied.events)?;
+                let mut next = self.succeed(sku, stored, applied.item, applied.movements)?;
+                if let Some(published) = published {
+                    published.mark(&mut next.ledger)?;
+                    self.kv.set(&published.key, &published.bytes)?;
+                }
                 let write_id = next.write_id.clone();
                 Ok(Attempt::Write {
                     bytes: encode(&next).map_err(Error::Store)?,
@@ -236,6 +274,38 @@ impl<'a, K: Kv> Inventory<'a, K> {
         Ok(match outcome {
             Outcome::Written(changed, _) | Outcome::Unchanged(changed) => changed,
         })
+    }
+
+    /// For a change that published `events`: takes an outbox position and answers the entry
+    /// to write before the document whose ledger carries the position on the change's first
+    /// movement ([`Published::mark`]). Nothing for a change without events.
+    fn publish(
+        &self,
+        item: &StockItem,
+        movements: &[Movement],
+        events: Vec<StockEvent>,
+    ) -> Result<Option<Published>, Error> {
+        let Some(first) = movements.first() else {
+            return Ok(None);
+        };
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let position = u64::try_from(self.kv.increment(keys::OUTBOX_COUNTER, 1)?)
+            .map_err(|_| Error::Store(format!("{} is negative", keys::OUTBOX_COUNTER)))?;
+        let entry = OutboxEntry {
+            movement: first.number,
+            stock: item.summary(),
+            movements: movements.to_vec(),
+            events,
+            at: self.now,
+        };
+        Ok(Some(Published {
+            position,
+            movement: first.number,
+            key: keys::outbox_entry(position),
+            bytes: encode(&entry).map_err(Error::Store)?,
+        }))
     }
 
     /// The document after `stored` holding `item`, its movements added to the ledger, and the

@@ -407,3 +407,112 @@ fn a_ledger_archived_by_version_still_reads_and_grows_by_number() -> TestResult 
     assert_eq!(report.inconsistencies, Vec::<String>::new());
     Ok(())
 }
+
+/// The outbox positions `after` and on, as `(position, events, committed?)`: `None` pending.
+fn outbox(kv: &MemoryKv, recheck: &[u64]) -> Result<Vec<(u64, Option<bool>)>, Error> {
+    use orderflow_kv::outbox::State;
+    Ok(service(kv)
+        .read_outbox(0, 100, recheck)?
+        .into_iter()
+        .map(|(position, state)| {
+            let decided = match state {
+                State::Committed(_) => Some(true),
+                State::Dead => Some(false),
+                State::Pending => None,
+            };
+            (position, decided)
+        })
+        .collect())
+}
+
+#[test]
+fn changes_that_move_stock_publish_once_and_a_lost_swaps_entry_is_dead() -> TestResult {
+    both_modes(|kv| {
+        let s = service(kv);
+        set_level(kv, "CAFE", "sp", 10)?;
+        // Not crossing the safety stock, a reservation publishes nothing.
+        s.reserve(
+            &order("o-1"),
+            &[(sku("CAFE"), 3)],
+            None,
+            None,
+            Actor::Checkout,
+        )?;
+        assert_eq!(outbox(kv, &[])?, [(1, Some(true))]);
+        let safety = StockCommand::Configure {
+            allow_backorders: None,
+            safety_stock: Some(1),
+        };
+        s.apply(&sku("CAFE"), &safety, Actor::Admin)?;
+        // Down to 1 available would be low; another writer's adjustment wins the first swap,
+        // and the retry leaves 2.
+        kv.interleave(|kv| {
+            let adjust = StockCommand::Adjust {
+                location: loc("sp"),
+                delta: 1,
+                reason: Text::parse("found one", 200).unwrap_or_else(|e| panic!("{e}")),
+            };
+            let won = service(kv).apply(&sku("CAFE"), &adjust, Actor::Admin);
+            assert!(won.is_ok(), "{won:?}");
+        });
+        s.reserve(
+            &order("o-2"),
+            &[(sku("CAFE"), 6)],
+            None,
+            None,
+            Actor::Checkout,
+        )?;
+        assert!(!kv.has_pending_hooks());
+        assert_eq!(
+            outbox(kv, &[])?,
+            [(1, Some(true)), (2, Some(false)), (3, Some(true))]
+        );
+        s.reserve(
+            &order("o-3"),
+            &[(sku("CAFE"), 1)],
+            None,
+            None,
+            Actor::Checkout,
+        )?;
+        let read = s.read_outbox(3, 10, &[])?;
+        let Some((4, orderflow_kv::outbox::State::Committed(entry))) = read.first() else {
+            return Err(format!("{read:?}").into());
+        };
+        assert_eq!(
+            entry.events,
+            [orderflow_domain::inventory::StockEvent::LowStock(loc("sp"))]
+        );
+        assert_eq!((entry.stock.available(), entry.stock.holds().len()), (1, 0));
+        // Long after, with the first movements archived, an entry is decided alike.
+        for _ in 0..12 {
+            set_level(kv, "CAFE", "sp", 20)?;
+            set_level(kv, "CAFE", "sp", 21)?;
+        }
+        let stored = s.stored(&sku("CAFE"))?.ok_or("tracked")?;
+        assert!(stored.archived_chunks() >= 2);
+        let rechecked: Vec<_> = outbox(kv, &[1, 2])?.into_iter().take(4).collect();
+        assert_eq!(
+            rechecked,
+            [
+                (1, Some(true)),
+                (2, Some(false)),
+                (3, Some(true)),
+                (4, Some(true))
+            ]
+        );
+        // A change whose writer died before its swap: pending, then dead once the ledger
+        // passes its movement without it.
+        kv.fail_writes_under("inv/s/");
+        assert!(set_level(kv, "CAFE", "sp", 5).is_err());
+        kv.heal();
+        let last = outbox(kv, &[])?;
+        let cut = last.last().ok_or("an entry")?.0;
+        assert_eq!(last.last(), Some(&(cut, None)));
+        set_level(kv, "CAFE", "sp", 6)?;
+        assert_eq!(
+            outbox(kv, &[])?.get(usize::try_from(cut - 1)?),
+            Some(&(cut, Some(false)))
+        );
+        Ok(())
+    })
+}

@@ -23,5 +23,5 @@ mod tests;
 
 pub use model::{
     Applied, Hold, InventoryError, Level, Movement, MovementReason, RECENT_STEPS, Sold,
-    StockCommand, StockItem,
+    StockCommand, StockEvent, StockItem,
 };

@@ -143,6 +143,23 @@ pub struct Movement {
     pub order_id: Option<OrderId>,
     /// Who.
     pub actor: Actor,
+    /// The position of the outbox entry that published the change this movement opens (its
+    /// first movement), set by the service: the entry is committed exactly when the ledger's
+    /// movement carries its position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<u64>,
+}
+
+/// What a change of stock tells the store's integrations (the feed's `inventory.*` events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type", content = "location")]
+pub enum StockEvent {
+    /// On hand moved somewhere (a level, an adjustment, a sale, a return).
+    StockChanged,
+    /// A location's available quantity fell to or below the safety stock: it sells no more.
+    LowStock(LocationId),
+    /// A location that was low has more available than the safety stock again.
+    BackInStock(LocationId),
 }
 
 /// A change asked of a SKU's stock.
@@ -258,6 +275,9 @@ pub struct Applied {
     pub stale: Option<Timestamp>,
     /// A hold that left the shelf: the service keeps it for returns.
     pub sold: Option<(OrderId, Sold)>,
+    /// What the change tells the integrations; empty when it moved nothing (a change of the
+    /// settings alone publishes nothing: its ledger has no movement to carry the entry).
+    pub events: Vec<StockEvent>,
 }
 
 /// One SKU's stock: its settings, its levels per location, and every order's hold.
@@ -420,13 +440,58 @@ impl StockItem {
         if changed {
             next.item.version += 1;
         }
+        let events = if next.movements.is_empty() {
+            Vec::new()
+        } else {
+            self.events_to(&next.item, &next.movements)
+        };
         Ok(Applied {
             item: next.item,
             movements: next.movements,
             changed,
             stale,
             sold: next.sold,
+            events,
         })
+    }
+
+    /// Whether a location's available quantity is at or below the safety stock (the listing's
+    /// `lowStock`).
+    pub fn low_at(&self, location: &LocationId) -> bool {
+        self.levels
+            .get(location)
+            .is_some_and(|l| l.available() <= i64::from(self.safety_stock))
+    }
+
+    /// The events of going from this item to `after` with `movements`: on hand moved; each
+    /// location that became low, or stopped being low (a new location counts as not low before).
+    fn events_to(&self, after: &StockItem, movements: &[Movement]) -> Vec<StockEvent> {
+        let mut events = Vec::new();
+        if movements.iter().any(|m| m.on_hand != 0) {
+            events.push(StockEvent::StockChanged);
+        }
+        for location in after.levels.keys() {
+            match (self.low_at(location), after.low_at(location)) {
+                (false, true) => events.push(StockEvent::LowStock(location.clone())),
+                (true, false) => events.push(StockEvent::BackInStock(location.clone())),
+                (true, true) | (false, false) => {}
+            }
+        }
+        events
+    }
+
+    /// The item without its open holds and closed-step memory: what the integrations publish.
+    pub fn summary(&self) -> StockItem {
+        StockItem {
+            sku: self.sku.clone(),
+            allow_backorders: self.allow_backorders,
+            safety_stock: self.safety_stock,
+            levels: self.levels.clone(),
+            holds: BTreeMap::new(),
+            recent: VecDeque::new(),
+            movements: self.movements,
+            version: self.version,
+        }
     }
 }
 
@@ -465,6 +530,7 @@ impl Change {
             reason,
             order_id: order.cloned(),
             actor: self.actor,
+            outbox: None,
         });
     }
 

@@ -306,6 +306,71 @@ fn not_enough_at_any_one_location_is_out_of_stock_naming_what_is_available() {
 }
 
 #[test]
+fn a_change_publishes_on_hand_moves_and_each_location_crossing_its_safety_stock() {
+    let mut shelf = Shelf::new(&[
+        level("rj", 10),
+        StockCommand::Configure {
+            allow_backorders: None,
+            safety_stock: Some(2),
+        },
+    ]);
+    let events = |shelf: &mut Shelf, command: StockCommand| {
+        shelf
+            .apply(&command)
+            .unwrap_or_else(|e| panic!("{command:?}: {e}"))
+            .events
+    };
+    // A new location is not low before it exists; at 1 (safety stock 2) it is low.
+    assert_eq!(
+        events(&mut shelf, level("sp", 1)),
+        [StockEvent::StockChanged, StockEvent::LowStock(loc("sp"))]
+    );
+    // A reservation moves reserved only: published when it crosses, not otherwise.
+    assert_eq!(events(&mut shelf, reserve("o-1", 3)), []);
+    assert_eq!(
+        events(&mut shelf, reserve("o-2", 5)),
+        [StockEvent::LowStock(loc("rj"))]
+    );
+    assert_eq!(
+        events(
+            &mut shelf,
+            StockCommand::Release {
+                order: order("o-2")
+            }
+        ),
+        [StockEvent::BackInStock(loc("rj"))]
+    );
+    // A sale moves on hand; sp is still low after a level of 2.
+    assert_eq!(
+        events(&mut shelf, deduct("o-1", 3)),
+        [StockEvent::StockChanged]
+    );
+    assert_eq!(
+        events(&mut shelf, level("sp", 2)),
+        [StockEvent::StockChanged]
+    );
+    assert_eq!(
+        events(&mut shelf, level("sp", 9)),
+        [StockEvent::StockChanged, StockEvent::BackInStock(loc("sp"))]
+    );
+    // Nothing moved, nothing published: a repeated step, and a change of the settings alone.
+    assert_eq!(events(&mut shelf, deduct("o-1", 3)), []);
+    assert_eq!(
+        events(
+            &mut shelf,
+            StockCommand::Configure {
+                allow_backorders: None,
+                safety_stock: Some(9),
+            }
+        ),
+        []
+    );
+    let summary = shelf.item.summary();
+    assert!(summary.holds().is_empty());
+    assert_eq!(summary.levels(), shelf.item.levels());
+}
+
+#[test]
 fn an_older_erp_level_after_a_newer_one_is_ignored_and_says_so() {
     let newer = StockCommand::SetLevel {
         location: loc("sp"),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::inv;
 
-pub(crate) fn stock(s: &inv::Stock) -> Value {
+pub fn stock(s: &inv::Stock) -> Value {
     json!({
         "sku": s.sku,
         "onHand": s.on_hand,
@@ -25,7 +25,7 @@ pub(crate) fn stock(s: &inv::Stock) -> Value {
     })
 }
 
-pub(crate) fn movement(m: &inv::Movement) -> Value {
+pub fn movement(m: &inv::Movement) -> Value {
     json!({
         "number": m.number,
         "at": m.at,
@@ -41,7 +41,7 @@ pub(crate) fn movement(m: &inv::Movement) -> Value {
 
 /// A change: the SKU's stock after it, what moved, and, for a level older than the last
 /// applied, `ignored` saying so.
-pub(crate) fn changed(c: &inv::Changed) -> Value {
+pub fn changed(c: &inv::Changed) -> Value {
     let mut value = stock(&c.stock);
     value["movements"] = c.movements.iter().map(movement).collect();
     value["ignored"] = match &c.stale {
@@ -55,16 +55,16 @@ pub(crate) fn changed(c: &inv::Changed) -> Value {
     value
 }
 
-pub(crate) fn stock_page(p: &inv::StockPage) -> Value {
+pub fn stock_page(p: &inv::StockPage) -> Value {
     json!({"items": p.items.iter().map(stock).collect::<Vec<_>>(), "nextCursor": p.next_cursor})
 }
 
-pub(crate) fn movement_page(p: &inv::MovementPage) -> Value {
+pub fn movement_page(p: &inv::MovementPage) -> Value {
     json!({"items": p.items.iter().map(movement).collect::<Vec<_>>(), "nextCursor": p.next_cursor})
 }
 
 /// The API error for a service error.
-pub(crate) fn error(e: inv::Error) -> ApiError {
+pub fn error(e: inv::Error) -> ApiError {
     match e {
         inv::Error::Invalid(fields) => ApiError::invalid(&fields),
         inv::Error::NotTracked => ApiError::new(
