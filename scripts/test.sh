@@ -7,6 +7,7 @@ source scripts/tools.sh
 ensure_wasm_target
 ensure_wasm_opt
 ensure_redis_server
+ensure_chromium
 
 cargo test --workspace --locked
 

@@ -21,26 +21,40 @@ ensure_wasm_opt() {
     fi
 }
 
-# redis-server for the tests that run the runner's Redis store (each starts its own server on a
-# free loopback port). Installed from Debian with apt-get, through sudo when not root.
-ensure_redis_server() {
-    command -v redis-server >/dev/null && return 0
+# Installs Debian packages with apt-get (through sudo when not root) unless their command is
+# there already. Usage: ensure_debian <command> <package>...
+ensure_debian() {
+    command -v "$1" >/dev/null && return 0
+    local command="$1"
+    shift
     local sudo=""
     if [ "$(id -u)" != 0 ]; then
         if command -v sudo >/dev/null; then
             sudo="sudo"
         else
-            echo "redis-server not found and not root: install Debian's redis-server package" >&2
+            echo "$command not found and not root: install Debian's $*" >&2
             return 1
         fi
     fi
     if ! command -v apt-get >/dev/null; then
-        echo "redis-server not found and no apt-get: install redis-server (7.x)" >&2
+        echo "$command not found and no apt-get: install $*" >&2
         return 1
     fi
-    echo "installing redis-server with apt-get" >&2
-    $sudo apt-get install -y -qq redis-server >/dev/null 2>&1 ||
+    echo "installing $* with apt-get" >&2
+    $sudo apt-get install -y -qq "$@" >/dev/null 2>&1 ||
         { $sudo apt-get update -qq >/dev/null 2>&1 &&
-            $sudo apt-get install -y -qq redis-server >/dev/null 2>&1; } ||
-        { echo "could not install redis-server with apt-get" >&2; return 1; }
+            $sudo apt-get install -y -qq "$@" >/dev/null 2>&1; } ||
+        { echo "could not install $* with apt-get" >&2; return 1; }
+}
+
+# redis-server for the tests that run the runner's Redis store (each starts its own server on a
+# free loopback port).
+ensure_redis_server() {
+    ensure_debian redis-server redis-server
+}
+
+# Debian's Chromium and its WebDriver (chromedriver) for the panel's browser tests
+# (tests/backoffice): no browser download.
+ensure_chromium() {
+    ensure_debian chromedriver chromium chromium-driver
 }

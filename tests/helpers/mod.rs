@@ -18,6 +18,7 @@ pub(crate) mod app;
 pub(crate) mod kv_calls;
 pub(crate) mod receiver;
 pub(crate) mod redis_server;
+pub(crate) mod webdriver;
 pub(crate) mod webhook;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -36,6 +36,7 @@ pub mod fixtures;
 pub mod idempotency;
 pub mod input;
 pub mod kick;
+pub mod list_query;
 pub mod names;
 pub mod path;
 pub mod precondition;

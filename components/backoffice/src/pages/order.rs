@@ -1,0 +1,213 @@
+//! An order: its customer, addresses, items, totals and balance, payment with transactions,
+//! invoices, shipments with tracking, problems, comments, and the whole history.
+
+use http_common::names;
+use http_common::orders;
+use http_common::types::{Address, Order, ProblemKind};
+use http_common::{ApiError, Reply};
+use maud::{Markup, html};
+
+use crate::i18n::{self, Lang};
+use crate::pages::orders::badge;
+use crate::pages::{layout, not_found, service_error};
+use crate::web::{self, Ctx};
+
+/// The order page.
+pub(crate) fn page(ctx: &Ctx, id: &str) -> Reply {
+    let order = match orders::load(id) {
+        Ok(order) => order,
+        Err(e) => {
+            let error = ApiError::from_service(&e);
+            if error.status() == 404 {
+                return web::html(404, not_found(ctx));
+            }
+            return service_error(ctx, &error);
+        }
+    };
+    let l = ctx.lang;
+    let title = format!("{} #{}", l.pick("Pedido", "Order"), order.number);
+    web::html(200, layout(ctx, &title, content(ctx, &order, &title)))
+}
+
+fn content(ctx: &Ctx, order: &Order, title: &str) -> Markup {
+    let l = ctx.lang;
+    let money = |minor: i64| i18n::money(l, minor, &order.currency);
+    let time = |at: &str| i18n::time(l, ctx.zone, at);
+    html! {
+        p { a href="/admin/orders" { (l.pick("← Pedidos", "← Orders")) } }
+        h1 { (title) " " (badge(l, order.status)) }
+        p.muted {
+            (l.pick("Criado em ", "Created ")) (time(&order.created_at))
+            " · " (l.pick("canal ", "channel ")) (order.channel)
+            @if let Some(external) = &order.external_id { " · " (external) }
+            " · " (l.pick("versão ", "version ")) (order.version)
+        }
+        @if !order.problems.is_empty() {
+            div.error role="alert" {
+                strong { (l.pick("Problemas", "Problems")) }
+                ul {
+                    @for problem in &order.problems {
+                        li { (problem_text(l, &problem.kind, &money)) " · " (time(&problem.detected_at)) }
+                    }
+                }
+            }
+        }
+        @if let Some(hold) = &order.hold {
+            p.error { (l.pick("Em espera: ", "On hold: ")) (hold.reason) }
+        }
+        @if let Some(cancellation) = &order.cancellation {
+            p.muted { (l.pick("Cancelado: ", "Canceled: ")) (names::cancel_cause(cancellation.cause))
+                @if let Some(reason) = &cancellation.reason { " · " (reason) } }
+        }
+        div.cards {
+            section.card aria-labelledby="customer" {
+                h2 #customer { (l.pick("Cliente", "Customer")) }
+                dl {
+                    dt { (l.pick("Nome", "Name")) } dd { (order.customer.name) }
+                    dt { "E-mail" } dd { (order.customer.email) }
+                    @if let Some(document) = &order.customer.document { dt { (l.pick("Documento", "Document")) } dd { (document) } }
+                    @if let Some(phone) = &order.customer.phone { dt { (l.pick("Telefone", "Phone")) } dd { (phone) } }
+                }
+            }
+            section.card aria-labelledby="shipping-address" {
+                h2 #shipping-address { (l.pick("Endereço de entrega", "Shipping address")) }
+                (address(&order.shipping_address))
+                p.muted { (order.shipping.method) @if let Some(carrier) = &order.shipping.carrier { " · " (carrier) } }
+            }
+            @if let Some(billing) = &order.billing_address {
+                section.card aria-labelledby="billing-address" {
+                    h2 #billing-address { (l.pick("Endereço de cobrança", "Billing address")) }
+                    (address(billing))
+                }
+            }
+            section.card aria-labelledby="totals" {
+                h2 #totals { (l.pick("Totais", "Totals")) }
+                dl {
+                    dt { (l.pick("Itens", "Items")) } dd { (money(order.totals.items)) }
+                    dt { (l.pick("Descontos", "Discounts")) } dd { (money(order.totals.discount)) }
+                    dt { (l.pick("Acréscimos", "Increments")) } dd { (money(order.totals.increment)) }
+                    dt { (l.pick("Frete", "Shipping")) } dd { (money(order.totals.shipping)) }
+                    dt { strong { "Total" } } dd { strong { (money(order.totals.total)) } }
+                    dt { (l.pick("Pago", "Paid")) } dd { (money(order.totals.paid)) }
+                    dt { (l.pick("Reembolsado", "Refunded")) } dd { (money(order.totals.refunded)) }
+                    dt { (l.pick("Saldo", "Balance")) } dd { (money(order.totals.balance)) }
+                }
+            }
+        }
+        h2 { (l.pick("Itens", "Items")) }
+        table {
+            thead { tr {
+                th scope="col" { "SKU" } th scope="col" { (l.pick("Produto", "Product")) }
+                th.num scope="col" { (l.pick("Qtd.", "Qty")) } th.num scope="col" { (l.pick("Preço", "Price")) }
+                th.num scope="col" { (l.pick("Desconto", "Discount")) } th.num scope="col" { (l.pick("Faturado", "Invoiced")) }
+                th.num scope="col" { (l.pick("Devolvido", "Returned")) }
+            } }
+            tbody {
+                @for item in &order.items {
+                    tr {
+                        td { (item.sku) } td { (item.name) } td.num { (item.quantity) }
+                        td.num { (money(item.unit_price)) } td.num { (money(item.discount)) }
+                        td.num { (item.invoiced) } td.num { (item.returned) }
+                    }
+                }
+            }
+        }
+        h2 { (l.pick("Pagamento", "Payment")) }
+        p { (i18n::payment_method(l, order.payment.method)) " · " (i18n::payment_status(l, order.payment.status))
+            @if let Some(due) = &order.payment.due_at { " · " (l.pick("vence ", "due ")) (time(due)) } }
+        @if !order.payment.transactions.is_empty() {
+            table {
+                thead { tr { th scope="col" { (l.pick("Quando", "When")) } th scope="col" { (l.pick("Transação", "Transaction")) } th scope="col" { (l.pick("Resultado", "Outcome")) } th.num scope="col" { (l.pick("Valor", "Amount")) } } }
+                tbody {
+                    @for t in &order.payment.transactions {
+                        tr { td { (time(&t.occurred_at)) } td { (t.payment_id.as_deref().unwrap_or("—")) } td { (names::payment_outcome(t.kind)) } td.num { (money(t.amount)) } }
+                    }
+                }
+            }
+        }
+        @if !order.invoices.is_empty() {
+            h2 { (l.pick("Notas fiscais", "Invoices")) }
+            table {
+                thead { tr { th scope="col" { (l.pick("Tipo", "Type")) } th scope="col" { (l.pick("Número", "Number")) } th scope="col" { (l.pick("Chave NF-e", "NF-e key")) } th scope="col" { (l.pick("Emitida", "Issued")) } th.num scope="col" { (l.pick("Valor", "Value")) } } }
+                tbody {
+                    @for invoice in &order.invoices {
+                        tr { td { (names::invoice_kind(invoice.kind)) } td { (invoice.number) @if let Some(series) = &invoice.series { "/" (series) } } td { code { (invoice.key.as_deref().unwrap_or("—")) } } td { (time(&invoice.issued_at)) } td.num { (money(invoice.value)) } }
+                    }
+                }
+            }
+        }
+        @if !order.shipments.is_empty() {
+            h2 { (l.pick("Envios", "Shipments")) }
+            @for shipment in &order.shipments {
+                section.card {
+                    p { strong { (shipment.carrier) " " (shipment.number) }
+                        @if let Some(status) = shipment.status { " · " (names::tracking_status(status)) }
+                        @if let Some(url) = &shipment.url { " · " a href=(url) rel="noopener noreferrer" { (l.pick("rastrear", "track")) } } }
+                    @if !shipment.events.is_empty() {
+                        ul {
+                            @for event in &shipment.events {
+                                li { (time(&event.occurred_at)) " · " (names::tracking_status(event.status))
+                                    @if let Some(d) = &event.description { " · " (d) }
+                                    @if let Some(city) = &event.city { " · " (city) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !order.comments.is_empty() {
+            h2 { (l.pick("Comentários", "Comments")) }
+            ul {
+                @for comment in &order.comments {
+                    li { (time(&comment.at)) " · " (i18n::actor(l, comment.actor)) ": " (comment.text) }
+                }
+            }
+        }
+        h2 { (l.pick("Histórico", "History")) }
+        table {
+            thead { tr { th scope="col" { (l.pick("Quando", "When")) } th scope="col" { (l.pick("Evento", "Event")) } th scope="col" { "Status" } th scope="col" { (l.pick("Por", "By")) } } }
+            tbody {
+                @for entry in order.history.iter().rev() {
+                    tr {
+                        td { (time(&entry.at)) }
+                        td { (i18n::event(l, entry.event)) }
+                        td { @if let Some(from) = entry.from { @if from != entry.to { (i18n::status(l, from)) " → " } } (i18n::status(l, entry.to)) }
+                        td { (i18n::actor(l, entry.actor)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn address(a: &Address) -> Markup {
+    html! {
+        p {
+            (a.street) ", " (a.number) @if let Some(c) = &a.complement { " " (c) } br;
+            @if let Some(n) = &a.neighborhood { (n) br; }
+            (a.city) " - " (a.state) " · " (a.postal_code) " · " (a.country)
+        }
+    }
+}
+
+fn problem_text(l: Lang, kind: &ProblemKind, money: &dyn Fn(i64) -> String) -> String {
+    match kind {
+        ProblemKind::PaymentAmountMismatch(m) => format!(
+            "{} {} / {}",
+            l.pick(
+                "Pagamento com valor diferente do total: esperado",
+                "Payment amount differs from the total: expected"
+            ),
+            money(m.expected),
+            money(m.actual)
+        ),
+        ProblemKind::PaymentForCanceledOrder(late) => format!(
+            "{} {}",
+            l.pick(
+                "Pagamento recebido para pedido cancelado:",
+                "Payment received for a canceled order:"
+            ),
+            money(late.amount)
+        ),
+    }
+}
