@@ -2,7 +2,9 @@
 //! opens it, reads its history, switches to English, signs out; and the same list on a
 //! phone-sized screen. Each step keeps a screenshot under target/screenshots/.
 
-use crate::app::{App, text};
+use serde_json::Value;
+
+use crate::app::{App, json, text};
 use crate::helpers::webdriver::Browser;
 use crate::{PASSWORD, operator, sample};
 
@@ -139,4 +141,118 @@ fn the_list_fits_a_phone_and_works_from_the_keyboard() {
     assert!(width.as_i64().unwrap_or(9999) <= 390, "page width {width}");
     assert!(browser.text("table.orders").contains("Ana Souza"));
     browser.screenshot("1-orders");
+}
+
+/// Unfolds the form of `action` on an order's page.
+fn open_form(browser: &Browser, action: &str) {
+    browser.click(&format!("details:has(form[action$='/{action}']) summary"));
+}
+
+/// Signs `email` in with the test password and waits for the orders page.
+fn sign_in(browser: &Browser, base: &str, email: &str) {
+    browser.goto(&format!("{base}/admin/sign-in"));
+    browser.fill("input[name=email]", email);
+    browser.fill("input[name=password]", PASSWORD);
+    browser.click("button[type=submit]");
+    assert!(
+        browser.url().ends_with("/admin/orders"),
+        "{}",
+        browser.url()
+    );
+}
+
+#[test]
+fn an_operator_approves_handles_and_invoices_and_the_history_names_them() {
+    let app = App::start("panel-actions");
+    operator(&app, "Bruna Lima", "bruna@loja.example", "operator");
+    let order = app.checkout().place(&sample::order("MLB-ACT-1"));
+    let id = text(&order, "id");
+    let base = format!("http://{}", app.addr());
+    let page = format!("{base}/admin/orders/{id}");
+    let browser = Browser::start("panel-actions", 1280, 1000);
+    sign_in(&browser, &base, "bruna@loja.example");
+    browser.goto(&page);
+    // A pending pix order offers approval, not handling or invoicing.
+    assert!(browser.has("form[action$='/approve-payment']"));
+    assert!(
+        !browser.has("form[action$='/start-handling']") && !browser.has("form[action$='/invoice']")
+    );
+    browser.screenshot("1-pending");
+
+    // The amount is the balance, as the operator reads it (R$ 114,80).
+    open_form(&browser, "approve-payment");
+    assert_eq!(
+        browser.script("return document.querySelector('input[name=amount]').value"),
+        "114,80"
+    );
+    browser.click("form[action$='/approve-payment'] button");
+    assert_eq!(browser.text("[role=status]"), "Pagamento aprovado.");
+    assert!(browser.text("h1").contains("Pagamento aprovado"));
+    browser.click("form[action$='/start-handling'] button");
+    assert_eq!(browser.text("[role=status]"), "Preparação iniciada.");
+
+    // An NF-e key whose check digit is wrong: the service's refusal, on the page.
+    let good = sample::nfe_key(5001);
+    let mut bad = good.clone();
+    let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
+    bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+    open_form(&browser, "invoice");
+    browser.fill("form[action$='/invoice'] input[name=number]", "5001");
+    browser.fill("form[action$='/invoice'] input[name=key]", &bad);
+    browser.click("form[action$='/invoice'] button");
+    let refused = browser.text("[role=alert]");
+    assert!(refused.contains("dígito verificador inválido"), "{refused}");
+    // The form comes back open with what was typed.
+    let typed = browser.script(
+        "return document.querySelector(\"form[action$='/invoice'] input[name=key]\").value",
+    );
+    assert_eq!(typed, bad.as_str());
+    browser.screenshot("2-refused");
+    browser.fill("form[action$='/invoice'] input[name=number]", "5001");
+    browser.fill("form[action$='/invoice'] input[name=key]", &good);
+    browser.click("form[action$='/invoice'] button");
+    assert_eq!(browser.text("[role=status]"), "Nota fiscal registrada.");
+    assert!(browser.text("h1").contains("Faturado"));
+    assert!(browser.text("main").contains(&good));
+    assert!(
+        browser.text("main").contains("Bruna Lima"),
+        "the history names her"
+    );
+    browser.screenshot("3-invoiced");
+
+    // The API shows the same history: each step by the admin actor, under her name.
+    let shown = json(&app.admin().get(&format!("/orders/{id}")));
+    let steps: Vec<(String, Value, Value)> = shown["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| (text(h, "event"), h["actor"].clone(), h["operator"].clone()))
+        .collect();
+    let bruna = Value::from("Bruna Lima");
+    let admin = Value::from("admin");
+    assert_eq!(
+        steps,
+        [
+            (
+                "order-placed".to_owned(),
+                Value::from("checkout"),
+                Value::Null
+            ),
+            ("payment-approved".to_owned(), admin.clone(), bruna.clone()),
+            ("handling-started".to_owned(), admin.clone(), bruna.clone()),
+            ("invoiced".to_owned(), admin, bruna),
+        ]
+    );
+
+    // A form the order moved past meanwhile is refused, not applied over the change.
+    browser.goto(&page);
+    let commented = app.admin().post(
+        &format!("/orders/{id}/comments"),
+        &serde_json::json!({"text": "from the API"}),
+    );
+    assert_eq!(commented.status, 200, "{}", commented.text());
+    open_form(&browser, "comment");
+    browser.fill("form[action$='/comment'] textarea", "from the panel");
+    browser.click("form[action$='/comment'] button");
+    assert!(browser.text("[role=alert]").contains("version-mismatch"));
 }

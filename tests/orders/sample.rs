@@ -31,3 +31,20 @@ pub(crate) fn order(external_id: &str) -> Value {
 
 /// The total of [`order`].
 pub(crate) const TOTAL: i64 = 11480;
+
+/// A 44-digit NF-e access key with a valid check digit (modulo 11, weights 2-9 from the right).
+pub(crate) fn nfe_key(number: u32) -> String {
+    let body = format!("3526111122233300018155001{number:09}112345678");
+    assert_eq!(body.len(), 43);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .zip((2..=9).cycle())
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
+    let check = match 11 - sum % 11 {
+        10 | 11 => 0,
+        digit => digit,
+    };
+    format!("{body}{check}")
+}

@@ -173,6 +173,46 @@ pub(crate) fn payment_status(lang: Lang, status: PaymentStatus) -> &'static str 
     lang.pick(pt, en)
 }
 
+/// A service's refusal in the panel's language: the codes an operator meets, translated; any
+/// other, the service's own (English) message.
+pub(crate) fn refusal(lang: Lang, error: &http_common::ApiError) -> String {
+    let pt = match error.code() {
+        "validation-failed" => "Alguns campos precisam de correção.",
+        "version-mismatch" => {
+            "O pedido mudou depois que esta página foi aberta. Confira e tente de novo."
+        }
+        "invalid-transition" => "O status do pedido não permite esta ação.",
+        "order-on-hold" => "O pedido está em espera: retire-o da espera primeiro.",
+        "order-has-problems" => "O pedido tem problemas pendentes: resolva-os e reprocesse.",
+        "manual-approval-not-allowed" => "Este meio de pagamento não aceita aprovação manual.",
+        "invoice-number-conflict" => "Já existe outra nota fiscal com este número.",
+        "invoice-value-mismatch" => "O valor da nota não confere com os itens faturados.",
+        "order-invoiced" => "O pedido já foi faturado.",
+        _ => return error.message().to_owned(),
+    };
+    match lang {
+        Lang::Pt => pt.to_owned(),
+        Lang::En => error.message().to_owned(),
+    }
+}
+
+/// A field's problem in the panel's language (the service's message when not translated).
+pub(crate) fn field_problem(lang: Lang, code: &str, message: &str) -> String {
+    let pt = match code {
+        "required" => "obrigatório",
+        "empty" => "não pode ficar vazio",
+        "too-long" => "longo demais",
+        "bad-format" => "formato inválido",
+        "bad-check-digit" => "dígito verificador inválido",
+        "negative" => "não pode ser negativo",
+        _ => return message.to_owned(),
+    };
+    match lang {
+        Lang::Pt => pt.to_owned(),
+        Lang::En => message.to_owned(),
+    }
+}
+
 /// Who did something, when no operator is named.
 pub(crate) fn actor(lang: Lang, actor: Actor) -> &'static str {
     let (pt, en) = match actor {

@@ -91,6 +91,7 @@ pub fn sample_order() -> Order {
             to: OrderStatus::PaymentPending,
             event: EventKind::OrderPlaced,
             actor: Actor::Checkout,
+            operator: None,
         }],
         created_at: "2026-11-22T01:00:00Z".into(),
         updated_at: "2026-11-22T01:00:00Z".into(),

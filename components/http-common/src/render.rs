@@ -262,6 +262,7 @@ fn history(entry: &HistoryEntry) -> Value {
         "to": names::order_status(entry.to),
         "event": names::event_kind(entry.event),
         "actor": names::actor(entry.actor),
+        "operator": entry.operator,
     })
 }
 

@@ -27,6 +27,11 @@ pub(crate) fn order_id(id: &str) -> Result<OrderId, Vec<FieldError>> {
     OrderId::parse(id).map_err(|e| vec![e.at("id")])
 }
 
+/// The name of a person of the back office, as the history records it.
+pub(crate) fn operator(name: &str) -> Result<Text, Vec<FieldError>> {
+    Text::parse(name, 100).map_err(|e| vec![e.at("operator")])
+}
+
 /// An instant given on its own, named `field` in errors.
 pub(crate) fn instant(field: &str, at: &str) -> Result<Timestamp, Vec<FieldError>> {
     Timestamp::parse(at).map_err(|e| vec![e.at(field)])

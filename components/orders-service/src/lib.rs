@@ -146,6 +146,31 @@ impl wo::Guest for Component {
             .map_err(render::error)
     }
 
+    fn apply_by_operator(
+        id: String,
+        command: wit::Command,
+        operator: String,
+        expected_version: Option<u64>,
+        idempotency: Option<wo::Idempotency>,
+    ) -> Result<wo::Written, wit::Error> {
+        let id = convert::order_id(&id).map_err(|_| wit::Error::NotFound)?;
+        let command = convert::command(&command).map_err(render::invalid)?;
+        let idempotency = convert::idempotency(idempotency).map_err(render::invalid)?;
+        let operator = convert::operator(&operator).map_err(render::invalid)?;
+        with_service(|s| {
+            s.apply_by(
+                &id,
+                &command,
+                Actor::Admin,
+                Some(operator),
+                expected_version,
+                idempotency,
+            )
+        })
+        .map(render::written)
+        .map_err(render::error)
+    }
+
     fn list(query: wo::Query) -> Result<wo::Page, wit::Error> {
         let query = convert::query(query).map_err(render::invalid)?;
         with_service(|s| s.list(&query))

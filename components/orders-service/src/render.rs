@@ -321,6 +321,7 @@ pub(crate) fn order(o: &Order) -> wit::Order {
                 to: order_status(h.to),
                 event: event_kind(h.event),
                 actor: actor(h.actor),
+                operator: h.operator.as_ref().map(|o| o.as_str().to_owned()),
             })
             .collect(),
         created_at: ts(*o.created_at()),

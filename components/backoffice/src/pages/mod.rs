@@ -1,5 +1,6 @@
 //! The pages: the layout every page shares, and which page answers a path.
 
+pub(crate) mod actions;
 pub(crate) mod order;
 pub(crate) mod orders;
 pub(crate) mod sign_in;
@@ -109,18 +110,26 @@ pub(crate) async fn get(ctx: &Ctx, path: &str, query: &str) -> Reply {
     match path.strip_prefix("/admin/orders") {
         Some("") => orders::page(ctx, query),
         Some(rest) => match rest.strip_prefix('/') {
-            Some(id) if !id.is_empty() && !id.contains('/') => order::page(ctx, id),
+            Some(id) if !id.is_empty() && !id.contains('/') => order::page(ctx, id, query),
             _ => web::html(404, not_found(ctx)),
         },
         None => web::html(404, not_found(ctx)),
     }
 }
 
-/// The answer to a form posted to a panel path (a session is open, its CSRF token checked).
+/// The answer to a form posted to a panel path (a session is open, its CSRF token checked):
+/// `/admin/orders/{id}/{action}`.
 pub(crate) async fn post(
     ctx: &Ctx,
-    _path: &str,
-    _form: &[(String, String)],
+    path: &str,
+    form: &[(String, String)],
 ) -> Result<Reply, ApiError> {
-    Ok(web::html(404, not_found(ctx)))
+    let target = path
+        .strip_prefix("/admin/orders/")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(id, action)| Some((id, actions::Action::parse(action)?)));
+    Ok(match target {
+        Some((id, action)) if !id.is_empty() => actions::post(ctx, id, action, form),
+        _ => web::html(404, not_found(ctx)),
+    })
 }

@@ -8,12 +8,28 @@ use http_common::{ApiError, Reply};
 use maud::{Markup, html};
 
 use crate::i18n::{self, Lang};
+use crate::pages::actions;
 use crate::pages::orders::badge;
 use crate::pages::{layout, not_found, service_error};
 use crate::web::{self, Ctx};
 
-/// The order page.
-pub(crate) fn page(ctx: &Ctx, id: &str) -> Reply {
+/// The order page (`done`: the action that just went through, for its notice).
+pub(crate) fn page(ctx: &Ctx, id: &str, query: &str) -> Reply {
+    let form = web::form(query.as_bytes());
+    let done = actions::done(ctx.lang, web::field(&form, "done"));
+    page_with(ctx, id, None, done)
+}
+
+/// An action refused: why, and the form as it was posted.
+pub(crate) type Refusal<'a> = (&'a ApiError, actions::Refused<'a>);
+
+/// The order page, with an action's refusal or notice on top.
+pub(crate) fn page_with(
+    ctx: &Ctx,
+    id: &str,
+    refusal: Option<Refusal<'_>>,
+    done: Option<&str>,
+) -> Reply {
     let order = match orders::load(id) {
         Ok(order) => order,
         Err(e) => {
@@ -26,10 +42,31 @@ pub(crate) fn page(ctx: &Ctx, id: &str) -> Reply {
     };
     let l = ctx.lang;
     let title = format!("{} #{}", l.pick("Pedido", "Order"), order.number);
-    web::html(200, layout(ctx, &title, content(ctx, &order, &title)))
+    let status = refusal.map_or(
+        200,
+        |(e, _)| if e.status() >= 500 { 503 } else { e.status() },
+    );
+    let content = html! {
+        @if let Some((error, _)) = refusal {
+            div.error role="alert" {
+                p { (i18n::refusal(l, error)) " (" code { (error.code()) } ")" }
+                @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
+                    ul { @for f in fields { li {
+                        (f["field"].as_str().unwrap_or_default()) ": "
+                        (i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
+                    } } }
+                }
+            }
+        }
+        @if let Some(done) = done {
+            p.notice role="status" { (done) }
+        }
+        (content(ctx, &order, &title, refusal.map(|(_, refused)| refused)))
+    };
+    web::html(status, layout(ctx, &title, content))
 }
 
-fn content(ctx: &Ctx, order: &Order, title: &str) -> Markup {
+fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refused<'_>>) -> Markup {
     let l = ctx.lang;
     let money = |minor: i64| i18n::money(l, minor, &order.currency);
     let time = |at: &str| i18n::time(l, ctx.zone, at);
@@ -59,6 +96,8 @@ fn content(ctx: &Ctx, order: &Order, title: &str) -> Markup {
             p.muted { (l.pick("Cancelado: ", "Canceled: ")) (names::cancel_cause(cancellation.cause))
                 @if let Some(reason) = &cancellation.reason { " · " (reason) } }
         }
+        h2 { (l.pick("Ações", "Actions")) }
+        (actions::forms(ctx, order, refused))
         div.cards {
             section.card aria-labelledby="customer" {
                 h2 #customer { (l.pick("Cliente", "Customer")) }
@@ -172,7 +211,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str) -> Markup {
                         td { (time(&entry.at)) }
                         td { (i18n::event(l, entry.event)) }
                         td { @if let Some(from) = entry.from { @if from != entry.to { (i18n::status(l, from)) " → " } } (i18n::status(l, entry.to)) }
-                        td { (i18n::actor(l, entry.actor)) }
+                        td { @if let Some(operator) = &entry.operator { (operator) } @else { (i18n::actor(l, entry.actor)) } }
                     }
                 }
             }

@@ -69,7 +69,7 @@ fn day_bound(ctx: &Ctx, text: &str, until: bool) -> Result<Option<String>, ()> {
 }
 
 /// An amount typed in units (`1.234,56` or `1234.56`) as minor units.
-fn amount(text: &str) -> Result<Option<i64>, ()> {
+pub(crate) fn amount(text: &str) -> Result<Option<i64>, ()> {
     if text.is_empty() {
         return Ok(None);
     }

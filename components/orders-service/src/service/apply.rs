@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 use orderflow_domain::order::{self, Actor, Applied, Command, Context, Order};
-use orderflow_domain::values::{OrderId, TestClockId, Timestamp};
+use orderflow_domain::values::{OrderId, TestClockId, Text, Timestamp};
 
 use super::stock::{self, Line, StockEvent};
 use super::{Failure, Idempotency, MAX_LIMIT, Query, Service, Sort, Written};
@@ -31,10 +31,25 @@ impl<K: Kv> Service<'_, K> {
         expected_version: Option<u64>,
         idempotency: Option<Idempotency>,
     ) -> Result<Written, Failure> {
+        self.apply_by(id, command, actor, None, expected_version, idempotency)
+    }
+
+    /// [`Service::apply`] by a named person of the back office (`operator`), whom the
+    /// history records beside the actor.
+    pub(crate) fn apply_by(
+        &self,
+        id: &OrderId,
+        command: &Command,
+        actor: Actor,
+        operator: Option<Text>,
+        expected_version: Option<u64>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Written, Failure> {
         let ctx = Context {
             now: self.now,
             actor,
             expected_version,
+            operator,
         };
         let hash = self.check_command_key(idempotency.as_ref(), id)?;
         let key_of = idempotency.as_ref().zip(hash.as_ref());

@@ -22,10 +22,10 @@ use super::event::{Event, EventKind};
 use super::model::{CancelCause, HistoryEntry, Order, Problem, ProblemKind};
 use super::rules::{Rule, rule};
 use super::status::{Actor, Status};
-use crate::values::Timestamp;
+use crate::values::{Text, Timestamp};
 
 /// The clock and the caller of a command.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Context {
     /// Now, as the adapter's clock says (tests pass a fixed instant).
     pub now: Timestamp,
@@ -33,6 +33,8 @@ pub struct Context {
     pub actor: Actor,
     /// The version the caller expects (`If-Match`), if any.
     pub expected_version: Option<u64>,
+    /// The person of the back office who asks (actor `Admin`), by name, for the history.
+    pub operator: Option<Text>,
 }
 
 impl Context {
@@ -42,6 +44,7 @@ impl Context {
             now,
             actor,
             expected_version: None,
+            operator: None,
         }
     }
 }
@@ -146,6 +149,7 @@ impl Step<'_> {
             to,
             event,
             actor: self.ctx.actor,
+            operator: self.ctx.operator.clone(),
         });
         Ok(Applied {
             order: self.order,

@@ -562,6 +562,9 @@ pub struct HistoryEntry {
     pub event: EventKind,
     /// Who.
     pub actor: Actor,
+    /// The back office's person who did it, by name (actor `Admin` from the panel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Text>,
 }
 
 /// The subscription cycle an order was generated for.

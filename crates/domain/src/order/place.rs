@@ -126,6 +126,7 @@ pub fn place(
             to: Status::PaymentPending,
             event: EventKind::OrderPlaced,
             actor: ctx.actor,
+            operator: ctx.operator.clone(),
         }],
         created_at: ctx.now,
         updated_at: ctx.now,
