@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(
             json["history"][0],
             json!({"at": "2026-11-22T01:00:00Z", "from": null, "to": "payment-pending",
-                   "event": "order-placed", "actor": "checkout"})
+                   "event": "order-placed", "actor": "checkout", "operator": null})
         );
         assert_eq!(json["createdAt"], "2026-11-22T01:00:00Z");
     }
