@@ -4,7 +4,7 @@
 # The sample placement every benchmark sends.
 ORDER_JSON='{"channel":"storefront","currency":"BRL","customer":{"id":"c-17","name":"Ana Souza","email":"ana@example.com","document":"39053344705"},"shippingAddress":{"street":"Rua A","number":"10","neighborhood":"Centro","city":"São Paulo","state":"SP","postalCode":"01001000","country":"BRA"},"items":[{"sku":"CAM-P-AZ","name":"Camiseta azul P","quantity":2,"unitPrice":4990}],"shipping":{"method":"PAC","price":1500},"payment":{"method":"pix"}}'
 ORDER_TOTAL=11480
-BENCH_VARIABLES=(checkout_token admin_token erp_token logistics_token payment_webhook_secret)
+BENCH_VARIABLES=(checkout_token admin_token erp_token logistics_token payment_webhook_secret session_key)
 
 # bench_prepare: what every script needs before it measures: the wasm target and wasm-opt, the
 # runner as $BIN (a release build unless BIN is set), the components and the fixtures; and a

@@ -56,6 +56,8 @@ declare -A tokens=(
     [payment_retry_interval_minutes]=180
     [pass_shards]=2
     [webhook_hosts]='http://127.0.0.1:*'
+    [session_key]=contract-session-key
+    [store_time_zone]=America/Sao_Paulo
 )
 args=()
 while read -r name; do

@@ -26,11 +26,20 @@ pub(crate) async fn respond(request: IncomingRequest, method: &str) -> Result<Re
         let email = obj.string(fields, "email")?;
         let password = obj.string(fields, "password")?;
         let role = obj.string(fields, "role")?;
+        // Present but blank is as bad as absent (absent ones `string` has named already).
+        let mut blank = |field: &str, value: &str| -> Result<bool, ApiError> {
+            let present = obj.opt_string(field)?.is_some();
+            if present && value.trim().is_empty() {
+                fields.push(field.into(), "empty", format!("{field} must not be blank"));
+            }
+            Ok(present && !value.trim().is_empty())
+        };
         let name = name.trim().to_owned();
-        if name.is_empty() && obj.opt_string("name")?.is_some() {
-            fields.push("name".into(), "empty", "name must not be blank");
-        }
-        if name.chars().count() > 100 {
+        let has_name = blank("name", &name)?;
+        let has_email = blank("email", &email)?;
+        let has_password = blank("password", &password)?;
+        let has_role = blank("role", &role)?;
+        if has_name && name.chars().count() > 100 {
             fields.push("name".into(), "too-long", "name is at most 100 characters");
         }
         let email = operators::normalize_email(&email);
@@ -39,14 +48,14 @@ pub(crate) async fn respond(request: IncomingRequest, method: &str) -> Result<Re
                 .split_once('@')
                 .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
             && !email.chars().any(char::is_whitespace);
-        if !email.is_empty() && !valid_email {
+        if has_email && !valid_email {
             fields.push(
                 "email".into(),
                 "bad-format",
                 "email must be an email address",
             );
         }
-        if !password.is_empty() && password.chars().count() < MIN_PASSWORD {
+        if has_password && password.chars().count() < MIN_PASSWORD {
             fields.push(
                 "password".into(),
                 "too-short",
@@ -60,19 +69,14 @@ pub(crate) async fn respond(request: IncomingRequest, method: &str) -> Result<Re
                 "password is at most 1024 bytes",
             );
         }
-        let role = match Role::parse(&role) {
-            Some(role) => Some(role),
-            None => {
-                if !role.is_empty() {
-                    fields.push(
-                        "role".into(),
-                        "unknown-value",
-                        "role must be one of: admin, operator",
-                    );
-                }
-                None
-            }
-        };
+        let role = Role::parse(&role);
+        if has_role && role.is_none() {
+            fields.push(
+                "role".into(),
+                "unknown-value",
+                "role must be one of: admin, operator",
+            );
+        }
         Ok((name, email, password, role))
     })?;
     let role = role.ok_or_else(|| ApiError::new(422, "validation-failed", "role is required"))?;

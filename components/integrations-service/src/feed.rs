@@ -458,7 +458,7 @@ impl<'a, K: Kv> Feed<'a, K> {
         types: &[String],
     ) -> Result<(Vec<Event>, u64), FeedError> {
         let head = read_head(self.kv)?;
-        if after + 1 < head.first {
+        if after.saturating_add(1) < head.first {
             return Err(FeedError::Expired { first: head.first });
         }
         let batch: Vec<Event> = match &head.batch {

@@ -295,6 +295,11 @@ fn reads_filter_by_type_and_expired_positions_are_refused() {
     let (events, _) = Feed::new(&kv, later, 4).read(4, 10, &[]).expect("a read");
     assert_eq!(events.len(), 1);
     assert!(kv.get("int/feed/e/1").expect("a get").is_none());
+    // A position past the end, the largest included, is an empty page, not an expired one.
+    let (events, next) = Feed::new(&kv, later, 4)
+        .read(u64::MAX, 10, &[])
+        .expect("a read");
+    assert_eq!((events.len(), next), (0, u64::MAX));
 }
 
 mod consumers {

@@ -11,8 +11,8 @@ use orderflow_domain::values::{
     FieldError, Invalid, PlanId, SubscriptionId, TestClockId, Text, Timestamp,
 };
 use orderflow_wit_types::parse::{
-    Fields, NAME_MAX, REASON_MAX, contact_edit, list, new_item, part, payment_method, place_order,
-    shipping, text, timestamp,
+    Fields, NAME_MAX, REASON_MAX, contact_edit, list, multiline, new_item, part, payment_method,
+    place_order, shipping, timestamp,
 };
 use orderflow_wit_types::types as wit;
 
@@ -81,7 +81,7 @@ fn reason(f: &mut Fields, reason: Option<&str>) -> Option<Option<Text>> {
     f.optional(
         "reason",
         reason.filter(|r| !r.trim().is_empty()),
-        text(REASON_MAX),
+        multiline(REASON_MAX),
     )
 }
 
