@@ -52,7 +52,7 @@ signin_times=()
 for _ in 1 2 3 4 5; do signin_times+=("$(sign_in)"); done
 cookie="$(awk -F': ' 'tolower($1) == "set-cookie" {split($2, a, ";"); print a[1]}' "$work/headers")"
 signin_ms="$(printf '%s\n' "${signin_times[@]}" | sort -n | awk '{a[NR] = $1 * 1000} END {printf "%.0f ms (median of %d)", a[int((NR + 1) / 2)], NR}')"
-first_id="$(curl -sf "$base/orders?limit=1&sort=createdAt" -H 'Authorization: Bearer bench-admin_token' | sed -n 's/^{"items":\[{"id":"\([^"]*\)".*/\1/p')"
+first_id="$(curl -sf "$base/orders?limit=1&sort=createdAt" -H 'Authorization: Bearer bench-admin_token' | grep -o '"id":"o-[0-9]*"' | head -1 | cut -d'"' -f4)"
 
 cat > "$work/page.lua" <<LUA
 wrk.headers["Cookie"] = "$cookie"

@@ -123,7 +123,7 @@ bench_wrk() {
     shift 4
     hz="$(getconf CLK_TCK)"
     before="$(awk '{print $14 + $15}' "/proc/$runner/stat")"
-    out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" "$url")"
+    out="$(wrk -t"$(( connections < 2 ? connections : 2 ))" -c"$connections" -d"${seconds}s" --latency "$@" "$url")"
     requests="$(echo "$out" | awk '/requests in/ {print $1}')"
     cpu="$(awk -v t="$(( $(awk '{print $14 + $15}' "/proc/$runner/stat") - before ))" -v hz="$hz" \
         -v n="$requests" 'BEGIN {printf "%.0f", t / hz * 1e6 / n}')"

@@ -267,7 +267,7 @@ pub(crate) async fn respond(
             if method == "POST" {
                 let body = read_body(request).await?;
                 let form = form(&body);
-                if !same_origin_or_csrf(&key, &session_id, &form) {
+                if !form_carries_csrf(&key, &session_id, &form) {
                     return Ok(html(403, pages::forbidden(&ctx)));
                 }
                 return pages::post(&ctx, path, &form).await;
@@ -282,7 +282,7 @@ pub(crate) async fn respond(
 }
 
 /// Whether a panel form carries this session's CSRF token.
-fn same_origin_or_csrf(key: &[u8], session_id: &str, form: &[(String, String)]) -> bool {
+fn form_carries_csrf(key: &[u8], session_id: &str, form: &[(String, String)]) -> bool {
     session::csrf_holds(key, session_id, field(form, "_csrf"))
 }
 
