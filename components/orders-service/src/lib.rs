@@ -60,6 +60,36 @@ fn now() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
 }
 
+/// The two `apply` exports: the input parsed, then the command applied by `actor` (and, from
+/// the back office, the named `operator`).
+fn apply_command(
+    id: &str,
+    command: &wit::Command,
+    actor: Actor,
+    operator: Option<&str>,
+    expected_version: Option<u64>,
+    idempotency: Option<wo::Idempotency>,
+) -> Result<wo::Written, wit::Error> {
+    let id = convert::order_id(id).map_err(|_| wit::Error::NotFound)?;
+    let command = convert::command(command).map_err(render::invalid)?;
+    let idempotency = convert::idempotency(idempotency).map_err(render::invalid)?;
+    let operator = operator
+        .map(convert::operator)
+        .transpose()
+        .map_err(render::invalid)?;
+    with_service(|s| {
+        s.apply_by(
+            &id,
+            &command,
+            actor,
+            operator,
+            expected_version,
+            idempotency,
+        )
+    })
+    .map(render::written)
+    .map_err(render::error)
+}
 /// Runs `f` with a service over the `default` store.
 fn with_service<T>(
     f: impl FnOnce(&Service<'_, SpinKv>) -> Result<T, Failure>,
@@ -137,13 +167,8 @@ impl wo::Guest for Component {
         expected_version: Option<u64>,
         idempotency: Option<wo::Idempotency>,
     ) -> Result<wo::Written, wit::Error> {
-        let id = convert::order_id(&id).map_err(|_| wit::Error::NotFound)?;
-        let command = convert::command(&command).map_err(render::invalid)?;
-        let idempotency = convert::idempotency(idempotency).map_err(render::invalid)?;
         let actor = convert::actor(actor);
-        with_service(|s| s.apply(&id, &command, actor, expected_version, idempotency))
-            .map(render::written)
-            .map_err(render::error)
+        apply_command(&id, &command, actor, None, expected_version, idempotency)
     }
 
     fn apply_by_operator(
@@ -153,22 +178,15 @@ impl wo::Guest for Component {
         expected_version: Option<u64>,
         idempotency: Option<wo::Idempotency>,
     ) -> Result<wo::Written, wit::Error> {
-        let id = convert::order_id(&id).map_err(|_| wit::Error::NotFound)?;
-        let command = convert::command(&command).map_err(render::invalid)?;
-        let idempotency = convert::idempotency(idempotency).map_err(render::invalid)?;
-        let operator = convert::operator(&operator).map_err(render::invalid)?;
-        with_service(|s| {
-            s.apply_by(
-                &id,
-                &command,
-                Actor::Admin,
-                Some(operator),
-                expected_version,
-                idempotency,
-            )
-        })
-        .map(render::written)
-        .map_err(render::error)
+        let operator = Some(operator.as_str());
+        apply_command(
+            &id,
+            &command,
+            Actor::Admin,
+            operator,
+            expected_version,
+            idempotency,
+        )
     }
 
     fn list(query: wo::Query) -> Result<wo::Page, wit::Error> {
