@@ -144,12 +144,12 @@ fn the_list_fits_a_phone_and_works_from_the_keyboard() {
 }
 
 /// Unfolds the form of `action` on an order's page.
-fn open_form(browser: &Browser, action: &str) {
+pub(crate) fn open_form(browser: &Browser, action: &str) {
     browser.click(&format!("details:has(form[action$='/{action}']) summary"));
 }
 
 /// Signs `email` in with the test password and waits for the orders page.
-fn sign_in(browser: &Browser, base: &str, email: &str) {
+pub(crate) fn sign_in(browser: &Browser, base: &str, email: &str) {
     browser.goto(&format!("{base}/admin/sign-in"));
     browser.fill("input[name=email]", email);
     browser.fill("input[name=password]", PASSWORD);

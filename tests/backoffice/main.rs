@@ -1,6 +1,8 @@
 //! The back office end to end: the real `spin.toml` served by the real `orderflow` binary, the
-//! panel driven in Debian's headless Chromium through chromedriver (`browser`), and its security
-//! rules checked over plain HTTP (`security`): sessions, CSRF, roles, secrets.
+//! panel driven in Debian's headless Chromium through chromedriver (`browser`; `fulfilment` for
+//! shipping, refunds and "Pendentes"; `subscriptions` for its subscriptions' pages), and its
+//! security rules checked over plain HTTP
+//! (`security`): sessions, CSRF, roles, secrets.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -15,7 +17,9 @@ mod sample;
 use helpers::app;
 
 mod browser;
+mod fulfilment;
 mod security;
+mod subscriptions;
 
 use serde_json::json;
 

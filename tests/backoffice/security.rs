@@ -1,7 +1,8 @@
 //! The panel's security rules over plain HTTP: every panel page without a session goes to
 //! sign-in; a forged, altered or signed-out cookie is refused; a form without its session's CSRF
-//! token is refused; the session cookie is HttpOnly, SameSite=Strict and scoped to /admin;
-//! operators are created by the admin token alone, and no answer or log ever holds a password.
+//! token is refused; the session cookie is HttpOnly, SameSite=Strict and scoped to /admin; an
+//! operator without the admin role cannot refund; operators are created by the admin token
+//! alone, and no answer or log ever holds a password.
 
 use serde_json::json;
 
@@ -45,6 +46,9 @@ fn without_a_valid_session_every_panel_page_goes_to_sign_in() {
         "/admin/",
         "/admin/orders",
         "/admin/orders/o-1",
+        "/admin/orders/export?format=csv",
+        "/admin/orders?problems=true",
+        "/admin/subscriptions",
         "/admin/anything",
     ] {
         let reply = anonymous.get(path);
@@ -198,4 +202,66 @@ fn operators_are_created_by_the_admin_token_and_passwords_never_show() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn an_operator_without_the_admin_role_cannot_refund() {
+    let app = App::start("panel-roles");
+    operator(&app, "Bruna Lima", "bruna@loja.example", "operator");
+    operator(&app, "Paula Reis", "paula@loja.example", "admin");
+    let order = app.checkout().place(&crate::sample::order("MLB-ROLE-1"));
+    let id = order["id"].as_str().expect("an id").to_owned();
+    let paid = app.admin().post(
+        &format!("/orders/{id}/payment"),
+        &json!({"amount": crate::sample::TOTAL}),
+    );
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    let page = format!("/admin/orders/{id}");
+    let refund = |cookie: &str| {
+        let shown = get(&app, &page, cookie).text();
+        let body = format!("_csrf={}&version=2&amount=10%2C00", csrf_of(&shown));
+        let reply = app.with_authorization(None).send(
+            "POST",
+            &format!("/admin/orders/{id}/refund"),
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        );
+        (shown, reply)
+    };
+
+    let bruna = sign_in(&app, "bruna@loja.example", PASSWORD).expect("signed in");
+    let (shown, reply) = refund(&bruna);
+    assert!(
+        !shown.contains("/refund\""),
+        "no refund form for an operator"
+    );
+    assert_eq!(reply.status, 403, "{}", reply.text());
+    assert!(reply.text().contains("role-not-allowed"));
+    let order = json(&app.admin().get(&format!("/orders/{id}")));
+    assert_eq!(
+        (
+            order["version"].clone(),
+            order["totals"]["refunded"].clone()
+        ),
+        (json!(2), json!(0)),
+        "nothing written"
+    );
+
+    let paula = sign_in(&app, "paula@loja.example", PASSWORD).expect("signed in");
+    let (shown, reply) = refund(&paula);
+    assert!(
+        shown.contains("/refund\""),
+        "an admin is offered the refund"
+    );
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    let order = json(&app.admin().get(&format!("/orders/{id}")));
+    assert_eq!(order["totals"]["refunded"], 1000);
+    let last = order["history"].as_array().and_then(|h| h.last()).cloned();
+    assert_eq!(
+        last.map(|h| h["operator"].clone()),
+        Some(json!("Paula Reis"))
+    );
 }

@@ -138,11 +138,16 @@ pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 
 /// Where to go after signing in: a panel path, never another site.
 fn next_page(raw: &str) -> &str {
-    if raw.starts_with("/admin/") && !raw.starts_with("//") && !raw.contains('\\') {
+    if within_panel(raw) {
         raw
     } else {
         "/admin/orders"
     }
+}
+
+/// Whether `raw` is a path of the panel (never another site), to go back to.
+pub(crate) fn within_panel(raw: &str) -> bool {
+    raw.starts_with("/admin/") && !raw.contains("//") && !raw.contains('\\')
 }
 
 pub(crate) async fn respond(

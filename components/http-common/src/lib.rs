@@ -31,6 +31,8 @@ pub mod bindings {
 
 pub mod auth;
 pub mod error;
+#[cfg(feature = "export")]
+pub mod export;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod idempotency;

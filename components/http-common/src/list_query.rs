@@ -1,10 +1,10 @@
 //! The query string of an order listing (`GET /orders`, `GET /orders/export`, the back office's
 //! orders page) into the WIT `query` record.
 //!
-//! `limit=abc` or `minTotal=1.5` is 400 `wrong-type` naming the parameter; an unknown `status` or
-//! `sort`, or a `limit` outside 1-200, is 422 with one entry per parameter. Values the service
-//! judges (timestamps in `from`/`to`, the cursor) pass through. Empty parameters count as absent;
-//! unknown parameters are ignored; a repeated parameter keeps its last value.
+//! `limit=abc` or `minTotal=1.5` is 400 `wrong-type` naming the parameter; an unknown `status`,
+//! `sort` or `problems`, or a `limit` outside 1-200, is 422 with one entry per parameter. Values
+//! the service judges (timestamps in `from`/`to`, the cursor) pass through. Empty parameters
+//! count as absent; unknown parameters are ignored; a repeated parameter keeps its last value.
 
 use crate::ApiError;
 use crate::input::Fields;
@@ -29,6 +29,7 @@ pub fn parse(raw: &str) -> Result<Query, ApiError> {
         min_total: None,
         max_total: None,
         shipping_method: None,
+        problems: false,
         sort: Sort::CreatedAtDesc,
         limit: DEFAULT_LIMIT,
         cursor: None,
@@ -54,6 +55,11 @@ pub fn parse(raw: &str) -> Result<Query, ApiError> {
             "minTotal" => query.min_total = Some(money("minTotal", value)?),
             "maxTotal" => query.max_total = Some(money("maxTotal", value)?),
             "shippingMethod" => query.shipping_method = text,
+            "problems" => match value {
+                "true" => query.problems = true,
+                "false" => query.problems = false,
+                _ => unknown(&mut fields, "problems", &["true", "false"]),
+            },
             "sort" => match names::parse_sort(value) {
                 Some(sort) => query.sort = sort,
                 None => unknown(&mut fields, "sort", names::SORTS),
@@ -155,6 +161,14 @@ mod tests {
         assert_eq!(refusal("limit=201"), Some((422, "validation-failed")));
         assert_eq!(refusal("status=paid"), Some((422, "validation-failed")));
         assert_eq!(refusal("sort=price"), Some((422, "validation-failed")));
+        assert_eq!(refusal("problems=yes"), Some((422, "validation-failed")));
+    }
+
+    #[test]
+    fn problems_narrows_the_list_to_the_orders_that_need_a_person() {
+        assert!(query("problems=true").problems);
+        assert!(!query("problems=false").problems);
+        assert!(!query("").problems);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //! A thin adapter: route ([`route`]), authenticate (`admin_token`), parse the query
 //! ([`query`]) or the edit ([`edit`]), call `orders::load` / `orders::list` / `orders::apply`,
-//! render (JSON, or [`export`]).
+//! render (JSON, or [`http_common::export`]).
 //!
 //! `POST /admin/check[?repair=true]` runs the orders service's consistency check: every order
 //! against its index entries, its channel + external id pointer and its pending derived writes;
@@ -13,7 +13,6 @@
 //! grows with the number of orders (an operator's tool, not a request path).
 
 mod edit;
-mod export;
 mod query;
 mod route;
 
@@ -53,7 +52,7 @@ async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
         }
         Route::Export => {
             let request = query::parse(&raw_query)?;
-            export::export(request.query, request.format, orders::list)
+            http_common::export::export(request.query, request.format, orders::list)
         }
         Route::Check => {
             let repair = query::repair(&raw_query)?;

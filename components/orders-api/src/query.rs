@@ -8,14 +8,7 @@ use http_common::orders::Query;
 
 pub(crate) use http_common::list_query::MAX_LIMIT;
 
-/// An export's file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// Comma-separated values with a header row.
-    Csv,
-    /// One `<order>` element per order.
-    Xml,
-}
+pub(crate) use http_common::export::Format;
 
 /// What a list or export request asks for.
 #[derive(Debug, Clone, PartialEq)]

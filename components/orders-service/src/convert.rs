@@ -372,6 +372,7 @@ pub(crate) fn query(q: wo::Query) -> Result<Query, Vec<FieldError>> {
             cursor: q.cursor,
             unpaid: false,
             unpaid_clock: None,
+            problems: q.problems,
         })
     })();
     f.finish(value)

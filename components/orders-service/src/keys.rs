@@ -156,6 +156,27 @@ impl IndexName {
         }
     }
 
+    /// Orders in a status: counted (the indexer's head keeps how many), never listed (a listing
+    /// by status walks `all`, in creation order, and checks each order).
+    pub(crate) fn status(status: Status) -> Self {
+        IndexName(format!("status/{}", status.as_str()))
+    }
+
+    /// Orders with open problems ("Pendentes"): listed and counted.
+    pub(crate) fn problems() -> Self {
+        IndexName("problems".to_owned())
+    }
+
+    /// Whether the indexer writes entries for this index (a listing reads them).
+    pub(crate) fn is_listed(&self) -> bool {
+        !self.0.starts_with("status/")
+    }
+
+    /// Whether the indexer's head counts the orders in this index.
+    pub(crate) fn is_counted(&self) -> bool {
+        self.0.starts_with("status/") || self.0 == "problems"
+    }
+
     /// The total of a `total/{minor}` index.
     pub(crate) fn total_minor(&self) -> Option<u64> {
         self.0.strip_prefix("total/").and_then(|m| m.parse().ok())
@@ -185,6 +206,10 @@ pub(crate) fn indexes_of(order: &Order) -> Vec<IndexName> {
     }
     let payment = order.payment();
     names.push(IndexName::total(total_key(order.totals().total)));
+    names.push(IndexName::status(order.status()));
+    if !order.problems().is_empty() {
+        names.push(IndexName::problems());
+    }
     if order.status() == Status::PaymentPending
         && matches!(payment.method, PaymentMethod::Pix | PaymentMethod::Boleto)
         && payment.due_at.is_some()

@@ -219,6 +219,12 @@ impl wo::Guest for Component {
             .map_err(render::error)
     }
 
+    fn count() -> Result<Option<wo::Counts>, wit::Error> {
+        with_service(|s| s.counts())
+            .map(|counts| counts.map(|c| render::counts(&c)))
+            .map_err(render::error)
+    }
+
     fn catch_up_indexes() -> Result<(), wit::Error> {
         with_service(|s| s.catch_up()).map_err(render::error)
     }

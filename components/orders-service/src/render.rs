@@ -3,7 +3,7 @@
 
 use orderflow_domain::order::{
     CancelCause, EventKind, InvoiceKind, ItemQuantity, Order, OrderError, PaymentStatus,
-    ProblemKind, RefundSource, TrackingInfo, TrackingStatus, TransactionKind,
+    ProblemKind, RefundSource, Status, TrackingInfo, TrackingStatus, TransactionKind,
 };
 use orderflow_domain::values::FieldError;
 use orderflow_wit_types::render::{
@@ -79,6 +79,21 @@ fn tracking_info(t: &TrackingInfo) -> wit::TrackingInfo {
         carrier: text(&t.carrier),
         number: text(&t.number),
         url: opt(t.url.as_ref()),
+    }
+}
+
+/// The counted indexes' counts as the interface gives them: by status, and with problems.
+pub(crate) fn counts(counts: &std::collections::BTreeMap<String, u64>) -> wo::Counts {
+    let statuses = counts
+        .iter()
+        .filter_map(|(index, count)| {
+            let status = Status::parse(index.strip_prefix("status/")?)?;
+            Some((order_status(status), *count))
+        })
+        .collect();
+    wo::Counts {
+        statuses,
+        problems: counts.get("problems").copied().unwrap_or(0),
     }
 }
 

@@ -87,6 +87,11 @@ pub struct IndexHead<P, I> {
     /// would have planned for nothing: slots allocated and never used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<(String, I)>,
+    /// How many documents are in each counted index, moved in the same swap as the cursor, so
+    /// that each outbox entry counts once. `None` for a service that counts nothing, and for a
+    /// head written before counting began (its earlier documents were never counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -103,6 +108,7 @@ impl<P, I> Default for IndexHead<P, I> {
             plans: 0,
             plan: None,
             lease: None,
+            counts: None,
         }
     }
 }

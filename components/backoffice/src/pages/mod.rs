@@ -3,7 +3,9 @@
 pub(crate) mod actions;
 pub(crate) mod order;
 pub(crate) mod orders;
+pub(crate) mod pending;
 pub(crate) mod sign_in;
+pub(crate) mod subscriptions;
 
 use http_common::{ApiError, Reply};
 use maud::{DOCTYPE, Markup, html};
@@ -32,6 +34,7 @@ pub(crate) fn layout(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                     @if let Some((operator, csrf)) = &ctx.who {
                         nav aria-label=(l.pick("Seções", "Sections")) {
                             a href="/admin/orders" { (l.pick("Pedidos", "Orders")) }
+                            a href="/admin/subscriptions" { (l.pick("Assinaturas", "Subscriptions")) }
                         }
                         span.who { (operator.name) }
                         form method="post" action="/admin/sign-out" {
@@ -107,8 +110,12 @@ pub(crate) fn service_error(ctx: &Ctx, error: &ApiError) -> Reply {
 
 /// The page for a GET of a panel path (a session is open).
 pub(crate) async fn get(ctx: &Ctx, path: &str, query: &str) -> Reply {
+    if let Some(rest) = path.strip_prefix("/admin/subscriptions") {
+        return subscriptions::get(ctx, rest, query);
+    }
     match path.strip_prefix("/admin/orders") {
         Some("") => orders::page(ctx, query),
+        Some("/export") => orders::export(ctx, query),
         Some(rest) => match rest.strip_prefix('/') {
             Some(id) if !id.is_empty() && !id.contains('/') => order::page(ctx, id, query),
             _ => web::html(404, not_found(ctx)),
@@ -118,12 +125,15 @@ pub(crate) async fn get(ctx: &Ctx, path: &str, query: &str) -> Reply {
 }
 
 /// The answer to a form posted to a panel path (a session is open, its CSRF token checked):
-/// `/admin/orders/{id}/{action}`.
+/// `/admin/orders/{id}/{action}`, `/admin/subscriptions/...`.
 pub(crate) async fn post(
     ctx: &Ctx,
     path: &str,
     form: &[(String, String)],
 ) -> Result<Reply, ApiError> {
+    if let Some(rest) = path.strip_prefix("/admin/subscriptions") {
+        return Ok(subscriptions::post(ctx, rest, form));
+    }
     let target = path
         .strip_prefix("/admin/orders/")
         .and_then(|rest| rest.split_once('/'))

@@ -3,13 +3,13 @@
 
 use http_common::names;
 use http_common::orders;
-use http_common::types::{Address, Order, ProblemKind};
+use http_common::types::{Address, Order};
 use http_common::{ApiError, Reply};
 use maud::{Markup, html};
 
-use crate::i18n::{self, Lang};
-use crate::pages::actions;
+use crate::i18n;
 use crate::pages::orders::badge;
+use crate::pages::{actions, pending};
 use crate::pages::{layout, not_found, service_error};
 use crate::web::{self, Ctx};
 
@@ -84,7 +84,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
                 strong { (l.pick("Problemas", "Problems")) }
                 ul {
                     @for problem in &order.problems {
-                        li { (problem_text(l, &problem.kind, &money)) " · " (time(&problem.detected_at)) }
+                        li { (pending::explain(l, &problem.kind, &money)) " · " (time(&problem.detected_at)) }
                     }
                 }
             }
@@ -226,27 +226,5 @@ fn address(a: &Address) -> Markup {
             @if let Some(n) = &a.neighborhood { (n) br; }
             (a.city) " - " (a.state) " · " (a.postal_code) " · " (a.country)
         }
-    }
-}
-
-fn problem_text(l: Lang, kind: &ProblemKind, money: &dyn Fn(i64) -> String) -> String {
-    match kind {
-        ProblemKind::PaymentAmountMismatch(m) => format!(
-            "{} {} / {}",
-            l.pick(
-                "Pagamento com valor diferente do total: esperado",
-                "Payment amount differs from the total: expected"
-            ),
-            money(m.expected),
-            money(m.actual)
-        ),
-        ProblemKind::PaymentForCanceledOrder(late) => format!(
-            "{} {}",
-            l.pick(
-                "Pagamento recebido para pedido cancelado:",
-                "Payment received for a canceled order:"
-            ),
-            money(late.amount)
-        ),
     }
 }

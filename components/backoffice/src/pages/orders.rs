@@ -2,6 +2,7 @@
 //! store's zone, totals in the currency's units), sorting, and pages by cursor.
 
 use chrono::{NaiveDate, NaiveTime, TimeZone};
+use http_common::export::Format;
 use http_common::list_query;
 use http_common::names;
 use http_common::orders;
@@ -10,7 +11,7 @@ use http_common::{ApiError, Reply};
 use maud::{Markup, html};
 
 use crate::i18n::{self, Lang};
-use crate::pages::{layout, service_error};
+use crate::pages::{layout, pending, service_error};
 use crate::web::{self, Ctx, field};
 
 /// Orders per page.
@@ -26,22 +27,59 @@ impl Filters {
         field(&self.form, name).trim()
     }
 
-    /// The query string of these filters with `status` and `cursor` as given.
-    fn link(&self, status: Option<&str>, cursor: Option<&str>) -> String {
+    /// The tab these filters are on.
+    fn tab(&self) -> Tab<'_> {
+        if self.get("problems") == "true" {
+            Tab::Problems
+        } else {
+            match self.get("status") {
+                "" => Tab::All,
+                status => Tab::Status(status),
+            }
+        }
+    }
+
+    /// The link to `path` with these filters, on `tab`, at `cursor`.
+    fn link(
+        &self,
+        path: &str,
+        tab: Tab<'_>,
+        cursor: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &self.form {
-            if k != "status" && k != "cursor" && !v.trim().is_empty() {
+            if !["status", "problems", "cursor", "done", "format"].contains(&k.as_str())
+                && !v.trim().is_empty()
+            {
                 out.append_pair(k, v.trim());
             }
         }
-        if let Some(status) = status {
-            out.append_pair("status", status);
+        match tab {
+            Tab::All => {}
+            Tab::Status(status) => {
+                out.append_pair("status", status);
+            }
+            Tab::Problems => {
+                out.append_pair("problems", "true");
+            }
         }
         if let Some(cursor) = cursor {
             out.append_pair("cursor", cursor);
         }
-        format!("/admin/orders?{}", out.finish())
+        for (k, v) in extra {
+            out.append_pair(k, v);
+        }
+        format!("{path}?{}", out.finish())
     }
+}
+
+/// A tab of the list: every order, one status, or the orders with problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab<'a> {
+    All,
+    Status(&'a str),
+    Problems,
 }
 
 /// A day typed in a date field (`2026-12-07`) as an instant of the store's zone: its start, or
@@ -103,6 +141,7 @@ fn query(ctx: &Ctx, f: &Filters) -> Result<orders::Query, String> {
     let mut api = form_urlencoded::Serializer::new(String::new());
     for name in [
         "status",
+        "problems",
         "q",
         "sku",
         "customer",
@@ -166,17 +205,50 @@ pub(crate) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
         Err(problem) => (None, Some(problem)),
     };
     let l = ctx.lang;
-    let current = f.get("status");
+    let current = f.tab();
+    // The tabs go without numbers when the store cannot count (the listing still works).
+    let counts = orders::count().ok().flatten();
+    let count_of = |tab: Tab<'_>| -> Option<u64> {
+        let counts = counts.as_ref()?;
+        Some(match tab {
+            Tab::All => counts.statuses.iter().map(|(_, n)| n).sum(),
+            Tab::Status(name) => counts
+                .statuses
+                .iter()
+                .filter(|(s, _)| names::order_status(*s) == name)
+                .map(|(_, n)| n)
+                .sum(),
+            Tab::Problems => counts.problems,
+        })
+    };
+    let tab = |tab: Tab<'_>, label: &str| {
+        html! {
+            li { a href=(f.link("/admin/orders", tab, None, &[])) aria-current=[(current == tab).then_some("page")] {
+                (label) @if let Some(n) = count_of(tab).filter(|n| *n > 0) { " " span.count { (n) } }
+            } }
+        }
+    };
     let content = html! {
-        h1 { (l.pick("Pedidos", "Orders")) }
+        @if f.get("done") == "reprocess" {
+            p.notice role="status" { (l.pick("Pedido reprocessado.", "Order reprocessed.")) }
+        }
+        div.heading {
+            h1 { (l.pick("Pedidos", "Orders")) }
+            p.exports {
+                a href=(f.link("/admin/orders/export", current, None, &[("format", "csv")])) download { (l.pick("Exportar CSV", "Export CSV")) }
+                " · "
+                a href=(f.link("/admin/orders/export", current, None, &[("format", "xml")])) download { (l.pick("Exportar XML", "Export XML")) }
+            }
+        }
         nav aria-label=(l.pick("Status", "Status")) {
             ul.tabs {
-                li { a href=(f.link(None, None)) aria-current=[current.is_empty().then_some("page")] { (l.pick("Todos", "All")) } }
+                (tab(Tab::All, l.pick("Todos", "All")))
                 @for name in names::ORDER_STATUSES {
                     @if let Some(status) = names::parse_order_status(name) {
-                        li { a href=(f.link(Some(name), None)) aria-current=[(current == *name).then_some("page")] { (i18n::status(l, status)) } }
+                        (tab(Tab::Status(name), i18n::status(l, status)))
                     }
                 }
+                (tab(Tab::Problems, l.pick("Pendentes", "Problems")))
             }
         }
         (filters(l, &f))
@@ -186,11 +258,13 @@ pub(crate) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
         @if let Some(page) = &listed {
             @if page.items.is_empty() {
                 p.muted { (l.pick("Nenhum pedido com estes filtros.", "No order matches these filters.")) }
+            } @else if current == Tab::Problems {
+                (pending::list(ctx, &page.items, &f.link("/admin/orders", current, None, &[])))
             } @else {
                 (table(ctx, &page.items))
             }
             @if let Some(cursor) = &page.next_cursor {
-                p.pager { a href=(f.link(Some(current).filter(|s| !s.is_empty()), Some(cursor))) rel="next" { (l.pick("Próxima página →", "Next page →")) } }
+                p.pager { a href=(f.link("/admin/orders", current, Some(cursor), &[])) rel="next" { (l.pick("Próxima página →", "Next page →")) } }
             }
         }
     };
@@ -198,6 +272,28 @@ pub(crate) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
         if problem.is_some() { 422 } else { 200 },
         layout(ctx, l.pick("Pedidos", "Orders"), content),
     )
+}
+
+/// `/admin/orders/export?format=csv|xml&...`: the orders of the list's filters and tab, as
+/// the API's export writes them.
+pub(crate) fn export(ctx: &Ctx, raw_query: &str) -> Reply {
+    let f = Filters {
+        form: web::form(raw_query.as_bytes()),
+    };
+    let format = match f.get("format") {
+        "xml" => Format::Xml,
+        _ => Format::Csv,
+    };
+    let query = match query(ctx, &f) {
+        Ok(query) => query,
+        Err(problem) => {
+            return service_error(ctx, &ApiError::new(422, "validation-failed", problem));
+        }
+    };
+    match http_common::export::export(query, format, orders::list) {
+        Ok(reply) => reply.with_header("cache-control", "no-store"),
+        Err(error) => service_error(ctx, &error),
+    }
 }
 
 fn filters(l: Lang, f: &Filters) -> Markup {
@@ -221,6 +317,9 @@ fn filters(l: Lang, f: &Filters) -> Markup {
         form.filters method="get" action="/admin/orders" role="search" {
             @if !f.get("status").is_empty() {
                 input type="hidden" name="status" value=(f.get("status"));
+            }
+            @if f.get("problems") == "true" {
+                input type="hidden" name="problems" value="true";
             }
             label { (l.pick("Busca", "Search")) input type="search" name="q" value=(f.get("q")) placeholder=(l.pick("número, cliente, documento…", "number, customer, document…")); }
             label { (l.pick("Cliente (e-mail ou documento)", "Customer (email or document)")) input name="customer" value=(f.get("customer")); }

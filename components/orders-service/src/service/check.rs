@@ -51,7 +51,7 @@ impl<K: Kv> Service<'_, K> {
                 let indexed = stored.position_of(*since).is_some_and(|position| {
                     position <= head.cursor && !head.recheck.iter().any(|(p, _)| *p == position)
                 });
-                if indexed {
+                if indexed && index.is_listed() {
                     self.check_entry(&stored, index, *since, repair, &mut report)?;
                 }
             }

@@ -85,6 +85,18 @@ impl<K: Kv> Service<'_, K> {
         )
     }
 
+    /// How many documents each counted index holds, as the indexer has seen them (caught up
+    /// first); none when the head was written before counting began.
+    pub(crate) fn counts(&self) -> Result<Option<BTreeMap<String, u64>>, Failure> {
+        self.catch_up()?;
+        let head = self.index_head()?;
+        Ok(match head.counts {
+            Some(counts) => Some(counts),
+            None if head.cursor == 0 => Some(BTreeMap::new()),
+            None => None,
+        })
+    }
+
     /// Whether a position passed over while pending has been decided since: its command may
     /// have been acknowledged, so a listing must not answer before it is indexed (reads only).
     fn rechecks_decided(&self, head: &IndexHead) -> Result<bool, Failure> {
@@ -151,25 +163,31 @@ impl<K: Kv> Service<'_, K> {
                 if let Some(plan) = &head.plan {
                     self.apply_plan(plan)?;
                 }
-                let (next, plan, orders) = self.plan(&head)?;
+                let (next, plan, orders, moved) = self.plan(&head)?;
                 report = IndexReport {
                     positions: next.cursor - head.cursor,
                     orders,
                     caught_up: next.caught_up,
                 };
                 let recheck: Vec<(u64, Timestamp)> = next.recheck.into_iter().collect();
+                // A head written before counting began never counted its earlier documents.
+                let counting = head.counts.is_some() || head.cursor == 0;
                 if next.cursor == head.cursor
                     && recheck == head.recheck
                     && plan.is_empty()
                     && head.plan.is_none()
+                    && (counting == head.counts.is_some())
                 {
                     return Ok(Attempt::Done(()));
                 }
                 let write_id = self.write_id();
+                let counts =
+                    counting.then(|| moved.applied_to(head.counts.clone().unwrap_or_default()));
                 let mut head = IndexHead {
                     cursor: next.cursor,
                     recheck,
                     plan: (!plan.is_empty()).then(|| plan.clone()),
+                    counts,
                     ..head
                 };
                 head.succeed(write_id.clone());
@@ -231,9 +249,9 @@ impl<K: Kv> Service<'_, K> {
         Ok(())
     }
 
-    /// The next batch after `head`: the cursor and rechecks it leaves, its plan, and how many
-    /// orders it moves.
-    fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64), Failure> {
+    /// The next batch after `head`: the cursor and rechecks it leaves, its plan, how many
+    /// orders it moves, and how it moves the counted indexes.
+    fn plan(&self, head: &IndexHead) -> Result<(NextHead, IndexPlan, u64, CountMoves), Failure> {
         let rechecks = head.recheck_positions();
         let (mut read, mut documents) =
             self.read_outbox_as::<EntryRef>(head.cursor, PASS_POSITIONS, &rechecks)?;
@@ -287,8 +305,8 @@ impl<K: Kv> Service<'_, K> {
         // Before the head moves past them: a pass cut off here applies them again, which
         // changes nothing.
         self.follow_outbox_stock(&entries)?;
-        let (plan, orders) = self.plan_moves(&committed, &documents)?;
-        Ok((next, plan, orders))
+        let (plan, orders, moved) = self.plan_moves(&committed, &documents)?;
+        Ok((next, plan, orders, moved))
     }
 
     /// Applies the stock steps of committed outbox entries, in outbox order (each order's
@@ -328,7 +346,8 @@ impl<K: Kv> Service<'_, K> {
         &self,
         committed: &[(OrderId, u64)],
         documents: &BTreeMap<OrderId, Option<DocumentView>>,
-    ) -> Result<(IndexPlan, u64), Failure> {
+    ) -> Result<(IndexPlan, u64, CountMoves), Failure> {
+        let mut counted = CountMoves::default();
         let mut records: BTreeMap<OrderId, IndexRecord> = BTreeMap::new();
         let mut joins: Vec<(OrderId, IndexName, u64)> = Vec::new();
         let mut leaves: Vec<(IndexName, u64)> = Vec::new();
@@ -347,17 +366,24 @@ impl<K: Kv> Service<'_, K> {
             // Entries the order no longer holds (it left the index, or joined it again later).
             record.slots.retain(|index, (slot, since)| {
                 let holds = stored.joined.get(index) == Some(since);
-                if !holds && *slot != 0 {
-                    leaves.push((index.clone(), *slot));
+                if !holds {
+                    if *slot != 0 {
+                        leaves.push((index.clone(), *slot));
+                    }
+                    counted.leave(index);
                 }
                 holds
             });
             let mut changed = record.slots.len() != before;
             for (index, since) in &stored.joined {
                 if since == version && !record.slots.contains_key(index) {
-                    // A placeholder: the slot is allocated below, per index, in this order.
+                    // A placeholder: the slot is allocated below, per index, in this order
+                    // (an index that is only counted keeps slot 0: it has no entries).
                     record.slots.insert(index.clone(), (0, *since));
-                    joins.push((id.clone(), index.clone(), *since));
+                    if index.is_listed() {
+                        joins.push((id.clone(), index.clone(), *since));
+                    }
+                    counted.join(index);
                     changed = true;
                 }
             }
@@ -388,7 +414,7 @@ impl<K: Kv> Service<'_, K> {
             .into_iter()
             .filter(|(id, _)| moved.contains(id))
             .collect();
-        Ok((plan, moved_count))
+        Ok((plan, moved_count, counted))
     }
 
     /// Takes `count` slots of `index` with one increment; answers the first.
@@ -438,4 +464,36 @@ struct NextHead {
     cursor: u64,
     recheck: BTreeMap<u64, Timestamp>,
     caught_up: bool,
+}
+
+/// How a batch moves the counted indexes: documents joining minus documents leaving each.
+#[derive(Debug, Default)]
+pub(super) struct CountMoves(BTreeMap<String, i64>);
+
+impl CountMoves {
+    fn join(&mut self, index: &IndexName) {
+        if index.is_counted() {
+            *self.0.entry(index.as_str().to_owned()).or_default() += 1;
+        }
+    }
+
+    fn leave(&mut self, index: &IndexName) {
+        if index.is_counted() {
+            *self.0.entry(index.as_str().to_owned()).or_default() -= 1;
+        }
+    }
+
+    /// `counts` moved by this batch (an index counted down to zero is dropped).
+    fn applied_to(&self, mut counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        for (index, moved) in &self.0 {
+            let count = counts.get(index).copied().unwrap_or(0);
+            let count = count.saturating_add_signed(*moved);
+            if count == 0 {
+                counts.remove(index);
+            } else {
+                counts.insert(index.clone(), count);
+            }
+        }
+        counts
+    }
 }

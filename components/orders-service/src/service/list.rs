@@ -58,6 +58,8 @@ pub(crate) struct Query {
     pub(crate) unpaid: bool,
     /// With `unpaid`: those of this test clock (none: the live ones).
     pub(crate) unpaid_clock: Option<TestClockId>,
+    /// Only orders with open problems (the `problems` index).
+    pub(crate) problems: bool,
 }
 
 /// A page of orders.
@@ -285,6 +287,7 @@ impl Query {
         let customer = order.customer();
         let total = order.totals().total;
         self.status.is_none_or(|s| order.status() == s)
+            && (!self.problems || !order.problems().is_empty())
             && self.channel.as_ref().is_none_or(|c| order.channel() == c)
             && self.from.is_none_or(|from| *order.created_at() >= from)
             && self.to.is_none_or(|to| *order.created_at() < to)
@@ -335,6 +338,8 @@ impl Source {
     fn for_query(query: &Query, now: Timestamp) -> Self {
         if query.unpaid {
             Source::Index(IndexName::unpaid(query.unpaid_clock.as_ref()))
+        } else if query.problems {
+            Source::Index(IndexName::problems())
         } else if let Some(customer) = &query.customer {
             Source::Index(IndexName::customer(&keys::customer_value(customer)))
         } else if let Some(channel) = &query.channel {

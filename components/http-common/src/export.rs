@@ -1,4 +1,4 @@
-//! `GET /orders/export`: every order matching the filters, as CSV (a header row, then one row
+//! `GET /orders/export` and the panel's export: every order matching the filters, as CSV (a header row, then one row
 //! per order) or XML (one `<order>` element per order), paged through `orders::list` up to
 //! [`EXPORT_LIMIT`] orders. The response says how many were exported and whether the limit cut
 //! the export short (`Orderflow-Export-Count`, `Orderflow-Export-Truncated`), so a caller
@@ -6,22 +6,30 @@
 
 use std::borrow::Cow;
 
-use http_common::orders::{Page, Query};
-use http_common::types::{Error, Order};
-use http_common::{ApiError, Reply, names};
+use crate::list_query::MAX_LIMIT;
+use crate::orders::{Page, Query};
+use crate::types::{Error, Order};
+use crate::{ApiError, Reply, names};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::query::{Format, MAX_LIMIT};
+/// An export's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One `<order>` element per order.
+    Xml,
+}
 
 /// The most orders one export carries.
-pub(crate) const EXPORT_LIMIT: usize = 10_000;
+pub const EXPORT_LIMIT: usize = 10_000;
 /// The most `list` calls one export makes: pages may come back short (the service reads a
 /// bounded number of index pages per call), but never forever.
 const MAX_CALLS: usize = 4 * EXPORT_LIMIT / MAX_LIMIT as usize;
 
 /// The CSV columns, in order.
-pub(crate) const COLUMNS: &[&str] = &[
+pub const COLUMNS: &[&str] = &[
     "id",
     "number",
     "status",
@@ -51,7 +59,7 @@ pub(crate) const COLUMNS: &[&str] = &[
 ];
 
 /// Pages through `fetch` (which is `orders::list` in the component) and renders the export.
-pub(crate) fn export<F>(mut query: Query, format: Format, mut fetch: F) -> Result<Reply, ApiError>
+pub fn export<F>(mut query: Query, format: Format, mut fetch: F) -> Result<Reply, ApiError>
 where
     F: FnMut(&Query) -> Result<Page, Error>,
 {
@@ -312,8 +320,8 @@ fn element(writer: &mut Writer<Vec<u8>>, name: &str, text: &str) -> std::io::Res
 
 #[cfg(test)]
 mod tests {
-    use http_common::fixtures::sample_order;
-    use http_common::orders::Sort;
+    use crate::fixtures::sample_order;
+    use crate::orders::Sort;
 
     use super::*;
 
@@ -329,6 +337,7 @@ mod tests {
             min_total: None,
             max_total: None,
             shipping_method: None,
+            problems: false,
             sort: Sort::CreatedAtDesc,
             limit: 50,
             cursor: None,
