@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the back office panel on the runner: the size of its component (its own .wasm and
-# composed with the orders service), the time to render the orders list (first page of 25, the
-# newest) with 10,000 orders in the store, a filtered list and an order's page, and a sign-in
+# composed with the services), the time to render the orders list (first page of 25, the
+# newest, with the status tabs' counts) with 10,000 orders in the store, filtered lists, an
+# order's page and the other sections' first pages, and a sign-in
 # (an Argon2id hash: 19 MiB, 2 passes, in wasm).
 # Seeds the orders with wrk (as many placements as asked, a few more in flight), signs in over
 # HTTP, then measures each page with wrk at 1 connection (latency: the goal is under 100 ms for
@@ -75,18 +76,22 @@ measure "orders list, first page (25 newest)" "/admin/orders"
 measure "orders list, status tab and free text" "/admin/orders?status=payment-pending&q=Ana"
 measure "orders list, total range, sorted by total" "/admin/orders?minTotal=100&maxTotal=200&sort=-total"
 measure "an order's page" "/admin/orders/$first_id"
+measure "Pendentes (orders with problems; none here)" "/admin/orders?problems=true"
+measure "subscriptions dashboard" "/admin/subscriptions"
+measure "stock list" "/admin/stock"
+measure "webhook endpoints" "/admin/webhooks"
 
 size() { stat -c %s "$1" | awk '{printf "%.0f KB", $1 / 1000}'; }
 own="$(size target/wasm32-wasip2/wasm-release/backoffice.wasm)"
 composed="$(size target/wasm32-wasip2/wasm-release/backoffice.composed.wasm)"
-echo "backoffice.wasm: $own; composed with the orders and inventory services: $composed"
+echo "backoffice.wasm: $own; composed with the orders, subscriptions and inventory services: $composed"
 echo "sign-in (Argon2id): $signin_ms"
 
 echo
 echo "<!-- benches/backoffice.sh: begin -->"
 echo "\`benches/backoffice.sh $orders $secs\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- components crates || echo ", changed")), $count orders in the store,"
 echo "wrk with 1 connection on the same $(nproc) cores as the runner, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
-echo "The component: backoffice.wasm $own, composed with the orders and inventory services $composed."
+echo "The component: backoffice.wasm $own, composed with the orders, subscriptions and inventory services $composed."
 echo "A sign-in (Argon2id, 19 MiB, 2 passes, in wasm): $signin_ms."
 echo
 echo "| page | p50 | p99 | req/s | runner CPU per request | HTML |"

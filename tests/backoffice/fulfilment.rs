@@ -1,6 +1,7 @@
 //! An admin at the panel, in headless Chromium, takes an invoiced order to its customer (the
 //! tracking code, then the carrier's events), refunds a returned unit with return to stock, and
-//! works the "Pendentes" list: an order paid short, explained, fixed and reprocessed.
+//! works the "Pendentes" list: an order paid short, explained, fixed and reprocessed; an
+//! operator adjusts stock and sends a failed webhook delivery again.
 
 use serde_json::{Value, json};
 
@@ -186,5 +187,91 @@ fn an_order_paid_short_is_explained_fixed_and_reprocessed_from_pendentes() {
             .and_then(|h| h.last())
             .map(|h| h["operator"].clone()),
         Some(json!("Bruna Lima"))
+    );
+}
+
+#[test]
+fn an_operator_adjusts_stock_and_sends_a_failed_delivery_again() {
+    let app = App::start("panel-stock-webhooks");
+    operator(&app, "Bruna Lima", "bruna@loja.example", "operator");
+    let admin = app.admin();
+    let level = app.client("erp_token").send(
+        "PUT",
+        &format!("/inventory/{SKU}/locations/sp-1"),
+        &[],
+        json!({"onHand": 10}).to_string().as_bytes(),
+    );
+    ok(&level, "stock level");
+    // The ERP's receiver fails the first attempt and the retry 5 s later (the next would be in
+    // 5 minutes), then takes everything.
+    let erp = crate::helpers::receiver::Receiver::start(&[500, 500, 200]);
+    let created = ok(
+        &admin.post(
+            "/webhooks/endpoints",
+            &json!({"url": erp.url("/erp"), "types": ["order.placed"]}),
+        ),
+        "endpoint",
+    );
+    let endpoint = text(&created, "id");
+    app.checkout().place(&sample::order("MLB-HOOK-1"));
+    let deliveries = format!("/webhooks/endpoints/{endpoint}/deliveries");
+    let first = |status: &str, attempts: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            ok(&admin.post("/integrations/run", &json!({})), "pass");
+            let log = json(&admin.get(&deliveries));
+            if log["items"][0]["status"] == status && erp.received().len() == attempts {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{log}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    first("retrying", 2);
+
+    let base = format!("http://{}", app.addr());
+    let browser = Browser::start("panel-stock-webhooks", 1280, 900);
+    sign_in(&browser, &base, "bruna@loja.example");
+
+    // Stock: the level, the reservation of the order, then a count that finds two fewer.
+    browser.click("header nav a[href='/admin/stock']");
+    assert!(browser.text("main table").contains(SKU));
+    browser.click(&format!("main table a[href='/admin/stock/{SKU}']"));
+    let page = browser.text("main");
+    assert!(
+        page.contains("Reserva") && page.contains("Nível do ERP"),
+        "{page}"
+    );
+    browser.click("details.action summary");
+    browser.fill("input[name=delta]", "-2");
+    browser.fill("input[name=reason]", "contagem");
+    browser.click("details.action button[type=submit]");
+    assert_eq!(browser.text("[role=status]"), "Estoque ajustado.");
+    assert!(browser.text("main").contains("contagem (Bruna Lima)"));
+    browser.screenshot("1-stock");
+    let stock = json(&admin.get(&format!("/inventory/{SKU}")));
+    assert_eq!(stock["onHand"], 8, "{stock}");
+
+    // Webhooks: the failed delivery, sent again from its log, and taken.
+    browser.click("header nav a[href='/admin/webhooks']");
+    browser.click("main table a");
+    assert!(
+        browser
+            .text("table.deliveries")
+            .contains("Tentando de novo")
+    );
+    browser.click("table.deliveries form button");
+    assert_eq!(
+        browser.text("[role=status]"),
+        "Entrega colocada na fila para agora."
+    );
+    first("delivered", 3);
+    browser.goto(&format!("{base}/admin/webhooks/{endpoint}"));
+    assert!(browser.text("table.deliveries").contains("Entregue"));
+    browser.screenshot("2-webhooks");
+    assert_eq!(
+        erp.received().len(),
+        3,
+        "two failed attempts, then the one taken"
     );
 }

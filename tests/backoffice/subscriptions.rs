@@ -211,7 +211,9 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     );
     assert_eq!(json(&shown)["pauseReason"], "Cliente viajando");
 
-    // The plans, with their schedules.
+    // Back to the list, now counting one paused; then the plans, with their schedules.
+    browser.click("main a[href='/admin/subscriptions']");
+    assert!(browser.text("dl.stats").contains("Pausadas\n1\n"));
     browser.click("nav.section a[href$='/plans']");
     let plans = browser.text("table.plans");
     for expected in [

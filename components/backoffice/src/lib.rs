@@ -21,7 +21,7 @@ use http_common::request::{self, path_and_query};
 use http_common::{ApiError, Reply};
 use spin_sdk::http::IncomingRequest;
 
-http_common::export!(respond);
+http_common::export!(respond, then_kick_integrations);
 
 async fn respond(request: IncomingRequest) -> Result<Reply, ApiError> {
     let (path, query) = path_and_query(&request);

@@ -161,6 +161,28 @@ impl ApiError {
         Self::new(409, "out-of-stock", message).with_detail("skus", skus)
     }
 
+    /// The answer for an error of the webhook endpoints (`integrations_service::endpoint`).
+    pub fn from_endpoint(error: integrations_service::endpoint::EndpointError) -> Self {
+        use integrations_service::endpoint::EndpointError;
+        match error {
+            EndpointError::NotFound => ApiError::new(404, "not-found", "no such webhook endpoint"),
+            EndpointError::TooMany => ApiError::new(
+                409,
+                "too-many-endpoints",
+                "a store has at most 100 webhook endpoints; delete one first",
+            ),
+            EndpointError::Contention => ApiError::new(
+                503,
+                "contention",
+                "another request changed the endpoint at the same time; try again",
+            ),
+            EndpointError::Store(e) => {
+                ApiError::new(503, "store-unavailable", "the store failed; try again")
+                    .with_detail("reason", e)
+            }
+        }
+    }
+
     /// The answer for an error of the orders service.
     pub fn from_service(error: &Error) -> Self {
         match error {

@@ -57,7 +57,8 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 /// answers each request with `respond(request).await`, an
 /// `async fn(IncomingRequest) -> Result<Reply, ApiError>`, an error as [`Reply::from`] makes it.
 /// `export!(respond, then_kick_integrations)` also asks for an integrations pass after a write's
-/// 2xx answer is sent ([`kick`]); the component must be allowed `http://` + `kick::HOST`.
+/// 2xx (or, for a panel form, 303) answer is sent ([`kick`]); the component must be allowed
+/// `http://` + `kick::HOST`.
 ///
 /// spin-sdk's `#[http_component]` expands to the export glue, which is unsafe code. Lints do not
 /// look into what another crate's macro expands to, so a handler crate keeps the workspace's
@@ -79,7 +80,8 @@ macro_rules! export {
         }
     };
     ($respond:ident, then_kick_integrations) => {
-        /// The wasi:http export; after a write's 2xx answer, an integrations pass ([`kick`]).
+        /// The wasi:http export; after a write's 2xx or 303 answer, an integrations pass
+        /// ([`kick`]).
         mod export_glue {
             #[::spin_sdk::http_component]
             async fn handle(
@@ -90,7 +92,9 @@ macro_rules! export {
                 let reply = super::$respond(request)
                     .await
                     .unwrap_or_else($crate::Reply::from);
-                let kick = write && (200..300).contains(&reply.status());
+                // 303: a panel form that went through.
+                let status = reply.status();
+                let kick = write && ((200..300).contains(&status) || status == 303);
                 $crate::kick::answer(reply, out).await;
                 if kick {
                     $crate::kick::integrations().await;

@@ -63,23 +63,7 @@ fn delivery(d: &Delivery) -> Value {
 }
 
 pub(crate) fn error(e: EndpointError) -> ApiError {
-    match e {
-        EndpointError::NotFound => ApiError::new(404, "not-found", "no such webhook endpoint"),
-        EndpointError::TooMany => ApiError::new(
-            409,
-            "too-many-endpoints",
-            "a store has at most 100 webhook endpoints; delete one first",
-        ),
-        EndpointError::Contention => ApiError::new(
-            503,
-            "contention",
-            "another request changed the endpoint at the same time; try again",
-        ),
-        EndpointError::Store(e) => {
-            ApiError::new(503, "store-unavailable", "the store failed; try again")
-                .with_detail("reason", e)
-        }
-    }
+    ApiError::from_endpoint(e)
 }
 
 /// A fresh secret from the host's secure random source.

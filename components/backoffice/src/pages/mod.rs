@@ -5,7 +5,9 @@ pub(crate) mod order;
 pub(crate) mod orders;
 pub(crate) mod pending;
 pub(crate) mod sign_in;
+pub(crate) mod stock;
 pub(crate) mod subscriptions;
+pub(crate) mod webhooks;
 
 use http_common::{ApiError, Reply};
 use maud::{DOCTYPE, Markup, html};
@@ -35,6 +37,8 @@ pub(crate) fn layout(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                         nav aria-label=(l.pick("Seções", "Sections")) {
                             a href="/admin/orders" { (l.pick("Pedidos", "Orders")) }
                             a href="/admin/subscriptions" { (l.pick("Assinaturas", "Subscriptions")) }
+                            a href="/admin/stock" { (l.pick("Estoque", "Stock")) }
+                            a href="/admin/webhooks" { "Webhooks" }
                         }
                         span.who { (operator.name) }
                         form method="post" action="/admin/sign-out" {
@@ -113,6 +117,12 @@ pub(crate) async fn get(ctx: &Ctx, path: &str, query: &str) -> Reply {
     if let Some(rest) = path.strip_prefix("/admin/subscriptions") {
         return subscriptions::get(ctx, rest, query);
     }
+    if let Some(rest) = path.strip_prefix("/admin/webhooks") {
+        return webhooks::get(ctx, rest, query);
+    }
+    if let Some(rest) = path.strip_prefix("/admin/stock") {
+        return stock::get(ctx, rest, query);
+    }
     match path.strip_prefix("/admin/orders") {
         Some("") => orders::page(ctx, query),
         Some("/export") => orders::export(ctx, query),
@@ -125,7 +135,8 @@ pub(crate) async fn get(ctx: &Ctx, path: &str, query: &str) -> Reply {
 }
 
 /// The answer to a form posted to a panel path (a session is open, its CSRF token checked):
-/// `/admin/orders/{id}/{action}`, `/admin/subscriptions/...`.
+/// `/admin/orders/{id}/{action}`, `/admin/subscriptions/...`, `/admin/webhooks/...`,
+/// `/admin/stock/...`.
 pub(crate) async fn post(
     ctx: &Ctx,
     path: &str,
@@ -133,6 +144,12 @@ pub(crate) async fn post(
 ) -> Result<Reply, ApiError> {
     if let Some(rest) = path.strip_prefix("/admin/subscriptions") {
         return Ok(subscriptions::post(ctx, rest, form));
+    }
+    if let Some(rest) = path.strip_prefix("/admin/webhooks") {
+        return Ok(webhooks::post(ctx, rest));
+    }
+    if let Some(rest) = path.strip_prefix("/admin/stock") {
+        return Ok(stock::post(ctx, rest, form));
     }
     let target = path
         .strip_prefix("/admin/orders/")

@@ -6,7 +6,9 @@ use chrono::{NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
 use http_common::Reply;
 use maud::{Markup, html};
 use subscriptions_client::render;
-use subscriptions_client::subs::{self, Filter, PageRequest, Stats, Subscription};
+use subscriptions_client::subs::{
+    self, Filter, PageRequest, Stats, Subscription, SubscriptionStatus,
+};
 
 use super::names::{self, STATUSES};
 use super::{error, href, section_nav};
@@ -120,12 +122,6 @@ pub(super) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
     };
     let l = ctx.lang;
     let current = f.get("status");
-    let count = |s: subs::SubscriptionStatus| match s {
-        subs::SubscriptionStatus::Active => stats.active,
-        subs::SubscriptionStatus::Paused => stats.paused,
-        subs::SubscriptionStatus::Canceled => stats.canceled,
-        subs::SubscriptionStatus::Finished => stats.finished,
-    };
     let content = html! {
         h1 { (l.pick("Assinaturas", "Subscriptions")) }
         (section_nav(l, false))
@@ -137,7 +133,7 @@ pub(super) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
                 @for status in STATUSES {
                     @let name = render::status(status);
                     li { a href=(tab_link(Some(name))) aria-current=[(current == name).then_some("page")] {
-                        (names::status(l, status)) " " span.count { (count(status)) }
+                        (names::plural(l, status)) " " span.count { (count(&stats, status)) }
                     } }
                 }
             }
@@ -163,15 +159,24 @@ pub(super) fn page(ctx: &Ctx, raw_query: &str) -> Reply {
     )
 }
 
+/// The counter of a status.
+fn count(stats: &Stats, status: SubscriptionStatus) -> i64 {
+    match status {
+        SubscriptionStatus::Active => stats.active,
+        SubscriptionStatus::Paused => stats.paused,
+        SubscriptionStatus::Canceled => stats.canceled,
+        SubscriptionStatus::Finished => stats.finished,
+    }
+}
+
 /// The service's counters.
 fn dashboard(l: Lang, stats: &Stats) -> Markup {
     html! {
         section aria-label=(l.pick("Resumo", "Summary")) {
             dl.stats {
-                div { dt { (l.pick("Ativas", "Active")) } dd { (stats.active) } }
-                div { dt { (l.pick("Pausadas", "Paused")) } dd { (stats.paused) } }
-                div { dt { (l.pick("Canceladas", "Canceled")) } dd { (stats.canceled) } }
-                div { dt { (l.pick("Encerradas", "Finished")) } dd { (stats.finished) } }
+                @for status in STATUSES {
+                    div { dt { (names::plural(l, status)) } dd { (count(stats, status)) } }
+                }
                 div { dt { (l.pick("Cobram em 24 h", "Due within 24 h")) } dd { (stats.due_next_day) } }
                 div { dt { (l.pick("Cobram em 7 dias", "Due within 7 days")) } dd { (stats.due_next_week) } }
                 @for revenue in &stats.monthly_recurring_revenue {

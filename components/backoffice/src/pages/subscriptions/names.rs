@@ -29,6 +29,17 @@ pub(super) fn status(l: Lang, status: SubscriptionStatus) -> &'static str {
     l.pick(pt, en)
 }
 
+/// Those in a status, as a tab or a counter names them.
+pub(super) fn plural(l: Lang, status: SubscriptionStatus) -> &'static str {
+    let (pt, en) = match status {
+        SubscriptionStatus::Active => ("Ativas", "Active"),
+        SubscriptionStatus::Paused => ("Pausadas", "Paused"),
+        SubscriptionStatus::Canceled => ("Canceladas", "Canceled"),
+        SubscriptionStatus::Finished => ("Encerradas", "Finished"),
+    };
+    l.pick(pt, en)
+}
+
 /// A subscription status as a coloured badge.
 pub(super) fn badge(l: Lang, s: SubscriptionStatus) -> Markup {
     html! { span class={ "badge sub-" (render::status(s)) } { (status(l, s)) } }
