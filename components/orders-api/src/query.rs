@@ -6,8 +6,6 @@ use http_common::input::Fields;
 use http_common::list_query::{self, unknown};
 use http_common::orders::Query;
 
-pub(crate) use http_common::list_query::MAX_LIMIT;
-
 pub(crate) use http_common::export::Format;
 
 /// What a list or export request asks for.
@@ -84,7 +82,9 @@ mod tests {
 mod properties {
     use proptest::prelude::*;
 
-    use super::{MAX_LIMIT, parse};
+    use http_common::list_query::MAX_LIMIT;
+
+    use super::parse;
     use crate::route;
 
     proptest! {

@@ -194,13 +194,14 @@ fn change(f: &Form<'_>) -> Result<Command, String> {
     let l = f.l;
     let mut prices = Vec::new();
     for (name, _) in f.fields {
-        if let Some(sku) = name.strip_prefix("price.") {
-            if let Some(unit_price) = f.money(name, sku, false)? {
-                prices.push(PriceChange {
-                    sku: sku.to_owned(),
-                    unit_price,
-                });
-            }
+        let Some(sku) = name.strip_prefix("price.") else {
+            continue;
+        };
+        if let Some(unit_price) = f.money(name, sku, false)? {
+            prices.push(PriceChange {
+                sku: sku.to_owned(),
+                unit_price,
+            });
         }
     }
     let mut add = Vec::new();
