@@ -176,7 +176,10 @@ pub(crate) fn payment_status(lang: Lang, status: PaymentStatus) -> &'static str 
 /// A service's refusal in the panel's language: the codes an operator meets, translated; any
 /// other, the service's own (English) message.
 pub(crate) fn refusal(lang: Lang, error: &http_common::ApiError) -> String {
+    let fields = error.details().get("fields").is_some();
     let pt = match error.code() {
+        // Without field details it is the panel's own sentence, already in the language.
+        "validation-failed" if !fields => return error.message().to_owned(),
         "validation-failed" => "Alguns campos precisam de correção.",
         "version-mismatch" => {
             "O pedido mudou depois que esta página foi aberta. Confira e tente de novo."
@@ -188,12 +191,72 @@ pub(crate) fn refusal(lang: Lang, error: &http_common::ApiError) -> String {
         "invoice-number-conflict" => "Já existe outra nota fiscal com este número.",
         "invoice-value-mismatch" => "O valor da nota não confere com os itens faturados.",
         "order-invoiced" => "O pedido já foi faturado.",
+        "shipment-conflict" => "Já existe outro envio com este código de rastreio.",
+        "unknown-invoice" => "Não há nota fiscal de saída com este número neste pedido.",
+        "nothing-to-invoice" => "Não há itens a faturar (ou a devolver) neste pedido.",
+        "refund-exceeds-paid" => "O reembolso passa do valor pago e ainda não reembolsado.",
+        "quantity-exceeded" => "A quantidade passa do que o pedido tem (ou do que foi faturado).",
+        "discount-too-large" => "O desconto passa do valor dos itens.",
+        "duplicate-sku" => "Este SKU já está no pedido: altere a quantidade dele.",
+        "empty-command" => "Nada foi alterado no formulário.",
+        "not-on-hold" => "O pedido não está em espera.",
+        "negative-stock" => "O ajuste deixaria o estoque negativo.",
+        "unknown-location" => "Este SKU não tem estoque neste local.",
         _ => return error.message().to_owned(),
     };
     match lang {
         Lang::Pt => pt.to_owned(),
         Lang::En => error.message().to_owned(),
     }
+}
+
+/// A field the service names (`shippingAddress.postalCode`, `items[0].quantity`), as the panel's
+/// forms label it; the path itself when the panel has no label for it.
+pub(crate) fn field_label(lang: Lang, path: &str) -> String {
+    let (group, name) = match path.rsplit_once('.') {
+        Some((group, name)) => (Some(group), name),
+        None => (None, path),
+    };
+    let group = group.map(|g| g.split('[').next().unwrap_or(g));
+    let pick = |pt: &'static str, en: &'static str| lang.pick(pt, en);
+    let label = match name {
+        "amount" | "value" => pick("Valor", "Value"),
+        "number" => pick("Número", "Number"),
+        "key" => pick("Chave de acesso", "Access key"),
+        "series" => pick("Série", "Series"),
+        "carrier" => pick("Transportadora", "Carrier"),
+        "url" => pick("Link", "Link"),
+        "reason" => pick("Motivo", "Reason"),
+        "text" | "comment" => pick("Comentário", "Comment"),
+        "note" => pick("Observação", "Note"),
+        "invoiceNumber" => pick("Nota fiscal", "Invoice"),
+        "shipment" => pick("Envio", "Shipment"),
+        "description" => pick("Descrição", "Description"),
+        "street" => pick("Rua", "Street"),
+        "neighborhood" => pick("Bairro", "Neighborhood"),
+        "complement" => pick("Complemento", "Complement"),
+        "city" => pick("Cidade", "City"),
+        "state" => "UF",
+        "postalCode" => "CEP",
+        "country" => pick("País", "Country"),
+        "sku" => "SKU",
+        "name" => pick("Produto", "Product"),
+        "quantity" => pick("Quantidade", "Quantity"),
+        "unitPrice" => pick("Preço unitário", "Unit price"),
+        "discount" => pick("Desconto", "Discount"),
+        _ => return path.to_owned(),
+    };
+    let group = match group {
+        None => return label.to_owned(),
+        Some("shippingAddress") => pick("Endereço de entrega", "Shipping address"),
+        Some("billingAddress") => pick("Endereço de cobrança", "Billing address"),
+        Some("add") => pick("Item adicionado", "Added item"),
+        Some("remove") => pick("Remover", "Remove"),
+        Some("prices") => pick("Novo preço", "New price"),
+        Some("items") => pick("Itens", "Items"),
+        Some(_) => return path.to_owned(),
+    };
+    format!("{group} · {label}")
 }
 
 /// A field's problem in the panel's language (the service's message when not translated).
@@ -255,5 +318,20 @@ mod tests {
         assert_eq!(Lang::choose(None, Some("pt-BR,en;q=0.5")), Lang::Pt);
         assert_eq!(Lang::choose(Some("pt-BR"), Some("en")), Lang::Pt);
         assert_eq!(Lang::choose(Some("en"), None), Lang::En);
+    }
+
+    #[test]
+    fn the_services_field_paths_read_as_the_forms_label_them() {
+        assert_eq!(
+            field_label(Lang::Pt, "shippingAddress.postalCode"),
+            "Endereço de entrega · CEP"
+        );
+        assert_eq!(
+            field_label(Lang::En, "add[0].unitPrice"),
+            "Added item · Unit price"
+        );
+        assert_eq!(field_label(Lang::Pt, "key"), "Chave de acesso");
+        assert_eq!(field_label(Lang::Pt, "somethingElse"), "somethingElse");
+        assert_eq!(field_label(Lang::Pt, "odd.key"), "odd.key");
     }
 }

@@ -52,7 +52,7 @@ pub(crate) fn page_with(
                 p { (i18n::refusal(l, error)) " (" code { (error.code()) } ")" }
                 @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
                     ul { @for f in fields { li {
-                        (f["field"].as_str().unwrap_or_default()) ": "
+                        (i18n::field_label(l, f["field"].as_str().unwrap_or_default())) ": "
                         (i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
                     } } }
                 }
