@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use http_common::types::{Actor, EventKind, OrderStatus, PaymentMethod, PaymentStatus};
+use http_common::types::{
+    Actor, CancelCause, EventKind, InvoiceKind, OrderStatus, PaymentMethod, PaymentOutcome,
+    PaymentStatus, TrackingStatus,
+};
 
 /// A language of the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +174,43 @@ pub(crate) fn payment_status(lang: Lang, status: PaymentStatus) -> &'static str 
         PaymentStatus::Refunded => ("Estornado", "Refunded"),
     };
     lang.pick(pt, en)
+}
+
+/// A carrier's status.
+pub(crate) fn tracking_status(lang: Lang, status: TrackingStatus) -> &'static str {
+    match status {
+        TrackingStatus::InTransit => lang.pick("Em trânsito", "In transit"),
+        TrackingStatus::DeliveryDifficulty => {
+            lang.pick("Dificuldade de entrega", "Delivery difficulty")
+        }
+        TrackingStatus::Delivered => lang.pick("Entregue", "Delivered"),
+    }
+}
+
+/// An invoice's direction.
+pub(crate) fn invoice_kind(lang: Lang, kind: InvoiceKind) -> &'static str {
+    match kind {
+        InvoiceKind::Output => lang.pick("Saída", "Output"),
+        InvoiceKind::Input => lang.pick("Entrada (devolução)", "Input (return)"),
+    }
+}
+
+/// What a payment transaction did.
+pub(crate) fn payment_outcome(lang: Lang, outcome: PaymentOutcome) -> &'static str {
+    match outcome {
+        PaymentOutcome::Approved => lang.pick("Aprovado", "Approved"),
+        PaymentOutcome::Denied => lang.pick("Recusado", "Denied"),
+        PaymentOutcome::Refunded => lang.pick("Estornado", "Refunded"),
+    }
+}
+
+/// Why an order was canceled.
+pub(crate) fn cancel_cause(lang: Lang, cause: CancelCause) -> &'static str {
+    match cause {
+        CancelCause::Requested => lang.pick("a pedido", "on request"),
+        CancelCause::PaymentDenied => lang.pick("pagamento recusado", "payment denied"),
+        CancelCause::PaymentExpired => lang.pick("prazo de pagamento vencido", "payment expired"),
+    }
 }
 
 /// A service's refusal in the panel's language: the codes an operator meets, translated; any

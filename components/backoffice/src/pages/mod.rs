@@ -1,6 +1,7 @@
 //! The pages: the layout every page shares, and which page answers a path.
 
 pub(crate) mod actions;
+pub(crate) mod activity;
 pub(crate) mod order;
 pub(crate) mod orders;
 pub(crate) mod pending;

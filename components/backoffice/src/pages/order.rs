@@ -1,7 +1,6 @@
 //! An order: its customer, addresses, items, totals and balance, payment with transactions,
 //! invoices, shipments with tracking, problems, comments, and the whole history.
 
-use http_common::names;
 use http_common::orders;
 use http_common::types::{Address, Order};
 use http_common::{ApiError, Reply};
@@ -9,7 +8,7 @@ use maud::{Markup, html};
 
 use crate::i18n;
 use crate::pages::orders::badge;
-use crate::pages::{actions, pending};
+use crate::pages::{actions, activity, pending};
 use crate::pages::{layout, not_found, service_error};
 use crate::web::{self, Ctx};
 
@@ -93,7 +92,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
             p.error { (l.pick("Em espera: ", "On hold: ")) (hold.reason) }
         }
         @if let Some(cancellation) = &order.cancellation {
-            p.muted { (l.pick("Cancelado: ", "Canceled: ")) (names::cancel_cause(cancellation.cause))
+            p.muted { (l.pick("Cancelado: ", "Canceled: ")) (i18n::cancel_cause(l, cancellation.cause))
                 @if let Some(reason) = &cancellation.reason { " · " (reason) } }
         }
         h2 { (l.pick("Ações", "Actions")) }
@@ -159,7 +158,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
                 thead { tr { th scope="col" { (l.pick("Quando", "When")) } th scope="col" { (l.pick("Transação", "Transaction")) } th scope="col" { (l.pick("Resultado", "Outcome")) } th.num scope="col" { (l.pick("Valor", "Amount")) } } }
                 tbody {
                     @for t in &order.payment.transactions {
-                        tr { td { (time(&t.occurred_at)) } td { (t.payment_id.as_deref().unwrap_or("—")) } td { (names::payment_outcome(t.kind)) } td.num { (money(t.amount)) } }
+                        tr { td { (time(&t.occurred_at)) } td { (t.payment_id.as_deref().unwrap_or("—")) } td { (i18n::payment_outcome(l, t.kind)) } td.num { (money(t.amount)) } }
                     }
                 }
             }
@@ -170,7 +169,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
                 thead { tr { th scope="col" { (l.pick("Tipo", "Type")) } th scope="col" { (l.pick("Número", "Number")) } th scope="col" { (l.pick("Chave NF-e", "NF-e key")) } th scope="col" { (l.pick("Emitida", "Issued")) } th.num scope="col" { (l.pick("Valor", "Value")) } } }
                 tbody {
                     @for invoice in &order.invoices {
-                        tr { td { (names::invoice_kind(invoice.kind)) } td { (invoice.number) @if let Some(series) = &invoice.series { "/" (series) } } td { code { (invoice.key.as_deref().unwrap_or("—")) } } td { (time(&invoice.issued_at)) } td.num { (money(invoice.value)) } }
+                        tr { td { (i18n::invoice_kind(l, invoice.kind)) } td { (invoice.number) @if let Some(series) = &invoice.series { "/" (series) } } td { code { (invoice.key.as_deref().unwrap_or("—")) } } td { (time(&invoice.issued_at)) } td.num { (money(invoice.value)) } }
                     }
                 }
             }
@@ -180,12 +179,12 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
             @for shipment in &order.shipments {
                 section.card {
                     p { strong { (shipment.carrier) " " (shipment.number) }
-                        @if let Some(status) = shipment.status { " · " (names::tracking_status(status)) }
+                        @if let Some(status) = shipment.status { " · " (i18n::tracking_status(l, status)) }
                         @if let Some(url) = &shipment.url { " · " a href=(url) rel="noopener noreferrer" { (l.pick("rastrear", "track")) } } }
                     @if !shipment.events.is_empty() {
                         ul {
                             @for event in &shipment.events {
-                                li { (time(&event.occurred_at)) " · " (names::tracking_status(event.status))
+                                li { (time(&event.occurred_at)) " · " (i18n::tracking_status(l, event.status))
                                     @if let Some(d) = &event.description { " · " (d) }
                                     @if let Some(city) = &event.city { " · " (city) } }
                             }
@@ -194,28 +193,7 @@ fn content(ctx: &Ctx, order: &Order, title: &str, refused: Option<actions::Refus
                 }
             }
         }
-        @if !order.comments.is_empty() {
-            h2 { (l.pick("Comentários", "Comments")) }
-            ul {
-                @for comment in &order.comments {
-                    li { (time(&comment.at)) " · " (i18n::actor(l, comment.actor)) ": " (comment.text) }
-                }
-            }
-        }
-        h2 { (l.pick("Histórico", "History")) }
-        table {
-            thead { tr { th scope="col" { (l.pick("Quando", "When")) } th scope="col" { (l.pick("Evento", "Event")) } th scope="col" { "Status" } th scope="col" { (l.pick("Por", "By")) } } }
-            tbody {
-                @for entry in order.history.iter().rev() {
-                    tr {
-                        td { (time(&entry.at)) }
-                        td { (i18n::event(l, entry.event)) }
-                        td { @if let Some(from) = entry.from { @if from != entry.to { (i18n::status(l, from)) " → " } } (i18n::status(l, entry.to)) }
-                        td { @if let Some(operator) = &entry.operator { (operator) } @else { (i18n::actor(l, entry.actor)) } }
-                    }
-                }
-            }
-        }
+        (activity::sections(ctx, order))
     }
 }
 
