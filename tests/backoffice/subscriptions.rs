@@ -1,7 +1,9 @@
 //! An operator at the panel's subscriptions, in a real headless Chromium: the dashboard, a
-//! subscription found by its customer, its cycle linking to its order, a refused schedule edit,
-//! pausing it, and the plans; then the same pages on a phone-sized screen. Each step keeps a
-//! screenshot under target/screenshots/.
+//! subscription found by its customer, its cycle linking to its order, a refused then an accepted
+//! schedule edit, an items edit, pausing it, and the plans; then the same pages on a phone-sized
+//! screen. Each step keeps a screenshot under target/screenshots/.
+
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -75,17 +77,23 @@ fn subscriptions(admin: &Client) -> String {
     text(&cycles["items"][0], "orderId")
 }
 
-/// Signs `email` in with the test password (the panel opens on the orders).
+/// Waits until the browser shows an address containing `part` (a click may return before the
+/// browser has followed it).
+fn wait_for(browser: &Browser, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !browser.url().contains(part) {
+        assert!(Instant::now() < deadline, "still at {}", browser.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Signs `email` in with the test password and waits for the panel's first page, the orders.
 fn sign_in(browser: &Browser, base: &str, email: &str) {
     browser.goto(&format!("{base}/admin/sign-in"));
     browser.fill("input[name=email]", email);
     browser.fill("input[name=password]", PASSWORD);
     browser.click("button[type=submit]");
-    assert!(
-        browser.url().ends_with("/admin/orders"),
-        "{}",
-        browser.url()
-    );
+    wait_for(browser, "/admin/orders");
 }
 
 /// Unfolds the form of `action` on a subscription's page.
@@ -112,6 +120,7 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     let browser = Browser::start("panel-subscriptions", 1280, 1000);
     sign_in(&browser, &base, "bruna@loja.example");
     browser.click("header nav a[href='/admin/subscriptions']");
+    wait_for(&browser, "/admin/subscriptions");
     assert_eq!(browser.text("h1"), "Assinaturas");
     // The dashboard counts live subscriptions; the list shows the test clock's too.
     let stats = browser.text("dl.stats");
@@ -133,14 +142,17 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     browser.click("form.filters button[type=submit]");
     assert!(browser.text("table.subscriptions").contains(ID));
     browser.click("ul.tabs a[href*='status=canceled']");
+    wait_for(&browser, "status=canceled");
     assert!(
         !browser.has("table.subscriptions"),
         "no canceled subscription"
     );
     browser.click("ul.tabs a[href*='status=active']");
+    wait_for(&browser, "status=active");
 
     // The clock's subscription: its cycle 1 links to the order it made.
     browser.click(&format!("table.subscriptions a[href$='/{CLOCKED}']"));
+    wait_for(&browser, CLOCKED);
     assert!(
         browser.text("h1").contains(CLOCKED),
         "{}",
@@ -148,6 +160,7 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     );
     assert!(browser.text("table.cycles").contains("Pedido criado"));
     browser.click(&format!("table.cycles a[href='/admin/orders/{order_id}']"));
+    wait_for(&browser, "/admin/orders/");
     assert!(
         browser.text("h1").starts_with("Pedido #"),
         "{}",
@@ -159,6 +172,7 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     // The live one: schedule, customer, items; an active one is paused, not resumed.
     browser.goto(&format!("{base}/admin/subscriptions?status=active"));
     browser.click(&format!("table.subscriptions a[href$='/{ID}']"));
+    wait_for(&browser, ID);
     assert!(browser.text("h1").contains(ID), "{}", browser.text("h1"));
     assert!(browser.text("h1").contains("Ativa"));
     let page = browser.text("main");
@@ -176,6 +190,10 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     browser.screenshot("3-subscription");
 
     // A schedule starting in the past: the service's refusal, the form open again as typed.
+    let next_run = text(
+        &json(&admin.get(&format!("/subscriptions/{ID}"))),
+        "nextRunAt",
+    );
     open_form(&browser, "schedule");
     browser.script("document.querySelector('input[name=anchor]').value = '2020-01-10T09:00'");
     browser.click("form[action$='/schedule'] button[type=submit]");
@@ -187,6 +205,29 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     );
     browser.screenshot("4-refused");
 
+    // Every two weeks from the same next charge (left as shown, it keeps its exact instant).
+    browser.goto(&format!("{base}/admin/subscriptions/{ID}"));
+    open_form(&browser, "schedule");
+    browser.fill("form[action$='/schedule'] input[name=every]", "2");
+    browser.script("document.querySelector('select[name=unit]').value = 'week'");
+    browser.click("form[action$='/schedule'] button[type=submit]");
+    wait_for(&browser, "done=schedule");
+    assert_eq!(browser.text("[role=status]"), "Agenda alterada.");
+    assert!(browser.text("main").contains("A cada 2 semanas"));
+    let edited = json(&admin.get(&format!("/subscriptions/{ID}")));
+    assert_eq!(edited["schedule"], json!({"every": 2, "unit": "week"}));
+    assert_eq!(text(&edited, "nextRunAt"), next_run);
+
+    // Three bags a cycle: R$ 164,70 with shipping.
+    open_form(&browser, "items");
+    browser.fill("form[action$='/items'] input[name='quantity.0']", "3");
+    browser.script("document.querySelector(\"form[action$='/items']\").scrollIntoView()");
+    browser.screenshot("5-items");
+    browser.click("form[action$='/items'] button[type=submit]");
+    wait_for(&browser, "done=items");
+    assert_eq!(browser.text("[role=status]"), "Itens alterados.");
+    assert!(browser.text("main").contains("R$ 164,70"));
+
     // Paused through its form, with a reason.
     open_form(&browser, "pause");
     browser.fill(
@@ -194,6 +235,7 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
         "Cliente viajando",
     );
     browser.click("form[action$='/pause'] button[type=submit]");
+    wait_for(&browser, "done=pause");
     assert_eq!(browser.text("[role=status]"), "Assinatura pausada.");
     assert!(
         browser.text("h1").contains("Pausada"),
@@ -202,7 +244,7 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     );
     assert!(browser.text("main").contains("Cliente viajando"));
     assert!(browser.has("form[action$='/resume']") && !browser.has("form[action$='/pause']"));
-    browser.screenshot("5-paused");
+    browser.screenshot("6-paused");
     let shown = admin.get(&format!("/subscriptions/{ID}"));
     assert!(
         shown.text().contains("\"status\":\"paused\""),
@@ -225,27 +267,40 @@ fn an_operator_finds_a_subscription_and_pauses_it() {
     ] {
         assert!(plans.contains(expected), "{expected:?} in {plans}");
     }
-    browser.screenshot("6-plans");
+    browser.screenshot("7-plans");
 
-    // In English, on a phone: nothing wider than the screen.
+    // In English, on a phone: nothing wider than the screen, the edit forms open included.
     let phone = Browser::start("panel-subscriptions-phone", 390, 844);
     sign_in(&phone, &base, "bruna@loja.example");
     phone.click("a[lang=en]");
-    for (step, path) in [
-        ("1-dashboard", "/admin/subscriptions".to_owned()),
-        ("2-paused", format!("/admin/subscriptions/{ID}")),
-        ("3-cycles", format!("/admin/subscriptions/{CLOCKED}")),
-        ("4-plans", "/admin/subscriptions/plans".to_owned()),
-    ] {
-        phone.goto(&format!("{base}{path}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while phone.script("return document.documentElement.lang") != "en" {
+        assert!(Instant::now() < deadline, "still in {}", phone.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let fits = |step: &str| {
         let width = page_width(&phone);
         let shot = phone.screenshot(step);
         assert!(
             width <= 390,
-            "{path}: page width {width} (see {})",
+            "{step}: page width {width} (see {})",
             shot.display()
         );
-    }
+    };
+    phone.goto(&format!("{base}/admin/subscriptions"));
+    fits("1-dashboard");
+    phone.goto(&format!("{base}/admin/subscriptions/{CLOCKED}"));
+    fits("2-subscription");
+    phone.script("document.getElementById('cycles').scrollIntoView()");
+    fits("3-cycles");
     phone.goto(&format!("{base}/admin/subscriptions/{ID}"));
     assert!(phone.text("h1").contains("Paused"), "{}", phone.text("h1"));
+    open_form(&phone, "schedule");
+    phone.script("document.querySelector(\"form[action$='/schedule']\").scrollIntoView()");
+    fits("4-schedule");
+    open_form(&phone, "items");
+    phone.script("document.querySelector(\"form[action$='/items']\").scrollIntoView()");
+    fits("5-items");
+    phone.goto(&format!("{base}/admin/subscriptions/plans"));
+    fits("6-plans");
 }

@@ -74,6 +74,17 @@ pub(crate) fn build_components() {
                 .expect("sh runs");
             assert!(status.success(), "component {id}: `{command}` failed");
         }
+        // One runner compiles every component into wasmtime's cache before the tests start
+        // theirs in parallel: each of them would otherwise compile all of them at once, on the
+        // same cores, and a cold machine would take minutes to serve.
+        let state = state_dir("compile-once");
+        let mut runner = serve(
+            &manifest_path(),
+            &state,
+            Store::Sqlite(Cas::Honest).into(),
+            None,
+        );
+        runner.signal_and_wait(15);
     });
 }
 

@@ -218,7 +218,8 @@ pub(crate) fn serve(mut command: Command) -> Runner {
             lines.lock().unwrap().push(line);
         }
     });
-    let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+    // Long enough for a cold machine compiling every component (wasmtime caches them after).
+    let addr = match rx.recv_timeout(Duration::from_secs(300)) {
         Ok(addr) => addr.parse().unwrap(),
         Err(_) => {
             let _ = child.kill();

@@ -4,8 +4,9 @@
 //! A thin adapter over `orderflow:core/subscriptions`: route ([`route`]), authenticate
 //! (`admin_token`; `checkout_token` may also create a subscription), read `If-Match`, parse the
 //! body or query ([`input`]), call the service, render ([`render`]); every service error goes
-//! through [`error::from_service`]. `POST /subscriptions/run` runs the same live pass as the
-//! cron `subscription-runner`, at once, split into shards that run side by side ([`shards`]).
+//! through `subscriptions_client::error::from_service`. `POST /subscriptions/run` runs the same
+//! live pass as the cron `subscription-runner`, at once, split into shards that run side by side
+//! ([`shards`]).
 //! `/test-clocks` are Stripe's test clocks: a subscription created on one (`testClock`) runs
 //! only when its clock is advanced, at the clock's time, and never touches live data.
 //!
@@ -20,7 +21,6 @@
 //! which records and replays outcomes; this handler only adds `Idempotent-Replayed: true` to a
 //! replay. A pass (`run`) is idempotent by nature and records nothing.
 
-mod error;
 mod input;
 mod route;
 mod shards;
@@ -31,8 +31,8 @@ use http_common::{ApiError, Reply, auth, idempotency, precondition};
 use serde_json::json;
 use spin_sdk::http::IncomingRequest;
 
-use crate::error::{On, from_service};
 use crate::route::{Action, Route};
+use subscriptions_client::error::{On, from_service};
 
 use subscriptions_client::{render, subs};
 

@@ -19,8 +19,8 @@ use http_common::ApiError;
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::error::{On, from_service};
 use crate::subs::{self, PassReport, PassShard, ShardReport};
+use subscriptions_client::error::{On, from_service};
 use subscriptions_client::render;
 
 /// This component's id in spin.toml: the service-chaining host of its own shards.

@@ -1,8 +1,10 @@
-//! What every component that calls the subscriptions service shares (subscriptions-api and
-//! integrations-api): the import bindings of `orderflow:core/subscriptions`, generated once over
-//! http-common's `types` (components map the interface onto [`subs`] with wit-bindgen's `with`),
-//! and [`render`], its records as the JSON of openapi.yaml.
+//! What every component that calls the subscriptions service shares (subscriptions-api,
+//! integrations-api, the back office): the import bindings of `orderflow:core/subscriptions`,
+//! generated once over http-common's `types` (components map the interface onto [`subs`] with
+//! wit-bindgen's `with`), [`render`], its records as the JSON of openapi.yaml, and [`error`], its
+//! errors as HTTP answers.
 
+pub mod error;
 pub mod render;
 
 /// Generated bindings of the `subscriptions-handler` world, over http-common's `types`.

@@ -67,7 +67,7 @@ pub(super) fn page_with(
                 p { (error::refusal(l, error)) " (" code { (error.code()) } ")" }
                 @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
                     ul { @for f in fields { li {
-                        (f["field"].as_str().unwrap_or_default()) ": "
+                        (names::field(l, f["field"].as_str().unwrap_or_default())) ": "
                         (i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
                     } } }
                 }
@@ -178,11 +178,11 @@ fn content(
                         }
                     }
                 }
-                tfoot {
-                    tr { th scope="row" colspan="5" { (l.pick("Frete", "Shipping")) } td.num { (money(order.shipping.price)) } }
-                    tr { th scope="row" colspan="5" { (l.pick("Total por ciclo", "Total per cycle")) } td.num { strong { (money(names::per_cycle(order))) } } }
-                }
             }
+        }
+        p {
+            (l.pick("Frete ", "Shipping ")) (money(order.shipping.price)) " · "
+            (l.pick("Total por ciclo ", "Total per cycle ")) strong { (money(names::per_cycle(order))) }
         }
     }
 }
@@ -209,7 +209,7 @@ fn cycle_table(ctx: &Ctx, sub: &Subscription, cycles: &CyclePage) -> Markup {
                                 td { (names::cycle_badge(l, cycle.status)) }
                                 td { @if let Some(order) = &cycle.order_id { a href={ "/admin/orders/" (order) } { (order) } } @else { "—" } }
                                 td.num { (cycle.attempts) }
-                                td { (cycle.error.as_deref().unwrap_or("—")) }
+                                td.wrap { (cycle.error.as_deref().unwrap_or("—")) }
                             }
                         }
                     }

@@ -224,3 +224,63 @@ pub(super) fn items(l: Lang, form: &[(String, String)]) -> Result<Vec<NewItem>, 
         Err(ApiError::invalid(&problems))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn times_are_typed_in_the_stores_zone() {
+        let zone: Tz = "America/Sao_Paulo".parse().unwrap_or(Tz::UTC);
+        assert_eq!(
+            local_input(zone, "2027-01-06T22:40:00Z"),
+            "2027-01-06T19:40"
+        );
+        assert_eq!(
+            from_local_input(zone, "2027-01-06T19:40").as_deref(),
+            Some("2027-01-06T22:40:00Z")
+        );
+        assert_eq!(from_local_input(zone, "tomorrow"), None);
+        assert_eq!(local_date(zone, "2027-01-01T02:00:00Z"), "2026-12-31");
+        assert_eq!(
+            end_of_local_day(zone, "2026-12-31").as_deref(),
+            Some("2027-01-01T02:59:59Z")
+        );
+    }
+
+    #[test]
+    fn item_rows_left_blank_or_of_quantity_zero_are_left_out() {
+        let typed = form(&[
+            ("rows", "3"),
+            ("sku.0", "CAF-1KG"),
+            ("name.0", "Café 1 kg"),
+            ("quantity.0", "3"),
+            ("unitPrice.0", "49,90"),
+            ("discount.0", ""),
+            ("sku.1", "CHA-100G"),
+            ("name.1", "Chá"),
+            ("quantity.1", "0"),
+            ("unitPrice.1", "12,00"),
+            ("sku.2", ""),
+            ("name.2", ""),
+        ]);
+        let read = items(Lang::Pt, &typed).map(|items| {
+            items
+                .into_iter()
+                .map(|i| (i.sku, i.quantity, i.unit_price, i.discount))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(read.ok(), Some(vec![("CAF-1KG".to_owned(), 3, 4990, 0)]));
+        let bad = form(&[("rows", "1"), ("sku.0", "CAF-1KG"), ("quantity.0", "two")]);
+        let refused = items(Lang::En, &bad).err();
+        let fields = refused.map(|e| e.details()["fields"].as_array().map_or(0, Vec::len));
+        assert_eq!(fields, Some(2), "the quantity and the price");
+    }
+}

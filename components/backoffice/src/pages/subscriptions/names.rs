@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use subscriptions_client::render;
 use subscriptions_client::subs::{CycleStatus, OrderTemplate, Schedule, SubscriptionStatus, Unit};
 
-use crate::i18n::Lang;
+use crate::i18n::{self, Lang};
 
 /// Every status, in the order the tabs show them.
 pub(super) const STATUSES: [SubscriptionStatus; 4] = [
@@ -101,6 +101,22 @@ pub(super) fn purchase_day(l: Lang, schedule: &Schedule, day: Option<u8>) -> Opt
         _ => ("domingo", "Sunday"),
     };
     Some(l.pick(pt, en).to_owned())
+}
+
+/// A refused field's path as the forms label it: the schedule's here, the order's as the order
+/// pages say them.
+pub(super) fn field(l: Lang, path: &str) -> String {
+    let (pt, en) = match path {
+        "schedule" | "schedule.every" | "schedule.unit" => ("Frequência", "Frequency"),
+        "schedule.cron" | "cron" => ("Expressão cron", "Cron expression"),
+        "purchaseDay" => ("Dia da compra", "Purchase day"),
+        "timezone" => ("Fuso horário", "Time zone"),
+        "anchor" => ("Próxima cobrança", "Next charge"),
+        "maxCycles" => ("Máximo de ciclos", "Maximum cycles"),
+        "endAt" => ("Último dia", "Last day"),
+        _ => return i18n::field_label(l, path),
+    };
+    l.pick(pt, en).to_owned()
 }
 
 /// What each cycle's order costs: its items, less their discounts, and shipping.

@@ -1,15 +1,16 @@
 //! The one function that maps an error of the subscriptions service to an HTTP status and error
-//! code, as the WIT documents them (`wit/subscriptions.wit`, `rule-error` and `error`).
+//! code, as the WIT documents them (`wit/subscriptions.wit`, `rule-error` and `error`): the
+//! subscriptions API answers it, and the back office shows it.
 
 use http_common::ApiError;
 use http_common::types;
 
+use crate::render;
 use crate::subs::{Error, RuleError};
-use subscriptions_client::render;
 
 /// Where the error happened, for the few errors whose answer depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum On {
+pub enum On {
     /// Creating a subscription: an unknown `planId` or `testClock` is a bad field (422), not a
     /// missing resource.
     Create,
@@ -18,7 +19,7 @@ pub(crate) enum On {
 }
 
 /// The answer for an error of the subscriptions service.
-pub(crate) fn from_service(error: &Error, on: On) -> ApiError {
+pub fn from_service(error: &Error, on: On) -> ApiError {
     match error {
         Error::Invalid(fields) => ApiError::invalid(fields),
         Error::NotFound => ApiError::new(404, "not-found", "no subscription with this id"),
