@@ -239,7 +239,7 @@ fn an_operator_without_the_admin_role_cannot_refund() {
         "no refund form for an operator"
     );
     assert_eq!(reply.status, 403, "{}", reply.text());
-    assert!(reply.text().contains("role-not-allowed"));
+    assert!(reply.text().contains("forbidden"));
     let order = json(&app.admin().get(&format!("/orders/{id}")));
     assert_eq!(
         (

@@ -213,7 +213,7 @@ pub(crate) fn post(ctx: &Ctx, id: &str, action: Action, form: &[(String, String)
     } else {
         ApiError::new(
             403,
-            "role-not-allowed",
+            "forbidden",
             l.pick(
                 "Seu perfil de acesso não permite esta ação; peça a um administrador.",
                 "Your role does not allow this action; ask an administrator.",

@@ -105,7 +105,7 @@ pub(super) fn schedule(
         day => day.parse::<u8>().ok().or_else(|| {
             problem(
                 "purchaseDay",
-                "not-a-number",
+                "out-of-range",
                 "um número de 1 a 31",
                 "a number from 1 to 31",
             );
@@ -117,7 +117,7 @@ pub(super) fn schedule(
         max => max.parse::<u32>().ok().or_else(|| {
             problem(
                 "maxCycles",
-                "not-a-number",
+                "out-of-range",
                 "um número inteiro",
                 "a whole number",
             );
@@ -184,7 +184,8 @@ pub(super) fn items(l: Lang, form: &[(String, String)]) -> Result<Vec<NewItem>, 
         let mut problem = |name: &str, message: &str| {
             problems.push(FieldError {
                 field: format!("items[{row}].{name}"),
-                code: "not-a-number".to_owned(),
+                // Not `bad-format`, which the panel words generically: the message says what.
+                code: "out-of-range".to_owned(),
                 message: message.to_owned(),
             });
         };
