@@ -22,6 +22,17 @@ fn ok(reply: &crate::helpers::Reply, what: &str) -> Value {
     json(reply)
 }
 
+/// The ERP's level of the sample's SKU at sp-1.
+fn set_level(app: &App, on_hand: u32) {
+    let level = app.client("erp_token").send(
+        "PUT",
+        &format!("/inventory/{SKU}/locations/sp-1"),
+        &[],
+        json!({ "onHand": on_hand }).to_string().as_bytes(),
+    );
+    ok(&level, "stock level");
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -31,13 +42,7 @@ fn an_admin_ships_tracks_and_refunds_a_unit_back_to_stock() {
     let app = App::start("panel-fulfilment");
     operator(&app, "Paula Reis", "paula@loja.example", "admin");
     let admin = app.admin();
-    let level = app.client("erp_token").send(
-        "PUT",
-        &format!("/inventory/{SKU}/locations/sp-1"),
-        &[],
-        json!({"onHand": 10}).to_string().as_bytes(),
-    );
-    ok(&level, "stock level");
+    set_level(&app, 10);
     let order = app.checkout().place(&sample::order("MLB-SHIP-1"));
     let id = text(&order, "id");
     let path = |p: &str| format!("/orders/{id}{p}");
@@ -195,13 +200,7 @@ fn an_operator_adjusts_stock_and_sends_a_failed_delivery_again() {
     let app = App::start("panel-stock-webhooks");
     operator(&app, "Bruna Lima", "bruna@loja.example", "operator");
     let admin = app.admin();
-    let level = app.client("erp_token").send(
-        "PUT",
-        &format!("/inventory/{SKU}/locations/sp-1"),
-        &[],
-        json!({"onHand": 10}).to_string().as_bytes(),
-    );
-    ok(&level, "stock level");
+    set_level(&app, 10);
     // The ERP's receiver fails the first attempt and the retry 5 s later (the next would be in
     // 5 minutes), then takes everything.
     let erp = crate::helpers::receiver::Receiver::start(&[500, 500, 200]);

@@ -321,27 +321,12 @@ fn element(writer: &mut Writer<Vec<u8>>, name: &str, text: &str) -> std::io::Res
 #[cfg(test)]
 mod tests {
     use crate::fixtures::sample_order;
-    use crate::orders::Sort;
 
     use super::*;
 
+    /// The listing's defaults, as a query string without parameters gives them.
     fn query() -> Query {
-        Query {
-            status: None,
-            q: None,
-            sku: None,
-            customer: None,
-            channel: None,
-            from: None,
-            to: None,
-            min_total: None,
-            max_total: None,
-            shipping_method: None,
-            problems: false,
-            sort: Sort::CreatedAtDesc,
-            limit: 50,
-            cursor: None,
-        }
+        crate::list_query::parse("").expect("no parameters parse")
     }
 
     fn numbered(number: u64) -> Order {

@@ -91,16 +91,42 @@ pub(crate) fn not_found(ctx: &Ctx) -> Markup {
     )
 }
 
-/// An error from a service, as a page: its message, and what to do.
-pub(crate) fn service_error(ctx: &Ctx, error: &ApiError) -> Reply {
-    let l = ctx.lang;
-    let status = if error.status() >= 500 {
+/// The status a page answers for a service's error: its own, but 503 for any server-side
+/// failure (the operator can only retry).
+pub(crate) fn shown_status(error: &ApiError) -> u16 {
+    if error.status() >= 500 {
         503
     } else {
         error.status()
-    };
+    }
+}
+
+/// A refused form's banner: `message` (the refusal in the page's language), the code, and each
+/// refused field as `label` names it with its problem.
+pub(crate) fn refusal_banner(
+    l: Lang,
+    message: &str,
+    error: &ApiError,
+    label: fn(Lang, &str) -> String,
+) -> Markup {
+    html! {
+        div.error role="alert" {
+            p { (message) " (" code { (error.code()) } ")" }
+            @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
+                ul { @for f in fields { li {
+                    (label(l, f["field"].as_str().unwrap_or_default())) ": "
+                    (crate::i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
+                } } }
+            }
+        }
+    }
+}
+
+/// An error from a service, as a page: its message, and what to do.
+pub(crate) fn service_error(ctx: &Ctx, error: &ApiError) -> Reply {
+    let l = ctx.lang;
     web::html(
-        status,
+        shown_status(error),
         layout(
             ctx,
             l.pick("Erro", "Error"),

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use crate::i18n;
 use crate::pages::orders::badge;
 use crate::pages::{actions, activity, pending};
-use crate::pages::{layout, not_found, service_error};
+use crate::pages::{layout, not_found, refusal_banner, service_error, shown_status};
 use crate::web::{self, Ctx};
 
 /// The order page (`done`: the action that just went through, for its notice).
@@ -41,21 +41,10 @@ pub(crate) fn page_with(
     };
     let l = ctx.lang;
     let title = format!("{} #{}", l.pick("Pedido", "Order"), order.number);
-    let status = refusal.map_or(
-        200,
-        |(e, _)| if e.status() >= 500 { 503 } else { e.status() },
-    );
+    let status = refusal.map_or(200, |(e, _)| shown_status(e));
     let content = html! {
         @if let Some((error, _)) = refusal {
-            div.error role="alert" {
-                p { (i18n::refusal(l, error)) " (" code { (error.code()) } ")" }
-                @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
-                    ul { @for f in fields { li {
-                        (i18n::field_label(l, f["field"].as_str().unwrap_or_default())) ": "
-                        (i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
-                    } } }
-                }
-            }
+            (refusal_banner(l, &i18n::refusal(l, error), error, i18n::field_label))
         }
         @if let Some(done) = done {
             p.notice role="status" { (done) }

@@ -10,7 +10,7 @@ use inventory_client::render;
 use maud::html;
 
 use crate::i18n::{self, Lang};
-use crate::pages::{layout, not_found, service_error};
+use crate::pages::{layout, not_found, refusal_banner, service_error, shown_status};
 use crate::web::{self, Ctx, field};
 
 /// SKUs or movements per page.
@@ -164,7 +164,7 @@ fn sku_page(ctx: &Ctx, sku: &str, cursor: &str, done: bool, refused: Option<&Api
     let csrf = ctx.who.as_ref().map_or("", |(_, csrf)| csrf.as_str());
     let content = html! {
         @if let Some(error) = refused {
-            div.error role="alert" { p { (i18n::refusal(l, error)) " (" code { (error.code()) } ")" } }
+            (refusal_banner(l, &i18n::refusal(l, error), error, i18n::field_label))
         }
         @if done { p.notice role="status" { (l.pick("Estoque ajustado.", "Stock adjusted.")) } }
         p { a href="/admin/stock" { (l.pick("← Estoque", "← Stock")) } }
@@ -231,7 +231,7 @@ fn sku_page(ctx: &Ctx, sku: &str, cursor: &str, done: bool, refused: Option<&Api
             p.pager { a href={ "/admin/stock/" (encoded(&stock.sku)) "?cursor=" (encoded(next)) } rel="next" { (l.pick("Mais movimentações →", "More movements →")) } }
         }
     };
-    let status = refused.map_or(200, |e| if e.status() >= 500 { 503 } else { e.status() });
+    let status = refused.map_or(200, shown_status);
     web::html(status, layout(ctx, &stock.sku, content))
 }
 

@@ -10,7 +10,7 @@ use subscriptions_client::subs::{self, CyclePage, PageRequest, Plan, Subscriptio
 use super::actions::{self, Refused};
 use super::{error, forms, href, names};
 use crate::i18n;
-use crate::pages::{layout, not_found, service_error};
+use crate::pages::{layout, not_found, refusal_banner, service_error, shown_status};
 use crate::web::{self, Ctx, field};
 
 /// Cycles per page.
@@ -57,21 +57,10 @@ pub(super) fn page_with(
     let plan = sub.plan_id.as_deref().and_then(|p| subs::get_plan(p).ok());
     let l = ctx.lang;
     let title = format!("{} {}", l.pick("Assinatura", "Subscription"), sub.id);
-    let status = refusal.map_or(
-        200,
-        |(e, _)| if e.status() >= 500 { 503 } else { e.status() },
-    );
+    let status = refusal.map_or(200, |(e, _)| shown_status(e));
     let content = html! {
         @if let Some((error, _)) = refusal {
-            div.error role="alert" {
-                p { (error::refusal(l, error)) " (" code { (error.code()) } ")" }
-                @if let Some(fields) = error.details().get("fields").and_then(|f| f.as_array()) {
-                    ul { @for f in fields { li {
-                        (names::field(l, f["field"].as_str().unwrap_or_default())) ": "
-                        (i18n::field_problem(l, f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
-                    } } }
-                }
-            }
+            (refusal_banner(l, &error::refusal(l, error), error, names::field))
         }
         @if let Some(done) = done {
             p.notice role="status" { (done) }
